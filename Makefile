@@ -1,0 +1,47 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test test-postgres install system-packages lint bench worker clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Start the app on SQLite at http://127.0.0.1:5000 with the shipped questionnaires and a demo administrator.
+run: install
+	$(BIN)/survey db upgrade
+	$(BIN)/survey questionnaire load questionnaires/*.yaml
+	$(BIN)/survey demo seed
+	$(BIN)/survey run --host $(HOST) --port $(PORT)
+
+## Run the whole test suite (SQLite; set SURVEY_TEST_DATABASE_URL for PostgreSQL).
+test: install system-packages
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+## The same suite against PostgreSQL.
+test-postgres:
+	SURVEY_TEST_DATABASE_URL=$(POSTGRES_URL) $(MAKE) test
+
+## Chromium (browser tests) and LibreOffice Calc (export round trip), from Debian's packages.
+system-packages:
+	@scripts/system-packages
+
+lint: install
+	$(BIN)/ruff check survey tests bench config.py
+	$(BIN)/mypy survey config.py
+
+bench: install
+	$(BIN)/python -m bench.run_all
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

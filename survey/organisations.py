@@ -1,0 +1,101 @@
+"""Organisation types and delregioner: the vocabulary every recipient and result is grouped by."""
+
+from __future__ import annotations
+
+import unicodedata
+from enum import StrEnum
+
+
+class OrganisationType(StrEnum):
+    """The kinds of organisation a respondent answers for."""
+
+    KOMMUN = "kommun"
+    REGIONAL_PV = "regional_pv"
+    SLUTENVARD = "slutenvard"
+    PSYKIATRI = "psykiatri"
+    ANNAN = "annan"
+
+    @property
+    def label(self) -> str:
+        """The Swedish name shown to users."""
+        return ORGANISATION_TYPE_LABELS[self]
+
+
+ORGANISATION_TYPE_LABELS: dict[OrganisationType, str] = {
+    OrganisationType.KOMMUN: "Kommun",
+    OrganisationType.REGIONAL_PV: "Regional primärvård",
+    OrganisationType.SLUTENVARD: "Sjukhus/slutenvård",
+    OrganisationType.PSYKIATRI: "Psykiatri",
+    OrganisationType.ANNAN: "Annan",
+}
+
+# Spellings accepted in recipient files and YAML, compared after `normalise_word`.
+_ORGANISATION_TYPE_ALIASES: dict[str, OrganisationType] = {
+    "kommun": OrganisationType.KOMMUN,
+    "kommunal": OrganisationType.KOMMUN,
+    "kommunal pv": OrganisationType.KOMMUN,
+    "kommunal primarvard": OrganisationType.KOMMUN,
+    "kommunal halso- och sjukvard": OrganisationType.KOMMUN,
+    "municipality": OrganisationType.KOMMUN,
+    "regional_pv": OrganisationType.REGIONAL_PV,
+    "regional pv": OrganisationType.REGIONAL_PV,
+    "regional primarvard": OrganisationType.REGIONAL_PV,
+    "primarvard": OrganisationType.REGIONAL_PV,
+    "vardcentral": OrganisationType.REGIONAL_PV,
+    "pv": OrganisationType.REGIONAL_PV,
+    "primary care": OrganisationType.REGIONAL_PV,
+    "slutenvard": OrganisationType.SLUTENVARD,
+    "sjukhus": OrganisationType.SLUTENVARD,
+    "sjukhus/slutenvard": OrganisationType.SLUTENVARD,
+    "sjukhus / slutenvard": OrganisationType.SLUTENVARD,
+    "hospital": OrganisationType.SLUTENVARD,
+    "psykiatri": OrganisationType.PSYKIATRI,
+    "psychiatry": OrganisationType.PSYKIATRI,
+    "annan": OrganisationType.ANNAN,
+    "annat": OrganisationType.ANNAN,
+    "ovrig": OrganisationType.ANNAN,
+    "ovriga": OrganisationType.ANNAN,
+    "other": OrganisationType.ANNAN,
+}
+
+
+def normalise_word(text: str) -> str:
+    """Lower-case, strip accents (å→a, ä→a, ö→o) and collapse spaces, for lenient matching."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().lower())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(stripped.split())
+
+
+def parse_organisation_type(text: str) -> OrganisationType | None:
+    """Return the organisation type a user wrote (code, Swedish or English name), or None."""
+    return _ORGANISATION_TYPE_ALIASES.get(normalise_word(text))
+
+
+# The delregioner of Region Skåne's collaboration structure (Vårdsamverkan Skåne).
+DELREGIONS: dict[str, str] = {
+    "NV": "Nordvästra Skåne",
+    "NO": "Nordöstra Skåne",
+    "SV": "Sydvästra Skåne",
+    "SO": "Sydöstra Skåne",
+    "MS": "Mellersta Skåne",
+}
+
+_DELREGION_ALIASES: dict[str, str] = {
+    **{normalise_word(code): code for code in DELREGIONS},
+    **{normalise_word(name): code for code, name in DELREGIONS.items()},
+    "nordvast": "NV",
+    "nordost": "NO",
+    "sydvast": "SV",
+    "sydost": "SO",
+    "mellersta": "MS",
+}
+
+
+def parse_delregion(text: str) -> str | None:
+    """Return the delregion code for a code or name ("NV", "Nordväst", "Nordvästra Skåne")."""
+    return _DELREGION_ALIASES.get(normalise_word(text))
+
+
+def delregion_label(code: str) -> str:
+    """The delregion's Swedish name, or the code itself when unknown."""
+    return DELREGIONS.get(code, code)

@@ -1,0 +1,1 @@
+"""Responses: drafts, submissions and amendments of a respondent's answers."""

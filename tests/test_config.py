@@ -1,0 +1,94 @@
+"""Settings come from the environment; production refuses to start without safe ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config import ConfigError, load_settings
+from survey import create_app
+
+STRONG_KEY = "k3y-" + "Zq8vN2xLp5RtY7wB4mC9dF6gH1jK0sA"
+
+
+def production_env(**extra: str) -> dict[str, str]:
+    env = {
+        "SECRET_KEY": STRONG_KEY,
+        "DATABASE_URL": "postgresql://survey@db/survey",
+        "SURVEY_BASE_URL": "https://enkat.example.se",
+    }
+    env.update(extra)
+    return env
+
+
+def test_it_refuses_production_without_secret_key(tmp_path: Path):
+    env = production_env()
+    del env["SECRET_KEY"]
+    with pytest.raises(ConfigError, match="SECRET_KEY is not set"):
+        load_settings("production", tmp_path, env)
+
+
+def test_it_refuses_production_without_database_url(tmp_path: Path):
+    env = production_env()
+    del env["DATABASE_URL"]
+    with pytest.raises(ConfigError, match="DATABASE_URL is not set"):
+        load_settings("production", tmp_path, env)
+
+
+@pytest.mark.parametrize(
+    "weak_key",
+    ["dev", "changeme", "development-key-not-secret", "a" * 64, "short-but-varied-key-1234"],
+)
+def test_it_refuses_weak_secret_keys_in_production(tmp_path: Path, weak_key: str):
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_settings("production", tmp_path, production_env(SECRET_KEY=weak_key))
+
+
+def test_it_refuses_weak_fallback_keys_in_production(tmp_path: Path):
+    with pytest.raises(ConfigError, match="SECRET_KEY_FALLBACKS"):
+        load_settings("production", tmp_path, production_env(SECRET_KEY_FALLBACKS="changeme"))
+
+
+def test_it_builds_production_settings_from_environment(tmp_path: Path):
+    settings = load_settings("production", tmp_path, production_env(MAIL_PORT="587", MAIL_USE_TLS="true"))
+    assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://survey@db/survey"
+    assert settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["MAIL_PORT"] == 587
+    assert settings["MAIL_USE_TLS"] is True
+
+
+def test_it_reads_secrets_from_files(tmp_path: Path):
+    key_file = tmp_path / "key"
+    key_file.write_text(STRONG_KEY + "\n", encoding="utf-8")
+    env = production_env(SECRET_KEY_FILE=str(key_file))
+    del env["SECRET_KEY"]
+    assert load_settings("production", tmp_path, env)["SECRET_KEY"] == STRONG_KEY
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("MAIL_USE_TLS", "maybe", "MAIL_USE_TLS='maybe' is not a boolean"),
+        ("MAIL_PORT", "twenty-five", "MAIL_PORT='twenty-five' is not a whole number"),
+        ("SURVEY_ENV", "staging", "SURVEY_ENV='staging' is unknown"),
+    ],
+)
+def test_it_refuses_malformed_settings(tmp_path: Path, name: str, value: str, message: str):
+    with pytest.raises(ConfigError, match=message):
+        load_settings(None, tmp_path, {name: value})
+
+
+def test_it_uses_sqlite_in_the_instance_folder_by_default(tmp_path: Path):
+    settings = load_settings("development", tmp_path, {})
+    assert settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'survey.sqlite'}"
+    assert settings["SURVEY_MAIL_DELIVERY"] == "outbox"
+
+
+def test_it_starts_in_production_with_a_strong_key(monkeypatch: pytest.MonkeyPatch):
+    for name, value in production_env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("SURVEY_ENV", "production")
+    app = create_app()
+    assert app.config["SURVEY_ENV"] == "production"
+    assert app.config["SESSION_COOKIE_SECURE"] is True
