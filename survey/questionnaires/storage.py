@@ -36,3 +36,25 @@ class QuestionnaireVersion(db.Model):  # type: ignore[name-defined,misc]
             cached = Questionnaire.from_json(self.definition)
             self.__dict__["_questionnaire"] = cached
         return cached
+
+
+def version_sort_key(version: str) -> tuple[int, ...]:
+    """Order versions numerically: 1 < 1.1 < 2 < 10."""
+    return tuple(int(part) for part in version.split("."))
+
+
+def find_questionnaire_version(
+    questionnaire_id: str, version: str | None = None
+) -> QuestionnaireVersion | None:
+    """The stored version asked for, or the highest version of the questionnaire."""
+    from sqlalchemy import select
+
+    query = select(QuestionnaireVersion).where(
+        QuestionnaireVersion.questionnaire_id == questionnaire_id
+    )
+    if version is not None:
+        return db.session.scalars(query.where(QuestionnaireVersion.version == version)).first()
+    candidates = db.session.scalars(query).all()
+    if not candidates:
+        return None
+    return max(candidates, key=lambda candidate: version_sort_key(candidate.version))
