@@ -1,0 +1,79 @@
+"""Invitation and reminder texts: placeholders checked, defaults usable, subjects one line."""
+
+from __future__ import annotations
+
+import pytest
+
+from survey.rounds.messages import (
+    DEFAULT_INVITATION_BODY,
+    DEFAULT_INVITATION_SUBJECT,
+    DEFAULT_REMINDER_BODY,
+    DEFAULT_REMINDER_SUBJECT,
+    MessageValues,
+    TemplateProblem,
+    check_subject,
+    check_template,
+    render_template,
+)
+from survey.rounds.tokens import LINK_MARKER
+
+VALUES = MessageValues(
+    namn="Åsa Öberg",
+    organisation="Vårdcentralen Ängelholm",
+    sista_dag="15 december 2025",
+    omgang="Årlig enkät 2025",
+    enkat="Årlig enkät till verksamhetsansvariga",
+    avsandare="Processledare nära vård NV",
+)
+
+
+def test_it_accepts_the_default_texts():
+    check_template(DEFAULT_INVITATION_BODY, needs_link=True)
+    check_template(DEFAULT_REMINDER_BODY, needs_link=True)
+    check_subject(DEFAULT_INVITATION_SUBJECT)
+    check_subject(DEFAULT_REMINDER_SUBJECT)
+
+
+def test_it_fills_in_placeholders_and_leaves_the_link_for_sending():
+    body = render_template(DEFAULT_INVITATION_BODY, VALUES)
+    assert "Hej Åsa Öberg!" in body
+    assert "Vårdcentralen Ängelholm" in body
+    assert "15 december 2025" in body
+    assert LINK_MARKER in body
+    assert render_template("{lank}", VALUES, link="https://x/svara/1/t") == "https://x/svara/1/t"
+
+
+def test_it_keeps_braces_in_values_literal():
+    values = MessageValues("{lank}", "{namn}", "x", "y", "z", "w")
+    assert render_template("{namn} / {organisation}", values) == "{lank} / {namn}"
+
+
+@pytest.mark.parametrize(
+    ("text", "needs_link", "message"),
+    [
+        ("Hej {nman}! {lank}", True, "Okänd platshållare {nman}"),
+        ("Hej {namn}!", True, "måste innehålla {lank}"),
+        ("Hej {namn! {lank}", True, "ensam {"),
+        ("Hej } {lank}", True, "ensam {"),
+        (f"Klicka {LINK_MARKER}", False, "får inte innehålla"),
+        ("{0} {lank}", True, "Okänd platshållare"),
+    ],
+)
+def test_it_refuses_unusable_texts(text, needs_link, message):
+    with pytest.raises(TemplateProblem, match=message):
+        check_template(text, needs_link=needs_link)
+
+
+@pytest.mark.parametrize(
+    ("subject", "message"),
+    [
+        ("Inbjudan\r\nBcc: alla@example.se", "bara vara en rad"),
+        ("Inbjudan\n", "bara vara en rad"),
+        ("   ", "får inte vara tom"),
+        ("x" * 201, "högst 200 tecken"),
+        ("Inbjudan {okand}", "Okänd platshållare"),
+    ],
+)
+def test_it_refuses_unsafe_subjects(subject, message):
+    with pytest.raises(TemplateProblem, match=message):
+        check_subject(subject)
