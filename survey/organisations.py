@@ -99,3 +99,23 @@ def parse_delregion(text: str) -> str | None:
 def delregion_label(code: str) -> str:
     """The delregion's Swedish name, or the code itself when unknown."""
     return DELREGIONS.get(code, code)
+
+
+# The 33 kommuner of Skåne, as they are usually written.
+SKANE_KOMMUNER: tuple[str, ...] = (
+    "Bjuv", "Bromölla", "Burlöv", "Båstad", "Eslöv", "Helsingborg", "Hässleholm", "Höganäs",
+    "Hörby", "Höör", "Klippan", "Kristianstad", "Kävlinge", "Landskrona", "Lomma", "Lund",
+    "Malmö", "Osby", "Perstorp", "Simrishamn", "Sjöbo", "Skurup", "Staffanstorp", "Svalöv",
+    "Svedala", "Tomelilla", "Trelleborg", "Vellinge", "Ystad", "Åstorp", "Ängelholm",
+    "Örkelljunga", "Östra Göinge",
+)  # fmt: skip
+
+_KOMMUN_BY_WORD: dict[str, str] = {normalise_word(name): name for name in SKANE_KOMMUNER}
+
+
+def parse_kommun(text: str) -> str | None:
+    """Return the Skåne kommun a user wrote ("malmö stad", "Ängelholms kommun"), or None."""
+    word = normalise_word(text)
+    for suffix in (" kommun", " stad"):
+        word = word.removesuffix(suffix)
+    return _KOMMUN_BY_WORD.get(word) or _KOMMUN_BY_WORD.get(word.removesuffix("s"))
