@@ -1,4 +1,4 @@
-"""Answering."""
+"""Answering: the rules for answers, the respondent's form and the questionnaire preview."""
 
 from __future__ import annotations
 
@@ -7,3 +7,6 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register this part's blueprint and commands."""
+    from survey.answering.views import bp
+
+    app.register_blueprint(bp)

@@ -1,0 +1,530 @@
+"""The respondent's form, built with WTForms from a questionnaire for one organisation type.
+
+Fields carry what was typed and render the inputs; every rule is in `answers.py`:
+`AnswerForm.validate_answers` calls `check_answers` and attaches its Swedish messages to
+the fields. The form's layout (`AnswerForm.layout`) gives the template everything it
+needs per section and question: numbers, notes, hint and error ids, input attributes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from threading import Lock
+from typing import Any, ClassVar, Final
+
+from flask_wtf import FlaskForm
+from wtforms import Field, RadioField, SelectChoice, SelectMultipleField, StringField, TextAreaField
+from wtforms.widgets import CheckboxInput, DateInput, ListWidget, WeekInput
+
+from survey.answering.answers import (
+    EVERYONE,
+    AnswerCheck,
+    AnswerError,
+    AnswerValue,
+    FormData,
+    RawAnswers,
+    RespondentType,
+    SectionProgress,
+    allowed_decimals,
+    check_answer,
+    check_answers,
+    display_answer,
+    format_number,
+    is_section_asked,
+    join_with_or,
+    max_length,
+    number_bounds,
+    progress,
+    raw_answers_from_form,
+    reachable_questions,
+    shorten,
+)
+from survey.organisations import OrganisationType
+from survey.questionnaires.model import Question, Questionnaire, QuestionType, Section
+
+CSRF_MESSAGE: Final = (
+    "Formuläret hade gått ut eller kom från en annan sida. Dina svar visas nedan: "
+    "skicka dem igen."
+)
+# The buttons' element id, for an error that belongs to no single question.
+BUTTONS_ID: Final = "formular-knappar"
+FORM_CLASS_CACHE_SIZE: Final = 128
+
+
+class MultiCheckboxField(SelectMultipleField):  # type: ignore[misc]
+    """Check boxes for a multiple-choice question."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def field_attribute(question_id: str) -> str:
+    """The form attribute of a question's field; its HTML name and id are the question id.
+
+    A prefix keeps question ids such as `data` or `errors` clear of the form's own attributes.
+    """
+    return f"q_{question_id}"
+
+
+def raw_answers_from_mapping(answers: Mapping[str, object]) -> RawAnswers:
+    """Raw answers from a stored draft (JSON): strings and lists of strings, nothing else."""
+    raw: RawAnswers = {}
+    for key, value in answers.items():
+        if isinstance(value, list):
+            raw[key] = [str(item) for item in value if item is not None]
+        elif value is not None:
+            raw[key] = str(value)
+    return raw
+
+
+def displayed_value(question: Question, value: str | list[str] | None) -> str | list[str] | None:
+    """What a field shows: the value as typed, but dates and weeks in the form date and week
+    inputs need ("v. 9 2025" shows as "2025-W09"), so a browser does not blank them."""
+    if isinstance(value, str) and question.type in (QuestionType.DATE, QuestionType.WEEK):
+        try:
+            typed = check_answer(question, value)
+        except AnswerError:
+            return value
+        return value if typed is None else str(typed)
+    return value
+
+
+def _choices(question: Question) -> list[SelectChoice]:
+    return [SelectChoice(value=choice.value, label=choice.label) for choice in question.choices]
+
+
+def make_field(question: Question) -> Any:
+    """The unbound WTForms field for a question (no validators: `check_answers` decides)."""
+    common: dict[str, Any] = {
+        "label": question.text,
+        "name": question.id,
+        "description": question.help or "",
+    }
+    match question.type:
+        case QuestionType.YES_NO | QuestionType.SINGLE_CHOICE | QuestionType.SCALE:
+            return RadioField(choices=_choices(question), validate_choice=False, **common)
+        case QuestionType.MULTIPLE_CHOICE:
+            return MultiCheckboxField(choices=_choices(question), validate_choice=False, **common)
+        case QuestionType.PERCENT | QuestionType.NUMBER:
+            # Text, not type=number: "12,5" must reach the server, which explains what is wrong.
+            render_kw = {"class": "input-short", "autocomplete": "off"}
+            low = question.minimum if question.type is QuestionType.NUMBER else 0
+            if low is not None and low >= 0:
+                # Phone keypads for inputmode=decimal have no minus sign.
+                render_kw["inputmode"] = "decimal"
+            return StringField(render_kw=render_kw, **common)
+        case QuestionType.SHORT_TEXT:
+            return StringField(render_kw={"maxlength": max_length(question)}, **common)
+        case QuestionType.LONG_TEXT:
+            # No maxlength: a browser would silently cut pasted text; the server says "too long".
+            return TextAreaField(render_kw={"rows": 6}, **common)
+        case QuestionType.DATE:
+            return StringField(widget=DateInput(), render_kw={"class": "input-date"}, **common)
+        case QuestionType.WEEK:
+            return StringField(widget=WeekInput(), render_kw={"class": "input-week"}, **common)
+    raise AssertionError(f"unhandled question type {question.type}")  # pragma: no cover
+
+
+class AnswerForm(FlaskForm):  # type: ignore[misc]
+    """A questionnaire's answer form for one organisation type (make it with `answer_form_class`).
+
+    On a POST the posted values are read (cleaned) into `raw_answers`; otherwise the
+    `answers` given (a stored draft) fill the fields. `validate_answers` checks them.
+    """
+
+    questionnaire: ClassVar[Questionnaire]
+    respondent_type: ClassVar[RespondentType]
+    questions: ClassVar[tuple[Question, ...]]  # every question this type may be shown
+
+    buttons_id: ClassVar[str] = BUTTONS_ID
+
+    raw_answers: RawAnswers
+    answer_check: AnswerCheck | None
+    form_error: str | None
+
+    def __init__(
+        self, *args: Any, answers: Mapping[str, object] | None = None, **kwargs: Any
+    ) -> None:
+        self._initial_answers = raw_answers_from_mapping(answers or {})
+        self.answer_check = None
+        self.form_error = None
+        super().__init__(*args, **kwargs)
+
+    def process(
+        self,
+        formdata: FormData | None = None,
+        obj: Any = None,
+        data: Any = None,
+        extra_filters: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        formdata = self.meta.wrap_formdata(self, formdata)
+        super().process(formdata, obj, data, extra_filters, **kwargs)
+        if formdata is not None:
+            raw = raw_answers_from_form(self.questionnaire, formdata, self.respondent_type)
+        else:
+            raw = self._initial_answers
+        known = {question.id for question in self.questions}
+        self.raw_answers = {key: value for key, value in raw.items() if key in known}
+        for question in self.questions:
+            # Show the cleaned values (what will be checked and stored), not the posted bytes.
+            self.answer_field(question.id).data = displayed_value(
+                question, self.raw_answers.get(question.id)
+            )
+
+    def answer_field(self, question_id: str) -> Any:
+        """The field of a question (a WTForms `Field`)."""
+        return self[field_attribute(question_id)]
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Check a submission (every required question answered); see `validate_answers`."""
+        return self.validate_answers(require_complete=True)
+
+    def validate_answers(self, *, require_complete: bool) -> bool:
+        """Check the CSRF token and the answers; attach the Swedish messages to the fields.
+
+        With `require_complete=False` (a draft) only formats are checked.
+        """
+        self.form_error = None if self._csrf_is_valid() else CSRF_MESSAGE
+        check = check_answers(
+            self.questionnaire,
+            self.raw_answers,
+            self.respondent_type,
+            require_complete=require_complete,
+        )
+        self.answer_check = check
+        for question in self.questions:
+            message = check.errors.get(question.id)
+            self.answer_field(question.id).errors = [message] if message else []
+        return self.form_error is None and check.ok
+
+    def _csrf_is_valid(self) -> bool:
+        if not self.meta.csrf:
+            return True
+        token_field = self._fields.get(self.meta.csrf_field_name)
+        return token_field is None or bool(token_field.validate(self))
+
+    @property
+    def answers(self) -> dict[str, AnswerValue]:
+        """The checked, typed answers (empty before `validate_answers`)."""
+        return {} if self.answer_check is None else dict(self.answer_check.answers)
+
+    def error_summary(self) -> list[tuple[str, str]]:
+        """(element id, message) for the error summary, in the order of the form."""
+        summary: list[tuple[str, str]] = []
+        if self.form_error:
+            summary.append((BUTTONS_ID, self.form_error))
+        if self.answer_check is None:
+            return summary
+        for number, question in enumerate(self.questions, start=1):
+            message = self.answer_check.errors.get(question.id)
+            if message:
+                summary.append(
+                    (input_id(question), f"{number}. {shorten(question.text, 70)} – {message}")
+                )
+        return summary
+
+    def answer_summary(self) -> list[AnsweredQuestion]:
+        """The checked answers in form order, as the respondent reads them."""
+        answers = self.answers
+        return [
+            AnsweredQuestion(number, question, display_answer(question, answers[question.id]))
+            for number, question in enumerate(self.questions, start=1)
+            if question.id in answers
+        ]
+
+    def progress(self) -> list[SectionProgress]:
+        """Per section: questions with a valid answer among those currently shown."""
+        valid = check_answers(
+            self.questionnaire, self.raw_answers, self.respondent_type, require_complete=False
+        )
+        return progress(self.questionnaire, self.respondent_type, valid.answers)
+
+    def layout(self, *, preview_notes: bool = False) -> FormLayout:
+        """Sections and questions as the template renders them."""
+        numbers = {question.id: number for number, question in enumerate(self.questions, 1)}
+        errors = {} if self.answer_check is None else self.answer_check.errors
+        progress_by_section = {item.section_id: item for item in self.progress()}
+        sections: list[SectionView] = []
+        for section in self.questionnaire.sections:
+            if not is_section_asked(section, self.respondent_type):
+                continue
+            views = [
+                QuestionView(
+                    question=question,
+                    field=self.answer_field(question.id),
+                    number=numbers[question.id],
+                    error=errors.get(question.id),
+                    condition_note=condition_note(question, self.questionnaire, numbers),
+                    audience_note=audience_note(question.audience)
+                    if preview_notes and question.audience != section.audience
+                    else None,
+                )
+                for question in section.questions
+                if question.id in numbers
+            ]
+            if not views:
+                continue
+            sections.append(
+                SectionView(
+                    section=section,
+                    questions=views,
+                    audience_note=audience_note(section.audience) if preview_notes else None,
+                    progress=progress_by_section[section.id],
+                )
+            )
+        return FormLayout(
+            questionnaire=self.questionnaire,
+            sections=sections,
+            preview_notes=preview_notes,
+            has_conditions=any(view.condition_note for s in sections for view in s.questions),
+        )
+
+
+@dataclass(frozen=True)
+class AnsweredQuestion:
+    number: int
+    question: Question
+    display: str
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    """One question as rendered: its field, number, notes and the ids that tie them together."""
+
+    question: Question
+    field: Field
+    number: int
+    error: str | None = None
+    condition_note: str | None = None
+    audience_note: str | None = None
+
+    @property
+    def id(self) -> str:
+        return self.question.id
+
+    @property
+    def is_group(self) -> bool:
+        """Option groups are a fieldset with a legend; other questions a label."""
+        return self.question.type.has_choices
+
+    @property
+    def anchor(self) -> str:
+        """The element the error summary links to: the input, or a group's first option."""
+        return input_id(self.question)
+
+    @property
+    def hints(self) -> list[str]:
+        """Help text, then what the field accepts where a respondent needs to know."""
+        hints = [self.question.help] if self.question.help else []
+        format_hint = FORMAT_HINTS.get(self.question.type)
+        if format_hint:
+            hints.append(format_hint)
+        if self.question.type.is_numeric:
+            hints.append(number_hint(self.question))
+        if self.question.type is QuestionType.LONG_TEXT:
+            limit = max_length(self.question)
+            hints.append(f"Högst {format_number(limit or 0)} tecken.")
+        return hints
+
+    @property
+    def hint_id(self) -> str | None:
+        return f"{self.id}-hint" if self.hints else None
+
+    @property
+    def error_id(self) -> str | None:
+        return f"{self.id}-error" if self.error else None
+
+    @property
+    def unit(self) -> str | None:
+        if self.question.type is QuestionType.PERCENT:
+            return "%"
+        return self.question.unit
+
+    @property
+    def unit_id(self) -> str | None:
+        return f"{self.id}-unit" if self.unit else None
+
+    @property
+    def describedby(self) -> str | None:
+        """The ids of the hint, the error and the unit, for aria-describedby."""
+        ids = [item for item in (self.hint_id, self.error_id, self.unit_id) if item]
+        return " ".join(ids) or None
+
+    @property
+    def css_classes(self) -> str:
+        classes = ["question"]
+        if self.question.type is QuestionType.SCALE:
+            classes.append("scale")
+        if self.question.show_if is not None:
+            classes.append("conditional")
+        if self.error:
+            classes.append("has-error")
+        return " ".join(classes)
+
+    @property
+    def show_if_answers(self) -> list[str]:
+        return [] if self.question.show_if is None else list(self.question.show_if.answers)
+
+    def input_attributes(self) -> dict[str, Any]:
+        """Attributes for a single input (not option groups)."""
+        attributes: dict[str, Any] = {}
+        if self.describedby:
+            attributes["aria-describedby"] = self.describedby
+        if self.question.required:
+            attributes["aria-required"] = "true"
+        if self.error:
+            attributes["aria-invalid"] = "true"
+            existing = (self.field.render_kw or {}).get("class", "")
+            attributes["class"] = f"{existing} field-error".strip()
+        return attributes
+
+
+@dataclass(frozen=True)
+class SectionView:
+    section: Section
+    questions: list[QuestionView]
+    progress: SectionProgress
+    audience_note: str | None = None
+
+    @property
+    def anchor(self) -> str:
+        return f"avsnitt-{self.section.id}"
+
+    @property
+    def intro_paragraphs(self) -> list[str]:
+        return paragraphs(self.section.intro)
+
+
+@dataclass(frozen=True)
+class FormLayout:
+    questionnaire: Questionnaire
+    sections: list[SectionView] = field(default_factory=list)
+    preview_notes: bool = False
+    has_conditions: bool = False
+
+    @property
+    def intro_paragraphs(self) -> list[str]:
+        return paragraphs(self.questionnaire.intro)
+
+
+def paragraphs(text: str | None) -> list[str]:
+    """Text split into paragraphs at blank lines (YAML block text keeps them)."""
+    if not text:
+        return []
+    return [part.strip() for part in re.split(r"\n\s*\n", text) if part.strip()]
+
+
+FORMAT_HINTS: Final = {
+    QuestionType.DATE: "Skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2025-03-01.",
+    QuestionType.WEEK: "Skriv veckan som ÅÅÅÅ-Www, till exempel 2025-W09 för vecka 9 år 2025.",
+}
+
+
+def number_hint(question: Question) -> str:
+    """Say what a number field accepts, e.g. "Ange ett heltal mellan 0 och 365."."""
+    low, high = number_bounds(question)
+    decimals = allowed_decimals(question)
+    kind = "ett heltal" if decimals == 0 else "ett tal"
+    if low is not None and high is not None:
+        bounds = f" mellan {format_number(low)} och {format_number(high)}"
+    elif low is not None:
+        bounds = f" som är {format_number(low)} eller större"
+    elif high is not None:
+        bounds = f" som är {format_number(high)} eller mindre"
+    else:
+        bounds = ""
+    if decimals == 0:
+        return f"Ange {kind}{bounds}."
+    plural = "decimal" if decimals == 1 else "decimaler"
+    return f"Ange {kind}{bounds}, med högst {decimals} {plural}."
+
+
+def input_id(question: Question) -> str:
+    """The id of the element that gets focus for a question: a group's first option."""
+    return f"{question.id}-0" if question.type.has_choices else question.id
+
+
+def condition_note(
+    question: Question, questionnaire: Questionnaire, numbers: dict[str, int]
+) -> str | None:
+    """Say when a conditional question is asked: "Besvaras om du har svarat Ja på fråga 1."."""
+    condition = question.show_if
+    if condition is None:
+        return None
+    source = questionnaire.question(condition.question)
+    labels = join_with_or(source.choice_label(answer) for answer in condition.answers)
+    number = numbers.get(source.id)
+    where = f"fråga {number}" if number is not None else f"frågan ”{shorten(source.text, 60)}”"
+    if source.type is QuestionType.MULTIPLE_CHOICE:
+        return f"Besvaras om du har valt {labels} i {where}."
+    return f"Besvaras om du har svarat {labels} på {where}."
+
+
+def audience_note(audience: tuple[OrganisationType, ...] | None) -> str | None:
+    """Say whom a limited question or section is for: "Endast för: Kommun"."""
+    if audience is None:
+        return None
+    return "Endast för: " + ", ".join(kind.label for kind in audience)
+
+
+# -- one form class per questionnaire version and organisation type -----------------------
+
+_form_classes: OrderedDict[tuple[str, str, str, str], type[AnswerForm]] = OrderedDict()
+_form_classes_lock = Lock()
+
+
+def _respondent_key(respondent_type: RespondentType) -> str:
+    if respondent_type is EVERYONE:
+        return "*"
+    if respondent_type is None:
+        return ""
+    return str(OrganisationType(str(respondent_type)))
+
+
+def answer_form_class(
+    questionnaire: Questionnaire, respondent_type: RespondentType
+) -> type[AnswerForm]:
+    """The form class for this questionnaire version as this organisation type sees it.
+
+    Classes are cached per (questionnaire id, version, content, organisation type);
+    the content hash keeps two test questionnaires sharing an id and version apart.
+    """
+    key = (
+        questionnaire.id,
+        questionnaire.version,
+        questionnaire.content_hash,
+        _respondent_key(respondent_type),
+    )
+    with _form_classes_lock:
+        cached = _form_classes.get(key)
+        if cached is not None:
+            _form_classes.move_to_end(key)
+            return cached
+    questions = tuple(reachable_questions(questionnaire, respondent_type))
+    attributes: dict[str, Any] = {
+        "questionnaire": questionnaire,
+        "respondent_type": respondent_type,
+        "questions": questions,
+        **{field_attribute(question.id): make_field(question) for question in questions},
+    }
+    form_class = type(f"AnswerForm_{questionnaire.id}", (AnswerForm,), attributes)
+    with _form_classes_lock:
+        _form_classes[key] = form_class
+        while len(_form_classes) > FORM_CLASS_CACHE_SIZE:
+            _form_classes.popitem(last=False)
+    return form_class
+
+
+def build_answer_form(
+    questionnaire: Questionnaire,
+    respondent_type: RespondentType,
+    *,
+    answers: Mapping[str, object] | None = None,
+    **kwargs: Any,
+) -> AnswerForm:
+    """A form instance: posted values on a POST request, else `answers` (e.g. a saved draft)."""
+    return answer_form_class(questionnaire, respondent_type)(answers=answers, **kwargs)
