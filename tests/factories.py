@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from flask import current_app
+
+from survey.accounts.models import User
+from survey.accounts.passwords import hash_password
 from survey.db import db
 from survey.questionnaires.model import Questionnaire
 from survey.questionnaires.storage import QuestionnaireVersion
+from survey.responses.models import Response, ResponseSubmission
 from survey.rounds.models import Recipient, Round, RoundState
 from tests.sample import sample_questionnaire
 
@@ -76,3 +83,108 @@ def make_recipient(round_: Round, **fields: Any) -> Recipient:
     db.session.add(recipient)
     db.session.flush()
     return recipient
+
+
+# Accounts. A hash is made once per password and app setting: Argon2 is slow on purpose.
+DEFAULT_PASSWORD = "rätt-hästbatteri-häftklammer"
+
+
+@functools.cache
+def _cached_hash(password: str, fast: bool) -> str:
+    return hash_password(password)
+
+
+def _password_hash(password: str) -> str:
+    return _cached_hash(password, bool(current_app.config.get("SURVEY_FAST_PASSWORD_HASHING")))
+
+
+def make_user(
+    role: str = "admin",
+    delregion: str | None = None,
+    *,
+    email: str | None = None,
+    password: str = DEFAULT_PASSWORD,
+    name: str | None = None,
+    active: bool = True,
+) -> User:
+    """Add an account (role: "admin", "processledare", "lasare")."""
+    suffix = secrets.token_hex(3)
+    user = User(
+        email=(email or f"{role}.{(delregion or 'alla').lower()}.{suffix}@example.se").lower(),
+        name=name or f"{role.capitalize()} {delregion or ''} {suffix}".replace("  ", " "),
+        role=role,
+        delregion=delregion,
+        password_hash=_password_hash(password),
+        active=active,
+        session_generation=0,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def login(client: Any, email: str, password: str = DEFAULT_PASSWORD, **kwargs: Any) -> Any:
+    """Log in through the login page; returns the response (a redirect on success)."""
+    return client.post("/logga-in", data={"email": email, "password": password}, **kwargs)
+
+
+@dataclass(frozen=True)
+class Member:
+    """One account of the cast, kept as plain values (rows expire when a test commits)."""
+
+    id: int
+    email: str
+    role: str
+    delregion: str | None
+
+
+@dataclass(frozen=True)
+class Cast:
+    admin: Member
+    leader_nv: Member
+    leader_no: Member
+    reader_nv: Member
+
+
+def make_cast() -> Cast:
+    """Add the cast of permission tests: an administrator, leaders of NV and NO, a reader of NV."""
+
+    def member(role: str, delregion: str | None, email: str) -> Member:
+        user = make_user(role, delregion, email=email)
+        return Member(user.id, user.email, user.role, user.delregion)
+
+    return Cast(
+        admin=member("admin", None, "admin@example.se"),
+        leader_nv=member("processledare", "NV", "processledare.nv@example.se"),
+        leader_no=member("processledare", "NO", "processledare.no@example.se"),
+        reader_nv=member("lasare", "NV", "lasare.nv@example.se"),
+    )
+
+
+def make_submitted_response(
+    round_: Round, recipient: Recipient, *versions: dict[str, Any], imported: bool = False
+) -> Response:
+    """Add a response submitted once per answers version; `answers` is the latest, as kept."""
+    first = datetime(2025, 11, 1, 8, 0, tzinfo=UTC)
+    response = Response(
+        round_id=round_.id,
+        recipient_id=recipient.id,
+        answers=versions[-1],
+        submitted_at=first + timedelta(days=len(versions) - 1),
+        first_submitted_at=first,
+        submission_count=len(versions),
+        imported=imported,
+    )
+    db.session.add(response)
+    db.session.flush()
+    for number, answers in enumerate(versions, start=1):
+        submission = ResponseSubmission(
+            response_id=response.id,
+            number=number,
+            answers=answers,
+            submitted_at=first + timedelta(days=number - 1),
+            imported=imported,
+        )
+        db.session.add(submission)
+    db.session.flush()
+    return response

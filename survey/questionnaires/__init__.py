@@ -1,4 +1,4 @@
-"""Questionnaires."""
+"""Questionnaires: the YAML language, its validated model and the stored versions."""
 
 from __future__ import annotations
 
@@ -6,4 +6,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register this part's blueprint and commands."""
+    """Register the `questionnaire` command group."""
+    from survey.questionnaires.commands import questionnaire_cli
+
+    app.cli.add_command(questionnaire_cli)

@@ -1,0 +1,147 @@
+"""Results across rounds: the previous round, a round's results compared with it, and trends.
+
+Rounds are compared when they are of the same questionnaire id (any version) and the
+same delregion, and are open or closed (a draft has no answers). The previous round is
+the one with the latest reference date before this round's. Indicators are matched by
+id, so an indicator missing from an older version is simply missing there. A value
+counted from fewer than ``min_responses`` answers is not compared (previous None, NaN in
+a trend).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from flask import current_app
+from sqlalchemy import select
+
+from survey.db import db
+from survey.questionnaires.storage import QuestionnaireVersion
+from survey.results.attainment import IndicatorResult, compute_indicator_results
+from survey.results.frame import load_responses_frame
+from survey.rounds.models import Round, RoundState
+
+COMPARED_STATES = (str(RoundState.OPEN), str(RoundState.CLOSED))
+
+
+def comparable_rounds(questionnaire_id: str, delregion: str) -> list[Round]:
+    """Open and closed rounds of the questionnaire (any version) in the delregion, oldest first."""
+    statement = (
+        select(Round)
+        .join(Round.questionnaire_version)
+        .where(
+            QuestionnaireVersion.questionnaire_id == questionnaire_id,
+            Round.delregion == delregion,
+            Round.state.in_(COMPARED_STATES),
+        )
+        .order_by(Round.reference_date, Round.id)
+    )
+    return list(db.session.scalars(statement).unique())
+
+
+def previous_round(round_: Round) -> Round | None:
+    """The latest open or closed round of the same questionnaire and delregion dated earlier."""
+    statement = (
+        select(Round)
+        .join(Round.questionnaire_version)
+        .where(
+            QuestionnaireVersion.questionnaire_id == round_.questionnaire_version.questionnaire_id,
+            Round.delregion == round_.delregion,
+            Round.state.in_(COMPARED_STATES),
+            Round.reference_date < round_.reference_date,
+            Round.id != round_.id,
+        )
+        .order_by(Round.reference_date.desc(), Round.id.desc())
+        .limit(1)
+    )
+    return db.session.scalars(statement).unique().first()
+
+
+def round_indicator_results(round_: Round, *, min_responses: int) -> list[IndicatorResult]:
+    """Compute the round's indicators from its submitted responses, without comparison."""
+    questionnaire = round_.questionnaire_version.questionnaire
+    responses = load_responses_frame(round_.id, questionnaire)
+    return compute_indicator_results(
+        questionnaire, responses, reference_date=round_.reference_date, min_responses=min_responses
+    )
+
+
+def comparable_values(
+    results: Sequence[IndicatorResult], *, min_responses: int
+) -> dict[str, float | None]:
+    """Each indicator's value, or None when it has fewer than `min_responses` answers."""
+    return {
+        result.indicator.id: result.value if result.n >= min_responses else None
+        for result in results
+    }
+
+
+def compute_round_results(
+    round_: Round, *, min_responses: int | None = None
+) -> list[IndicatorResult]:
+    """The round's indicator results, each compared with the previous round when there is one.
+
+    `min_responses` defaults to the ``SURVEY_MIN_RESPONSES`` setting.
+    """
+    if min_responses is None:
+        min_responses = int(current_app.config["SURVEY_MIN_RESPONSES"])
+    before = previous_round(round_)
+    previous = None
+    if before is not None:
+        previous = comparable_values(
+            round_indicator_results(before, min_responses=min_responses),
+            min_responses=min_responses,
+        )
+    questionnaire = round_.questionnaire_version.questionnaire
+    return compute_indicator_results(
+        questionnaire,
+        load_responses_frame(round_.id, questionnaire),
+        reference_date=round_.reference_date,
+        min_responses=min_responses,
+        previous=previous,
+    )
+
+
+def indicator_trend(
+    questionnaire_id: str,
+    delregion: str,
+    indicator_ids: Sequence[str] | None = None,
+    *,
+    min_responses: int = 1,
+) -> pd.DataFrame:
+    """Indicator values per round: rows are indicator ids, columns the rounds' reference dates.
+
+    Columns (``datetime.date``, ascending, index name ``reference_date``) are the open and
+    closed rounds of the questionnaire in the delregion; when two rounds share a reference
+    date the later created one is shown. Rows (index name ``indicator``) are
+    `indicator_ids` in the order given, or every indicator of any round (newest version's
+    order first). A value is NaN where the indicator does not exist in that round's
+    version, has no answers, or has fewer than `min_responses`.
+    """
+    by_date: dict[date, Round] = {}
+    for round_ in comparable_rounds(questionnaire_id, delregion):
+        by_date[round_.reference_date] = round_  # ordered by id within a date: the last wins
+    values: dict[date, dict[str, float | None]] = {}
+    for reference_date, round_ in by_date.items():
+        results = round_indicator_results(round_, min_responses=min_responses)
+        values[reference_date] = comparable_values(results, min_responses=min_responses)
+    if indicator_ids is None:
+        seen: dict[str, None] = {}
+        for reference_date in sorted(values, reverse=True):
+            seen.update(dict.fromkeys(values[reference_date]))
+        indicator_ids = list(seen)
+    dates = sorted(values)
+    table = np.full((len(indicator_ids), len(dates)), np.nan)
+    for column, reference_date in enumerate(dates):
+        for row, indicator_id in enumerate(indicator_ids):
+            value = values[reference_date].get(indicator_id)
+            if value is not None:
+                table[row, column] = value
+    return pd.DataFrame(
+        table,
+        index=pd.Index(list(indicator_ids), dtype="str", name="indicator"),
+        columns=pd.Index(dates, dtype=object, name="reference_date"),
+    )
