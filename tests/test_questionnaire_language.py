@@ -139,6 +139,21 @@ FIRST_TARGETS = (
 )
 
 BROKEN = [
+    # -- names the rest of the engine uses
+    pytest.param(
+        mutated(("      - id: kommentar", "      - id: kommun")),
+        32,
+        "question id 'kommun' is reserved",
+        "choose another id",
+        id="reserved-question-id",
+    ),
+    pytest.param(
+        mutated((OMRADEN_CHOICES, "choices: [" + ", ".join(f"Val {n}" for n in range(64)) + "]")),
+        15,
+        "has 64 choices",
+        "at most 63",
+        id="too-many-multiple-choices",
+    ),
     # -- reading the file
     pytest.param(
         mutated(("    title: Allmänt", "\ttitle: Allmänt")),

@@ -35,6 +35,17 @@ MAX_DECIMALS = 4
 MAX_QUESTIONNAIRE_ID_LENGTH = 64  # the width of questionnaire_versions.questionnaire_id
 MAX_VERSION_LENGTH = 32
 MAX_TITLE_LENGTH = 300  # the width of questionnaire_versions.title
+# Names the form, the results frame and the answer import use beside the question ids.
+RESERVED_QUESTION_IDS = frozenset(
+    {
+        "action", "csrf_token",  # the answer form's buttons and CSRF field
+        "response_id", "recipient_id", "organisation", "organisation_type", "organisation_key",
+        "kommun", "delregion", "submitted_at", "imported",  # the results frame
+        "namn", "name", "email", "epost", "organisationstyp",  # the answer import's columns
+    }
+)
+# Multiple-choice answers are held as one bit per choice in a 64-bit integer for results.
+MAX_MULTIPLE_CHOICES = 63
 
 MEASURES_FOR_TYPE: dict[QuestionType, tuple[Measure, ...]] = {
     QuestionType.YES_NO: (Measure.SHARE_YES, Measure.COUNT),
@@ -206,6 +217,16 @@ def question_ids_are_valid(draft: QuestionnaireDraft) -> Iterator[Issue]:
             )
 
 
+def question_ids_are_not_reserved(draft: QuestionnaireDraft) -> Iterator[Issue]:
+    for _, question in draft.iter_questions():
+        if question.id is not None and question.id.value in RESERVED_QUESTION_IDS:
+            yield Issue(
+                question.id.line,
+                f"question id '{question.id.value}' is reserved",
+                f"choose another id, e.g. '{question.id.value}_svar'",
+            )
+
+
 def question_ids_are_unique(draft: QuestionnaireDraft) -> Iterator[Issue]:
     seen: dict[str, int] = {}
     for _, question in draft.iter_questions():
@@ -257,6 +278,21 @@ def choice_questions_have_two_choices(draft: QuestionnaireDraft) -> Iterator[Iss
                 question.choices.line,
                 f"{question.name} of type {kind} has {count}",
                 "give at least two choices (use yes_no for Ja/Nej)",
+            )
+
+
+def multiple_choices_fit(draft: QuestionnaireDraft) -> Iterator[Issue]:
+    for _, question in draft.iter_questions():
+        if (
+            question.question_type is QuestionType.MULTIPLE_CHOICE
+            and question.choices is not None
+            and len(question.choices.value) > MAX_MULTIPLE_CHOICES
+        ):
+            yield Issue(
+                question.choices.line,
+                f"{question.name} has {len(question.choices.value)} choices",
+                f"a multiple_choice question may have at most {MAX_MULTIPLE_CHOICES}; "
+                "split it into several questions",
             )
 
 
@@ -748,9 +784,11 @@ RULES: tuple[Rule, ...] = (
     sections_have_questions,
     audiences_are_not_empty,
     question_ids_are_valid,
+    question_ids_are_not_reserved,
     question_ids_are_unique,
     choices_only_on_choice_types,
     choice_questions_have_two_choices,
+    multiple_choices_fit,
     choice_values_are_unique,
     choice_labels_are_unique,
     not_applicable_only_on_yes_no,
