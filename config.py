@@ -153,6 +153,8 @@ def testing(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         SESSION_COOKIE_SECURE=False,
         REMEMBER_COOKIE_SECURE=False,
         WTF_CSRF_ENABLED=False,
+        # Argon2's cheapest parameters: a test logs in many times (never set outside tests).
+        SURVEY_FAST_PASSWORD_HASHING=True,
         SURVEY_MAIL_DELIVERY="smtp",
         MAIL_SERVER="127.0.0.1",
         MAIL_PORT=1,
