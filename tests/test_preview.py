@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup, Tag
 from flask import Flask
 from flask.testing import FlaskClient
+from playwright.sync_api import Browser
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from survey.db import db
 from survey.questionnaires.model import (
@@ -27,6 +24,7 @@ from survey.questionnaires.model import (
 )
 from survey.questionnaires.storage import QuestionnaireVersion
 from survey.responses.models import Response, ResponseSubmission
+from tests.browser import LiveServer
 from tests.factories import make_questionnaire_version
 from tests.sample import sample_questionnaire
 
@@ -419,51 +417,33 @@ def test_it_refuses_answers_posted_without_a_csrf_token(csrf_app: Flask) -> None
 # -- in a real browser: app.js shows and hides conditional questions -----------------------
 
 
-@pytest.fixture
-def live_url(app: Flask, stored: None) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-
-
 @pytest.mark.browser
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
 def test_it_works_in_a_browser_with_and_without_javascript_and_passes_axe(
-    live_url: str,
+    live_server: LiveServer, browser: Browser, stored: None
 ) -> None:
     from axe_playwright_python.sync_playwright import Axe
-    from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"))
-        try:
-            page_ = browser.new_page()
-            page_.goto(f"{live_url}{URL}")
-            audit = Axe().run(page_)
-            assert audit.violations_count == 0, audit.generate_report()
-            conditional = page_.locator("#fraga-omraden")
-            assert conditional.is_hidden()
-            page_.get_by_label("Ja", exact=True).first.check()
-            assert conditional.is_visible()
-            page_.locator("#sip_okning-1").check()
-            assert conditional.is_hidden()
-            page_.locator("#formular-knappar button[value=submit]").click()
-            page_.wait_for_load_state()
-            assert page_.evaluate("document.activeElement.id") == "felsammanfattning"
-            assert page_.title().startswith("Fel:")
-            audit = Axe().run(page_)
-            assert audit.violations_count == 0, audit.generate_report()
+    live_url = live_server.url
+    page_ = browser.new_page()
+    page_.goto(f"{live_url}{URL}")
+    audit = Axe().run(page_)
+    assert audit.violations_count == 0, audit.generate_report()
+    conditional = page_.locator("#fraga-omraden")
+    assert conditional.is_hidden()
+    page_.get_by_label("Ja", exact=True).first.check()
+    assert conditional.is_visible()
+    page_.locator("#sip_okning-1").check()
+    assert conditional.is_hidden()
+    page_.locator("#formular-knappar button[value=submit]").click()
+    page_.wait_for_load_state()
+    assert page_.evaluate("document.activeElement.id") == "felsammanfattning"
+    assert page_.title().startswith("Fel:")
+    audit = Axe().run(page_)
+    assert audit.violations_count == 0, audit.generate_report()
 
-            without_js = browser.new_page(java_script_enabled=False)
-            without_js.goto(f"{live_url}{URL}")
-            assert without_js.locator("#fraga-omraden").is_visible()
-        finally:
-            browser.close()
+    without_js = browser.new_page(java_script_enabled=False)
+    without_js.goto(f"{live_url}{URL}")
+    assert without_js.locator("#fraga-omraden").is_visible()
 
 
 def test_it_says_when_a_section_has_no_questions_to_answer_yet(

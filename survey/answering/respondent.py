@@ -1,0 +1,568 @@
+"""The respondent's pages: the personal link, the questionnaire, drafts, submission, amendment.
+
+A personal link `/svara/<round>/<token>` is traded once for a session (the token never
+stays in the address bar, a browser history or a Referer) and the respondent continues
+on `/svara/<round>`. The session remembers the link's generation: a reissued or revoked
+link, or a recipient removed from the round, ends it.
+
+Decisions where the brief left room:
+
+* A session can hold several rounds at once (a manager answering two questionnaires in
+  two tabs), at most `MAX_SESSION_ROUNDS`.
+* Statuses: a link that does not work 404; too many wrong links 429; no valid session
+  403; a form shown again with errors (or a stale CSRF token, or a conflict) 422; answers
+  posted to a round that is closed or not yet open 409. Informational pages 200.
+* The respondent's POSTs are exempt from the global CSRFProtect and check the token
+  themselves, so an expired token shows the form again with the typed answers instead
+  of a bare 400 page. A POST without a valid session shows a page that keeps the posted
+  answers in hidden fields: after opening the link in another tab, pressing the button
+  there again posts them with the new session (and its CSRF token).
+* A correct link does not reset the failure counter of its address: otherwise anyone
+  with one valid link could keep guessing.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import validate_csrf
+from sqlalchemy import select
+from wtforms import ValidationError
+
+from survey.answering.answers import (
+    AnswerError,
+    AnswerValue,
+    RawAnswers,
+    RespondentType,
+    check_answer,
+    display_answer,
+    format_number,
+    reachable_questions,
+)
+from survey.answering.form import AnsweredQuestion, AnswerForm, build_answer_form
+from survey.db import db, utcnow
+from survey.extensions import csrf
+from survey.organisations import OrganisationType, parse_organisation_type
+from survey.questionnaires.model import Questionnaire
+from survey.ratelimit import counter_key, is_limited, register_failure
+from survey.responses.models import Response
+from survey.responses.service import (
+    AnswersRefused,
+    RecipientGone,
+    ResponseConflict,
+    RoundNotOpen,
+    RoundPhase,
+    load_response,
+    phase_of,
+    save_draft,
+    submit_response,
+)
+from survey.rounds.models import Recipient, Round
+from survey.rounds.tokens import hash_token, looks_like_token
+
+bp = Blueprint("respond", __name__)
+
+SESSION_KEY: Final = "respondents"
+MAX_SESSION_ROUNDS: Final = 5
+# Round ids are positive 32-bit integers; anything else cannot name a round.
+MAX_ROUND_ID: Final = 2**31 - 1
+ROUND_ID: Final = re.compile(r"[1-9][0-9]{0,9}")
+# Names of posted fields worth keeping when the session is gone: question ids and the button.
+KEPT_FIELD: Final = re.compile(r"[a-z][a-z0-9_]{0,39}")
+MAX_KEPT_VALUES: Final = 2000
+
+CSRF_AGAIN_MESSAGE: Final = (
+    "Av säkerhetsskäl behöver du klicka på knappen igen – dina svar finns kvar. "
+    "Ingenting har sparats än."
+)
+DRAFT_SAVED_MESSAGE: Final = "Utkastet är sparat."
+DRAFT_SAVED_WITH_PROBLEMS_MESSAGE: Final = (
+    "Utkastet är sparat. Några svar behöver rättas innan du kan skicka in – se listan nedan."
+)
+OPTED_OUT_MESSAGE: Final = "Du får inga fler påminnelser om den här enkäten."
+OPTED_IN_MESSAGE: Final = "Du får påminnelser om den här enkäten igen om du inte har svarat."
+BUTTON_AGAIN_MESSAGE: Final = "Av säkerhetsskäl behöver du klicka på knappen igen."
+
+MONTHS: Final = (
+    "januari", "februari", "mars", "april", "maj", "juni",
+    "juli", "augusti", "september", "oktober", "november", "december",
+)  # fmt: skip
+
+
+# -- times as respondents read them ---------------------------------------------------------
+
+
+def local(moment: datetime) -> datetime:
+    """A stored (UTC) time in Swedish local time."""
+    return moment.astimezone(ZoneInfo(current_app.config["SURVEY_TIMEZONE"]))
+
+
+def date_text(moment: datetime) -> str:
+    """ "31 december 2025"."""
+    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
+
+
+def moment_text(moment: datetime) -> str:
+    """A time in Swedish local time: "31 december 2025 kl. 14.05"."""
+    here = local(moment)
+    return f"{date_text(here)} kl. {here:%H.%M}"
+
+
+def deadline_text(closes_at: datetime) -> str:
+    """Until when answers are taken: "31 december 2025" for local midnight, else with the time.
+
+    A round closing at 00.00 takes answers through the day before, which is how a
+    respondent reads a deadline.
+    """
+    here = local(closes_at)
+    if (here.hour, here.minute, here.second) == (0, 0, 0):
+        return date_text(here - timedelta(days=1))
+    return f"{date_text(here)} kl. {here:%H.%M}"
+
+
+# -- who is answering ------------------------------------------------------------------------
+
+
+def parse_round_id(text: str) -> int | None:
+    """A round id from the address, None when it cannot be one."""
+    if not ROUND_ID.fullmatch(text):
+        return None
+    value = int(text)
+    return value if value <= MAX_ROUND_ID else None
+
+
+def respondent_type_of(recipient: Recipient) -> RespondentType:
+    """The recipient's organisation type; unknown types see only the questions for everyone."""
+    return parse_organisation_type(recipient.organisation_type or "")
+
+
+def organisation_type_label(recipient: Recipient) -> str:
+    kind = parse_organisation_type(recipient.organisation_type or "")
+    return kind.label if isinstance(kind, OrganisationType) else recipient.organisation_type
+
+
+def remember_respondent(recipient: Recipient) -> None:
+    """Put the recipient of this round in the session (with the link's generation)."""
+    entries = _session_entries()
+    entries.pop(str(recipient.round_id), None)
+    entries[str(recipient.round_id)] = {
+        "recipient_id": recipient.id,
+        "round_id": recipient.round_id,
+        "generation": recipient.token_generation,
+    }
+    while len(entries) > MAX_SESSION_ROUNDS:
+        entries.pop(next(iter(entries)))
+    session[SESSION_KEY] = entries
+    session.permanent = True
+
+
+def forget_respondent(round_id: int) -> None:
+    entries = _session_entries()
+    if entries.pop(str(round_id), None) is not None:
+        session[SESSION_KEY] = entries
+
+
+def _session_entries() -> dict[str, Any]:
+    entries = session.get(SESSION_KEY)
+    return dict(entries) if isinstance(entries, dict) else {}
+
+
+def current_recipient(round_id: int | None) -> Recipient | None:
+    """The recipient this session answers for in the round, while the link is still valid."""
+    if round_id is None:
+        return None
+    entry = _session_entries().get(str(round_id))
+    if not isinstance(entry, dict):
+        return None
+    recipient_id, generation = entry.get("recipient_id"), entry.get("generation")
+    if not isinstance(recipient_id, int) or not isinstance(generation, int):
+        forget_respondent(round_id)
+        return None
+    recipient = db.session.get(Recipient, recipient_id)
+    if (
+        recipient is None
+        or recipient.round_id != round_id
+        or recipient.removed_at is not None
+        or recipient.token_hash is None
+        or recipient.token_generation != generation
+    ):
+        forget_respondent(round_id)
+        return None
+    return recipient
+
+
+def contact_email(round_: Round | None) -> str:
+    """Whom a respondent writes to: the round's reply-to address, else the service's."""
+    if round_ is not None and round_.reply_to:
+        return round_.reply_to
+    return str(current_app.config["SURVEY_CONTACT_EMAIL"])
+
+
+# -- answers as shown ------------------------------------------------------------------------
+
+
+def raw_from_submitted(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> RawAnswers:
+    """Submitted (typed) answers as a respondent would type them: numbers with a decimal comma."""
+    raw: RawAnswers = {}
+    for key, value in answers.items():
+        if isinstance(value, list):
+            raw[key] = [str(item) for item in value]
+        elif isinstance(value, bool) or value is None:
+            continue
+        elif isinstance(value, int | float) and questionnaire.has_question(key):
+            raw[key] = format_number(value)
+        else:
+            raw[key] = str(value)
+    return raw
+
+
+def answered_questions(
+    questionnaire: Questionnaire,
+    respondent_type: RespondentType,
+    answers: Mapping[str, object],
+) -> list[AnsweredQuestion]:
+    """Answers in the form's order and numbering; typed values shown as labels and Swedish
+    numbers, values that are not (yet) valid shown as typed."""
+    items: list[AnsweredQuestion] = []
+    for number, question in enumerate(reachable_questions(questionnaire, respondent_type), 1):
+        value = answers.get(question.id)
+        if value is None or value == "" or value == []:
+            continue
+        try:
+            typed: AnswerValue | None = (
+                value
+                if isinstance(value, int | float) and not isinstance(value, bool)
+                else check_answer(question, _as_raw(value))
+            )
+        except AnswerError:
+            typed = None
+        display = display_answer(question, typed) if typed is not None else _as_text(value)
+        items.append(AnsweredQuestion(number, question, display))
+    return items
+
+
+def _as_raw(value: object) -> str | list[str] | None:
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    return None if value is None else str(value)
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+@dataclass(frozen=True)
+class ResponseStatus:
+    """The status box: where the respondent's answers stand."""
+
+    kind: str  # "not_started", "draft", "submitted", "submitted_with_draft"
+    submitted_at: str | None = None
+    draft_saved_at: str | None = None
+
+    @classmethod
+    def of(cls, response: Response | None) -> ResponseStatus:
+        if response is None or (response.draft is None and response.submitted_at is None):
+            return cls("not_started")
+        draft_at = (
+            moment_text(response.draft_saved_at)
+            if response.draft is not None and response.draft_saved_at is not None
+            else None
+        )
+        if response.submitted_at is None:
+            return cls("draft", draft_saved_at=draft_at)
+        submitted_at = moment_text(response.submitted_at)
+        if response.draft is not None:
+            return cls("submitted_with_draft", submitted_at, draft_at)
+        return cls("submitted", submitted_at)
+
+
+# -- pages -----------------------------------------------------------------------------------
+
+
+def link_invalid_page() -> ResponseReturnValue:
+    """The same page for every link that does not work: wrong, old, revoked, removed, garbage."""
+    return render_template("respond/link_invalid.html"), 404
+
+
+def rate_limited_page() -> ResponseReturnValue:
+    window = int(current_app.config["SURVEY_TOKEN_WINDOW_SECONDS"])
+    minutes = max(1, math.ceil(window / 60))
+    headers = {"Retry-After": str(window)}
+    return render_template("respond/rate_limited.html", minutes=minutes), 429, headers
+
+
+def open_via_link_page(round_id: int | None, *, kept: list[tuple[str, str]]) -> ResponseReturnValue:
+    """No valid session: open the link from the email (keeping posted answers to post again)."""
+    if round_id is None:
+        kept = []  # no round to post them to again
+    action_url = url_for("respond.post_answers", round_id=round_id) if kept else None
+    return (
+        render_template("respond/open_via_link.html", kept=kept, action_url=action_url),
+        403,
+    )
+
+
+def phase_page(
+    round_: Round,
+    recipient: Recipient,
+    phase: RoundPhase,
+    *,
+    posted: list[AnsweredQuestion] | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    """The round is not yet open, or closed: say when, and whom to ask."""
+    response = load_response(recipient)
+    template = "respond/closed.html" if phase is RoundPhase.CLOSED else "respond/not_open.html"
+    # Closed by hand before its date: that moment; else its closing time (not the job's run).
+    closed_at = min(round_.closed_at or round_.closes_at, round_.closes_at)
+    opens_in_future = round_.opens_at > utcnow()
+    return (
+        render_template(
+            template,
+            round=round_,
+            recipient=recipient,
+            questionnaire=round_.questionnaire_version.questionnaire,
+            contact=contact_email(round_),
+            opens_at=moment_text(round_.opens_at) if opens_in_future else None,
+            closed_at=moment_text(closed_at),
+            submitted=response is not None and response.submitted_at is not None,
+            posted=posted,
+        ),
+        status,
+    )
+
+
+def form_page(
+    recipient: Recipient,
+    round_: Round,
+    form: AnswerForm,
+    *,
+    status: int = 200,
+    errors_title: str | None = None,
+) -> ResponseReturnValue:
+    """The questionnaire with the respondent's answers, status, progress and opt-out."""
+    response = load_response(recipient)
+    errors = form.error_summary()
+    return (
+        render_template(
+            "respond/form.html",
+            round=round_,
+            recipient=recipient,
+            organisation_type=organisation_type_label(recipient),
+            questionnaire=form.questionnaire,
+            form=form,
+            errors=errors,
+            errors_title=errors_title or "Det finns fel som behöver rättas",
+            has_errors=bool(errors),
+            status=ResponseStatus.of(response),
+            deadline=deadline_text(round_.closes_at),
+            contact=contact_email(round_),
+            action_url=url_for("respond.post_answers", round_id=round_.id),
+        ),
+        status,
+    )
+
+
+def kept_fields() -> list[tuple[str, str]]:
+    """The posted answers (and button) to carry over a lost session in hidden fields."""
+    kept: list[tuple[str, str]] = []
+    for name, value in request.form.items(multi=True):
+        if KEPT_FIELD.fullmatch(name) and name != "csrf_token":
+            kept.append((name, value))
+        if len(kept) >= MAX_KEPT_VALUES:
+            break
+    return kept
+
+
+# -- routes ----------------------------------------------------------------------------------
+
+
+@bp.get("/svara/<round_id>/<path:token>")
+def open_link(round_id: str, token: str) -> ResponseReturnValue:
+    """Trade a personal link for a session and continue on an address without the token."""
+    config = current_app.config
+    limit = int(config["SURVEY_TOKEN_MAX_FAILURES"])
+    window = int(config["SURVEY_TOKEN_WINDOW_SECONDS"])
+    failures_key = counter_key("token-ip", request.remote_addr or "okänd")
+    if is_limited(failures_key, limit, window):
+        return rate_limited_page()
+    number = parse_round_id(round_id)
+    recipient: Recipient | None = None
+    # The shape check comes first: garbage never reaches a query.
+    if number is not None and looks_like_token(token):
+        recipient = db.session.scalar(
+            select(Recipient).where(
+                Recipient.round_id == number,
+                Recipient.token_hash == hash_token(number, token),
+                Recipient.removed_at.is_(None),
+            )
+        )
+    if recipient is None:
+        register_failure(failures_key, window)
+        db.session.commit()
+        return link_invalid_page()
+    remember_respondent(recipient)
+    if recipient.first_opened_at is None:
+        recipient.first_opened_at = utcnow()
+    db.session.commit()
+    return redirect(url_for("respond.form", round_id=number), 303)
+
+
+@bp.get("/svara/<round_id>")
+def form(round_id: str) -> ResponseReturnValue:
+    """The questionnaire, filled with the draft, else with the latest submitted answers."""
+    number = parse_round_id(round_id)
+    recipient = current_recipient(number)
+    if recipient is None:
+        return open_via_link_page(number, kept=[])
+    round_ = recipient.round
+    phase = phase_of(round_, utcnow())
+    if phase is not RoundPhase.OPEN:
+        return phase_page(round_, recipient, phase)
+    questionnaire = round_.questionnaire_version.questionnaire
+    response = load_response(recipient)
+    answers: Mapping[str, object] = {}
+    if response is not None and response.draft is not None:
+        answers = response.draft
+    elif response is not None and response.answers is not None:
+        answers = raw_from_submitted(questionnaire, response.answers)
+    answer_form = build_answer_form(questionnaire, respondent_type_of(recipient), answers=answers)
+    errors_title = None
+    if response is not None and response.draft is not None:
+        # A saved draft may have answers in the wrong format: say so, it is not blocking.
+        answer_form.validate_answers(require_complete=False)
+        answer_form.form_error = None  # nothing was posted: no CSRF token to check
+        errors_title = "Utkastet är sparat, men några svar behöver rättas innan du skickar in"
+    return form_page(recipient, round_, answer_form, errors_title=errors_title)
+
+
+@bp.post("/svara/<round_id>")
+def post_answers(round_id: str) -> ResponseReturnValue:
+    """Save a draft or submit; whatever goes wrong, the typed answers are shown again."""
+    number = parse_round_id(round_id)
+    recipient = current_recipient(number)
+    if recipient is None:
+        return open_via_link_page(number, kept=kept_fields())
+    round_ = recipient.round
+    questionnaire = round_.questionnaire_version.questionnaire
+    respondent_type = respondent_type_of(recipient)
+    answer_form = build_answer_form(questionnaire, respondent_type)
+    now = utcnow()
+    phase = phase_of(round_, now)
+    if phase is not RoundPhase.OPEN:
+        posted = answered_questions(questionnaire, respondent_type, answer_form.raw_answers)
+        return phase_page(round_, recipient, phase, posted=posted, status=409)
+    # Enter in a text field presses the first button, "save": the gentler action.
+    action = "save" if request.form.get("action") == "save" else "submit"
+    valid = answer_form.validate_answers(require_complete=action == "submit")
+    if answer_form.form_error is not None:
+        answer_form.form_error = CSRF_AGAIN_MESSAGE
+        return form_page(
+            recipient, round_, answer_form, status=422, errors_title="Klicka på knappen igen"
+        )
+    if action == "submit" and not valid:
+        return form_page(
+            recipient,
+            round_,
+            answer_form,
+            status=422,
+            errors_title="Det finns fel som behöver rättas innan du kan skicka in",
+        )
+    try:
+        if action == "save":
+            save_draft(recipient, answer_form.raw_answers, now)
+        else:
+            submit_response(recipient, answer_form.answers, answer_form.raw_answers, now)
+    except RoundNotOpen as refusal:
+        posted = answered_questions(questionnaire, respondent_type, answer_form.raw_answers)
+        return phase_page(round_, recipient, refusal.phase, posted=posted, status=409)
+    except RecipientGone:
+        return open_via_link_page(number, kept=kept_fields())
+    except (ResponseConflict, AnswersRefused) as refusal:
+        answer_form.form_error = refusal.message
+        return form_page(
+            recipient, round_, answer_form, status=422, errors_title="Svaren sparades inte"
+        )
+    if action == "save":
+        has_problems = answer_form.answer_check is not None and not answer_form.answer_check.ok
+        flash(DRAFT_SAVED_WITH_PROBLEMS_MESSAGE if has_problems else DRAFT_SAVED_MESSAGE, "success")
+        return redirect(url_for("respond.form", round_id=number), 303)
+    return redirect(url_for("respond.confirmation", round_id=number), 303)
+
+
+@bp.get("/svara/<round_id>/klart")
+def confirmation(round_id: str) -> ResponseReturnValue:
+    """The submitted answers, and how to change them."""
+    number = parse_round_id(round_id)
+    recipient = current_recipient(number)
+    if recipient is None:
+        return open_via_link_page(number, kept=[])
+    response = load_response(recipient)
+    if response is None or response.answers is None or response.submitted_at is None:
+        return redirect(url_for("respond.form", round_id=number), 303)
+    round_ = recipient.round
+    questionnaire = round_.questionnaire_version.questionnaire
+    return render_template(
+        "respond/confirmation.html",
+        round=round_,
+        recipient=recipient,
+        organisation_type=organisation_type_label(recipient),
+        questionnaire=questionnaire,
+        answers=answered_questions(questionnaire, respondent_type_of(recipient), response.answers),
+        submitted_at=moment_text(response.submitted_at),
+        has_draft=response.draft is not None,
+        is_open=phase_of(round_, utcnow()) is RoundPhase.OPEN,
+        deadline=deadline_text(round_.closes_at),
+        contact=contact_email(round_),
+    )
+
+
+@bp.post("/svara/<round_id>/paminnelser")
+def reminders(round_id: str) -> ResponseReturnValue:
+    """Stop (or restart) reminders for this round."""
+    number = parse_round_id(round_id)
+    recipient = current_recipient(number)
+    if recipient is None:
+        return open_via_link_page(number, kept=[])
+    if not _csrf_token_is_valid():
+        flash(BUTTON_AGAIN_MESSAGE, "warning")
+        return redirect(url_for("respond.form", round_id=number, _anchor="paminnelser"), 303)
+    wants_reminders = request.form.get("paminnelser") == "ja"
+    recipient.opted_out = not wants_reminders
+    db.session.commit()
+    flash(OPTED_IN_MESSAGE if wants_reminders else OPTED_OUT_MESSAGE, "success")
+    return redirect(url_for("respond.form", round_id=number, _anchor="paminnelser"), 303)
+
+
+# These two check the CSRF token themselves, to keep what was typed when it has expired.
+csrf.exempt(post_answers)
+csrf.exempt(reminders)
+
+
+def _csrf_token_is_valid() -> bool:
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return True
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        return False
+    return True
