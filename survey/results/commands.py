@@ -1,0 +1,175 @@
+"""`survey round results` and `survey round import-responses`: results and earlier answers.
+
+Both are attached to the `round` command group (see `survey.results.init_app`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from survey.db import db
+from survey.responses.importing import ImportOutcome, ImportProblem, import_responses
+from survey.results.attainment import IndicatorResult, results_as_json
+from survey.results.trends import compute_round_results
+from survey.rounds.models import Round
+from survey.tabular import MAX_FILE_BYTES
+
+
+def round_by_reference(reference: str) -> Round:
+    """The round with this id, or a ClickException (exit 1) naming how to find one."""
+    text = reference.strip()
+    round_ = db.session.get(Round, int(text)) if text.isdigit() else None
+    if round_ is None:
+        raise click.ClickException(
+            f"round {reference!r} does not exist — give a round id as listed by `survey round list`"
+        )
+    return round_
+
+
+def _number(value: float | None, decimals: int = 1) -> str:
+    return "-" if value is None else f"{value:.{decimals}f}"
+
+
+def results_table(results: list[IndicatorResult]) -> str:
+    """The results as a plain text table for a terminal."""
+    headers = (
+        "id", "value", "n", "target", "target_date", "status", "final_target", "previous",
+        "change",
+    )  # fmt: skip
+    rows = [headers]
+    for item in results_as_json(results):
+        rows.append(
+            (
+                item["id"],
+                _number(item["value"]),
+                str(item["n"]),
+                _number(item["target"], 0),
+                item["target_date"] or "-",
+                item["status"],
+                _number(item["final_target"], 0),
+                _number(item["previous"]),
+                _number(item["change"]),
+            )
+        )
+    widths = [max(len(row[index]) for row in rows) for index in range(len(headers))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
+
+
+@click.command("results")
+@with_appcontext
+@click.argument("round_reference", metavar="ROUND")
+@click.option("--json", "as_json", is_flag=True, help="Print the indicator rows as JSON.")
+def results_command(round_reference: str, as_json: bool) -> None:
+    """Print a round's indicator results (values and targets in percent for shares)."""
+    round_ = round_by_reference(round_reference)
+    results = compute_round_results(round_)
+    if as_json:
+        click.echo(json.dumps(results_as_json(results), ensure_ascii=False, indent=2))
+        return
+    questionnaire = round_.questionnaire_version.questionnaire
+    click.echo(
+        f"round {round_.id} “{round_.title}” ({questionnaire.id} version {questionnaire.version}), "
+        f"reference date {round_.reference_date.isoformat()}, delregion {round_.delregion}"
+    )
+    if not results:
+        click.echo("the questionnaire has no indicators")
+        return
+    click.echo(results_table(results))
+
+
+@click.command("import-responses")
+@with_appcontext
+@click.argument("round_reference", metavar="ROUND")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--add-recipients",
+    is_flag=True,
+    help="Create the recipients a row names that are not in the round yet, from the columns "
+    "Namn, Organisation, Organisationstyp, Kommun (and Delregion; default the round's).",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Check the file and say what would change; store nothing."
+)
+def import_responses_command(
+    round_reference: str, file: Path, add_recipients: bool, dry_run: bool
+) -> None:
+    """Import earlier answers (.xlsx or .csv, one row per respondent) as submitted responses.
+
+    The file has a column e-post and one column per question id. Nothing is imported if
+    any row or cell is wrong; every problem is printed with its row and column.
+    """
+    round_ = round_by_reference(round_reference)
+    try:
+        size = file.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise click.ClickException(
+                f"{file}: the file is {size / 1024 / 1024:.1f} MB — at most "
+                f"{MAX_FILE_BYTES // 1024 // 1024} MB is read"
+            )
+        data = file.read_bytes()
+    except OSError as error:
+        raise click.ClickException(f"{file}: cannot be read: {error.strerror}") from error
+    try:
+        outcome = import_responses(
+            round_, data, file.name, add_recipients=add_recipients, dry_run=dry_run
+        )
+        if outcome.imported:
+            db.session.commit()
+        else:
+            db.session.rollback()
+    except (IntegrityError, StaleDataError) as error:
+        db.session.rollback()
+        raise click.ClickException(
+            f"{file}: responses of round {round_.id} changed while importing; nothing was "
+            "imported — run the command again"
+        ) from error
+    except BaseException:
+        db.session.rollback()
+        raise
+    for warning in outcome.check.warnings:
+        click.echo(f"{file}: warning: {_located(warning)}", err=True)
+    if not outcome.ok:
+        problems = outcome.check.problems
+        if not problems:
+            raise click.ClickException(f"{file}: the file has no rows with answers")
+        click.echo(
+            f"{file}: {len(problems)} problem{'s' if len(problems) != 1 else ''}; nothing was "
+            "imported (the messages are those the process leader sees, in Swedish):",
+            err=True,
+        )
+        for problem in problems:
+            click.echo(f"{file}: {_located(problem)}", err=True)
+        raise click.exceptions.Exit(1)
+    click.echo(_summary(outcome, round_, file, dry_run))
+
+
+def _located(problem: ImportProblem) -> str:
+    location = problem.english_location()
+    return f"{location}: {problem.message}" if location else problem.message
+
+
+def _counts(outcome: ImportOutcome) -> str:
+    recipients = outcome.recipients_created
+    return (
+        f"{outcome.created} new, {outcome.amended} amended, {outcome.unchanged} unchanged; "
+        f"{recipients} recipient{'s' if recipients != 1 else ''} created"
+    )
+
+
+def _summary(outcome: ImportOutcome, round_: Round, file: Path, dry_run: bool) -> str:
+    verb = "would import" if dry_run else "imported"
+    rows = outcome.rows
+    return (
+        f"{verb} {rows} response{'s' if rows != 1 else ''} from {file} into round {round_.id} "
+        f"“{round_.title}”: {_counts(outcome)}"
+        + (" (dry run: nothing was stored)" if dry_run else "")
+    )
