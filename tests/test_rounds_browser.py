@@ -1,0 +1,106 @@
+"""The process leader's round pages in a real Chromium: axe-core finds no violations."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import update
+
+from survey.db import db, utcnow
+from survey.mail.models import MailStatus, OutboxMessage
+from survey.organisations import OrganisationType
+from survey.rounds.recipients_file import RecipientRow
+from survey.rounds.service import RoundSettings, add_recipients, create_round, open_round
+from tests.browser import LiveServer, axe_report
+from tests.factories import DEFAULT_PASSWORD, make_cast, make_questionnaire_version
+
+pytestmark = pytest.mark.browser
+
+BAD_CSV = (
+    "Namn;E-post;Organisation;Organisationstyp;Kommun;Delregion\r\n"
+    "Åsa Öberg;inte-en-adress;Vårdcentralen Ängelholm;Regional primärvård;Ängelholm;NV\r\n"
+)
+
+
+def test_it_passes_axe_on_every_round_page(
+    app: Flask, live_server: LiveServer, browser_page, tmp_path
+):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        cast = make_cast()
+        now = utcnow()
+        round_ = create_round(
+            RoundSettings(
+                questionnaire_version_id=make_questionnaire_version().id,
+                title="Årlig enkät 2025",
+                delregion="NV",
+                reference_date=now.date(),
+                opens_at=now,
+                closes_at=now + timedelta(days=30),
+                sender_name="Processledare nära vård, Nordväst",
+            ),
+            now=now,
+        )
+        recipients = add_recipients(
+            round_,
+            [
+                RecipientRow(f"Mottagare {n}", f"m{n}@example.se", f"Vårdcentralen {n}",
+                             OrganisationType.REGIONAL_PV, "Lund", "NV")
+                for n in (1, 2)
+            ],
+            now=now,
+        )  # fmt: skip
+        open_round(round_, now=now)
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.recipient_id == recipients[0].id)
+            .values(status=MailStatus.FAILED.value, last_error="550 Mailbox does not exist")
+        )
+        round_id, recipient_id = round_.id, recipients[0].id
+        db.session.commit()
+    page = browser_page
+    page.goto(live_server("/logga-in"))
+    page.fill("#email", cast.leader_nv.email)
+    page.fill("#password", DEFAULT_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server("/omgangar"))
+
+    def check(what: str) -> None:
+        report = axe_report(page)
+        assert report is None, f"axe found violations on {what}:\n{report}"
+
+    for path in (
+        "/omgangar",
+        "/omgangar/ny",
+        f"/omgangar/{round_id}",
+        f"/omgangar/{round_id}/mottagare/{recipient_id}",
+        f"/omgangar/{round_id}/mottagare/ny",
+        f"/omgangar/{round_id}/andra",
+        f"/omgangar/{round_id}/forlang",
+        f"/omgangar/{round_id}/stang",
+        f"/omgangar/{round_id}/utskick",
+    ):
+        page.goto(live_server(path))
+        check(path)
+
+    # A new round: the preview, then errors with a bad file (error summary, problem table).
+    page.goto(live_server("/omgangar/ny"))
+    page.fill("#title", "Årlig enkät 2026")
+    page.select_option("#questionnaire_version_id", index=1)
+    page.click("button[value=preview]")
+    assert page.locator("#forhandsgranskning").is_visible()
+    check("the preview")
+    bad = tmp_path / "fel.csv"
+    bad.write_text(BAD_CSV, encoding="utf-8")
+    page.set_input_files("#recipients_file", str(bad))
+    page.click("button[value=create]")
+    assert page.title().startswith("Fel:")
+    assert page.locator("#filfel").is_visible()
+    check("the new round page with problems")
+
+    page.goto(live_server(f"/omgangar/{round_id}/mottagare/ladda-upp"))
+    page.set_input_files("#recipients_file", str(bad))
+    page.click("button[type=submit] >> text=Ladda upp")
+    assert page.title().startswith("Fel:")
+    check("the upload page with problems")
