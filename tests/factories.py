@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -124,8 +125,24 @@ def make_user(
 
 
 def login(client: Any, email: str, password: str = DEFAULT_PASSWORD, **kwargs: Any) -> Any:
-    """Log in through the login page; returns the response (a redirect on success)."""
-    return client.post("/logga-in", data={"email": email, "password": password}, **kwargs)
+    """Log in through the login page, with its CSRF token if it has one; returns the response."""
+    data = {"email": email, "password": password}
+    form = client.get("/logga-in").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    if token is not None:
+        data["csrf_token"] = token.group(1)
+    return client.post("/logga-in", data=data, **kwargs)
+
+
+def logged_in_client(app: Any, role: str = "lasare", delregion: str | None = "NV") -> Any:
+    """A test client of `app` logged in as a new account of the role."""
+    with app.app_context():
+        email = make_user(role, delregion).email
+        db.session.commit()
+    client = app.test_client()
+    response = login(client, email)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
 
 
 @dataclass(frozen=True)

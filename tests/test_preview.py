@@ -25,7 +25,7 @@ from survey.questionnaires.model import (
 from survey.questionnaires.storage import QuestionnaireVersion
 from survey.responses.models import Response, ResponseSubmission
 from tests.browser import LiveServer
-from tests.factories import make_questionnaire_version
+from tests.factories import DEFAULT_PASSWORD, logged_in_client, make_questionnaire_version, make_user
 from tests.sample import sample_questionnaire
 
 URL = "/forhandsgranska/prov"
@@ -43,6 +43,18 @@ def store(app: Flask, *questionnaires: Questionnaire) -> None:
 @pytest.fixture
 def stored(app: Flask) -> None:
     store(app)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """Previews are behind login: any role may look."""
+    return logged_in_client(app, "lasare", "NV")
+
+
+def test_it_sends_anonymous_visitors_to_the_login_page(app: Flask, stored: None) -> None:
+    response = app.test_client().get(URL)
+    assert response.status_code == 302
+    assert response.location.startswith("/logga-in")
 
 
 def page(response: Any) -> BeautifulSoup:
@@ -402,7 +414,7 @@ def test_it_drops_a_conditional_answer_when_its_condition_does_not_hold(
 
 def test_it_refuses_answers_posted_without_a_csrf_token(csrf_app: Flask) -> None:
     store(csrf_app)
-    client = csrf_app.test_client()
+    client = logged_in_client(csrf_app)
     response = client.post(URL, data=VALID_ANSWERS)
     assert response.status_code in (200, 400)  # 400 if CSRFProtect checks before the view
     body = response.get_data(as_text=True)
@@ -424,8 +436,15 @@ def test_it_works_in_a_browser_with_and_without_javascript_and_passes_axe(
     from axe_playwright_python.sync_playwright import Axe
 
     live_url = live_server.url
+    with live_server.app.app_context():
+        email = make_user("lasare", "NV").email
+        db.session.commit()
     page_ = browser.new_page()
-    page_.goto(f"{live_url}{URL}")
+    page_.goto(f"{live_url}/logga-in?next={URL}")
+    page_.get_by_label("E-post").fill(email)
+    page_.get_by_label("Lösenord").fill(DEFAULT_PASSWORD)
+    page_.get_by_role("button", name="Logga in").click()
+    page_.wait_for_url(f"{live_url}{URL}")
     audit = Axe().run(page_)
     assert audit.violations_count == 0, audit.generate_report()
     conditional = page_.locator("#fraga-omraden")
@@ -441,9 +460,11 @@ def test_it_works_in_a_browser_with_and_without_javascript_and_passes_axe(
     audit = Axe().run(page_)
     assert audit.violations_count == 0, audit.generate_report()
 
-    without_js = browser.new_page(java_script_enabled=False)
-    without_js.goto(f"{live_url}{URL}")
-    assert without_js.locator("#fraga-omraden").is_visible()
+    without_js = browser.new_context(java_script_enabled=False)
+    without_js.add_cookies(page_.context.cookies())
+    without_js_page = without_js.new_page()
+    without_js_page.goto(f"{live_url}{URL}")
+    assert without_js_page.locator("#fraga-omraden").is_visible()
 
 
 def test_it_says_when_a_section_has_no_questions_to_answer_yet(

@@ -57,6 +57,8 @@ def test_it_keeps_braces_in_values_literal():
         ("Hej } {lank}", True, "ensam {"),
         (f"Klicka {LINK_MARKER}", False, "får inte innehålla"),
         ("{0} {lank}", True, "Okänd platshållare"),
+        ("{namn:>999999999} {lank}", True, "får inte ha tillägg"),
+        ("{namn!r} {lank}", True, "får inte ha tillägg"),
     ],
 )
 def test_it_refuses_unusable_texts(text, needs_link, message):

@@ -226,7 +226,7 @@ def test_it_sends_reminds_reports_closes_and_extends(
     closed = runner.invoke(args=["round", "close", str(round_id)])
     assert closed.exit_code == 0 and f"closed round {round_id}" in closed.output
     twice = runner.invoke(args=["round", "close", str(round_id)])
-    assert twice.exit_code == 1 and "only an open round can be closed" in twice.output
+    assert twice.exit_code == 1 and "is already closed" in twice.output
 
     bad = runner.invoke(args=["round", "extend", str(round_id), "--closes", "snart"])
     assert bad.exit_code == 1 and "--closes 'snart' is not a date and time" in bad.output

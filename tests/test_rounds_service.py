@@ -188,7 +188,7 @@ BAD_SETTINGS = [
     ("link in subject", {"reminder_subject": "Svara {lank}"}, "reminder_subject", "ämnesraden"),
     ("no link", {"invitation_body": "Hej {namn}!"}, "invitation_body", "{lank}"),
     ("unknown placeholder", {"reminder_body": "{nman} {lank}"}, "reminder_body", "Okänd platshåll"),
-    ("format spec", {"invitation_body": "{namn:>99999} {lank}"}, "invitation_body", "utan tecken"),
+    ("format spec", {"invitation_body": "{namn:>99999} {lank}"}, "invitation_body", "får inte ha tillägg"),
     ("empty body", {"reminder_body": " "}, "reminder_body", "tom"),
 ]  # fmt: skip
 
@@ -471,10 +471,35 @@ def test_it_closes_a_round_and_withdraws_what_was_not_sent(ctx):
     assert round_.state == RoundState.CLOSED and round_.closed_at == OPENS + timedelta(days=3)
     assert [(m.id, m.status) for m in outbox()] == [(sent.id, MailStatus.SENT)]
     assert queue_due_reminders(round_, now=OPENS + timedelta(days=8)) == 0
-    with refused("Bara en öppen omgång"):
+    with refused("redan stängd"):
         close_round(round_, now=OPENS + timedelta(days=4))
     with refused("öppen"):
         remind_now(round_, now=OPENS + timedelta(days=8))
+
+
+def test_it_files_a_draft_round_of_imported_answers_without_any_mail(ctx):
+    round_, [recipient, _] = draft_round(2)
+    make_submitted_response(round_, recipient, {"sip_okning": "ja"}, imported=True)
+    db.session.commit()
+
+    close_round(round_, now=NOW)
+    db.session.commit()
+
+    assert round_.state == RoundState.CLOSED and round_.closed_at == NOW
+    assert outbox() == []
+    assert actions()[-1] == "round.close"
+
+
+def test_it_does_not_invite_recipients_whose_answers_were_imported(ctx):
+    round_, [answered, waiting] = draft_round(2)
+    make_submitted_response(round_, answered, {"sip_okning": "nej"}, imported=True)
+    db.session.commit()
+
+    assert open_round(round_, now=OPENS).invitations == 1
+    db.session.commit()
+
+    assert [m.recipient_id for m in outbox(MailKind.INVITATION)] == [waiting.id]
+    assert answered.invited_at is None
 
 
 def test_it_extends_an_open_round_and_reopens_a_closed_one(ctx):

@@ -570,7 +570,7 @@ def test_it_closes_and_extends_a_round(app: Flask, world: World):
     assert "Omgången är stängd. Inga fler svar tas emot." in html
     assert "Förläng och öppna igen" in html
     again = page(client.post(f"/omgangar/{world.nv}/stang", follow_redirects=True))
-    assert "Bara en öppen omgång kan stängas." in again
+    assert "Omgången är redan stängd." in again
 
     extend = f"/omgangar/{world.nv}/forlang"
     past = page(client.post(extend, data={"closes_date": "2020-01-01", "closes_time": "12:00"}))
@@ -648,6 +648,28 @@ def test_it_shows_mails_only_in_outbox_mode_and_never_a_token(make_app):
     assert "Utvecklingsläge" in page(client.get(f"/omgangar/{round_id}"))
 
 
+def test_it_lets_a_developer_open_the_respondents_link_from_a_held_mail(make_app):
+    app = make_app(
+        SURVEY_ENV="development", WTF_CSRF_ENABLED=False, SURVEY_FAST_PASSWORD_HASHING=True
+    )
+    assert app.config["SURVEY_MAIL_DELIVERY"] == "outbox"
+    with app.app_context():
+        cast = make_cast()
+        version = make_questionnaire_version()
+        round_ = create_round(settings(version.id, "NV", "Årlig enkät NV"), now=utcnow())
+        [recipient] = add_recipients(round_, [recipient_row(1)], now=utcnow())
+        open_round(round_, now=utcnow())
+        db.session.commit()
+        token = current_token(recipient, [app.config["SECRET_KEY"]])
+        message_id = db.session.scalars(select(OutboxMessage.id)).one()
+        round_id = round_.id
+    client = app.test_client()
+    login(client, cast.leader_nv.email, DEFAULT_PASSWORD)
+    html = page(client.get(f"/omgangar/{round_id}/utskick/{message_id}"))
+    assert f"/svara/{round_id}/{token}" in html
+    assert "Prova enkäten som mottagaren" in html
+
+
 def test_it_hides_mails_when_they_are_really_sent(app: Flask, world: World):
     client = client_for(app, world, "admin")
     assert client.get(f"/omgangar/{world.nv}/utskick/{world.message}").status_code == 404
@@ -656,21 +678,10 @@ def test_it_hides_mails_when_they_are_really_sent(app: Flask, world: World):
 # --- CSRF -----------------------------------------------------------------------------
 
 
-def login_with_token(client: FlaskClient, email: str) -> None:
-    form = page(client.get("/logga-in"))
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
-    assert token is not None
-    response = client.post(
-        "/logga-in",
-        data={"email": email, "password": DEFAULT_PASSWORD, "csrf_token": token.group(1)},
-    )
-    assert response.status_code == 302
-
-
 def test_it_refuses_every_form_without_a_csrf_token(csrf_app: Flask):
     world_ = _world_in(csrf_app)
     client = csrf_app.test_client()
-    login_with_token(client, world_.cast.leader_nv.email)
+    assert login(client, world_.cast.leader_nv.email).status_code == 302
     r, rc, m = world_.nv, world_.recipient, world_.message
     posts = [
         ("/omgangar/ny", form_data(csrf_app)),

@@ -14,6 +14,7 @@ import pytest
 from survey.organisations import OrganisationType
 from survey.questionnaires.model import Measure, QuestionType, Questionnaire
 from survey.questionnaires.parsing import read_questionnaire_file
+from tests.factories import logged_in_client
 
 QUESTIONNAIRES = Path(__file__).resolve().parent.parent / "questionnaires"
 NV_FILE = QUESTIONNAIRES / "nv-arlig-enkat.yaml"
@@ -161,7 +162,7 @@ def test_it_checks_loads_and_renders_each_shipped_file(app, runner, path: Path):
     load = runner.invoke(args=["questionnaire", "load", str(path)])
     assert load.exit_code == 0, load.output
     questionnaire = read_questionnaire_file(path)
-    page = app.test_client().get(f"/forhandsgranska/{questionnaire.id}")
+    page = logged_in_client(app).get(f"/forhandsgranska/{questionnaire.id}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     for question in questionnaire.questions:

@@ -7,6 +7,7 @@ from typing import Final
 
 from flask import Blueprint, abort, render_template, request, url_for
 
+from survey.accounts.permissions import login_required
 from survey.answering.answers import EVERYONE, RespondentType
 from survey.answering.form import build_answer_form
 from survey.organisations import OrganisationType, parse_organisation_type
@@ -46,6 +47,7 @@ def preview_respondent_type(parameter: str | None) -> tuple[RespondentType, str 
 
 
 @bp.route("/forhandsgranska/<questionnaire_id>", methods=["GET", "POST"])
+@login_required
 def preview(questionnaire_id: str) -> str:
     """Show the questionnaire as a respondent sees it; a POST checks the answers, stores nothing."""
     version = request.args.get("version") or None

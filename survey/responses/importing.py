@@ -49,7 +49,6 @@ Decisions:
 
 from __future__ import annotations
 
-import copy
 import difflib
 import io
 from collections import defaultdict
@@ -59,7 +58,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from survey.answering.answers import (
     EVERYONE,
@@ -84,6 +83,7 @@ from survey.organisations import (
 )
 from survey.questionnaires.model import Question, Questionnaire, QuestionType
 from survey.responses.models import Response, ResponseSubmission
+from survey.responses.service import record_submission
 from survey.rounds.models import Recipient, Round
 from survey.rounds.recipients_file import (
     RECIPIENT_COLUMNS,
@@ -762,44 +762,14 @@ def store_imported_answers(
     answers: Mapping[str, AnswerValue],
     now: datetime,
 ) -> ResponseSubmission:
-    """Record checked answers as the next submission, marked imported; the caller commits.
-
-    The same bookkeeping as `survey.responses.service.submit_response` (which commits each
-    call, so an all-or-nothing import cannot use it): the next number, the response's answers
-    replaced, the draft cleared.
-    """
+    """Record checked answers as the next submission, marked imported; the caller commits."""
     if response is None:
         response = Response(
             round_id=round_id, recipient_id=recipient_id, created_at=now, submission_count=0
         )
         db.session.add(response)
         db.session.flush()
-    number = (
-        db.session.scalar(
-            select(func.coalesce(func.max(ResponseSubmission.number), 0)).where(
-                ResponseSubmission.response_id == response.id
-            )
-        )
-        or 0
-    ) + 1
-    submission = ResponseSubmission(
-        response_id=response.id,
-        number=number,
-        answers=copy.deepcopy(dict(answers)),
-        submitted_at=now,
-        imported=True,
-    )
-    db.session.add(submission)
-    response.answers = copy.deepcopy(dict(answers))
-    response.submitted_at = now
-    if response.first_submitted_at is None:
-        response.first_submitted_at = now
-    response.submission_count = number
-    response.imported = True
-    # A draft saved before the import is older than the answers now submitted.
-    response.draft = None
-    response.draft_saved_at = None
-    return submission
+    return record_submission(response, answers, now, imported=True)
 
 
 # -- the downloadable template -----------------------------------------------------------------

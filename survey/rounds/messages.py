@@ -73,11 +73,23 @@ def check_template(text: str, *, needs_link: bool) -> None:
     if LINK_MARKER in text:
         raise TemplateProblem(f"Texten får inte innehålla {LINK_MARKER}.")
     try:
-        fields = [name for _, name, spec, conv in string.Formatter().parse(text) if name is not None]
+        parsed = [
+            (name, spec, conversion)
+            for _, name, spec, conversion in string.Formatter().parse(text)
+            if name is not None
+        ]
     except ValueError:
         raise TemplateProblem(
             "Texten har en ensam { eller }. Skriv {{ eller }} för att visa en klammer."
         ) from None
+    fields = [name for name, _, _ in parsed]
+    for name, spec, conversion in parsed:
+        # "{namn:>999999999}" would pad to a gigabyte; "{namn!r}" shows Python quoting.
+        if spec or conversion:
+            raise TemplateProblem(
+                f"Platshållaren {{{name}{'!' + conversion if conversion else ''}"
+                f"{':' + spec if spec else ''}}} får inte ha tillägg. Skriv bara {{{name}}}."
+            )
     for name in fields:
         if name not in PLACEHOLDERS:
             known = ", ".join("{" + key + "}" for key in PLACEHOLDERS)

@@ -201,6 +201,10 @@ def _signing_key() -> str:
 def _invite(round_: Round, recipients: Sequence[Recipient], now: datetime) -> int:
     """Give each not yet invited recipient a link and queue their invitation; count them."""
     chosen = [r for r in recipients if r.removed_at is None and r.invited_at is None]
+    # Recipients whose answers were imported (an earlier year, a paper form) have
+    # already answered: inviting them would only ask again.
+    answered = _submitted_recipient_ids(round_.id)
+    chosen = [r for r in chosen if r.id not in answered]
     key = _signing_key()
     # Change every row first and flush once: each queued message below would otherwise
     # autoflush one recipient at a time.
@@ -213,6 +217,16 @@ def _invite(round_: Round, recipients: Sequence[Recipient], now: datetime) -> in
     for recipient in chosen:
         _queue(round_, recipient, MailKind.INVITATION, recipient.token_generation)
     return len(chosen)
+
+
+def _submitted_recipient_ids(round_id: int) -> set[int]:
+    return set(
+        db.session.scalars(
+            select(Response.recipient_id).where(
+                Response.round_id == round_id, Response.submitted_at.is_not(None)
+            )
+        )
+    )
 
 
 def _withdraw_queued(*, round_id: int | None = None, recipient_ids: Sequence[int] = ()) -> int:
@@ -337,12 +351,16 @@ def open_round(round_: Round, *, actor: User | None = None, now: datetime) -> Op
 
 
 def close_round(round_: Round, *, actor: User | None = None, now: datetime) -> Round:
-    """Close an open round: it takes no more answers; queued mail is withdrawn."""
+    """Close a round: it takes no more answers; queued mail is withdrawn.
+
+    A draft round may be closed too, without any mail going out: that is how a round of
+    an earlier year, whose answers were imported, is filed for results and trends.
+    """
     round_ = _lock(round_)
-    if round_.state_enum is not RoundState.OPEN:
+    if round_.state_enum is RoundState.CLOSED:
         raise RoundError(
-            "Bara en öppen omgång kan stängas.",
-            f"round {round_.id} is {round_.state}, not open; only an open round can be closed",
+            "Omgången är redan stängd.",
+            f"round {round_.id} is already closed",
         )
     round_.state = RoundState.CLOSED.value
     round_.closed_at = now

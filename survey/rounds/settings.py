@@ -7,7 +7,6 @@ operator. Times are aware datetimes; the people who set them think in Europe/Sto
 
 from __future__ import annotations
 
-import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -179,18 +178,6 @@ def settings_of(round_: Round) -> RoundSettings:
     )
 
 
-def _formatting_problem(text: str) -> str | None:
-    """Refuse conversions and format specs ({namn!r}, {namn:>99999}): a spec can blow up a text."""
-    try:
-        parsed = list(string.Formatter().parse(text))
-    except ValueError:
-        return None  # reported by check_template
-    for _, name, spec, conversion in parsed:
-        if name is not None and (spec or conversion):
-            return f"Skriv platshållaren som {{{name}}}, utan tecken efter namnet (som ! eller :)."
-    return None
-
-
 def _control_character(text: str) -> bool:
     return any(not character.isprintable() for character in text)
 
@@ -327,9 +314,6 @@ def round_settings_problems(
         text = getattr(settings, name)
         try:
             check_subject(text)
-            formatting = _formatting_problem(text)
-            if formatting:
-                raise TemplateProblem(formatting)
             if "{lank}" in text:
                 raise TemplateProblem("Länken kan inte stå i ämnesraden, bara i texten.")
         except TemplateProblem as error:
@@ -350,9 +334,6 @@ def round_settings_problems(
             if len(text) > BODY_MAX_LENGTH:
                 raise TemplateProblem(f"Texten får vara högst {BODY_MAX_LENGTH} tecken.")
             check_template(text, needs_link=True)
-            formatting = _formatting_problem(text)
-            if formatting:
-                raise TemplateProblem(formatting)
         except TemplateProblem as error:
             problem(
                 name,
@@ -438,8 +419,6 @@ def preview_messages(
         try:
             check_subject(subject)
             check_template(body, needs_link=True)
-            if _formatting_problem(subject) or _formatting_problem(body):
-                return None
             previews[kind] = MessagePreview(
                 render_template(subject, values, link=LINK_PLACEHOLDER),
                 render_template(body, values, link=LINK_PLACEHOLDER),

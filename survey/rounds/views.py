@@ -67,6 +67,7 @@ from survey.rounds.service import (
     add_recipient,
     add_recipients,
     close_round,
+    live_links,
     correct_recipient,
     create_round,
     extend_round,
@@ -843,11 +844,17 @@ def show_message(round_id: int, message_id: int) -> ResponseReturnValue:
     message = round_message(round_, message_id)
     if message is None:
         abort(404)
+    # On a developer's laptop, let the process leader try the respondent's side from here:
+    # the mail is never sent, so this is the only way to reach the personal link.
+    try_link = None
+    if current_app.config["SURVEY_ENV"] == "development" and message.recipient_id is not None:
+        try_link = live_links([message.recipient_id]).get(message.recipient_id)
     return render_template(
         "rounds/message.html",
         round=round_,
         message=message,
         body=shown_body(message.body_text),
+        try_link=try_link,
         **page_context(),
     )
 
