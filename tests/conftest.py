@@ -25,6 +25,10 @@ from survey.db import db
 
 POSTGRES_URL = os.environ.get("SURVEY_TEST_DATABASE_URL")
 
+# The `smtp_server` fixture: a real SMTP server on loopback with failures on demand;
+# `live_server`, `browser`, `browser_page`: the app served over HTTP and headless Chromium.
+pytest_plugins = ["tests.smtp_server", "tests.browser"]
+
 
 def pytest_report_header() -> str:
     return f"survey database: {'PostgreSQL ' + POSTGRES_URL if POSTGRES_URL else 'SQLite'}"

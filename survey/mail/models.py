@@ -54,7 +54,9 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
     round_id: Mapped[int | None] = mapped_column(
         ForeignKey("rounds.id", ondelete="CASCADE"), index=True
     )
-    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("recipients.id", ondelete="SET NULL"))
+    recipient_id: Mapped[int | None] = mapped_column(
+        ForeignKey("recipients.id", ondelete="SET NULL")
+    )
     kind: Mapped[str] = mapped_column(String(20))
     sequence: Mapped[int] = mapped_column(default=1)
     to_address: Mapped[str | None] = mapped_column(String(254))

@@ -1,0 +1,212 @@
+"""Queue mail in the outbox and look after it: summaries, failures, a person's re-queue.
+
+Whoever sends mail writes an outbox row in the same transaction as its own change
+(`queue_message` adds to the current session and never commits); the worker in
+`survey.mail.worker` delivers the rows later. A message is queued at most once per
+(recipient, kind, sequence number), so a launch or a reminder run that is repeated
+after a crash queues nothing twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from survey.db import db, utcnow
+from survey.mail.compose import (
+    MAX_NAME_LENGTH,
+    MAX_SENDER_LENGTH,
+    MAX_SUBJECT_LENGTH,
+    InvalidMail,
+    address_part,
+    check_address,
+    check_header_text,
+    format_sender,
+    make_message_id,
+)
+from survey.mail.models import MailKind, MailStatus, OutboxMessage
+
+
+class NotRequeueable(ValueError):
+    """The message does not exist or is not in the state the re-queue asks for."""
+
+
+def queue_message(
+    *,
+    kind: MailKind,
+    sequence: int,
+    to_address: str,
+    to_name: str | None,
+    subject: str,
+    body_text: str,
+    body_html: str | None = None,
+    sender_name: str | None,
+    reply_to: str | None,
+    round_id: int | None,
+    recipient_id: int | None,
+    send_after: datetime | None = None,
+) -> OutboxMessage:
+    """Add a message to the outbox in the current transaction; return the existing one if queued.
+
+    Raises UnsafeHeader for control characters in a header field, InvalidAddress for
+    anything but one plain address and InvalidMail for other unusable values; nothing
+    is queued then. Messages without a recipient id are never deduplicated.
+    """
+    kind = MailKind(kind)
+    if sequence < 1:
+        raise InvalidMail(f"sequence must be 1 or more, not {sequence}")
+    check_address("to_address", to_address)
+    if to_name is not None:
+        check_header_text("to_name", to_name, MAX_NAME_LENGTH, required=False)
+    if sender_name is not None:
+        check_header_text("sender_name", sender_name, MAX_NAME_LENGTH, required=False)
+    if reply_to is not None:
+        check_address("reply_to", reply_to)
+    check_header_text("subject", subject, MAX_SUBJECT_LENGTH)
+    if not body_text.strip():
+        raise InvalidMail("body_text is empty")
+    if send_after is not None and send_after.tzinfo is None:
+        raise InvalidMail("send_after must be an aware datetime")
+    sender_address = address_part(current_app.config["MAIL_DEFAULT_SENDER"])
+    check_address("MAIL_DEFAULT_SENDER", sender_address)
+    sender = format_sender(sender_name, sender_address)
+    if len(sender) > MAX_SENDER_LENGTH:
+        raise InvalidMail(f"sender_name makes a From header of {len(sender)} characters")
+
+    now = utcnow()
+    values = {
+        "round_id": round_id,
+        "recipient_id": recipient_id,
+        "kind": kind.value,
+        "sequence": sequence,
+        "to_address": to_address,
+        "to_name": to_name.strip() if to_name and to_name.strip() else None,
+        "sender": sender,
+        "reply_to": reply_to,
+        "subject": subject,
+        "body_text": body_text,
+        "body_html": body_html,
+        "message_id": make_message_id(sender_address),
+        "status": MailStatus.QUEUED.value,
+        "attempts": 0,
+        "next_attempt_at": send_after or now,
+        "created_at": now,
+    }
+    # ON CONFLICT DO NOTHING instead of catching IntegrityError: a failed INSERT would
+    # abort the caller's whole transaction on PostgreSQL, and a concurrent duplicate
+    # simply waits for the first transaction and then inserts nothing.
+    dialect = db.session.get_bind().dialect.name
+    key = ["recipient_id", "kind", "sequence"]
+    statement: postgresql.Insert | sqlite.Insert
+    if dialect == "postgresql":
+        statement = postgresql.insert(OutboxMessage).on_conflict_do_nothing(index_elements=key)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(OutboxMessage).on_conflict_do_nothing(index_elements=key)
+    else:
+        raise RuntimeError(f"the outbox supports PostgreSQL and SQLite, not {dialect}")
+    queued: OutboxMessage | None = db.session.scalars(
+        statement.values(values).returning(OutboxMessage)
+    ).one_or_none()
+    if queued is not None:
+        return queued
+    existing: OutboxMessage = db.session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.recipient_id == recipient_id,
+            OutboxMessage.kind == kind.value,
+            OutboxMessage.sequence == sequence,
+        )
+    ).one()
+    return existing
+
+
+def outbox_summary(round_id: int | None = None) -> dict[MailStatus, int]:
+    """Count a round's messages (or all messages) by status; every status is present."""
+    statement = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    if round_id is not None:
+        statement = statement.where(OutboxMessage.round_id == round_id)
+    counts = dict.fromkeys(MailStatus, 0)
+    for status, count in db.session.execute(statement):
+        counts[MailStatus(status)] = count
+    return counts
+
+
+def failed_messages(round_id: int | None = None) -> list[OutboxMessage]:
+    """Messages that will not be delivered unless a person re-queues them, oldest first."""
+    return _messages_with_status(MailStatus.FAILED, round_id)
+
+
+def uncertain_messages(round_id: int | None = None) -> list[OutboxMessage]:
+    """Messages that may or may not have arrived (a worker died handing them over)."""
+    return _messages_with_status(MailStatus.UNCERTAIN, round_id)
+
+
+def _messages_with_status(status: MailStatus, round_id: int | None) -> list[OutboxMessage]:
+    statement = select(OutboxMessage).where(OutboxMessage.status == status.value)
+    if round_id is not None:
+        statement = statement.where(OutboxMessage.round_id == round_id)
+    return list(db.session.scalars(statement.order_by(OutboxMessage.id)))
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """Queued mail: how much is due now, how much waits for later, the oldest due time."""
+
+    due: int
+    waiting: int
+    oldest_due_at: datetime | None
+
+
+def outbox_backlog(now: datetime | None = None) -> Backlog:
+    """Describe the queued messages, for status output and monitoring."""
+    now = now or utcnow()
+    queued = OutboxMessage.status == MailStatus.QUEUED.value
+    due_filter = (queued, OutboxMessage.next_attempt_at <= now)
+    due, oldest = db.session.execute(
+        select(func.count(), func.min(OutboxMessage.next_attempt_at)).where(*due_filter)
+    ).one()
+    waiting = db.session.scalar(
+        select(func.count()).where(queued, OutboxMessage.next_attempt_at > now)
+    )
+    return Backlog(due=due, waiting=waiting or 0, oldest_due_at=oldest)
+
+
+def requeue_uncertain(message_id: int) -> OutboxMessage:
+    """Queue an UNCERTAIN message (by outbox id) again: a person checked it did not arrive.
+
+    Changes the current session only; the caller commits (and records who decided).
+    """
+    return _requeue(message_id, MailStatus.UNCERTAIN)
+
+
+def requeue_failed(message_id: int) -> OutboxMessage:
+    """Queue a FAILED message (by outbox id) again with a fresh set of attempts."""
+    return _requeue(message_id, MailStatus.FAILED)
+
+
+def _requeue(message_id: int, expected: MailStatus) -> OutboxMessage:
+    # A conditional UPDATE: a worker or another person acting at the same moment
+    # cannot make us queue a message that has meanwhile changed state.
+    result = db.session.execute(
+        update(OutboxMessage.__table__)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == expected.value)
+        .values(
+            status=MailStatus.QUEUED.value,
+            claimed_by=None,
+            lease_until=None,
+            attempts=0,
+            next_attempt_at=utcnow(),
+        )
+    )
+    message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+    if message is None:
+        raise NotRequeueable(f"outbox message {message_id} does not exist")
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise NotRequeueable(
+            f"outbox message {message_id} is {message.status}, not {expected.value}; "
+            "only such messages can be queued again"
+        )
+    return message
