@@ -1,0 +1,473 @@
+"""The `Svar` and `Fritext` sheets: every submitted response, and every free-text answer.
+
+Both come from the results frame (`survey.results.frame`), which holds the latest
+submitted answers of every response already typed per question, so nothing is read from
+the database twice. `Svar` is the largest sheet of the export (100,000 responses make
+three million cells), so it is written from prepared columns: each column converts a
+chunk of rows at a time with work done once per column or per category (labels, cleaning,
+formats), and the row loop only passes values to xlsxwriter.
+
+Pseudonyms: response *n* in the frame's order (the order responses were first saved) is
+called "Svar n", in both sheets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from sqlalchemy import select
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+from survey.db import db
+from survey.export.presentation import choice_label, organisation_type_label
+from survey.export.sanitise import clean_text
+from survey.export.writer import (
+    MAX_WIDTH,
+    MIN_WIDTH,
+    WRAPPED_WIDTH,
+    CellWriter,
+    SheetWriter,
+    Styles,
+    TextStyle,
+    check_rows,
+    is_raw_xml_trap,
+    set_up_printing,
+    text_cell_writer,
+    text_width,
+)
+from survey.questionnaires.model import Question, Questionnaire, QuestionType
+from survey.results.frame import choice_bits, declared_choice_values
+from survey.results.ordering import organisation_type_sort_key, swedish_sort_key
+from survey.rounds.models import Recipient
+
+PSEUDONYM_PREFIX: Final = "Svar"
+CHUNK_ROWS: Final = 5_000  # rows of the Svar sheet converted at a time
+HEADER_ROWS: Final = 2  # question id, question text
+QUESTION_MIN_WIDTH: Final = 14
+FREE_TEXT_HEADER: Final = (
+    "Fråga", "Frågetext", "Svar-id", "Organisation", "Organisationstyp", "Kommun", "Svar",
+)  # fmt: skip
+EXCEL_EPOCH: Final = np.datetime64("1899-12-31T00:00:00", "us")  # day 1 is 1900-01-01
+MICROSECONDS_PER_DAY: Final = 86_400_000_000
+
+Cells = tuple[CellWriter, list[Any], list[Format | None]]
+
+
+def pseudonyms_for(size: int) -> list[str]:
+    """The pseudonyms of the frame's rows: "Svar 1", "Svar 2", …"""
+    return [f"{PSEUDONYM_PREFIX} {number}" for number in range(1, size + 1)]
+
+
+# -- Svar -------------------------------------------------------------------------------
+
+
+def write_responses(
+    sheet: Worksheet,
+    styles: Styles,
+    questionnaire: Questionnaire,
+    frame: pd.DataFrame,
+    pseudonyms: Sequence[str],
+    *,
+    round_id: int,
+    identifying: bool,
+) -> None:
+    """One row per response: pseudonym, (name, email,) organisation …, one column per question."""
+    columns: list[_Column] = [_ConstantTextColumn("Svar-id", "Pseudonym för svaret", pseudonyms)]
+    if identifying:
+        names, emails = _names_and_emails(round_id, frame["recipient_id"].to_numpy())
+        columns += [
+            _TextColumn("Namn", "Den svarandes namn", names, styles.text),
+            _TextColumn("E-post", "Den svarandes e-postadress", emails, styles.text),
+        ]
+    columns += [
+        _CategoryColumn("Organisation", "Organisationens namn", frame["organisation"], styles),
+        _CategoryColumn(
+            "Organisationstyp",
+            "Typ av organisation",
+            frame["organisation_type"],
+            styles,
+            label=organisation_type_label,
+        ),
+        _CategoryColumn("Kommun", "Kommun", frame["kommun"], styles),
+        _CategoryColumn("Delregion", "Delregion", frame["delregion"], styles),
+        _NumberColumn(
+            "Inskickat",
+            "När svaret senast skickades in (svensk tid)",
+            excel_serials(frame["submitted_at"]),
+            styles.datetime,
+            width=18,
+        ),
+        _ConstantTextColumn(
+            "Importerat",
+            "Importerat från fil (ja/nej)",
+            np.where(frame["imported"].to_numpy(dtype=bool), "ja", "nej").tolist(),
+        ),
+    ]
+    first_question = len(columns)
+    columns += [
+        _question_column(question, frame[question.id], styles)
+        for question in questionnaire.questions
+    ]
+
+    size = len(frame)
+    check_rows("Svar", HEADER_ROWS + size)
+    text = text_cell_writer(sheet)
+    widths = [
+        min(MAX_WIDTH, max(QUESTION_MIN_WIDTH if col >= first_question else MIN_WIDTH, c.width))
+        for col, c in enumerate(columns)
+    ]
+    # The question texts wrap; spreadsheets do not always grow the row to show them.
+    sheet.set_row(1, _wrapped_height([c.description for c in columns], widths))
+    # Constant-memory mode: a row is final once the next one is begun, so row by row.
+    for row in range(HEADER_ROWS):
+        for col, column in enumerate(columns):
+            cleaned = clean_text(column.description if row else column.key)
+            if cleaned:
+                text(row, col, cleaned, styles.header.pick(cleaned))
+    for col, width in enumerate(widths):
+        sheet.set_column(col, col, width)
+
+    for start in range(0, size, CHUNK_ROWS):
+        stop = min(start + CHUNK_ROWS, size)
+        prepared = [
+            (col, *column.cells(sheet, text, start, stop)) for col, column in enumerate(columns)
+        ]
+        for offset in range(stop - start):
+            row = HEADER_ROWS + start + offset
+            for col, write, values, formats in prepared:
+                value = values[offset]
+                if value is not None:
+                    write(row, col, value, formats[offset])
+    set_up_printing(sheet, HEADER_ROWS, fit_width=False)  # one column per question: too wide
+    sheet.freeze_panes(HEADER_ROWS, 1)
+    sheet.autofilter(HEADER_ROWS - 1, 0, HEADER_ROWS - 1 + size, len(columns) - 1)
+
+
+def _wrapped_height(texts: Sequence[str], widths: Sequence[int]) -> float:
+    """Points of a row tall enough for each text wrapped in its column (at most 8 lines)."""
+    lines = max(
+        (-(-len(text) // max(1, width - 2)) for text, width in zip(texts, widths, strict=True)),
+        default=1,
+    )
+    return 15.0 * min(8, max(1, lines))
+
+
+class _Column:
+    """One column of the Svar sheet: its two header cells, width, and cells a chunk at a time."""
+
+    key: str
+    description: str
+    width: int = 12
+
+    def cells(self, sheet: Worksheet, text: CellWriter, start: int, stop: int) -> Cells:
+        """The writer, the values (None: blank) and the formats of rows start…stop−1."""
+        raise NotImplementedError
+
+
+class _ConstantTextColumn(_Column):
+    """Text made by the export itself (pseudonyms, ja/nej): known to be safe as it is."""
+
+    def __init__(self, key: str, description: str, values: Sequence[str]) -> None:
+        self.key, self.description, self.values = key, description, values
+        self.width = max([12, len(key), *(len(value) for value in values[-1:])]) + 2
+
+    def cells(self, sheet: Worksheet, text: CellWriter, start: int, stop: int) -> Cells:
+        return sheet.write_string, list(self.values[start:stop]), [None] * (stop - start)
+
+
+class _TextColumn(_Column):
+    """Text people wrote (names, email addresses, answers): cleaned cell by cell."""
+
+    def __init__(
+        self,
+        key: str,
+        description: str,
+        values: Sequence[Any] | npt.NDArray[Any],
+        style: TextStyle,
+        width: int | None = None,
+    ) -> None:
+        self.key, self.description, self.values, self.style = key, description, values, style
+        if width is None:
+            sample = [len(value) for value in values[:1000] if isinstance(value, str)]
+            width = min(MAX_WIDTH, max([len(key), *sample]) + 2)
+        self.width = width
+
+    def cells(self, sheet: Worksheet, text: CellWriter, start: int, stop: int) -> Cells:
+        values: list[Any] = []
+        formats: list[Format | None] = []
+        plain, pick = self.style.plain, self.style.pick
+        for value in self.values[start:stop]:
+            if value.__class__ is str:
+                cleaned = clean_text(value)
+                if cleaned:
+                    values.append(cleaned)
+                    formats.append(pick(cleaned))
+                    continue
+            values.append(None)
+            formats.append(plain)
+        return text, values, formats
+
+
+class CategoryTexts:
+    """The categories of a categorical column as cleaned texts with their formats, made once.
+
+    `labels` and `formats` are indexed by category code; code −1 (missing) gives None.
+    """
+
+    def __init__(
+        self, column: pd.Series, style: TextStyle, label: Callable[[str], str] = str
+    ) -> None:
+        series = _categorical(column)
+        self.codes: npt.NDArray[np.intp] = series.cat.codes.to_numpy().astype(np.intp)
+        texts = [clean_text(label(str(category))) for category in series.cat.categories]
+        self.labels: npt.NDArray[Any] = np.array([*(t or None for t in texts), None], dtype=object)
+        self.formats: npt.NDArray[Any] = np.array(
+            [*(style.pick(t) for t in texts), None], dtype=object
+        )
+        self.trap = any(is_raw_xml_trap(t) for t in texts)
+        self.width = max([0, *(text_width(t) for t in texts)])
+
+
+class _CategoryColumn(_Column):
+    """A categorical frame column (organisation, choices): each category prepared once."""
+
+    def __init__(
+        self,
+        key: str,
+        description: str,
+        column: pd.Series,
+        styles: Styles,
+        label: Callable[[str], str] = str,
+    ) -> None:
+        self.key, self.description = key, description
+        self.texts = CategoryTexts(column, styles.text, label)
+        self.width = min(MAX_WIDTH, max(len(key), self.texts.width) + 2)
+
+    def cells(self, sheet: Worksheet, text: CellWriter, start: int, stop: int) -> Cells:
+        codes = self.texts.codes[start:stop]
+        return (
+            text if self.texts.trap else sheet.write_string,
+            self.texts.labels[codes].tolist(),
+            self.texts.formats[codes].tolist(),
+        )
+
+
+class _NumberColumn(_Column):
+    """Numbers, or dates as Excel day numbers with a date format; NaN is blank."""
+
+    def __init__(
+        self,
+        key: str,
+        description: str,
+        numbers: npt.NDArray[np.float64],
+        cell_format: Format | None,
+        width: int = 10,
+    ) -> None:
+        self.key, self.description, self.numbers = key, description, numbers
+        self.cell_format, self.width = cell_format, width
+
+    def cells(self, sheet: Worksheet, text: CellWriter, start: int, stop: int) -> Cells:
+        chunk = self.numbers[start:stop]
+        values = chunk.astype(object)
+        values[np.isnan(chunk)] = None
+        return sheet.write_number, values.tolist(), [self.cell_format] * (stop - start)
+
+
+class _MultipleChoiceColumn(_Column):
+    """The chosen labels joined with "; "; each combination prepared once."""
+
+    def __init__(self, question: Question, column: pd.Series, styles: Styles) -> None:
+        self.key, self.description = question.id, question.text
+        self.masks = column.to_numpy(dtype=np.int64, na_value=0)
+        self.bits = [
+            (bit, choice_label(question, value)) for value, bit in choice_bits(question).items()
+        ]
+        self.style = styles.text
+        self.prepared: dict[int, tuple[str | None, Format | None]] = {0: (None, None)}
+        self.width = min(
+            MAX_WIDTH, max(len(question.id), *(len(label) for _, label in self.bits)) + 14
+        )
+
+    def _prepare(self, mask: int) -> tuple[str | None, Format | None]:
+        joined = clean_text("; ".join(label for bit, label in self.bits if mask & bit))
+        return (joined or None, self.style.pick(joined))
+
+    def cells(self, sheet: Worksheet, text: CellWriter, start: int, stop: int) -> Cells:
+        values: list[Any] = []
+        formats: list[Format | None] = []
+        prepared = self.prepared
+        for mask in self.masks[start:stop].tolist():
+            found = prepared.get(mask)
+            if found is None:
+                found = prepared[mask] = self._prepare(mask)
+            values.append(found[0])
+            formats.append(found[1])
+        return text, values, formats
+
+
+def _question_column(question: Question, column: pd.Series, styles: Styles) -> _Column:
+    kind = question.type
+    if kind in (QuestionType.YES_NO, QuestionType.SINGLE_CHOICE, QuestionType.SCALE):
+        declared = set(declared_choice_values(question))
+        return _CategoryColumn(
+            question.id,
+            question.text,
+            column,
+            styles,
+            label=lambda value: choice_label(question, value) if value in declared else value,
+        )
+    if kind is QuestionType.MULTIPLE_CHOICE:
+        return _MultipleChoiceColumn(question, column, styles)
+    if kind is QuestionType.PERCENT:
+        numbers = column.to_numpy(dtype=np.float64, na_value=np.nan) / 100.0
+        return _NumberColumn(question.id, question.text, numbers, styles.percent)
+    if kind is QuestionType.NUMBER:
+        numbers = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        return _NumberColumn(question.id, question.text, numbers, None)
+    if kind is QuestionType.DATE:
+        return _NumberColumn(question.id, question.text, excel_serials(column), styles.date, 12)
+    texts = np.asarray(column.array, dtype=object)  # missing: NaN, not a str
+    if kind is QuestionType.LONG_TEXT:
+        return _TextColumn(question.id, question.text, texts, styles.wrap, WRAPPED_WIDTH)
+    return _TextColumn(question.id, question.text, texts, styles.text)
+
+
+def excel_serials(column: pd.Series) -> npt.NDArray[np.float64]:
+    """Excel's day numbers of a datetime column (aware times as Stockholm time); NaT is NaN."""
+    series = pd.Series(column.array)
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        series = series.dt.tz_convert("Europe/Stockholm").dt.tz_localize(None)
+    stamps = series.to_numpy(dtype="datetime64[us]")
+    days = (stamps - EXCEL_EPOCH).astype(np.int64) / MICROSECONDS_PER_DAY
+    # Excel counts a 29 February 1900 that never was (as xlsxwriter's write_datetime does).
+    days = np.where(days > 59, days + 1, days)
+    days[np.isnat(stamps)] = np.nan
+    serials: npt.NDArray[np.float64] = days.astype(np.float64)
+    return serials
+
+
+def _names_and_emails(
+    round_id: int, recipient_ids: npt.NDArray[Any]
+) -> tuple[list[Any], list[Any]]:
+    """Names and email addresses for the identifying variant, in the frame's row order."""
+    statement = select(Recipient.id, Recipient.name, Recipient.email).where(
+        Recipient.round_id == round_id
+    )
+    found = {row.id: (row.name, row.email) for row in db.session.execute(statement)}
+    pairs = [found.get(recipient_id, (None, None)) for recipient_id in recipient_ids.tolist()]
+    return [name for name, _ in pairs], [email for _, email in pairs]
+
+
+# -- Fritext ----------------------------------------------------------------------------
+
+
+def write_free_text(
+    writer: SheetWriter,
+    questionnaire: Questionnaire,
+    frame: pd.DataFrame,
+    pseudonyms: Sequence[str],
+) -> int:
+    """Every text answer with question, pseudonym and organisation; returns the rows written."""
+    styles = writer.styles
+    sheet = writer.sheet
+    writer.header(0, FREE_TEXT_HEADER)
+    write_string = sheet.write_string
+    write_text = text_cell_writer(sheet)
+    groups = (
+        CategoryTexts(frame["organisation"], styles.text),
+        CategoryTexts(frame["organisation_type"], styles.text, organisation_type_label),
+        CategoryTexts(frame["kommun"], styles.text),
+    )
+    widths = [len(label) for label in FREE_TEXT_HEADER]
+    pick_wrapped = styles.wrap.pick
+    row = 0
+    for question, rows in free_text_rows(questionnaire, frame):
+        if len(rows) == 0:
+            continue
+        check_rows("Fritext", 1 + row + len(rows))
+        question_id = clean_text(question.id)
+        id_format = styles.text.pick(question_id)
+        question_text = clean_text(question.text)
+        text_format = pick_wrapped(question_text)
+        answers = np.asarray(frame[question.id].array, dtype=object)[rows].tolist()
+        group_cells = [
+            (
+                col,
+                group.labels[group.codes[rows]].tolist(),
+                group.formats[group.codes[rows]].tolist(),
+            )
+            for col, group in zip((3, 4, 5), groups, strict=True)
+        ]
+        for position, index in enumerate(rows.tolist()):
+            row += 1
+            write_text(row, 0, question_id, id_format)
+            write_text(row, 1, question_text, text_format)
+            write_string(row, 2, pseudonyms[index])
+            for col, labels, formats in group_cells:
+                label = labels[position]
+                if label is not None:
+                    write_text(row, col, label, formats[position])
+            answer = clean_text(answers[position])
+            if answer:
+                write_text(row, 6, answer, pick_wrapped(answer))
+        widths[0] = max(widths[0], len(question_id))
+        widths[1] = max(widths[1], text_width(question_text))
+    widths[2] = max(widths[2], len(pseudonyms[-1]) if pseudonyms else 0)
+    for col, group in zip((3, 4, 5), groups, strict=True):
+        widths[col] = max(widths[col], group.width)
+    widths[6] = WRAPPED_WIDTH
+    for col, width in enumerate(widths):
+        writer.fit(col, width)
+    writer.wrapped.update((1, 6))
+    writer.finish(filter_last_row=row, filter_last_col=len(FREE_TEXT_HEADER) - 1)
+    return row
+
+
+def free_text_rows(
+    questionnaire: Questionnaire, frame: pd.DataFrame
+) -> Iterator[tuple[Question, npt.NDArray[np.intp]]]:
+    """Each text question and the frame rows answering it, in `collate_free_text`'s order.
+
+    The same answers (not empty, not only white space) in the same order as
+    `survey.results.freetext.collate_free_text` (organisation type, kommun, organisation,
+    response id), computed on the frame's category codes: each category's sort key is
+    made once rather than once per answer.
+    """
+    ranks = (
+        _category_ranks(frame["organisation_type"], organisation_type_sort_key),
+        _category_ranks(frame["kommun"], swedish_sort_key),
+        _category_ranks(frame["organisation"], swedish_sort_key),
+    )
+    response_ids = frame["response_id"].to_numpy(dtype=np.int64)
+    for question in questionnaire.questions:
+        if not question.type.is_text:
+            continue
+        texts = frame[question.id]
+        answered = np.flatnonzero((texts.notna() & (texts.str.strip() != "")).to_numpy(dtype=bool))
+        # lexsort sorts by the last key first.
+        keys = (response_ids[answered], *(rank[answered] for rank in reversed(ranks)))
+        yield question, answered[np.lexsort(keys)].astype(np.intp)
+
+
+def _category_ranks(column: pd.Series, key: Callable[[Any], Any]) -> npt.NDArray[np.intp]:
+    """Each row's position in `key` order of its category; a missing value sorts as ""."""
+    series = _categorical(column)
+    categories = [str(category) for category in series.cat.categories]
+    keys = [key(category) for category in categories] + [key("")]
+    rank = np.empty(len(keys), dtype=np.intp)
+    rank[sorted(range(len(keys)), key=keys.__getitem__)] = np.arange(len(keys))
+    codes = series.cat.codes.to_numpy().astype(np.intp)
+    codes[codes < 0] = len(categories)
+    ranked: npt.NDArray[np.intp] = rank[codes]
+    return ranked
+
+
+def _categorical(column: pd.Series) -> pd.Series:
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column
+    return column.astype("category")

@@ -1,0 +1,63 @@
+"""`survey round export ROUND -o FILE.xlsx [--identifying]`: the Excel export, from the shell."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from survey.db import db
+from survey.export.workbook import build_workbook, record_export
+from survey.rounds.models import Round
+
+
+@click.command("export")
+@click.argument("round_id", metavar="ROUND", type=int)
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The .xlsx file to write (replaced if it exists).",
+)
+@click.option(
+    "--identifying",
+    is_flag=True,
+    help="Include the respondents' names and email addresses (recorded in the audit log). "
+    "Without it the export is pseudonymised.",
+)
+@with_appcontext
+def export_command(round_id: int, output: Path, identifying: bool) -> None:
+    """Export a round's results, answers and non-respondents to an Excel file."""
+    if output.suffix.lower() != ".xlsx":
+        raise click.ClickException(
+            f"{output}: the file name must end in .xlsx (the export is an Excel workbook)"
+        )
+    round_ = db.session.get(Round, round_id)
+    if round_ is None:
+        raise click.ClickException(
+            f"round {round_id} does not exist — `survey round list` shows the rounds and their ids"
+        )
+    directory = output.resolve().parent
+    if not directory.is_dir():
+        raise click.ClickException(f"{output}: the directory {directory} does not exist")
+    # Write next to the target and rename at the end: a failed export leaves no half file.
+    handle, temporary = tempfile.mkstemp(prefix=".export-", suffix=".xlsx", dir=directory)
+    os.close(handle)
+    try:
+        summary = build_workbook(round_id, identifying=identifying, out=Path(temporary))
+        os.replace(temporary, output)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    record_export(round_, summary)
+    db.session.commit()
+    variant = "identifying (names and email addresses)" if identifying else "pseudonymised"
+    click.echo(
+        f"Wrote {output}: {summary.responses} responses, {summary.non_respondents} "
+        f"non-respondents, {summary.free_text_answers} free-text answers ({variant})."
+    )
