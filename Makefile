@@ -7,7 +7,7 @@ POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-postgres install system-packages lint bench worker clean
+.PHONY: run test test-postgres install system-packages lint bench worker clean reliability-report
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ test-postgres:
 ## Chromium (browser tests) and LibreOffice Calc (export round trip), from Debian's packages.
 system-packages:
 	@scripts/system-packages
+
+## Rewrite docs/reliability.md from the test suite's tables (a test fails while it is stale).
+reliability-report: install
+	$(BIN)/python -m tests.reliability_report
 
 lint: install
 	$(BIN)/ruff check survey tests bench config.py

@@ -46,7 +46,14 @@ from survey.questionnaires.model import NOT_APPLICABLE, Question, Questionnaire,
 from survey.questionnaires.parsing import read_questionnaire_file, read_questionnaire_text
 from survey.questionnaires.storage import find_questionnaire_version, store_questionnaire
 from survey.responses.models import Response, ResponseSubmission
+from survey.rounds.messages import (
+    DEFAULT_INVITATION_BODY,
+    DEFAULT_INVITATION_SUBJECT,
+    DEFAULT_REMINDER_BODY,
+    DEFAULT_REMINDER_SUBJECT,
+)
 from survey.rounds.models import Recipient, Round, RoundState
+from survey.rounds.tokens import derive_token, hash_token
 
 QUESTIONNAIRE_FILE = PROJECT_ROOT / "questionnaires" / "nv-arlig-enkat.yaml"
 CHUNK = 5_000
@@ -147,9 +154,11 @@ def scratch_database(base_url: str | None) -> Iterator[str]:
         admin.dispose()
 
 
-def bench_app(database_url: str) -> Flask:
-    """The app on the benchmark's database, in test settings (no mail goes anywhere)."""
-    return create_app({"SURVEY_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url})
+def bench_app(database_url: str, **settings: Any) -> Flask:
+    """The app on the benchmark's database, in test settings (mail goes nowhere unless told)."""
+    return create_app(
+        {"SURVEY_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url, **settings}
+    )
 
 
 def _migrate(database_url: str) -> None:
@@ -348,6 +357,88 @@ def generate_round(
         responses=responses,
         submissions=counts["submissions"],
         drafts=counts["drafts"],
+    )
+
+
+@dataclass(frozen=True)
+class GeneratedRecipients:
+    """What `generate_recipients` made."""
+
+    round_id: int
+    questionnaire: Questionnaire = field(repr=False)
+    recipient_ids: list[int] = field(repr=False)
+    # Each recipient's personal-link token, when links were issued.
+    tokens: dict[int, str] = field(repr=False)
+
+
+def generate_recipients(
+    *,
+    recipients: int,
+    opens_at: datetime,
+    closes_at: datetime,
+    state: RoundState = RoundState.DRAFT,
+    link_key: str | None = None,
+    seed: int = 2025,
+    delregion: str = "NV",
+) -> GeneratedRecipients:
+    """Add a round of the NV questionnaire with `recipients` recipients and no answers.
+
+    The round has the shipped default invitation and reminder texts. A draft round's
+    recipients are not yet invited (opening the round invites them, as in real life);
+    with `link_key` (the app's SECRET_KEY) each recipient gets a link, as if invited
+    when the round opened. Call inside an app context.
+    """
+    rng = random.Random(seed)
+    questionnaire = load_questionnaire()
+    round_ = Round(
+        questionnaire_version_id=_stored_version_id(questionnaire),
+        title=f"Årlig enkät {opens_at.year}",
+        delregion=delregion,
+        reference_date=date(opens_at.year, 12, 31),
+        opens_at=opens_at,
+        closes_at=closes_at,
+        reminder_days=[7, 14],
+        max_reminders=2,
+        sender_name="Processledare nära vård, Nordväst",
+        reply_to="processledare.nv@example.se",
+        invitation_subject=DEFAULT_INVITATION_SUBJECT,
+        invitation_body=DEFAULT_INVITATION_BODY,
+        reminder_subject=DEFAULT_REMINDER_SUBJECT,
+        reminder_body=DEFAULT_REMINDER_BODY,
+        state=state.value,
+        opened_at=opens_at if state is not RoundState.DRAFT else None,
+    )
+    db.session.add(round_)
+    db.session.commit()
+    round_id = round_.id
+    organisations = skane_organisations()
+    weights = [_organisation_weight(organisation) for organisation in organisations]
+    first = _next_id(Recipient)
+    tokens: dict[int, str] = {}
+    rows: list[dict[str, Any]] = []
+    counts = {"recipients": 0, "responses": 0, "submissions": 0, "drafts": 0}
+    for index, organisation in enumerate(rng.choices(organisations, weights=weights, k=recipients)):
+        recipient_id = first + index
+        row = _recipient_row(rng, round_id, recipient_id, index, organisation, opens_at, 0)
+        row.update(first_opened_at=None, opted_out=False, created_at=opens_at - timedelta(days=2))
+        if link_key is None:
+            row.update(token_generation=0, token_issued_at=None, invited_at=None,
+                       last_contacted_at=None)  # fmt: skip
+        else:
+            token = derive_token(link_key, round_id, recipient_id, 1)
+            tokens[recipient_id] = token
+            row.update(token_hash=hash_token(round_id, token), token_generation=1)
+        rows.append(row)
+        if len(rows) >= CHUNK:
+            _flush(rows, [], [], counts)
+    _flush(rows, [], [], counts)
+    _advance_sequences()
+    db.session.commit()
+    return GeneratedRecipients(
+        round_id=round_id,
+        questionnaire=questionnaire,
+        recipient_ids=list(range(first, first + recipients)),
+        tokens=tokens,
     )
 
 

@@ -59,6 +59,11 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 
+# The largest id a row can have: primary keys are PostgreSQL `integer`s. A larger number
+# from an address or a command line names no row, and must never reach a query (PostgreSQL
+# refuses it with an error, SQLite's driver with an OverflowError).
+MAX_ROW_ID = 2**31 - 1
+
 
 def utcnow() -> datetime:
     """Return the current time, aware, in UTC."""

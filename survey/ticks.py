@@ -2,10 +2,12 @@
 
 One tick, in this order: open the draft rounds whose opening time has come (queueing
 their invitations), queue the reminders that are due, close the rounds whose closing
-time has come, and deliver the outbox. Each round's step is its own transaction, so a
-problem with one round is reported and the others still run. Running it twice in a row
-does nothing the second time: opened rounds are no longer drafts, reminders are counted
-per recipient (and unique per recipient and number), and delivered mail is not due.
+time has come, purge the personal data of rounds closed longer ago than the retention
+period (survey.privacy.purge), and deliver the outbox. Each round's step is its own
+transaction, so a problem with one round is reported and the others still run. Running
+it twice in a row does nothing the second time: opened rounds are no longer drafts,
+reminders are counted per recipient (and unique per recipient and number), purged rounds
+hold nothing more to purge, and delivered mail is not due.
 See docs/operations.md for cron and systemd timer examples.
 """
 
@@ -15,12 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from survey.db import db, utcnow
 from survey.mail.worker import DeliveryReport, deliver_outbox
+from survey.privacy.purge import purge_personal_data
 from survey.rounds.models import Round
 from survey.rounds.service import (
     RoundError,
@@ -40,6 +43,7 @@ class TickReport:
     invitations: int = 0
     reminders: int = 0
     closed: list[int] = field(default_factory=list)
+    purged: list[int] = field(default_factory=list)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     problems: list[str] = field(default_factory=list)
 
@@ -47,7 +51,8 @@ class TickReport:
         """One line for the log."""
         return (
             f"opened {len(self.opened)} round(s), queued {self.invitations} invitation(s) and "
-            f"{self.reminders} reminder(s), closed {len(self.closed)} round(s); "
+            f"{self.reminders} reminder(s), closed {len(self.closed)} round(s), "
+            f"purged personal data of {len(self.purged)} round(s); "
             f"mail: {self.delivery.describe()}"
         )
 
@@ -100,6 +105,16 @@ def run_tick(*, now: datetime | None = None, deliver: bool = True) -> TickReport
             report.problems.append(f"round {round_id} was not closed: {error}")
         else:
             report.closed.append(round_id)
+
+    try:
+        purge = purge_personal_data(
+            now=now, older_than_days=int(current_app.config["SURVEY_RETENTION_DAYS"])
+        )
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        report.problems.append(f"personal data of closed rounds was not purged: {error}")
+    else:
+        report.purged = [purged.round_id for purged in purge.rounds]
 
     # End the session's transaction: on SQLite it holds the write lock the worker needs.
     db.session.close()

@@ -27,7 +27,8 @@ POSTGRES_URL = os.environ.get("SURVEY_TEST_DATABASE_URL")
 
 # The `smtp_server` fixture: a real SMTP server on loopback with failures on demand;
 # `live_server`, `browser`, `browser_page`: the app served over HTTP and headless Chromium.
-pytest_plugins = ["tests.smtp_server", "tests.browser"]
+# `tests.reliability_report`: tallies the bad-input outcomes behind docs/reliability.md.
+pytest_plugins = ["tests.smtp_server", "tests.browser", "tests.reliability_report"]
 
 
 def pytest_report_header() -> str:

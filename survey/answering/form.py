@@ -328,6 +328,8 @@ class QuestionView:
         if self.question.type is QuestionType.LONG_TEXT:
             limit = max_length(self.question)
             hints.append(f"Högst {format_number(limit or 0)} tecken.")
+        if self.question.type in FREE_TEXT_TYPES:
+            hints.append(PATIENT_DATA_HINT)
         return hints
 
     @property
@@ -417,6 +419,12 @@ def paragraphs(text: str | None) -> list[str]:
         return []
     return [part.strip() for part in re.split(r"\n\s*\n", text) if part.strip()]
 
+
+# Free text is read by many and kept for years: it must not hold patient data (GDPR).
+FREE_TEXT_TYPES: Final = frozenset({QuestionType.SHORT_TEXT, QuestionType.LONG_TEXT})
+PATIENT_DATA_HINT: Final = (
+    "Skriv inte uppgifter om enskilda patienter, som namn eller personnummer."
+)
 
 FORMAT_HINTS: Final = {
     QuestionType.DATE: "Skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2025-03-01.",

@@ -13,7 +13,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from survey.db import db
+from survey.db import MAX_ROW_ID, db
 from survey.responses.importing import ImportOutcome, ImportProblem, import_responses
 from survey.results.attainment import IndicatorResult, results_as_json
 from survey.results.trends import compute_round_results
@@ -24,7 +24,8 @@ from survey.tabular import MAX_FILE_BYTES
 def round_by_reference(reference: str) -> Round:
     """The round with this id, or a ClickException (exit 1) naming how to find one."""
     text = reference.strip()
-    round_ = db.session.get(Round, int(text)) if text.isdigit() else None
+    known = text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ROW_ID
+    round_ = db.session.get(Round, int(text)) if known else None
     if round_ is None:
         raise click.ClickException(
             f"round {reference!r} does not exist — give a round id as listed by `survey round list`"

@@ -40,13 +40,14 @@ the frame and are refused with a ValueError.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 
 from survey.db import db
 from survey.organisations import OrganisationType, normalise_word
@@ -85,6 +86,9 @@ RECIPIENT_COLUMNS: tuple[str, ...] = (
     "reminders_sent",
 )
 MAX_MULTIPLE_CHOICES = 63
+# Rows fetched, decoded and turned into column values at a time while loading: the raw
+# answers of one chunk at most are in memory, never those of the whole round.
+LOAD_CHUNK_ROWS = 5_000
 
 _SINGLE_VALUE_TYPES = frozenset(
     {QuestionType.YES_NO, QuestionType.SINGLE_CHOICE, QuestionType.SCALE}
@@ -118,10 +122,15 @@ def responses_frame_from_records(
 
 
 def load_responses_frame(round_id: int, questionnaire: Questionnaire | None = None) -> pd.DataFrame:
-    """Load the round's submitted responses as the results frame, in one SQL query.
+    """Load the round's submitted responses as the results frame, in one streamed SQL query.
 
     `questionnaire` is the round's pinned questionnaire; when not given it is taken from
     the round (no query when the round is already in the session).
+
+    Rows are fetched `LOAD_CHUNK_ROWS` at a time (a server-side cursor on PostgreSQL);
+    each chunk's answers are decoded with one ``json.loads`` (they are read as text) and
+    turned into compact column values at once (choice codes, bit masks, floats), so memory
+    holds the columns being built, not every response's decoded answers.
     """
     if questionnaire is None:
         questionnaire = _round_questionnaire(round_id)
@@ -135,7 +144,7 @@ def load_responses_frame(round_id: int, questionnaire: Questionnaire | None = No
             Recipient.delregion,
             Response.submitted_at,
             Response.imported,
-            Response.answers,
+            cast(Response.answers, Text),
         )
         .join(Recipient, Recipient.id == Response.recipient_id)
         .where(
@@ -146,12 +155,13 @@ def load_responses_frame(round_id: int, questionnaire: Questionnaire | None = No
         )
         .order_by(Response.id)
     )
-    # A JSON 'null' is not SQL NULL: such a row has no answers either.
-    rows = [row for row in db.session.execute(statement).all() if row[-1] is not None]
-    meta: dict[str, list[Any]] = {
-        column: [row[index] for row in rows] for index, column in enumerate(RESPONSE_COLUMNS)
-    }
-    return _build_frame(questionnaire, meta, [row[-1] for row in rows])
+    builder = _FrameBuilder(questionnaire)
+    # Core, not the ORM: these are plain columns, and the ORM's row handling would cost
+    # more than the query.
+    connection = db.session.connection().execution_options(yield_per=LOAD_CHUNK_ROWS)
+    for chunk in connection.execute(statement).partitions():
+        builder.add_stored_rows(chunk)
+    return builder.frame()
 
 
 def load_recipients_frame(round_id: int) -> pd.DataFrame:
@@ -212,6 +222,12 @@ def _build_frame(
     meta: Mapping[str, Sequence[Any]],
     answers: Sequence[Mapping[str, Any]],
 ) -> pd.DataFrame:
+    builder = _FrameBuilder(questionnaire)
+    builder.add(meta, answers)
+    return builder.frame()
+
+
+def _check_question_ids(questionnaire: Questionnaire) -> None:
     clashes = [question.id for question in questionnaire.questions if question.id in FIXED_COLUMNS]
     if clashes:
         raise ValueError(
@@ -219,21 +235,51 @@ def _build_frame(
             f"{', '.join(clashes)} clash with the results frame's fixed columns "
             f"({', '.join(FIXED_COLUMNS)}); rename the question(s)"
         )
-    groups = _group_columns(meta)
-    columns: dict[str, Any] = {
-        "response_id": np.array(meta["response_id"], dtype=np.int64),
-        "recipient_id": np.array(meta["recipient_id"], dtype=np.int64),
-        **groups,
-        "submitted_at": pd.to_datetime(
-            pd.Series(list(meta["submitted_at"]), dtype=object), utc=True
-        ).array,
-        "imported": np.array([bool(value) for value in meta["imported"]], dtype=bool),
-        "organisation_key": organisation_keys(pd.DataFrame(groups))[0].astype(np.int64),
-    }
-    for question in questionnaire.questions:
-        raw = [answer.get(question.id) for answer in answers]
-        columns[question.id] = answer_column(question, raw)
-    return pd.DataFrame(columns)
+
+
+class _FrameBuilder:
+    """Collects responses chunk by chunk and builds the frame from them at the end."""
+
+    def __init__(self, questionnaire: Questionnaire) -> None:
+        _check_question_ids(questionnaire)
+        self.meta: dict[str, list[Any]] = {column: [] for column in RESPONSE_COLUMNS}
+        self.columns = [(question.id, _column_builder(question)) for question in questionnaire.questions]
+
+    def add(self, meta: Mapping[str, Sequence[Any]], answers: Sequence[Mapping[str, Any]]) -> None:
+        """Add responses: their fixed columns, and their answers by question id."""
+        for column, values in self.meta.items():
+            values.extend(meta[column])
+        for question_id, column_builder in self.columns:
+            column_builder.add([answer.get(question_id) for answer in answers])
+
+    def add_stored_rows(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Add rows of the load query: the fixed columns, then the answers as JSON text."""
+        decoded = json.loads("[" + ",".join(row[-1] for row in rows) + "]")
+        # A JSON 'null' is not SQL NULL: such a row has no answers either.
+        kept = [index for index, answers in enumerate(decoded) if isinstance(answers, dict)]
+        if len(kept) != len(rows):
+            rows = [rows[index] for index in kept]
+            decoded = [decoded[index] for index in kept]
+        meta = {column: [row[index] for row in rows] for index, column in enumerate(RESPONSE_COLUMNS)}
+        self.add(meta, decoded)
+
+    def frame(self) -> pd.DataFrame:
+        """The results frame of everything added."""
+        meta = self.meta
+        groups = _group_columns(meta)
+        columns: dict[str, Any] = {
+            "response_id": np.array(meta["response_id"], dtype=np.int64),
+            "recipient_id": np.array(meta["recipient_id"], dtype=np.int64),
+            **groups,
+            "submitted_at": pd.to_datetime(
+                pd.Series(meta["submitted_at"], dtype=object), utc=True
+            ).array,
+            "imported": np.array([bool(value) for value in meta["imported"]], dtype=bool),
+            "organisation_key": organisation_keys(pd.DataFrame(groups))[0].astype(np.int64),
+        }
+        for question_id, column_builder in self.columns:
+            columns[question_id] = column_builder.finish()
+        return pd.DataFrame(columns)
 
 
 def _group_columns(meta: Mapping[str, Sequence[Any]]) -> dict[str, pd.Categorical]:
@@ -252,10 +298,31 @@ def _group_columns(meta: Mapping[str, Sequence[Any]]) -> dict[str, pd.Categorica
 def _categorical_sorted(
     values: Sequence[Any], key: Any, always: Sequence[str] = ()
 ) -> pd.Categorical:
-    cleaned = [value if isinstance(value, str) and value != "" else None for value in values]
-    present = {value for value in cleaned if value is not None}
-    categories = sorted(present.union(always), key=key)
-    return pd.Categorical(cleaned, categories=pd.Index(categories, dtype="str"))
+    # Factorised once (pandas hashes in C), then the few distinct values are sorted and
+    # the codes renumbered: much cheaper than letting pandas infer categories from strings.
+    codes, uniques = _factorize(values)
+    present = [value if isinstance(value, str) and value != "" else None for value in uniques]
+    categories = sorted({value for value in present if value is not None}.union(always), key=key)
+    position = {value: index for index, value in enumerate(categories)}
+    renumbered = np.array([position.get(value, -1) for value in present] + [-1], dtype=np.int64)
+    return pd.Categorical.from_codes(
+        renumbered[codes], categories=pd.Index(categories, dtype="str"), validate=False
+    )
+
+
+def _factorize(values: Sequence[Any]) -> tuple[npt.NDArray[np.intp], list[Any]]:
+    """Codes 0… for the distinct values (-1 for None and NaN), and the values; lists count as None."""
+    array = np.fromiter(values, dtype=object, count=len(values))
+    try:
+        codes, uniques = pd.factorize(array)
+    except TypeError:  # unhashable values (lists): none of them is a category
+        array = np.fromiter(
+            (None if isinstance(value, list | dict | set) else value for value in values),
+            dtype=object,
+            count=len(values),
+        )
+        codes, uniques = pd.factorize(array)
+    return codes, list(uniques)
 
 
 # -- organisations -------------------------------------------------------------------
@@ -306,20 +373,9 @@ def _normalised_codes(column: pd.Series) -> npt.NDArray[np.int64]:
 
 def answer_column(question: Question, raw: Sequence[Any]) -> Any:
     """Turn one question's stored answers (one per respondent, None when missing) into a column."""
-    if question.type in _SINGLE_VALUE_TYPES:
-        return _choice_column(question, raw)
-    if question.type is QuestionType.MULTIPLE_CHOICE:
-        return _multiple_choice_column(question, raw)
-    if question.type.is_numeric:
-        return np.array([_to_float(value) for value in raw], dtype="float64")
-    if question.type in _STRING_TYPES:
-        texts = [value if isinstance(value, str) and value.strip() else None for value in raw]
-        return pd.array(texts, dtype="str")
-    if question.type is QuestionType.DATE:
-        dates = [value if isinstance(value, str) else None for value in raw]
-        parsed = pd.to_datetime(pd.Series(dates, dtype=object), format="%Y-%m-%d", errors="coerce")
-        return parsed.array
-    raise ValueError(f"question {question.id}: unsupported type {question.type}")
+    builder = _column_builder(question)
+    builder.add(raw)
+    return builder.finish()
 
 
 def declared_choice_values(question: Question) -> tuple[str, ...]:
@@ -331,11 +387,134 @@ def declared_choice_values(question: Question) -> tuple[str, ...]:
     return ()
 
 
-def _choice_column(question: Question, raw: Sequence[Any]) -> pd.Categorical:
-    declared = declared_choice_values(question)
-    values = [value if isinstance(value, str) and value != "" else None for value in raw]
-    extras = sorted({value for value in values if value is not None}.difference(declared))
-    return pd.Categorical(values, categories=pd.Index([*declared, *extras], dtype="str"))
+class _ColumnBuilder:
+    """One question's column, built from the stored answers a chunk at a time."""
+
+    def add(self, raw: Sequence[Any]) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> Any:
+        raise NotImplementedError
+
+
+def _column_builder(question: Question) -> _ColumnBuilder:
+    if question.type in _SINGLE_VALUE_TYPES:
+        return _ChoiceColumn(question)
+    if question.type is QuestionType.MULTIPLE_CHOICE:
+        return _MultipleChoiceColumn(question)
+    if question.type.is_numeric:
+        return _NumberColumn()
+    if question.type in _STRING_TYPES:
+        return _TextColumn()
+    if question.type is QuestionType.DATE:
+        return _DateColumn()
+    raise ValueError(f"question {question.id}: unsupported type {question.type}")
+
+
+class _ChoiceColumn(_ColumnBuilder):
+    """Categorical codes: the declared values in order, other values after them (sorted)."""
+
+    def __init__(self, question: Question) -> None:
+        self.declared = declared_choice_values(question)
+        self.codes = {value: index for index, value in enumerate(self.declared)}
+        self.extras: dict[str, int] = {}
+        self.chunks: list[npt.NDArray[np.int64]] = []
+
+    def add(self, raw: Sequence[Any]) -> None:
+        codes, uniques = _factorize(raw)
+        mapping = np.array([self._code(value) for value in uniques] + [-1], dtype=np.int64)
+        self.chunks.append(mapping[codes])
+
+    def _code(self, value: Any) -> int:
+        if not isinstance(value, str) or value == "":
+            return -1
+        code = self.codes.get(value)
+        if code is None:  # not a declared value (validated answers never have one)
+            code = self.codes[value] = self.extras[value] = len(self.codes)
+        return code
+
+    def finish(self) -> pd.Categorical:
+        codes = np.concatenate(self.chunks) if self.chunks else np.zeros(0, dtype=np.int64)
+        extras = sorted(self.extras)
+        if extras:
+            renumbered = np.arange(len(self.codes) + 1, dtype=np.int64)
+            for position, value in enumerate(extras, start=len(self.declared)):
+                renumbered[self.extras[value]] = position
+            renumbered[-1] = -1
+            codes = renumbered[codes]
+        categories = pd.Index([*self.declared, *extras], dtype="str")
+        return pd.Categorical.from_codes(codes, categories=categories, validate=False)
+
+
+class _MultipleChoiceColumn(_ColumnBuilder):
+    """Bit masks of the chosen values; no choice at all is missing."""
+
+    def __init__(self, question: Question) -> None:
+        self.bits = choice_bits(question)
+        self.masks: list[int] = []
+
+    def add(self, raw: Sequence[Any]) -> None:
+        bits = self.bits
+        masks = self.masks
+        for value in raw:
+            chosen = [value] if isinstance(value, str) else value
+            mask = 0
+            if isinstance(chosen, list | tuple | set | frozenset):
+                for item in chosen:
+                    mask |= bits.get(item, 0) if isinstance(item, str) else 0
+            masks.append(mask)
+
+    def finish(self) -> pd.arrays.IntegerArray:
+        values = np.array(self.masks, dtype=np.int64)
+        return pd.arrays.IntegerArray(values, values == 0)
+
+
+class _NumberColumn(_ColumnBuilder):
+    """Floats; anything that is not a number is NaN."""
+
+    _PLAIN = frozenset({int, float, type(None)})
+
+    def __init__(self) -> None:
+        self.chunks: list[npt.NDArray[np.float64]] = []
+
+    def add(self, raw: Sequence[Any]) -> None:
+        if self._PLAIN.issuperset(map(type, raw)):
+            # numpy turns None into NaN; bools and strings need the careful path.
+            self.chunks.append(np.array(raw, dtype="float64"))
+        else:
+            self.chunks.append(np.array([_to_float(value) for value in raw], dtype="float64"))
+
+    def finish(self) -> npt.NDArray[np.float64]:
+        return np.concatenate(self.chunks) if self.chunks else np.zeros(0, dtype="float64")
+
+
+class _TextColumn(_ColumnBuilder):
+    """Strings; missing or only white space is NaN."""
+
+    def __init__(self) -> None:
+        self.texts: list[str | None] = []
+
+    def add(self, raw: Sequence[Any]) -> None:
+        self.texts.extend(
+            value if isinstance(value, str) and value.strip() else None for value in raw
+        )
+
+    def finish(self) -> Any:
+        return pd.array(self.texts, dtype="str")
+
+
+class _DateColumn(_ColumnBuilder):
+    """Dates (midnight); anything that is not an ISO date is NaT."""
+
+    def __init__(self) -> None:
+        self.dates: list[str | None] = []
+
+    def add(self, raw: Sequence[Any]) -> None:
+        self.dates.extend(value if isinstance(value, str) else None for value in raw)
+
+    def finish(self) -> Any:
+        dates = pd.Series(self.dates, dtype=object)
+        return pd.to_datetime(dates, format="%Y-%m-%d", errors="coerce").array
 
 
 def choice_bits(question: Question) -> dict[str, int]:
@@ -356,19 +535,6 @@ def choices_mask(question: Question, values: Iterable[str]) -> int:
     for value in values:
         mask |= bits.get(value, 0)
     return mask
-
-
-def _multiple_choice_column(question: Question, raw: Sequence[Any]) -> pd.arrays.IntegerArray:
-    bits = choice_bits(question)
-    masks: list[int | None] = []
-    for value in raw:
-        chosen = [value] if isinstance(value, str) else value
-        mask = 0
-        if isinstance(chosen, list | tuple | set | frozenset):
-            for item in chosen:
-                mask |= bits.get(item, 0) if isinstance(item, str) else 0
-        masks.append(mask or None)
-    return pd.array(masks, dtype="Int64")
 
 
 def chosen_values(column: pd.Series, question: Question) -> pd.Series:

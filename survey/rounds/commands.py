@@ -15,7 +15,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from survey.db import db, utcnow
+from survey.db import MAX_ROW_ID, db, utcnow
 from survey.organisations import DELREGIONS, parse_delregion
 from survey.questionnaires.storage import find_questionnaire_version, list_questionnaire_versions
 from survey.rounds.models import Round
@@ -77,7 +77,7 @@ def parse_date_option(name: str, value: str) -> date:
 
 
 def find_round(round_id: int) -> Round:
-    round_ = db.session.get(Round, round_id)
+    round_ = db.session.get(Round, round_id) if 0 < round_id <= MAX_ROW_ID else None
     if round_ is None:
         raise click.ClickException(f"there is no round {round_id} — see `survey round list`")
     return round_

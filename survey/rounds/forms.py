@@ -14,6 +14,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import EmailField, SelectChoice, SelectField, StringField, TextAreaField
 
+from survey.db import MAX_ROW_ID
 from survey.organisations import DELREGIONS, ORGANISATION_TYPE_LABELS
 from survey.questionnaires.storage import QuestionnaireVersion
 from survey.rounds.settings import RoundSettings, local_datetime, to_local
@@ -112,7 +113,7 @@ class RoundSettingsForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no ty
         problems: dict[str, str] = {}
         version_id: int | None = None
         raw_version = (self.questionnaire_version_id.data or "").strip()
-        if raw_version.isdigit():
+        if raw_version.isascii() and raw_version.isdigit() and int(raw_version) <= MAX_ROW_ID:
             version_id = int(raw_version)
         elif raw_version:
             problems["questionnaire_version_id"] = "Välj en enkät i listan."

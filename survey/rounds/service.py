@@ -33,6 +33,10 @@ Decisions made here:
   mail server finishes. A message queued earlier never goes out with a dead or missing
   link: the send-time lookup (`live_links`) gives no link for a revoked link, a removed
   recipient or a round not open, and the worker then marks the message failed.
+* A live link that no configured key can make again (SECRET_KEY rotated and the old key
+  dropped from SECRET_KEY_FALLBACKS while the link was in use) is renewed when the next
+  invitation, reminder or re-sent message to its recipient is queued (audited), so that
+  message goes out with a working link instead of failing at sending; see docs/security.md.
 * Reminders, and hand reminders, skip recipients whose link is revoked: they could not
   answer. A failed invitation counts as failed delivery until a new one is queued
   (reissuing the link) or it is re-queued by a person.
@@ -198,6 +202,42 @@ def _signing_key() -> str:
     return str(current_app.config["SECRET_KEY"])
 
 
+def _link_keys() -> list[str]:
+    """Every key a live link may have been made with: the current one, then the old ones."""
+    config = current_app.config
+    return [str(config["SECRET_KEY"]), *config.get("SECRET_KEY_FALLBACKS", [])]
+
+
+def _renew_links_of_dropped_keys(round_: Round, recipients: Sequence[Recipient]) -> list[int]:
+    """Give a new link to recipients whose live link no configured key can make again.
+
+    That happens when SECRET_KEY was rotated and the old key removed from
+    SECRET_KEY_FALLBACKS while the link was still in use: the link still opens the form
+    (only its hash is checked), but the mail worker could not put it into a new message,
+    which would then fail. A new link (the old one stops working; answers are kept) lets
+    the message go out with a link that works. Returns the ids of the renewed recipients.
+    """
+    keys = _link_keys()
+    renewed = [
+        recipient
+        for recipient in recipients
+        if recipient.token_hash is not None and current_token(recipient, keys) is None
+    ]
+    for recipient in renewed:
+        issue_link(recipient, _signing_key())
+    if renewed:
+        ids = [recipient.id for recipient in renewed]
+        record_audit(
+            "link.reissue",
+            f"Gav {len(ids)} mottagare en ny länk i nästa meddelande: nyckeln som skapade "
+            "deras länk finns inte längre i SECRET_KEY_FALLBACKS.",
+            round_id=round_.id,
+            delregion=round_.delregion,
+            details={"recipient_ids": ids[:1000], "reason": "key_rotation"},
+        )
+    return [recipient.id for recipient in renewed]
+
+
 def _invite(round_: Round, recipients: Sequence[Recipient], now: datetime) -> int:
     """Give each not yet invited recipient a link and queue their invitation; count them."""
     chosen = [r for r in recipients if r.removed_at is None and r.invited_at is None]
@@ -206,6 +246,7 @@ def _invite(round_: Round, recipients: Sequence[Recipient], now: datetime) -> in
     answered = _submitted_recipient_ids(round_.id)
     chosen = [r for r in chosen if r.id not in answered]
     key = _signing_key()
+    _renew_links_of_dropped_keys(round_, chosen)
     # Change every row first and flush once: each queued message below would otherwise
     # autoflush one recipient at a time.
     for recipient in chosen:
@@ -663,9 +704,8 @@ def live_links(recipient_ids: Sequence[int], *, now: datetime | None = None) -> 
     Left out (so the worker does not send their message): removed recipients, revoked
     links, links made with a key no longer configured, and rounds not open or past closing.
     """
-    config = current_app.config
-    keys = [str(config["SECRET_KEY"]), *config.get("SECRET_KEY_FALLBACKS", [])]
-    base_url = str(config["SURVEY_BASE_URL"])
+    keys = _link_keys()
+    base_url = str(current_app.config["SURVEY_BASE_URL"])
     now = now or utcnow()
     links: dict[int, str] = {}
     for chunk in _chunks(list(recipient_ids), CHUNK):
@@ -755,6 +795,7 @@ def _remind(round_: Round, recipient_ids: Sequence[int], now: datetime) -> int:
     for chunk in _chunks(list(recipient_ids), CHUNK):
         recipients.extend(db.session.scalars(select(Recipient).where(Recipient.id.in_(chunk))))
     recipients.sort(key=lambda recipient: recipient.id)
+    _renew_links_of_dropped_keys(round_, recipients)
     sequences = {}
     for recipient in recipients:
         sequences[recipient.id] = recipient.reminders_sent + 1
@@ -928,6 +969,7 @@ def resend_message(
             f"the recipient of message {message_id} has a revoked link — reissue it instead",
         )
     previous = message.status
+    _renew_links_of_dropped_keys(round_, [recipient])
     try:
         if previous == MailStatus.UNCERTAIN.value:
             message = requeue_uncertain(message_id)

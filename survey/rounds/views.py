@@ -67,11 +67,11 @@ from survey.rounds.service import (
     add_recipient,
     add_recipients,
     close_round,
-    live_links,
     correct_recipient,
     create_round,
     extend_round,
     get_recipient,
+    live_links,
     open_round,
     recipient_emails,
     reissue_link,
@@ -168,9 +168,8 @@ def read_upload(
     """Parse an uploaded recipients file; None when no file was chosen."""
     if storage is None or not storage.filename:
         return None
+    # An empty file that was chosen is read too, so the page says "Filen är tom."
     data = storage.read()
-    if not data:
-        return None
     return parse_recipients_file(
         data,
         storage.filename,

@@ -1,4 +1,9 @@
-"""The audit log: who created, opened, closed, exported, revoked, imported or changed what."""
+"""The audit log: who created, opened, closed, exported, revoked, imported or changed what.
+
+Every action writes an `AuditEvent` in the same transaction as the change it records
+(`record_audit`). Process leaders read the events of their delregion and administrators
+all events on the log pages (`survey.audit.views`).
+"""
 
 from __future__ import annotations
 
@@ -23,7 +28,9 @@ class AuditEvent(db.Model):  # type: ignore[name-defined,misc]
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     actor: Mapped[str] = mapped_column(String(254))  # email of the user, or "kommandorad"
     action: Mapped[str] = mapped_column(String(50))
-    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id", ondelete="SET NULL"), index=True)
+    round_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rounds.id", ondelete="SET NULL"), index=True
+    )
     delregion: Mapped[str | None] = mapped_column(String(8), index=True)
     summary: Mapped[str] = mapped_column(Text)
     details: Mapped[dict[str, Any] | None]
@@ -71,4 +78,10 @@ def record_audit(
 
 
 def init_app(app: Flask) -> None:
-    """Nothing to register yet."""
+    """Register the log pages and their menu item (process leaders and administrators)."""
+    from survey.accounts.models import Role
+    from survey.accounts.permissions import register_menu_item
+    from survey.audit.views import bp
+
+    app.register_blueprint(bp)
+    register_menu_item("audit.log", "Logg", [Role.PROCESS_LEADER], order=700, landing=False)

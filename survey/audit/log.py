@@ -1,0 +1,138 @@
+"""Reading the audit log: who may see which events, Swedish labels, one page at a time.
+
+An administrator sees every event. A process leader sees the events of their own
+delregion: those of its rounds and any other event recorded with that delregion. Events
+without a delregion (accounts, questionnaires loaded, privacy commands run for all
+delregioner) are for administrators only. Readers see no events: the log names the
+people who did things, and readers only read results.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Final
+
+from sqlalchemy import ColumnElement, false, func, select, true
+
+from survey.accounts.models import Role, User
+from survey.audit import AuditEvent
+from survey.db import db
+from survey.rounds.models import Round
+
+EVENTS_PER_PAGE: Final = 50
+
+ACTION_LABELS: Final = {
+    "round.create": "Skapade omgången",
+    "round.update": "Ändrade omgångens inställningar",
+    "round.open": "Öppnade omgången",
+    "round.send": "Köade inbjudningar",
+    "round.close": "Stängde omgången",
+    "round.extend": "Ändrade sista svarsdag",
+    "round.remind": "Påminde för hand",
+    "round.remind_scheduled": "Schemalagda påminnelser",
+    "round.exported": "Exporterade till Excel",
+    "round.responses_imported": "Importerade svar",
+    "recipient.add": "Lade till mottagare",
+    "recipient.correct": "Rättade mottagare",
+    "recipient.remove": "Tog bort mottagare",
+    "link.reissue": "Skickade ny länk",
+    "link.revoke": "Återkallade länk",
+    "mail.resend": "Köade meddelande igen",
+    "questionnaire.loaded": "Läste in enkät",
+    "user.created": "Skapade konto",
+    "user.updated": "Ändrade konto",
+    "user.deactivated": "Inaktiverade konto",
+    "user.reactivated": "Aktiverade konto",
+    "user.password_changed": "Bytte lösenord",
+    "user.password_reset": "Satte nytt lösenord",
+    "privacy.purge": "Rensade personuppgifter",
+    "privacy.erase_person": "Raderade en persons uppgifter",
+    "privacy.export_person": "Gjorde registerutdrag",
+}
+
+
+def action_label(action: str) -> str:
+    """The action in Swedish; an action without a label is shown as recorded."""
+    return ACTION_LABELS.get(action, action)
+
+
+def may_read_audit_log(user: Any) -> bool:
+    """Tell whether the user may read any of the log: administrators and process leaders."""
+    return (
+        isinstance(user, User)
+        and user.active
+        and (user.is_admin or (user.role == Role.PROCESS_LEADER and user.delregion is not None))
+    )
+
+
+def visible_to(user: Any) -> ColumnElement[bool]:
+    """The condition on AuditEvent for the events the user may read."""
+    if not may_read_audit_log(user):
+        return false()
+    if user.is_admin:
+        return true()
+    condition: ColumnElement[bool] = AuditEvent.delregion == user.delregion
+    return condition
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One event as the log page shows it."""
+
+    event: AuditEvent
+    label: str
+    round_title: str | None
+
+
+@dataclass(frozen=True)
+class EventPage:
+    """One page of events, newest first."""
+
+    rows: list[EventRow]
+    number: int
+    count: int  # pages in all (at least 1)
+    total: int  # events in all
+
+    @property
+    def first(self) -> int:
+        """The position of the page's first event (1-based; 0 on an empty log)."""
+        return (self.number - 1) * EVENTS_PER_PAGE + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1 if self.rows else 0
+
+
+def event_page(
+    condition: ColumnElement[bool], page: int | None, *, per_page: int = EVENTS_PER_PAGE
+) -> EventPage:
+    """The events meeting `condition` on page `page` (out of range: the nearest page)."""
+    total = db.session.scalar(select(func.count()).select_from(AuditEvent).where(condition)) or 0
+    count = max(1, math.ceil(total / per_page))
+    number = min(max(page or 1, 1), count)
+    events = list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(condition)
+            .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+            .offset((number - 1) * per_page)
+            .limit(per_page)
+        )
+    )
+    round_ids = {event.round_id for event in events if event.round_id is not None}
+    titles: dict[int, str] = {}
+    if round_ids:
+        rows_found = db.session.execute(
+            select(Round.id, Round.title).where(Round.id.in_(round_ids))
+        )
+        titles = {round_id: title for round_id, title in rows_found}
+    rows = [
+        EventRow(
+            event,
+            action_label(event.action),
+            titles.get(event.round_id) if event.round_id is not None else None,
+        )
+        for event in events
+    ]
+    return EventPage(rows=rows, number=number, count=count, total=total)

@@ -1,0 +1,66 @@
+"""The log pages: a round's events, and every event a user may read.
+
+``/omgangar/<id>/logg`` shows the events of one round to those who may manage it (process
+leaders of its delregion, administrators); a reader gets 403 and a round of another
+delregion is 404, as on every round page. ``/logg`` shows the events of the process
+leader's delregion, or every event to an administrator; readers get 403. Both are paged
+with ``?sida=N``.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from survey.accounts.models import Role
+from survey.accounts.permissions import get_round_for, login_required, role_required
+from survey.audit import AuditEvent
+from survey.audit.log import event_page, visible_to
+from survey.organisations import delregion_label
+from survey.rounds.settings import format_local
+
+bp = Blueprint("audit", __name__)
+
+PAGE_PARAMETER = "sida"
+
+
+def requested_page() -> int | None:
+    """The page asked for; anything but a whole number means the first page."""
+    return request.args.get(PAGE_PARAMETER, type=int)
+
+
+@bp.get("/logg")
+@role_required(Role.PROCESS_LEADER)
+def log() -> ResponseReturnValue:
+    page = event_page(visible_to(current_user), requested_page())
+    scope = (
+        "alla delregioner"
+        if current_user.is_admin
+        else f"delregion {delregion_label(current_user.delregion)}"
+    )
+    return render_template(
+        "audit/log.html",
+        page=page,
+        round=None,
+        scope=scope,
+        format_local=format_local,
+        page_endpoint="audit.log",
+        page_arguments={},
+    )
+
+
+@bp.get("/omgangar/<int:round_id>/logg")
+@login_required
+def round_log(round_id: int) -> ResponseReturnValue:
+    round_ = get_round_for(current_user, round_id, manage=True)
+    page = event_page(AuditEvent.round_id == round_.id, requested_page())
+    return render_template(
+        "audit/log.html",
+        page=page,
+        round=round_,
+        scope=None,
+        format_local=format_local,
+        page_endpoint="audit.round_log",
+        page_arguments={"round_id": round_.id},
+    )

@@ -1,0 +1,210 @@
+"""A seeded world with a row of every kind, and helpers to walk the app's routes with it.
+
+The security tests visit every route the app has (`app.url_map`), so that a page or form
+added later is covered without anyone remembering to: `seed_world` makes the rows whose
+ids the routes need (an open round with invited recipients, a failed message, an account
+to administer, a respondent with a live link) and `url_for_rule` fills any rule with them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from bs4 import BeautifulSoup
+from flask import Flask, url_for
+from flask.testing import FlaskClient
+from sqlalchemy import select, update
+from werkzeug.routing import Rule
+
+from survey.db import db, utcnow
+from survey.mail.models import MailStatus, OutboxMessage
+from survey.organisations import OrganisationType
+from survey.rounds.models import Recipient
+from survey.rounds.recipients_file import RecipientRow
+from survey.rounds.service import RoundSettings, add_recipients, create_round, open_round
+from tests.factories import Cast, login, make_cast, make_questionnaire_version, make_user
+from tests.respondent_helpers import Invited, invite
+
+HEALTHY_EMAIL = "anna@example.se"
+FAILED_EMAIL = "studsar@example.se"
+
+
+@dataclass(frozen=True)
+class World:
+    """The ids the routes need, as plain values."""
+
+    cast: Cast
+    round_id: int  # an open round of NV with the sample questionnaire
+    recipient_id: int  # invited, delivered, remindable (HEALTHY_EMAIL, regional PV)
+    failed_recipient_id: int  # whose invitation failed (FAILED_EMAIL)
+    message_id: int  # the failed invitation: it can be sent again
+    user_id: int  # a reader of NV to administer
+    questionnaire_id: str
+    questionnaire_version_id: int
+    respondent: Invited  # a recipient of the round with a live link
+
+    def url_values(self) -> dict[str, Any]:
+        """Values for every argument a rule may have."""
+        return {
+            "round_id": self.round_id,
+            "recipient_id": self.recipient_id,
+            "message_id": self.message_id,
+            "user_id": self.user_id,
+            "questionnaire_id": self.questionnaire_id,
+            "extension": "csv",
+            "token": self.respondent.token,
+            "filename": "style.css",
+        }
+
+
+def seed_world(app: Flask) -> World:
+    """Add the cast, an open round with recipients in every useful state, and a respondent."""
+    with app.app_context():
+        cast = make_cast()
+        reader = make_user("lasare", "NV", name="Läsare Att Ändra")
+        now = utcnow()
+        version = make_questionnaire_version()
+        round_ = create_round(
+            RoundSettings(
+                questionnaire_version_id=version.id,
+                title="Årlig enkät 2025",
+                delregion="NV",
+                reference_date=now.date(),
+                opens_at=now,
+                closes_at=now + timedelta(days=30),
+                sender_name="Processledare nära vård, Nordväst",
+                reply_to="processledare.nv@example.se",
+            ),
+            now=now,
+        )
+        healthy, failed = add_recipients(
+            round_,
+            [
+                RecipientRow("Anna Andersson", HEALTHY_EMAIL, "Vårdcentralen Ängelholm",
+                             OrganisationType.REGIONAL_PV, "Ängelholm", "NV"),
+                RecipientRow("Bo Berg", FAILED_EMAIL, "Höganäs kommun",
+                             OrganisationType.KOMMUN, "Höganäs", "NV"),
+            ],
+            now=now,
+        )  # fmt: skip
+        open_round(round_, now=now)
+        message_id = db.session.scalars(
+            select(OutboxMessage.id).where(OutboxMessage.recipient_id == failed.id)
+        ).one()
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(status=MailStatus.FAILED.value, last_error="550 5.1.1 Mailbox does not exist")
+        )
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.recipient_id == healthy.id)
+            .values(status=MailStatus.SENT.value, sent_at=now - timedelta(days=2))
+        )
+        # Contacted two days ago: a reminder by hand may go out now.
+        db.session.execute(
+            update(Recipient)
+            .where(Recipient.round_id == round_.id)
+            .values(last_contacted_at=now - timedelta(days=2), invited_at=now - timedelta(days=2))
+        )
+        world_ids = (round_.id, healthy.id, failed.id, message_id, reader.id, version.id)
+        questionnaire_id = version.questionnaire_id
+        db.session.commit()
+    round_id, healthy_id, failed_id, message_id, reader_id, version_id = world_ids
+    respondent = invite(
+        app, round_id=round_id, name="Cilla Carlsson", email="cilla@example.se",
+        organisation="Trelleborgs kommun", organisation_type="kommun", kommun="Trelleborg",
+    )  # fmt: skip
+    return World(
+        cast=cast,
+        round_id=round_id,
+        recipient_id=healthy_id,
+        failed_recipient_id=failed_id,
+        message_id=message_id,
+        user_id=reader_id,
+        questionnaire_id=questionnaire_id,
+        questionnaire_version_id=version_id,
+        respondent=respondent,
+    )
+
+
+def client_of(app: Flask, email: str | None, respondent: Invited | None = None) -> FlaskClient:
+    """A client logged in as `email` (None: anonymous), holding `respondent`'s session too."""
+    client = app.test_client()
+    if email is not None:
+        response = login(client, email)
+        assert response.status_code == 302, response.get_data(as_text=True)
+    if respondent is not None:
+        assert client.get(respondent.link).status_code == 303
+    return client
+
+
+def url_for_rule(app: Flask, rule: Rule, world: World) -> str:
+    """The rule's URL with the world's ids."""
+    values = world.url_values()
+    with app.test_request_context():
+        return url_for(rule.endpoint, **{name: values[name] for name in rule.arguments})
+
+
+def rules_with(app: Flask, method: str) -> list[Rule]:
+    """Every rule of the app accepting `method`, in a stable order."""
+    return sorted(
+        (rule for rule in app.url_map.iter_rules() if method in (rule.methods or ())),
+        key=lambda rule: (rule.rule, rule.endpoint),
+    )
+
+
+def database_snapshot(app: Flask) -> dict[str, list[str]]:
+    """Every row of every table, as text: compare two snapshots to see whether anything changed."""
+    with app.app_context():
+        snapshot = {
+            table.name: sorted(repr(tuple(row)) for row in db.session.execute(select(table)))
+            for table in db.metadata.sorted_tables
+        }
+        db.session.rollback()
+        return snapshot
+
+
+def form_values(html: str, action: str | None = None) -> dict[str, str]:
+    """The values a browser would post from the page's form (the one posting to `action`)."""
+    soup = BeautifulSoup(html, "html.parser")
+    forms = list(soup.find_all("form", method=re.compile("post", re.IGNORECASE)))
+    if action is not None:
+        forms = [form for form in forms if str(form.get("action", "")).split("?")[0] == action]
+    assert forms, f"no form posting to {action} on the page"
+    values: dict[str, str] = {}
+    for field in forms[0].find_all(["input", "select", "textarea"]):
+        name = field.get("name")
+        if not name:
+            continue
+        name = str(name)
+        if field.name == "textarea":
+            values[name] = field.get_text()
+        elif field.name == "select":
+            chosen = field.find("option", selected=True) or field.find("option")
+            values[name] = str(chosen.get("value", "")) if chosen else ""
+        elif field.get("type") in ("radio", "checkbox"):
+            if field.has_attr("checked"):
+                values[name] = str(field.get("value", "on"))
+        elif field.get("type") not in ("submit", "button", "file"):
+            values[name] = str(field.get("value", ""))
+    return values
+
+
+def csrf_token_in(html: str) -> str:
+    """The CSRF token a page carries (every page of a logged-in user has one in its menu)."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match is not None, "the page has no CSRF token"
+    return match.group(1)
+
+
+def every_template() -> Iterator[tuple[str, str]]:
+    """(path, text) of every Jinja template."""
+    from config import PROJECT_ROOT
+
+    for path in sorted((PROJECT_ROOT / "templates").rglob("*.html")):
+        yield str(path.relative_to(PROJECT_ROOT)), path.read_text(encoding="utf-8")
