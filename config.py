@@ -12,6 +12,7 @@ A secret may also be given as ``<NAME>_FILE`` (a path whose content is the secre
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -126,6 +127,25 @@ def _common(env: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+def instance_secret_key(instance_path: Path) -> str:
+    """A random key kept in the instance folder, made on first use.
+
+    Development never uses a key known from the source code: a laptop (or a server started
+    without SURVEY_ENV=production by mistake) still signs sessions with a secret of its own.
+    """
+    key_file = instance_path / "secret_key"
+    try:
+        return key_file.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        pass
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(key)
+    return key
+
+
 def development(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
     """Laptop settings: SQLite in the instance folder, mail kept in the outbox."""
     settings = _common(env)
@@ -133,7 +153,7 @@ def development(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
     settings.update(
         SURVEY_ENV="development",
         DEBUG=False,
-        SECRET_KEY=env_str("SECRET_KEY", "development-key-not-secret", env),
+        SECRET_KEY=env_str("SECRET_KEY", None, env) or instance_secret_key(instance_path),
         SQLALCHEMY_DATABASE_URI=normalise_database_url(database_url)
         if database_url
         else f"sqlite:///{instance_path / 'survey.sqlite'}",

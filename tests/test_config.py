@@ -92,3 +92,12 @@ def test_it_starts_in_production_with_a_strong_key(monkeypatch: pytest.MonkeyPat
     app = create_app()
     assert app.config["SURVEY_ENV"] == "production"
     assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_it_gives_development_a_random_key_of_its_own_kept_in_the_instance_folder(tmp_path: Path):
+    first = load_settings("development", tmp_path, {})["SECRET_KEY"]
+    again = load_settings("development", tmp_path, {})["SECRET_KEY"]
+    other = load_settings("development", tmp_path / "other", {})["SECRET_KEY"]
+    assert first == again != other
+    assert len(first) >= 48
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
