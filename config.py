@@ -140,10 +140,18 @@ def instance_secret_key(instance_path: Path) -> str:
         pass
     instance_path.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
-    descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    partial = instance_path / f".secret_key.{os.getpid()}"
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(key)
-    return key
+    try:
+        # Whole or not at all; if another process got there first, its key wins.
+        os.link(partial, key_file)
+    except FileExistsError:
+        pass
+    finally:
+        partial.unlink()
+    return key_file.read_text(encoding="utf-8").strip()
 
 
 def development(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
