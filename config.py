@@ -22,8 +22,17 @@ PROJECT_ROOT = Path(__file__).resolve().parent
 
 # Keys that must never be accepted in production: the examples from our own docs.
 KNOWN_WEAK_SECRET_KEYS = frozenset(
-    {"dev", "development", "secret", "changeme", "change-me", "test", "testing",
-     "development-key-not-secret", "testing-key-not-secret"}
+    {
+        "dev",
+        "development",
+        "secret",
+        "changeme",
+        "change-me",
+        "test",
+        "testing",
+        "development-key-not-secret",
+        "testing-key-not-secret",
+    }
 )
 MIN_SECRET_KEY_LENGTH = 32
 
@@ -32,7 +41,9 @@ class ConfigError(RuntimeError):
     """A setting is missing or malformed; the message says which and how to fix it."""
 
 
-def env_str(name: str, default: str | None = None, env: Mapping[str, str] | None = None) -> str | None:
+def env_str(
+    name: str, default: str | None = None, env: Mapping[str, str] | None = None
+) -> str | None:
     """Return the variable, or the content of the file named by ``<NAME>_FILE``."""
     env = os.environ if env is None else env
     file_name = env.get(f"{name}_FILE")
@@ -78,7 +89,7 @@ def normalise_database_url(url: str) -> str:
     """Use the psycopg 3 driver for PostgreSQL URLs written the usual way."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -97,7 +108,9 @@ def _common(env: Mapping[str, str]) -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "MAX_CONTENT_LENGTH": env_int("SURVEY_MAX_UPLOAD_MB", 10, env, 1) * 1024 * 1024,
-        "SURVEY_BASE_URL": (env_str("SURVEY_BASE_URL", "http://127.0.0.1:5000", env) or "").rstrip("/"),
+        "SURVEY_BASE_URL": (env_str("SURVEY_BASE_URL", "http://127.0.0.1:5000", env) or "").rstrip(
+            "/"
+        ),
         "SURVEY_ORGANISATION_NAME": env_str("SURVEY_ORGANISATION_NAME", "Vårdsamverkan Skåne", env),
         "SURVEY_CONTACT_EMAIL": env_str("SURVEY_CONTACT_EMAIL", "naravard@example.se", env),
         "SURVEY_TIMEZONE": "Europe/Stockholm",
@@ -245,7 +258,9 @@ def check_secret_key_strength(key: str, name: str) -> None:
 CONFIGURATIONS = {"development": development, "testing": testing, "production": production}
 
 
-def load_settings(name: str | None, instance_path: Path, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+def load_settings(
+    name: str | None, instance_path: Path, env: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Build the settings of the named configuration (default: ``SURVEY_ENV`` or development)."""
     env = os.environ if env is None else env
     chosen = name or env_str("SURVEY_ENV", "development", env) or "development"

@@ -6,7 +6,9 @@ from flask.cli import FlaskGroup
 
 from survey import create_app
 
-cli = FlaskGroup(create_app=lambda: create_app(), help="Enkätmotorn: administration från kommandoraden.")
+cli = FlaskGroup(
+    create_app=lambda: create_app(), help="Enkätmotorn: administration från kommandoraden."
+)
 
 
 def main() -> None:

@@ -60,7 +60,9 @@ def make_round(
         invitation_subject=fields.pop("invitation_subject", "Inbjudan: {omgang}"),
         invitation_body=fields.pop("invitation_body", "Hej {namn}!\n\nSvara här: {lank}\n"),
         reminder_subject=fields.pop("reminder_subject", "Påminnelse: {omgang}"),
-        reminder_body=fields.pop("reminder_body", "Hej {namn}!\n\nSvara senast {sista_dag}: {lank}\n"),
+        reminder_body=fields.pop(
+            "reminder_body", "Hej {namn}!\n\nSvara senast {sista_dag}: {lank}\n"
+        ),
         state=state,
         **fields,
     )

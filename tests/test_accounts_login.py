@@ -12,7 +12,6 @@ from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
-from werkzeug.test import TestResponse
 from werkzeug.urls import iri_to_uri
 
 from config import load_settings
@@ -99,7 +98,7 @@ def test_it_spends_one_real_verification_on_an_unknown_email_as_on_a_wrong_passw
     verified: list[tuple[int, int, int]] = []
     real_verify = PasswordHasher.verify
 
-    def counting_verify(self: PasswordHasher, hash: str, password: str) -> bool:  # noqa: A002
+    def counting_verify(self: PasswordHasher, hash: str, password: str) -> bool:
         verified.append((self.time_cost, self.memory_cost, self.parallelism))
         return real_verify(self, hash, password)
 

@@ -51,7 +51,9 @@ def test_it_refuses_weak_fallback_keys_in_production(tmp_path: Path):
 
 
 def test_it_builds_production_settings_from_environment(tmp_path: Path):
-    settings = load_settings("production", tmp_path, production_env(MAIL_PORT="587", MAIL_USE_TLS="true"))
+    settings = load_settings(
+        "production", tmp_path, production_env(MAIL_PORT="587", MAIL_USE_TLS="true")
+    )
     assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://survey@db/survey"
     assert settings["SESSION_COOKIE_SECURE"] is True
     assert settings["MAIL_PORT"] == 587

@@ -1,4 +1,4 @@
-"""Personal link tokens: unguessable, hashed, scoped to the round, regenerable across key rotation."""
+"""Personal link tokens: unguessable, hashed, scoped to the round, kept across key rotation."""
 
 from __future__ import annotations
 
@@ -61,7 +61,10 @@ def test_it_regenerates_the_live_token_with_a_fallback_key_after_rotation(app):
 
 
 def test_it_builds_the_link_without_a_double_slash():
-    assert personal_link("https://enkat.example.se/", 7, "abc") == "https://enkat.example.se/svara/7/abc"
+    assert (
+        personal_link("https://enkat.example.se/", 7, "abc")
+        == "https://enkat.example.se/svara/7/abc"
+    )
 
 
 def test_it_rejects_malformed_tokens_before_any_lookup():

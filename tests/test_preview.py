@@ -25,7 +25,12 @@ from survey.questionnaires.model import (
 from survey.questionnaires.storage import QuestionnaireVersion
 from survey.responses.models import Response, ResponseSubmission
 from tests.browser import LiveServer
-from tests.factories import DEFAULT_PASSWORD, logged_in_client, make_questionnaire_version, make_user
+from tests.factories import (
+    DEFAULT_PASSWORD,
+    logged_in_client,
+    make_questionnaire_version,
+    make_user,
+)
 from tests.sample import sample_questionnaire
 
 URL = "/forhandsgranska/prov"

@@ -42,9 +42,24 @@ def due(candidate_: ReminderCandidate, days_after_invitation: float, **kwargs) -
         ("invitation bounced: never", {"delivery_failed": True}, 8, False),
         ("removed: never", {"removed": True}, 8, False),
         ("not invited yet: never", {"invited_at": None}, 8, False),
-        ("second reminder before day 14", {"reminders_sent": 1, "last_contacted_at": INVITED + timedelta(days=7)}, 13.9, False),
-        ("second reminder on day 14", {"reminders_sent": 1, "last_contacted_at": INVITED + timedelta(days=7)}, 14, True),
-        ("maximum reached", {"reminders_sent": 2, "last_contacted_at": INVITED + timedelta(days=14)}, 25, False),
+        (
+            "second reminder before day 14",
+            {"reminders_sent": 1, "last_contacted_at": INVITED + timedelta(days=7)},
+            13.9,
+            False,
+        ),
+        (
+            "second reminder on day 14",
+            {"reminders_sent": 1, "last_contacted_at": INVITED + timedelta(days=7)},
+            14,
+            True,
+        ),
+        (
+            "maximum reached",
+            {"reminders_sent": 2, "last_contacted_at": INVITED + timedelta(days=14)},
+            25,
+            False,
+        ),
         (
             "a reminder by hand on day 12 pushes the second back a full gap",
             {"reminders_sent": 1, "last_contacted_at": INVITED + timedelta(days=12)},

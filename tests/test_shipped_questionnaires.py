@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from survey.organisations import OrganisationType
-from survey.questionnaires.model import Measure, QuestionType, Questionnaire
+from survey.questionnaires.model import Measure, Questionnaire, QuestionType
 from survey.questionnaires.parsing import read_questionnaire_file
 from tests.factories import logged_in_client
 
@@ -22,20 +22,57 @@ BILAGA1_FILE = QUESTIONNAIRES / "no-bilaga1-stodfragor.yaml"
 
 # Every indicator of 001 whose Metod names "Årlig enkät till verksamhetsansvariga".
 NV_ANNUAL_SURVEY_INDICATORS = {
-    "1a.1a", "1a.1b", "1a.1c", "1a.4", "1a.5", "1a.6a", "1a.6b", "1a.7",
-    "1b.2a", "1b.2b", "1b.2c",
+    "1a.1a",
+    "1a.1b",
+    "1a.1c",
+    "1a.4",
+    "1a.5",
+    "1a.6a",
+    "1a.6b",
+    "1a.7",
+    "1b.2a",
+    "1b.2b",
+    "1b.2c",
     "1d.1",
-    "2a.1a", "2a.1b", "2a.2",
+    "2a.1a",
+    "2a.1b",
+    "2a.2",
     "2b.1a",
-    "3.1a", "3.1b", "3.2a", "3.2b", "3.2c", "3.2d",
+    "3.1a",
+    "3.1b",
+    "3.2a",
+    "3.2b",
+    "3.2c",
+    "3.2d",
     "4.2",
 }
 # Indicators of 001 measured some other way (working group, QV extract, point prevalence,
 # universities, questions to the kommuner, no method): they must not be in the enkät.
 NV_OTHER_INDICATORS = {
-    "1a.2", "1a.3a", "1a.3b", "1a.3c", "1a.3d", "1a.3e", "1b.1a", "1b.1b", "1b.1c", "1c.1",
-    "1d.2a", "1d.2b", "2b.1b", "2b.1c", "3.3a", "3.3b", "4.1", "5.1a", "5.1b", "5.1c", "5.2",
-    "6.1", "6.2a", "6.2b",
+    "1a.2",
+    "1a.3a",
+    "1a.3b",
+    "1a.3c",
+    "1a.3d",
+    "1a.3e",
+    "1b.1a",
+    "1b.1b",
+    "1b.1c",
+    "1c.1",
+    "1d.2a",
+    "1d.2b",
+    "2b.1b",
+    "2b.1c",
+    "3.3a",
+    "3.3b",
+    "4.1",
+    "5.1a",
+    "5.1b",
+    "5.1c",
+    "5.2",
+    "6.1",
+    "6.2a",
+    "6.2b",
 }
 
 
@@ -104,7 +141,10 @@ def test_it_carries_the_plans_targets(nv: Questionnaire, indicator_id: str, targ
     ],
 )
 def test_it_limits_indicators_about_one_kind_of_organisation(
-    nv: Questionnaire, indicator_id: str, population: OrganisationType | None, per_organisation: bool
+    nv: Questionnaire,
+    indicator_id: str,
+    population: OrganisationType | None,
+    per_organisation: bool,
 ):
     indicator = nv.indicator(indicator_id)
     assert indicator.population == population
@@ -125,7 +165,10 @@ def test_it_measures_each_indicator_the_way_its_question_answers(nv: Questionnai
 
 
 def test_it_words_questions_as_the_plan_does(nv: Questionnaire):
-    assert nv.question("q1a_1b").text == "Kan man se en ökning i antalet genomförda SIP rullande 12 mån?"
+    assert (
+        nv.question("q1a_1b").text
+        == "Kan man se en ökning i antalet genomförda SIP rullande 12 mån?"
+    )
     assert nv.question("q4_2").text == "Ges möjlighet att delta i tjänsten ”Digitalt möte”?"
 
 
@@ -135,7 +178,10 @@ def test_it_asks_which_areas_only_after_a_yes(nv: Questionnaire):
     assert which.show_if is not None
     assert (which.show_if.question, which.show_if.answers) == ("q2a_1a", ("ja",))
     assert [choice.label for choice in which.choices] == [
-        "Suicidprevention", "Ofrivillig ensamhet", "Fallrisk", "Undernäring",
+        "Suicidprevention",
+        "Ofrivillig ensamhet",
+        "Fallrisk",
+        "Undernäring",
     ]
 
 

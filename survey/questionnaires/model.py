@@ -46,7 +46,12 @@ class QuestionType(StrEnum):
 
 
 CHOICE_TYPES = frozenset(
-    {QuestionType.YES_NO, QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE, QuestionType.SCALE}
+    {
+        QuestionType.YES_NO,
+        QuestionType.SINGLE_CHOICE,
+        QuestionType.MULTIPLE_CHOICE,
+        QuestionType.SCALE,
+    }
 )
 
 YES = "ja"
@@ -123,7 +128,9 @@ class Question:
         """Whether a respondent of this organisation type is asked this question."""
         if self.audience is None:
             return True
-        return organisation_type is not None and OrganisationType(organisation_type) in self.audience
+        return (
+            organisation_type is not None and OrganisationType(organisation_type) in self.audience
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +239,9 @@ class Questionnaire:
     @cached_property
     def content_hash(self) -> str:
         """SHA-256 of the canonical JSON: equal for files that differ only in layout or comments."""
-        canonical = json.dumps(self.to_json(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        canonical = json.dumps(
+            self.to_json(), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        )
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

@@ -95,7 +95,9 @@ def check_template(text: str, *, needs_link: bool) -> None:
             known = ", ".join("{" + key + "}" for key in PLACEHOLDERS)
             raise TemplateProblem(f"Okänd platshållare {{{name}}}. Tillgängliga: {known}.")
     if needs_link and "lank" not in fields:
-        raise TemplateProblem("Texten måste innehålla {lank} så att mottagaren får sin personliga länk.")
+        raise TemplateProblem(
+            "Texten måste innehålla {lank} så att mottagaren får sin personliga länk."
+        )
 
 
 def render_template(text: str, values: MessageValues, *, link: str = LINK_MARKER) -> str:
@@ -115,7 +117,9 @@ def render_template(text: str, values: MessageValues, *, link: str = LINK_MARKER
 def check_subject(text: str) -> None:
     """Subjects are one line of printable text (no header injection), at most 200 characters."""
     if any(not ch.isprintable() for ch in text):
-        raise TemplateProblem("Ämnesraden får bara vara en rad, utan radbrytningar eller styrtecken.")
+        raise TemplateProblem(
+            "Ämnesraden får bara vara en rad, utan radbrytningar eller styrtecken."
+        )
     if not text.strip():
         raise TemplateProblem("Ämnesraden får inte vara tom.")
     if len(text) > 200:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -107,6 +108,6 @@ def check_reminder_days(days: Sequence[int]) -> tuple[int, ...]:
     for day in days:
         if not 1 <= day <= 365:
             raise ValueError("Påminnelsedagar ska vara mellan 1 och 365 dagar efter inbjudan.")
-    if any(later <= earlier for earlier, later in zip(days, days[1:], strict=False)):
+    if any(later <= earlier for earlier, later in itertools.pairwise(days)):
         raise ValueError("Påminnelsedagarna ska stå i stigande ordning, till exempel 7, 14.")
     return tuple(days)
