@@ -158,8 +158,10 @@ def load_responses_frame(round_id: int, questionnaire: Questionnaire | None = No
     builder = _FrameBuilder(questionnaire)
     # Core, not the ORM: these are plain columns, and the ORM's row handling would cost
     # more than the query.
-    connection = db.session.connection().execution_options(yield_per=LOAD_CHUNK_ROWS)
-    for chunk in connection.execute(statement).partitions():
+    # The option goes on the statement: Connection.execution_options() would change the
+    # session's connection in place, and later INSERTs would then run in a server-side cursor.
+    streamed = statement.execution_options(yield_per=LOAD_CHUNK_ROWS)
+    for chunk in db.session.connection().execute(streamed).partitions():
         builder.add_stored_rows(chunk)
     return builder.frame()
 
@@ -243,7 +245,9 @@ class _FrameBuilder:
     def __init__(self, questionnaire: Questionnaire) -> None:
         _check_question_ids(questionnaire)
         self.meta: dict[str, list[Any]] = {column: [] for column in RESPONSE_COLUMNS}
-        self.columns = [(question.id, _column_builder(question)) for question in questionnaire.questions]
+        self.columns = [
+            (question.id, _column_builder(question)) for question in questionnaire.questions
+        ]
 
     def add(self, meta: Mapping[str, Sequence[Any]], answers: Sequence[Mapping[str, Any]]) -> None:
         """Add responses: their fixed columns, and their answers by question id."""
@@ -260,7 +264,9 @@ class _FrameBuilder:
         if len(kept) != len(rows):
             rows = [rows[index] for index in kept]
             decoded = [decoded[index] for index in kept]
-        meta = {column: [row[index] for row in rows] for index, column in enumerate(RESPONSE_COLUMNS)}
+        meta = {
+            column: [row[index] for row in rows] for index, column in enumerate(RESPONSE_COLUMNS)
+        }
         self.add(meta, decoded)
 
     def frame(self) -> pd.DataFrame:
@@ -304,14 +310,16 @@ def _categorical_sorted(
     present = [value if isinstance(value, str) and value != "" else None for value in uniques]
     categories = sorted({value for value in present if value is not None}.union(always), key=key)
     position = {value: index for index, value in enumerate(categories)}
-    renumbered = np.array([position.get(value, -1) for value in present] + [-1], dtype=np.int64)
+    renumbered = np.array(
+        [-1 if value is None else position[value] for value in present] + [-1], dtype=np.int64
+    )
     return pd.Categorical.from_codes(
         renumbered[codes], categories=pd.Index(categories, dtype="str"), validate=False
     )
 
 
 def _factorize(values: Sequence[Any]) -> tuple[npt.NDArray[np.intp], list[Any]]:
-    """Codes 0… for the distinct values (-1 for None and NaN), and the values; lists count as None."""
+    """Codes 0… of the distinct values (-1: None or NaN) and the values; lists count as None."""
     array = np.fromiter(values, dtype=object, count=len(values))
     try:
         codes, uniques = pd.factorize(array)
