@@ -105,10 +105,13 @@ def run(database_url: str | None, responses: int, repeat: int, load_repeat: int)
         f"{len(results)} indicators; {repeat} runs each"
     )
     print(f"frame load (load_responses_frame): median {load_median:.2f} s")
-    print(f"project (compute_indicator_results, all indicators): median "
-          f"{project_median * 1000:.2f} ms")  # fmt: skip
-    print(f"raw floor (one groupby count over the frame):        median "
-          f"{floor_median * 1000:.2f} ms")  # fmt: skip
+    print(
+        f"project (compute_indicator_results, all indicators): median "
+        f"{project_median * 1000:.2f} ms"
+    )
+    print(
+        f"raw floor (one groupby count over the frame):        median {floor_median * 1000:.2f} ms"
+    )
     print(f"ratio project ÷ floor: {ratio:.2f} (target ≤ 2)")
     return [
         Figure(
@@ -141,8 +144,9 @@ def main(argv: list[str] | None = None) -> list[Figure]:
     parser.add_argument("--load-repeat", type=int, default=3, help="frame loads timed")
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
     arguments = parser.parse_args(argv)
-    figures = run(arguments.database_url, arguments.responses, arguments.repeat,
-                  arguments.load_repeat)  # fmt: skip
+    figures = run(
+        arguments.database_url, arguments.responses, arguments.repeat, arguments.load_repeat
+    )
     print_figures(figures)
     return figures
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -37,6 +36,8 @@ import time
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from bench.report import Figure, machine, print_figures
 
 PROJECT = "project"
 FLOOR = "floor"
@@ -203,22 +204,7 @@ def generate(
         return generated.round_id
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), "
-        f"Python {platform.python_version()}"
-    )
-
-
-def compare(database_url: str, responses: int, repeat: int, history: int) -> None:
+def compare(database_url: str, responses: int, repeat: int, history: int) -> list[Figure]:
     # Earlier years first (a tenth of the size each): Föregående and Trend read them.
     for years_back in range(history, 0, -1):
         generate(
@@ -261,9 +247,25 @@ def compare(database_url: str, responses: int, repeat: int, history: int) -> Non
           f"{max(run['peak_rss_mb'] for run in runs[FLOOR]):.1f} MB")  # fmt: skip
     print(f"ratio project ÷ floor: {project / floor:.2f} (target ≤ 1.5); in CPU time "
           f"{project_cpu:.2f} s ÷ {floor_cpu:.2f} s = {project_cpu / floor_cpu:.2f}")  # fmt: skip
+    peak = max(run["peak_rss_mb"] for run in runs[PROJECT])
+    floor_peak = max(run["peak_rss_mb"] for run in runs[FLOOR])
+    return [
+        Figure(
+            "1 export",
+            _kind_of(database_url),
+            f"{responses:,} responses",
+            f"{project:.1f} s",
+            f"{floor:.1f} s",
+            project / floor,
+            "≤ 1.5",
+            project / floor <= 1.5,
+            f"CPU ratio {project_cpu / floor_cpu:.2f}; peak RSS {peak:.0f} MB "
+            f"(floor {floor_peak:.0f} MB)",
+        )
+    ]
 
 
-def growth(database_url: str, repeat: int, small: int, large: int) -> None:
+def growth(database_url: str, repeat: int, small: int, large: int) -> list[Figure]:
     # Two rounds in different delregions, so that neither is the other's previous round.
     small_round = generate(database_url, small, "NO", seed=1)
     large_round = generate(database_url, large, "NV", seed=2)
@@ -288,20 +290,42 @@ def growth(database_url: str, repeat: int, small: int, large: int) -> None:
     print(f"database: {_kind_of(database_url)}; {repeat} runs each")
     print(f"export of {small:,}: median {small_median:.2f} s; of {large:,}: median "
           f"{large_median:.2f} s")  # fmt: skip
+    target = large / small * 1.1
     print(f"growth {large:,} ÷ {small:,}: {large_median / small_median:.2f} "
-          f"(target ≤ {large / small * 1.1:.0f}); in CPU time {cpu_ratio:.2f}")  # fmt: skip
+          f"(target ≤ {target:.0f}); in CPU time {cpu_ratio:.2f}")  # fmt: skip
+    return [
+        Figure(
+            "5 growth",
+            _kind_of(database_url),
+            f"export {large:,} vs {small:,}",
+            f"{large_median:.1f} s",
+            f"{small_median:.1f} s",
+            large_median / small_median,
+            f"≤ {target:.0f}",
+            large_median / small_median <= target,
+            f"CPU ratio {cpu_ratio:.2f}",
+        )
+    ]
 
 
 def _kind_of(database_url: str) -> str:
     return "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> list[Figure]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--responses", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
     parser.add_argument("--growth", action="store_true", help="export 10,000 and 100,000")
+    parser.add_argument(
+        "--growth-sizes",
+        type=int,
+        nargs=2,
+        default=(10_000, 100_000),
+        metavar=("SMALL", "LARGE"),
+        help=argparse.SUPPRESS,
+    )
     parser.add_argument(
         "--history",
         type=int,
@@ -317,15 +341,19 @@ def main(argv: list[str] | None = None) -> None:
         runner = run_project if arguments.child == PROJECT else run_floor
         figures = runner(arguments.database_url, arguments.round, arguments.out)
         print(json.dumps(figures))
-        return
+        return []
 
     from bench.data import scratch_database
 
     with scratch_database(arguments.database_url) as database_url:
         if arguments.growth:
-            growth(database_url, arguments.repeat, 10_000, 100_000)
+            small, large = arguments.growth_sizes
+            results = growth(database_url, arguments.repeat, small, large)
         else:
-            compare(database_url, arguments.responses, arguments.repeat, arguments.history)
+            results = compare(database_url, arguments.responses, arguments.repeat,
+                              arguments.history)  # fmt: skip
+    print_figures(results)
+    return results
 
 
 if __name__ == "__main__":

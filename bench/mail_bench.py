@@ -121,9 +121,7 @@ def requeue_all() -> None:
     db.session.commit()
 
 
-def run(
-    database_url: str | None, messages: int, repeat: int, pipelining: bool
-) -> list[Figure]:
+def run(database_url: str | None, messages: int, repeat: int, pipelining: bool) -> list[Figure]:
     """Generate the round, open it, run both contenders alternately; print the figures."""
     from bench.data import bench_app, generate_recipients, scratch_database
     from survey.db import db, utcnow
@@ -144,9 +142,10 @@ def run(
             with app.app_context():
                 now = utcnow()
                 generated = generate_recipients(
-                    recipients=messages, opens_at=now + timedelta(days=1),
+                    recipients=messages,
+                    opens_at=now + timedelta(days=1),
                     closes_at=now + timedelta(days=30),
-                )  # fmt: skip
+                )
                 started = time.perf_counter()
                 round_ = db.session.get(Round, generated.round_id)
                 assert round_ is not None

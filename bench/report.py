@@ -73,8 +73,17 @@ def print_figures(figures: list[Figure]) -> None:
     """The summary table: one row per figure."""
     if not figures:
         return
-    header = ("benchmark", "database", "workload", "project", "floor", "ratio", "target", "",
-              "note")  # fmt: skip
+    header = (
+        "benchmark",
+        "database",
+        "workload",
+        "project",
+        "floor",
+        "ratio",
+        "target",
+        "",
+        "note",
+    )
     rows = [header] + [
         (
             figure.benchmark,
@@ -92,6 +101,7 @@ def print_figures(figures: list[Figure]) -> None:
     widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
     print()
     for number, row in enumerate(rows):
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        print("  ".join(cells).rstrip())
         if number == 0:
             print("  ".join("-" * width for width in widths))

@@ -12,6 +12,7 @@ browser works: on SQLite an open write transaction would make the server wait.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -102,3 +103,10 @@ def axe_report(page: Page) -> str | None:
     if results.violations_count == 0:
         return None
     return str(results.generate_report())
+
+
+def expect_error_title(page: Page) -> None:
+    """The page (once loaded: a click may still be navigating) has a title starting "Fel:"."""
+    from playwright.sync_api import expect
+
+    expect(page).to_have_title(re.compile(r"^Fel:"))

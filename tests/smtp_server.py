@@ -22,6 +22,13 @@ Failure modes, each set from the test thread at any time:
   clients overlap);
 * ``down()`` — a context manager that stops the server (the port refuses
   connections) and starts it again on the same port.
+
+The server announces PIPELINING (RFC 2920), as Postfix, Exchange and Exim do, so the
+worker sends MAIL, RCPT and DATA together; ``SmtpServer(pipelining=False)`` (or
+``smtp_server.pipelining = False`` before a session starts) makes it a server that does
+not. ``pipelined_envelopes`` counts the envelopes whose RCPT and DATA had already
+arrived when MAIL was answered. With ``data_despite_refusals = True`` a refused RCPT is
+followed by a 354 for DATA and a 554 for the (empty) message.
 """
 
 from __future__ import annotations
@@ -108,9 +115,14 @@ def free_port() -> int:
 class SmtpServer:
     """The server, its records and its failure switches."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, pipelining: bool = True) -> None:
         self.host = HOST
         self.port = free_port()
+        self.pipelining = pipelining
+        # Answer DATA with 354 even after a refused RCPT (then refuse the message), as
+        # some servers do; RFC 2920 asks a pipelining client to end it with a lone ".".
+        self.data_despite_refusals = False
+        self.pipelined_envelopes = 0
         self.received: list[ReceivedMessage] = []
         self.sessions = 0
         self._lock = threading.Lock()
@@ -238,6 +250,10 @@ class SmtpServer:
             self.sessions += 1
             session.test_number = self.sessions
 
+    def _count_pipelined(self) -> None:
+        with self._lock:
+            self.pipelined_envelopes += 1
+
     def _drop_now(self) -> bool:
         with self._lock:
             if self._accept_before_drop == 0:
@@ -294,6 +310,8 @@ class _Handler:
     ) -> list[str]:
         session.host_name = hostname
         self.server._new_session(session)
+        if self.server.pipelining:
+            responses.insert(-1, "250-PIPELINING")
         return responses
 
     async def handle_HELO(self, server: Any, session: Any, envelope: Any, hostname: str) -> str:
@@ -309,6 +327,11 @@ class _Handler:
             return "421 4.4.2 Closing"  # never arrives: the connection is gone
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
+        # What the client sent after MAIL without waiting for its reply (aiosmtpd reads
+        # commands from an asyncio stream; its unread bytes are the stream's buffer).
+        unread = bytes(getattr(server._reader, "_buffer", b""))
+        if b"RCPT TO:" in unread.upper() and b"DATA\r\n" in unread.upper():
+            self.server._count_pipelined()
         return "250 OK"
 
     async def handle_RCPT(
@@ -317,17 +340,20 @@ class _Handler:
         block = self.server._block_for(address, "rcpt")
         if block is not None:
             return await block.hold()
-        refusal = self.server._refusal_for(address)
+        refusal = self.server._refusal_for(address) or self.server._failure_for("rcpt")
         if refusal is not None:
+            if self.server.data_despite_refusals:
+                # Keep the address so that aiosmtpd answers DATA with 354 anyway.
+                envelope.rcpt_tos.append(address)
+                envelope.refused = True
             return refusal
-        failure = self.server._failure_for("rcpt")
-        if failure is not None:
-            return failure
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if getattr(envelope, "refused", False):
+            return "554 5.5.1 No valid recipients"
         for address in envelope.rcpt_tos:
             block = self.server._block_for(address, "data")
             if block is not None:

@@ -23,7 +23,7 @@ from survey.rounds.models import Recipient, Round
 from survey.rounds.recipients_file import RecipientRow
 from survey.rounds.service import add_recipients
 from survey.rounds.status import RecipientState
-from tests.browser import LiveServer, axe_report
+from tests.browser import LiveServer, axe_report, expect_error_title
 from tests.factories import DEFAULT_PASSWORD, make_submitted_response
 from tests.security_helpers import World, seed_world
 
@@ -104,7 +104,7 @@ def test_it_passes_axe_on_the_login_page_and_the_error_pages(
     page.fill("#email", "ingen@example.se")
     page.fill("#password", "fel-lösenord-här")
     submit(page, "main button[type=submit]")
-    assert page.title().startswith("Fel:")
+    expect_error_title(page)
     check(page, "the login page with an error")
     submit(page, "main button[type=submit]")  # the fields emptied: each is required
     check(page, "the login page with empty fields")
@@ -177,7 +177,7 @@ def test_it_passes_axe_on_a_new_round_with_every_field_wrong(
     page.fill("#max_reminders", "många")
     page.fill("#reply_to", "inte en adress")
     submit(page, "button[value=create]")
-    assert page.title().startswith("Fel:")
+    expect_error_title(page)
     assert page.locator(".error-summary li").count() >= 6
     check(page, "the new round page with every field wrong")
 
@@ -201,7 +201,7 @@ def test_it_passes_axe_on_the_user_administration_pages(
         if page.locator("#name").count():
             page.fill("#name", "")
         submit(page, "main form button[type=submit]")
-        assert page.title().startswith("Fel:"), path  # posted empty: errors on the fields
+        expect_error_title(page)  # posted empty: errors on the fields
         check(page, f"{path} with errors")
     # A deactivated account in the list (its own labels and buttons).
     page.goto(live_server("/admin/anvandare"))

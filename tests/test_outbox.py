@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from survey.db import db, utcnow
 from survey.mail.compose import InvalidAddress, InvalidMail, UnsafeHeader
 from survey.mail.models import MailKind, MailStatus, OutboxMessage
 from survey.mail.outbox import (
+    NewMessage,
     NotRequeueable,
     failed_messages,
     outbox_backlog,
     outbox_summary,
     queue_message,
+    queue_messages,
     requeue_failed,
     requeue_uncertain,
     uncertain_messages,
@@ -296,3 +300,77 @@ def test_it_queues_once_when_two_transactions_race_for_the_same_message(app):
     finally:
         may_commit.set()
         racer.join(10)
+
+
+def _new_invitation(recipient: Recipient, **fields) -> NewMessage:
+    values = {
+        "kind": MailKind.INVITATION,
+        "sequence": 1,
+        "to_address": recipient.email,
+        "to_name": recipient.name,
+        "subject": "Inbjudan: Årlig enkät 2025",
+        "body_text": f"Hej {recipient.name}!",
+        "sender_name": "Processledare nära vård, Nordväst",
+        "reply_to": REPLY_TO,
+        "round_id": recipient.round_id,
+        "recipient_id": recipient.id,
+        **fields,
+    }
+    return NewMessage(**values)
+
+
+def test_it_queues_many_messages_in_one_statement_skipping_those_already_queued(app):
+    with app.app_context():
+        round_ = make_round()
+        recipients = [make_recipient(round_) for _ in range(5)]
+        already = queue_invitation(recipients[0])
+        db.session.commit()
+        with _statements() as statements:
+            given = queue_messages(_new_invitation(recipient) for recipient in recipients)
+            db.session.commit()
+
+        assert given == 5
+        assert len([sql for sql in statements if sql.startswith("INSERT")]) == 1
+        rows = list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        assert [row.recipient_id for row in rows] == [recipient.id for recipient in recipients]
+        assert rows[0].message_id == already.message_id  # kept, not queued again
+        assert len({row.message_id for row in rows}) == 5
+        assert {row.status for row in rows} == {MailStatus.QUEUED}
+        assert rows[1].sender == '"Processledare nära vård, Nordväst" <enkat@example.se>'
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("to_address", "två@adresser.se, tre@adresser.se", InvalidAddress),
+        ("subject", "Rad ett\r\nBcc: alla@example.se", UnsafeHeader),
+        ("reply_to", "inte en adress", InvalidAddress),
+    ],
+)
+def test_it_queues_none_of_many_messages_when_one_is_refused(app, field, value, error):
+    with app.app_context():
+        round_ = make_round()
+        recipients = [make_recipient(round_) for _ in range(3)]
+        messages = [_new_invitation(recipient) for recipient in recipients]
+        messages[2] = _new_invitation(recipients[2], **{field: value})
+
+        with pytest.raises(error):
+            queue_messages(messages)
+        db.session.commit()
+
+        assert outbox_count() == 0
+
+
+@contextmanager
+def _statements() -> Iterator[list[str]]:
+    """The SQL statements sent to the database inside the block."""
+    seen: list[str] = []
+
+    def collect(conn, cursor, statement, parameters, context, executemany) -> None:
+        seen.append(statement.lstrip())
+
+    event.listen(db.engine, "before_cursor_execute", collect)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", collect)

@@ -18,7 +18,7 @@ from survey.db import db, utcnow
 from survey.questionnaires.model import QuestionType
 from survey.responses.models import Response, ResponseSubmission
 from survey.rounds.models import RoundState
-from tests.browser import LiveServer, axe_report
+from tests.browser import LiveServer, axe_report, expect_error_title
 from tests.respondent_helpers import Invited, invite, nv_questionnaire
 
 pytestmark = pytest.mark.browser
@@ -127,7 +127,7 @@ def test_it_takes_a_respondent_from_the_link_through_a_draft_to_an_amended_submi
     # A submission with questions left: the error summary gets focus.
     page.locator(SUBMIT).click()
     page.wait_for_load_state()
-    assert page.title().startswith("Fel:")
+    expect_error_title(page)
     assert page.evaluate("document.activeElement.id") == "felsammanfattning"
     expect(page.locator("#felsammanfattning")).to_contain_text("innan du kan skicka in")
     expect(page.locator("#q1a_1a")).to_have_value("45")
@@ -176,7 +176,7 @@ def test_it_works_without_javascript(
         expect(page.locator(".flash-messages")).to_contain_text("Utkastet är sparat.")
         page.locator(SUBMIT).click()
         page.wait_for_load_state()
-        assert page.title().startswith("Fel:")
+        expect_error_title(page)
         expect(page.locator("#felsammanfattning")).to_be_visible()
         fill(page, REST)
         page.locator(SUBMIT).click()
@@ -239,7 +239,7 @@ def test_it_can_be_answered_and_submitted_with_the_keyboard_only(
     assert "q1b_2b" in text_questions
     # A failed submission first: Enter on "Skicka in" with nothing answered.
     answer_with_the_keyboard(page, {}, "submit")
-    assert page.title().startswith("Fel:")
+    expect_error_title(page)
     assert page.evaluate("document.activeElement.id") == "felsammanfattning"
     answer_with_the_keyboard(page, {**FIRST_PART, **REST}, "submit")
     page.wait_for_url(live_server(invited.confirmation_url))

@@ -312,6 +312,57 @@ def test_it_loads_the_latest_submitted_answers_in_one_query(app: Flask) -> None:
         assert results[0].value == 100.0 and results[0].n == 1 and results[0].n_not_applicable == 1
 
 
+def test_it_builds_the_same_frame_from_the_database_chunk_by_chunk_as_from_records(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Chunks of two rows: values first seen in a later chunk (an unknown choice, a new
+    # organisation) must get the same categories and order as when read all at once.
+    monkeypatch.setattr("survey.results.frame.LOAD_CHUNK_ROWS", 2)
+    answers = [
+        full_answers(),
+        full_answers(nojdhet="okand", utbildning="12,5", omraden=[]),
+        {"sip_okning": "nej", "kommentar": "  ", "vecka": "2025-W10"},
+        full_answers(nojdhet=["inte", "ett", "val"], dygn=True, startdatum="inte ett datum"),
+        full_answers(sip_okning="ej_aktuellt", nojdhet="annat", omraden=["okand"]),
+        {},
+        full_answers(forum=None, utbildning=None, omraden="fallrisk"),
+    ]
+    organisations = ["VC Öst", "Åstorps kommun", "VC Norr", "vc öst", "VC Ängel", "VC Norr", "B"]
+    with app.app_context():
+        round_ = make_round()
+        records = []
+        for number, (given, organisation) in enumerate(zip(answers, organisations, strict=True)):
+            recipient = make_recipient(
+                round_,
+                organisation=organisation,
+                organisation_type="kommun" if "kommun" in organisation else "regional_pv",
+                kommun=("Åstorp", "Bjuv", "Höganäs")[number % 3],
+            )
+            response = make_submitted_response(round_, recipient, given, imported=number == 3)
+            records.append(
+                {
+                    "response_id": response.id,
+                    "recipient_id": recipient.id,
+                    "organisation": organisation,
+                    "organisation_type": recipient.organisation_type,
+                    "kommun": recipient.kommun,
+                    "delregion": recipient.delregion,
+                    "submitted_at": response.submitted_at,
+                    "imported": response.imported,
+                    **given,
+                }
+            )
+        db.session.commit()
+        questionnaire = round_.questionnaire_version.questionnaire
+
+        loaded = load_responses_frame(round_.id, questionnaire)
+
+    expected = responses_frame_from_records(questionnaire, records)
+    pd.testing.assert_frame_equal(loaded, expected, check_exact=True)
+    assert list(loaded["nojdhet"].cat.categories)[-2:] == ["annat", "okand"]
+    assert loaded["nojdhet"].isna().tolist() == [False, False, True, True, False, True, False]
+
+
 def test_it_takes_the_questionnaire_from_the_round_when_not_given(app: Flask) -> None:
     with app.app_context():
         round_ = make_round()

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 00:55:38.441586
+Create Date: 2026-11-23 03:27:06.807456
 
 """
 from alembic import op
@@ -161,7 +161,7 @@ def upgrade():
     )
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outbox_messages_round_id'), ['round_id'], unique=False)
-        batch_op.create_index('ix_outbox_messages_status_next_attempt_at', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_outbox_messages_status_next_attempt_at', ['status', 'next_attempt_at', 'id'], unique=False)
 
     op.create_table('responses',
     sa.Column('id', sa.Integer(), nullable=False),

@@ -28,7 +28,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -358,9 +358,14 @@ def form_page(
     *,
     status: int = 200,
     errors_title: str | None = None,
+    response: Response | Literal[False] | None = False,
 ) -> ResponseReturnValue:
-    """The questionnaire with the respondent's answers, status, progress and opt-out."""
-    response = load_response(recipient)
+    """The questionnaire with the respondent's answers, status, progress and opt-out.
+
+    `response` is the recipient's response when the caller has already loaded it.
+    """
+    if response is False:
+        response = load_response(recipient)
     errors = form.error_summary()
     return (
         render_template(
@@ -452,7 +457,7 @@ def form(round_id: str) -> ResponseReturnValue:
         answer_form.validate_answers(require_complete=False)
         answer_form.form_error = None  # nothing was posted: no CSRF token to check
         errors_title = "Utkastet är sparat, men några svar behöver rättas innan du skickar in"
-    return form_page(recipient, round_, answer_form, errors_title=errors_title)
+    return form_page(recipient, round_, answer_form, errors_title=errors_title, response=response)
 
 
 @bp.post("/svara/<round_id>")

@@ -47,7 +47,10 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "outbox_messages"
     __table_args__ = (
         UniqueConstraint("recipient_id", "kind", "sequence"),
-        Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),
+        # The worker claims the oldest due messages: ORDER BY next_attempt_at, id LIMIT n.
+        # With id in the index PostgreSQL reads the claimed rows in that order instead of
+        # sorting every queued row for each batch (docs/performance.md has the plans).
+        Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

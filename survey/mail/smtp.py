@@ -252,8 +252,6 @@ def _send_envelope_pipelined(
         # with a lone "." (which it then refuses), as RFC 2920 asks.
         host.send(".\r\n")
         data_code, data_reply = host.getreply()
-        if data_code == 250:  # it took an empty message after all: nothing we sent
-            data_code = 554
     if accepted and data_code == 354:
         return
     # 421: the server is closing the session; otherwise the transaction is reset.

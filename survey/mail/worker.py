@@ -15,16 +15,18 @@ How a message moves, and why nothing is sent twice:
   (`survey.mail.outbox.requeue_uncertain`).
 
 Throughput (10,000 invitations should go out nearly as fast as smtplib alone sends
-them): one SMTP session per batch; one statement per message, which marks the message
-SENDING and the previous one SENT (a crash between a hand-over and that statement leaves
-the previous message SENDING, i.e. UNCERTAIN — never resent); that statement runs on a
-database thread while the message's MAIL, RCPT and content go out, and only the final
-"." that completes the hand-over waits for its commit. How durable these commits are:
-see `_worker_connection`.
+them; `bench/mail_bench.py` measures it): one SMTP session per batch; MAIL, RCPT and
+DATA sent together where the server announces PIPELINING (`survey.mail.smtp`); one
+statement per message, which marks the message SENDING and the previous one SENT (a
+crash between a hand-over and that statement leaves the previous message SENDING, i.e.
+UNCERTAIN — never resent); that statement runs on a database thread while the message's
+MAIL, RCPT and content go out, and only the final "." that completes the hand-over
+waits for its commit. How durable these commits are: see `_worker_connection`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import secrets
@@ -224,9 +226,7 @@ _MARK_SENDING = (
             (_c.id == _current, bindparam("lease_until", type_=UTCDateTime())),
             else_=null(),
         ),
-        sent_at=case(
-            (_c.id == _current, _c.sent_at), else_=bindparam("now", type_=UTCDateTime())
-        ),
+        sent_at=case((_c.id == _current, _c.sent_at), else_=bindparam("now", type_=UTCDateTime())),
         last_error=case((_c.id == _current, _c.last_error), else_=null()),
     )
     .returning(_c.id)
@@ -329,7 +329,7 @@ def _restore(connection: Connection, sql: str) -> None:
         connection.invalidate()  # a broken connection must not go back to the pool
 
 
-_COMPILED: dict[tuple[int, str], tuple[Any, list[str] | None, dict[str, Any]]] = {}
+_COMPILED: dict[tuple[int, str], tuple[Any, list[str] | None, dict[str, Any], dict[str, Any]]] = {}
 
 
 class _DriverStatement:
@@ -353,38 +353,50 @@ class _DriverStatement:
                 for name, bind in compiled.binds.items()
                 if (processor := bind.type.bind_processor(dialect)) is not None
             }
-            _COMPILED[key] = (compiled, order, processors)
-        self.compiled, self.order, self.processors = _COMPILED[key]
+            # The statement's own values (literals), so that a call only adds its own.
+            fixed = {
+                name: bind.effective_value
+                for name, bind in compiled.binds.items()
+                if not bind.required
+            }
+            _COMPILED[key] = (compiled, order, processors, fixed)
+        self.compiled, self.order, self.processors, self.fixed = _COMPILED[key]
         self.sql = self.compiled.string
         self.sqlite = dialect.name == "sqlite"
         self.driver: Any = connection.connection.driver_connection
+        self.cursor: Any = None
 
     def returning(self, values: dict[str, Any]) -> list[Any]:
         """Execute and commit; return the first column of the rows returned."""
-        parameters = self.compiled.construct_params(values)
+        parameters = {**self.fixed, **values}
         for name, processor in self.processors.items():
             if name in parameters:
                 parameters[name] = processor(parameters[name])
         arguments = (
             tuple(parameters[name] for name in self.order) if self.order is not None else parameters
         )
-        cursor = self.driver.cursor()
-        try:
-            if self.sqlite:
-                cursor.execute("BEGIN IMMEDIATE")
-                try:
-                    cursor.execute(self.sql, arguments)
-                    rows = cursor.fetchall()
-                    cursor.execute("COMMIT")
-                except BaseException:
-                    self.driver.rollback()
-                    raise
-            else:  # autocommit: the statement commits itself
+        if self.cursor is None:
+            self.cursor = self.driver.cursor()
+        cursor = self.cursor
+        if self.sqlite:
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
                 cursor.execute(self.sql, arguments)
                 rows = cursor.fetchall()
-        finally:
-            cursor.close()
+                cursor.execute("COMMIT")
+            except BaseException:
+                self.driver.rollback()
+                raise
+        else:  # autocommit: the statement commits itself
+            cursor.execute(self.sql, arguments)
+            rows = cursor.fetchall()
         return [row[0] for row in rows]
+
+    def close(self) -> None:
+        """Close the cursor (the statement is done with for this batch)."""
+        if self.cursor is not None:
+            self.cursor.close()
+            self.cursor = None
 
 
 def _commit(connection: Connection, pending: Pending) -> None:
@@ -426,6 +438,19 @@ def recover_stale_messages(now: datetime | None = None) -> int:
 def _claim(
     connection: Connection, worker_id: str, size: int, now: datetime, lease: timedelta
 ) -> list[ClaimedMessage]:
+    rows = connection.execute(claim_statement(worker_id, size, now, lease)).all()
+    connection.commit()
+    claimed = [ClaimedMessage(*row) for row in rows]
+    claimed.sort(key=lambda message: (message.next_attempt_at, message.id))
+    return claimed
+
+
+def claim_statement(worker_id: str, size: int, now: datetime, lease: timedelta) -> Any:
+    """The UPDATE … RETURNING that claims up to `size` due messages (oldest due first).
+
+    The index on (status, next_attempt_at, id) returns the due rows in this order, so
+    the database reads `size` rows however long the queue is (see docs/performance.md).
+    """
     due = (
         select(_c.id)
         .where(_c.status == MailStatus.QUEUED.value, _c.next_attempt_at <= now)
@@ -437,16 +462,12 @@ def _claim(
         .with_for_update(skip_locked=True)
         .cte("due")
     )
-    rows = connection.execute(
+    return (
         update(_table)
         .where(_c.id == due.c.id)
         .values(claimed_by=worker_id, lease_until=now + lease)
         .returning(*_CLAIMED_COLUMNS)
-    ).all()
-    connection.commit()
-    claimed = [ClaimedMessage(*row) for row in rows]
-    claimed.sort(key=lambda message: (message.next_attempt_at, message.id))
-    return claimed
+    )
 
 
 def _hold(connection: Connection, claimed: list[ClaimedMessage], worker_id: str) -> DeliveryReport:
@@ -552,6 +573,7 @@ class _Batch:
             self._connect_and_send(database)
         except BaseException:
             database.shutdown(wait=True)
+            self._close_statement()
             # Messages not yet handed over are free for other workers at once; one being
             # handed over (if any) stays SENDING and so becomes UNCERTAIN.
             self._release(self.claimed[self.position :])
@@ -562,8 +584,14 @@ class _Batch:
                 pass  # the database itself failed: the leases will run out
             raise
         database.shutdown(wait=True)
+        self._close_statement()
         self._finish()
         return self.report
+
+    def _close_statement(self) -> None:
+        if self.mark_sending is not None:
+            with contextlib.suppress(Exception):  # a broken connection is dealt with later
+                self.mark_sending.close()
 
     def _finish(self) -> None:
         if self.accepted is not None:

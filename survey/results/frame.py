@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Select, Text, cast, select
 
 from survey.db import db
 from survey.organisations import OrganisationType, normalise_word
@@ -134,7 +134,20 @@ def load_responses_frame(round_id: int, questionnaire: Questionnaire | None = No
     """
     if questionnaire is None:
         questionnaire = _round_questionnaire(round_id)
-    statement = (
+    builder = _FrameBuilder(questionnaire)
+    # Core, not the ORM: these are plain columns, and the ORM's row handling would cost
+    # more than the query.
+    # The option goes on the statement: Connection.execution_options() would change the
+    # session's connection in place, and later INSERTs would then run in a server-side cursor.
+    streamed = responses_statement(round_id).execution_options(yield_per=LOAD_CHUNK_ROWS)
+    for chunk in db.session.connection().execute(streamed).partitions():
+        builder.add_stored_rows(chunk)
+    return builder.frame()
+
+
+def responses_statement(round_id: int) -> Select[*tuple[Any, ...]]:
+    """The query of `load_responses_frame`: submitted answers (as JSON text) and who gave them."""
+    return (
         select(
             Response.id,
             Response.recipient_id,
@@ -155,15 +168,6 @@ def load_responses_frame(round_id: int, questionnaire: Questionnaire | None = No
         )
         .order_by(Response.id)
     )
-    builder = _FrameBuilder(questionnaire)
-    # Core, not the ORM: these are plain columns, and the ORM's row handling would cost
-    # more than the query.
-    # The option goes on the statement: Connection.execution_options() would change the
-    # session's connection in place, and later INSERTs would then run in a server-side cursor.
-    streamed = statement.execution_options(yield_per=LOAD_CHUNK_ROWS)
-    for chunk in db.session.connection().execute(streamed).partitions():
-        builder.add_stored_rows(chunk)
-    return builder.frame()
 
 
 def load_recipients_frame(round_id: int) -> pd.DataFrame:

@@ -44,10 +44,10 @@ Decisions made here:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import current_app
 from sqlalchemy import delete, insert, select
@@ -57,8 +57,10 @@ from survey.db import db, utcnow
 from survey.mail.compose import MAX_SUBJECT_LENGTH
 from survey.mail.models import MailKind, MailStatus, OutboxMessage
 from survey.mail.outbox import (
+    NewMessage,
     NotRequeueable,
-    queue_message,
+    queue_messages,
+    queue_new_message,
     requeue_failed,
     requeue_uncertain,
 )
@@ -111,12 +113,11 @@ def create_round(settings: RoundSettings, *, actor: User | None = None, now: dat
     )
     db.session.add(round_)
     db.session.flush()
-    record_audit(
+    audit_round(
+        round_,
         "round.create",
         f"Skapade omgången ”{round_.title}” (utkast).",
-        user=actor,
-        round_id=round_.id,
-        delregion=round_.delregion,
+        actor=actor,
         details={"questionnaire_version_id": round_.questionnaire_version_id},
     )
     return round_
@@ -156,12 +157,11 @@ def update_round(
         setattr(round_, name, values[name])
     if changed:
         db.session.flush()
-        record_audit(
+        audit_round(
+            round_,
             "round.update",
             f"Ändrade omgången ”{round_.title}”: {', '.join(changed)}.",
-            user=actor,
-            round_id=round_.id,
-            delregion=round_.delregion,
+            actor=actor,
             details={"changed": changed},
         )
     return changed
@@ -174,6 +174,19 @@ def _subject(text: str) -> str:
 
 
 def _queue(round_: Round, recipient: Recipient, kind: MailKind, sequence: int) -> OutboxMessage:
+    return queue_new_message(_new_message(round_, recipient, kind, sequence))
+
+
+def _queue_all(
+    round_: Round, recipients: Sequence[Recipient], kind: MailKind, sequences: Mapping[int, int]
+) -> None:
+    """Queue one message of `kind` per recipient (numbered by `sequences`) in one statement."""
+    queue_messages(
+        _new_message(round_, recipient, kind, sequences[recipient.id]) for recipient in recipients
+    )
+
+
+def _new_message(round_: Round, recipient: Recipient, kind: MailKind, sequence: int) -> NewMessage:
     if kind is MailKind.INVITATION:
         subject, body = round_.invitation_subject, round_.invitation_body
     else:
@@ -184,7 +197,7 @@ def _queue(round_: Round, recipient: Recipient, kind: MailKind, sequence: int) -
             "Mottagarens personuppgifter är rensade; inget meddelande kan skickas.",
             f"recipient {recipient.id} has been pseudonymised; no message can be sent",
         )
-    return queue_message(
+    return NewMessage(
         kind=kind,
         sequence=sequence,
         to_address=recipient.email,
@@ -227,12 +240,12 @@ def _renew_links_of_dropped_keys(round_: Round, recipients: Sequence[Recipient])
         issue_link(recipient, _signing_key())
     if renewed:
         ids = [recipient.id for recipient in renewed]
-        record_audit(
+        audit_round(
+            round_,
             "link.reissue",
             f"Gav {len(ids)} mottagare en ny länk i nästa meddelande: nyckeln som skapade "
             "deras länk finns inte längre i SECRET_KEY_FALLBACKS.",
-            round_id=round_.id,
-            delregion=round_.delregion,
+            actor=None,
             details={"recipient_ids": ids[:1000], "reason": "key_rotation"},
         )
     return [recipient.id for recipient in renewed]
@@ -255,8 +268,7 @@ def _invite(round_: Round, recipients: Sequence[Recipient], now: datetime) -> in
         recipient.invited_at = now
         recipient.last_contacted_at = now
     db.session.flush()
-    for recipient in chosen:
-        _queue(round_, recipient, MailKind.INVITATION, recipient.token_generation)
+    _queue_all(round_, chosen, MailKind.INVITATION, {r.id: r.token_generation for r in chosen})
     return len(chosen)
 
 
@@ -291,6 +303,25 @@ def _withdraw_queued(*, round_id: int | None = None, recipient_ids: Sequence[int
         .execution_options(synchronize_session="fetch")
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def audit_round(
+    round_: Round,
+    action: str,
+    summary: str,
+    *,
+    actor: User | None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Record an action on the round in the audit log (the caller commits)."""
+    record_audit(
+        action,
+        summary,
+        user=actor,
+        round_id=round_.id,
+        delregion=round_.delregion,
+        details=details,
+    )
 
 
 # --- States ---------------------------------------------------------------------------
@@ -371,21 +402,19 @@ def open_round(round_: Round, *, actor: User | None = None, now: datetime) -> Op
             round_.opens_at = now
     invitations = _invite(round_, recipients, now)
     if opened:
-        record_audit(
+        audit_round(
+            round_,
             "round.open",
             f"Öppnade omgången ”{round_.title}” och köade {invitations} inbjudningar.",
-            user=actor,
-            round_id=round_.id,
-            delregion=round_.delregion,
+            actor=actor,
             details={"invitations": invitations},
         )
     elif invitations:
-        record_audit(
+        audit_round(
+            round_,
             "round.send",
             f"Köade {invitations} inbjudningar som inte skickats.",
-            user=actor,
-            round_id=round_.id,
-            delregion=round_.delregion,
+            actor=actor,
             details={"invitations": invitations},
         )
     return OpenOutcome(opened=opened, invitations=invitations)
@@ -406,12 +435,11 @@ def close_round(round_: Round, *, actor: User | None = None, now: datetime) -> R
     round_.state = RoundState.CLOSED.value
     round_.closed_at = now
     withdrawn = _withdraw_queued(round_id=round_.id)
-    record_audit(
+    audit_round(
+        round_,
         "round.close",
         f"Stängde omgången ”{round_.title}”.",
-        user=actor,
-        round_id=round_.id,
-        delregion=round_.delregion,
+        actor=actor,
         details={"withdrawn_messages": withdrawn, "by_time": round_.closes_at <= now},
     )
     return round_
@@ -452,13 +480,12 @@ def extend_round(
     if reopened:
         round_.state = RoundState.OPEN.value
         round_.closed_at = None
-    record_audit(
+    audit_round(
+        round_,
         "round.extend",
         f"Ändrade sista svarsdag för ”{round_.title}” från {format_local(old)} till "
         f"{format_local(new_closes_at)}" + (" och öppnade omgången igen." if reopened else "."),
-        user=actor,
-        round_id=round_.id,
-        delregion=round_.delregion,
+        actor=actor,
         details={"old": old.isoformat(), "new": new_closes_at.isoformat(), "reopened": reopened},
     )
     return reopened
@@ -529,13 +556,12 @@ def add_recipients(
     invited = 0
     if round_.state_enum is RoundState.OPEN:
         invited = _invite(round_, added, now)
-    record_audit(
+    audit_round(
+        round_,
         "recipient.add",
         f"Lade till {len(added)} mottagare"
         + (f" och köade {invited} inbjudningar." if invited else "."),
-        user=actor,
-        round_id=round_.id,
-        delregion=round_.delregion,
+        actor=actor,
         details={"recipient_ids": [recipient.id for recipient in added][:1000], "invited": invited},
     )
     return added
@@ -596,13 +622,12 @@ def correct_recipient(
         else:
             revoke_link(recipient)
     if changed:
-        record_audit(
+        audit_round(
+            round_,
             "recipient.correct",
             f"Rättade mottagare {recipient.id} ({recipient.organisation}): {', '.join(changed)}"
             + ("; ny länk skickad till den nya adressen." if reissued else "."),
-            user=actor,
-            round_id=round_.id,
-            delregion=round_.delregion,
+            actor=actor,
             details={"recipient_id": recipient.id, "changed": changed, "reissued": reissued},
         )
     return changed
@@ -618,12 +643,11 @@ def remove_recipient(
     recipient.removed_at = now
     revoke_link(recipient)
     _withdraw_queued(recipient_ids=[recipient.id])
-    record_audit(
+    audit_round(
+        round_,
         "recipient.remove",
         f"Tog bort mottagare {recipient.id} ({recipient.organisation}) från omgången.",
-        user=actor,
-        round_id=round_.id,
-        delregion=round_.delregion,
+        actor=actor,
         details={"recipient_id": recipient.id},
     )
 
@@ -663,13 +687,12 @@ def reissue_link(
             f"round {round_.id} is {round_.state}; links are issued only while it is open",
         )
     message = _reissue(round_, recipient, now)
-    record_audit(
+    audit_round(
+        round_,
         "link.reissue",
         f"Återkallade länken för mottagare {recipient.id} ({recipient.organisation}) och "
         "köade en ny inbjudan med ny länk.",
-        user=actor,
-        round_id=round_.id,
-        delregion=round_.delregion,
+        actor=actor,
         details={"recipient_id": recipient.id, "generation": recipient.token_generation},
     )
     return message
@@ -688,12 +711,11 @@ def revoke_link_only(
         )
     revoke_link(recipient)
     _withdraw_queued(recipient_ids=[recipient.id])
-    record_audit(
+    audit_round(
+        round_,
         "link.revoke",
         f"Återkallade länken för mottagare {recipient.id} ({recipient.organisation}).",
-        user=actor,
-        round_id=round_.id,
-        delregion=round_.delregion,
+        actor=actor,
         details={"recipient_id": recipient.id},
     )
 
@@ -709,8 +731,13 @@ def live_links(recipient_ids: Sequence[int], *, now: datetime | None = None) -> 
     now = now or utcnow()
     links: dict[int, str] = {}
     for chunk in _chunks(list(recipient_ids), CHUNK):
-        recipients = db.session.scalars(
-            select(Recipient)
+        # Only the columns a link needs, as plain rows: the worker asks for a batch's
+        # links before sending it, and loading whole Recipient objects cost more than
+        # the rest of the lookup.
+        recipients = db.session.execute(
+            select(
+                Recipient.id, Recipient.round_id, Recipient.token_generation, Recipient.token_hash
+            )
             .join(Round, Round.id == Recipient.round_id)
             .where(
                 Recipient.id.in_(chunk),
@@ -802,9 +829,8 @@ def _remind(round_: Round, recipient_ids: Sequence[int], now: datetime) -> int:
         recipient.reminders_sent += 1
         recipient.last_contacted_at = now
     db.session.flush()
-    for recipient in recipients:
-        # The unique (recipient, kind, sequence) makes a repeated run queue nothing twice.
-        _queue(round_, recipient, MailKind.REMINDER, sequences[recipient.id])
+    # The unique (recipient, kind, sequence) makes a repeated run queue nothing twice.
+    _queue_all(round_, recipients, MailKind.REMINDER, sequences)
     return len(recipients)
 
 
@@ -833,11 +859,11 @@ def queue_due_reminders(round_: Round, *, now: datetime) -> int:
     if not due:
         return 0
     queued = _remind(round_, due, now)
-    record_audit(
+    audit_round(
+        round_,
         "round.remind_scheduled",
         f"Köade {queued} schemalagda påminnelser.",
-        round_id=round_.id,
-        delregion=round_.delregion,
+        actor=None,
         details={"reminders": queued},
     )
     return queued
@@ -899,12 +925,11 @@ def remind_now(
             raise RoundError(reason[0], f"recipient {candidate.recipient_id} {reason[1]}")
     queued = _remind(round_, chosen, now) if chosen else 0
     if queued:
-        record_audit(
+        audit_round(
+            round_,
             "round.remind",
             f"Skickade påminnelse för hand till {queued} mottagare.",
-            user=actor,
-            round_id=round_.id,
-            delregion=round_.delregion,
+            actor=actor,
             details={"reminders": queued, "recipient_ids": chosen[:1000]},
         )
     return RemindOutcome(queued=queued, skipped_recent=recent)
@@ -979,13 +1004,12 @@ def resend_message(
         raise RoundError(
             "Meddelandet kan inte skickas igen: det har redan köats eller skickats.", str(error)
         ) from None
-    record_audit(
+    audit_round(
+        round_,
         "mail.resend",
         f"Köade meddelande {message_id} ({MailKind(message.kind).label.lower()} till "
         f"mottagare {recipient.id}) igen efter status {previous}.",
-        user=actor,
-        round_id=round_.id,
-        delregion=round_.delregion,
+        actor=actor,
         details={"message_id": message_id, "previous_status": previous},
     )
     return message

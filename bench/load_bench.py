@@ -1,0 +1,501 @@
+"""Benchmark 4 of issue 6: respondents under load on gunicorn and PostgreSQL.
+
+    python -m bench.load_bench [--clients 50] [--iterations 3] [--workers 4] [--threads 1]
+                               [--database-url postgresql://postgres@127.0.0.1:5432/test]
+
+Generates an open round of the NV questionnaire whose recipients have personal links
+(`bench.data`), starts gunicorn with the project's ``gunicorn.conf.py`` in the production
+configuration (a strong SECRET_KEY, DATABASE_URL, behind one trusted proxy: the clients
+send ``X-Forwarded-For`` and ``X-Forwarded-Proto: https`` as nginx would), warms each
+worker up, and then runs `--clients` concurrent clients (threads with their own
+connection and cookies). Each client answers as `--iterations` respondents, one after
+the other; each respondent:
+
+1. ``GET /healthz`` (the health endpoint, which runs a query);
+2. opens the personal link ``/svara/<round>/<token>`` (303 to the form, session cookie);
+3. ``GET /svara/<round>``: the form (its CSRF token is read from the page);
+4. ``GET /healthz``;
+5. ``POST /svara/<round>`` saving a draft of the first answers (303), and the form again;
+6. ``GET /healthz``;
+7. ``POST /svara/<round>`` submitting every answer (303), and the confirmation page.
+
+Every request is timed from the client. It prints, per kind of request, the count and
+the 50th and 95th percentiles, and the ratios p95(form GET) ÷ p95(health) and p95(POST) ÷
+p95(health) (target ≤ 3 each), with the number of errors (any unexpected status or
+failed request; target 0). Afterwards the database must hold one submitted response per
+respondent, and gunicorn's access log no personal link.
+
+PostgreSQL only: the database named is used to create a scratch database beside it,
+dropped at the end (default ``postgresql://postgres@127.0.0.1:5432/test``, or
+SURVEY_BENCH_POSTGRES_URL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import re
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from bench.report import Figure, machine, print_figures
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+CSRF_TOKEN = re.compile(r'<input type="hidden" name="csrf_token" value="([^"]+)"')
+HEALTH, OPEN_LINK, FORM_GET, POST, CONFIRMATION = (
+    "health",
+    "open link",
+    "form GET",
+    "POST",
+    "confirmation",
+)
+DRAFT_ANSWERS = 5  # answers in the saved draft
+
+
+@dataclass
+class Respondent:
+    round_id: int
+    token: str
+    answers: list[tuple[str, str]]  # the form fields of a complete, valid answer
+
+
+@dataclass
+class Timings:
+    """Seconds per kind of request, and the errors, shared by the client threads."""
+
+    seconds: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, kind: str, seconds: float) -> None:
+        with self.lock:
+            self.seconds[kind].append(seconds)
+
+    def error(self, text: str) -> None:
+        with self.lock:
+            self.errors.append(text)
+
+
+class Client:
+    """One browser: a connection to the server, its cookies, as if behind the proxy."""
+
+    def __init__(self, port: int, address: str) -> None:
+        self.port = port
+        self.cookies: dict[str, str] = {}
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        # What nginx adds in front of the app (SURVEY_TRUSTED_PROXIES=1).
+        self.proxy_headers = {
+            "X-Forwarded-For": address,
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-Host": "enkat.example.se",
+        }
+
+    def request(self, method: str, path: str, body: str | None = None) -> tuple[int, str, float]:
+        headers = dict(self.proxy_headers)
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        started = time.perf_counter()
+        try:
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
+            text = response.read().decode("utf-8")
+        except (OSError, http.client.HTTPException):
+            self.connection.close()  # reconnect once: the server may have closed it
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
+            text = response.read().decode("utf-8")
+        seconds = time.perf_counter() - started
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name] = rest.split(";", 1)[0]
+        return response.status, text, seconds
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def answer_as_respondent(client: Client, respondent: Respondent, timings: Timings) -> None:
+    """One respondent's visit: health, link, form, draft, health, submit, confirmation."""
+    form_path = f"/svara/{respondent.round_id}"
+
+    def step(kind: str, method: str, path: str, expected: int, body: str | None = None) -> str:
+        status, text, seconds = client.request(method, path, body)
+        timings.add(kind, seconds)
+        if status != expected:
+            raise AssertionError(
+                f"{method} {path.split('/svara/')[0] or '/svara/…'}: {status} instead of {expected}"
+            )
+        return text
+
+    client.cookies.clear()
+    step(HEALTH, "GET", "/healthz", 200)
+    step(OPEN_LINK, "GET", f"/svara/{respondent.round_id}/{respondent.token}", 303)
+    page = step(FORM_GET, "GET", form_path, 200)
+    token = _csrf_token(page)
+    step(HEALTH, "GET", "/healthz", 200)
+    draft = [("csrf_token", token), ("action", "save"), *respondent.answers[:DRAFT_ANSWERS]]
+    step(POST, "POST", form_path, 303, urllib.parse.urlencode(draft))
+    page = step(FORM_GET, "GET", form_path, 200)
+    token = _csrf_token(page)
+    step(HEALTH, "GET", "/healthz", 200)
+    complete = [("csrf_token", token), ("action", "submit"), *respondent.answers]
+    step(POST, "POST", form_path, 303, urllib.parse.urlencode(complete))
+    step(CONFIRMATION, "GET", f"{form_path}/klart", 200)
+
+
+def _csrf_token(page: str) -> str:
+    match = CSRF_TOKEN.search(page)
+    if match is None:
+        raise AssertionError("the form has no CSRF token")
+    return match.group(1)
+
+
+def form_fields(answers: dict[str, Any]) -> list[tuple[str, str]]:
+    """Typed answers as the browser posts them: decimal commas, one field per choice."""
+    fields: list[tuple[str, str]] = []
+    for question_id, value in answers.items():
+        if isinstance(value, list):
+            fields.extend((question_id, str(item)) for item in value)
+        elif isinstance(value, float):
+            fields.append((question_id, f"{value:g}".replace(".", ",")))
+        else:
+            fields.append((question_id, str(value)))
+    return fields
+
+
+def prepare(database_url: str, respondents: int, key: str) -> list[Respondent]:
+    """An open round with `respondents` recipients and links; their answers to post."""
+    from sqlalchemy import select
+
+    from bench.data import _answers, bench_app, generate_recipients
+    from survey.db import db, utcnow
+    from survey.organisations import OrganisationType
+    from survey.rounds.models import Recipient, RoundState
+
+    app = bench_app(database_url)
+    with app.app_context():
+        now = utcnow()
+        generated = generate_recipients(
+            recipients=respondents,
+            opens_at=now - timedelta(days=1),
+            closes_at=now + timedelta(days=30),
+            state=RoundState.OPEN,
+            link_key=key,
+        )
+        kinds = dict(
+            db.session.execute(
+                select(Recipient.id, Recipient.organisation_type).where(
+                    Recipient.round_id == generated.round_id
+                )
+            ).all()
+        )
+        db.session.rollback()
+        db.engine.dispose()
+    rng = random.Random(6)
+    return [
+        Respondent(
+            generated.round_id,
+            generated.tokens[recipient_id],
+            form_fields(
+                _answers(rng, generated.questionnaire, OrganisationType(kinds[recipient_id]))
+            ),
+        )
+        for recipient_id in generated.recipient_ids
+    ]
+
+
+def app_environment(database_url: str, key: str, **settings: str) -> dict[str, str]:
+    """The environment of the app in production settings on `database_url`, behind one proxy.
+
+    Inherited SURVEY_*, MAIL_*, GUNICORN_*, SECRET_KEY and DATABASE_URL variables are left
+    out, so that only what is given here (and in `settings`) counts.
+    """
+    inherited = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("SURVEY_", "MAIL_", "GUNICORN_", "SECRET_KEY", "DATABASE_URL"))
+    }
+    return {
+        **inherited,
+        "SURVEY_ENV": "production",
+        "SECRET_KEY": key,
+        "DATABASE_URL": database_url,
+        "SURVEY_BASE_URL": "https://enkat.example.se",
+        "SURVEY_TRUSTED_PROXIES": "1",
+        "PYTHONUNBUFFERED": "1",
+        **settings,
+    }
+
+
+def start_gunicorn(
+    environment: dict[str, str],
+    *,
+    workers: int = 2,
+    threads: int = 1,
+    access_log: Path | None = None,
+    output: Any = None,
+) -> tuple[subprocess.Popen[bytes], int]:
+    """gunicorn with the project's gunicorn.conf.py on a free port; wait until it serves."""
+    port = _free_port()
+    settings = {
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": str(workers),
+        "GUNICORN_THREADS": str(threads),
+        "GUNICORN_ACCESS_LOG": str(access_log) if access_log is not None else "off",
+        "GUNICORN_LOG_LEVEL": "warning",
+    }
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    process = subprocess.Popen(
+        [str(gunicorn), "-c", "gunicorn.conf.py", "survey:create_app()"],
+        cwd=ROOT,
+        env={**environment, **settings},
+        stdout=output,
+        stderr=subprocess.STDOUT if output is not None else None,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with status {process.returncode}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return process, port
+        except OSError:
+            time.sleep(0.2)
+    stop(process)
+    raise RuntimeError("gunicorn did not answer /healthz within 60 s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop gunicorn gracefully (SIGTERM), or kill it."""
+    process.terminate()
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def run_clients(port: int, respondents: list[Respondent], clients: int, timings: Timings) -> float:
+    """`clients` threads at once, each answering as its share of the respondents."""
+    shares = [respondents[number::clients] for number in range(clients)]
+    start = threading.Barrier(clients + 1)
+
+    def client_thread(number: int) -> None:
+        client = Client(port, f"10.0.{number // 250}.{number % 250 + 1}")
+        try:
+            start.wait()
+            for respondent in shares[number]:
+                try:
+                    answer_as_respondent(client, respondent, timings)
+                except Exception as exc:  # counted: the target is 0 errors
+                    timings.error(f"{type(exc).__name__}: {exc}")
+                    client.close()
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=client_thread, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
+
+
+def check_database(database_url: str, round_id: int, expected: int) -> str:
+    """Count the submitted responses and submissions of the round."""
+    from sqlalchemy import func, select
+
+    from bench.data import bench_app
+    from survey.db import db
+    from survey.responses.models import Response, ResponseSubmission
+
+    app = bench_app(database_url)
+    with app.app_context():
+        submitted = db.session.scalar(
+            select(func.count()).where(
+                Response.round_id == round_id, Response.submitted_at.is_not(None)
+            )
+        )
+        submissions = db.session.scalar(
+            select(func.count())
+            .select_from(ResponseSubmission)
+            .join(Response, Response.id == ResponseSubmission.response_id)
+            .where(Response.round_id == round_id)
+        )
+        db.engine.dispose()
+    if submitted != expected or submissions != expected:
+        return (
+            f"MISMATCH: {submitted} submitted responses, {submissions} submissions, "
+            f"{expected} expected"
+        )
+    return f"{submitted} submitted responses, one submission each"
+
+
+ACCESS_LINE = re.compile(r'"(GET|POST) (/\S*) HTTP/[0-9.]+" (\d{3}) \S+ (\d+)ms$')
+
+
+def server_times(log: str) -> dict[str, list[float]]:
+    """Seconds the server took per kind of request, from gunicorn's access log (%(M)s)."""
+    times: dict[str, list[float]] = defaultdict(list)
+    for line in log.splitlines():
+        match = ACCESS_LINE.search(line)
+        if match is None:
+            continue
+        method, path, _, milliseconds = match.groups()
+        if path == "/healthz":
+            kind = HEALTH
+        elif path.endswith("/klart"):
+            kind = CONFIRMATION
+        elif path.count("/") == 3:
+            kind = OPEN_LINK
+        else:
+            kind = POST if method == "POST" else FORM_GET
+        times[kind].append(int(milliseconds) / 1000)
+    return times
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The `share` percentile (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(share * len(ordered)) - 1))]
+
+
+def run(
+    database_url: str, clients: int, iterations: int, workers: int, threads: int
+) -> list[Figure]:
+    """Prepare, serve, load, report."""
+    from bench.data import scratch_database
+
+    key = secrets.token_urlsafe(48)
+    warm_up = workers * 4
+    with scratch_database(database_url) as url, tempfile.TemporaryDirectory() as directory:
+        started = time.perf_counter()
+        respondents = prepare(url, clients * iterations + warm_up, key)
+        print(
+            f"prepared {len(respondents):,} respondents with links in "
+            f"{time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
+        access_log = Path(directory) / "access.log"
+        process, port = start_gunicorn(
+            app_environment(url, key), workers=workers, threads=threads, access_log=access_log
+        )
+        try:
+            # Every worker renders the form once before the clock starts.
+            run_clients(port, respondents[:warm_up], workers, Timings())
+            timings = Timings()
+            seconds = run_clients(port, respondents[warm_up:], clients, timings)
+        finally:
+            stop(process)
+        log = access_log.read_text(encoding="utf-8")
+        leaked = sum(respondent.token in log for respondent in respondents)
+        database = check_database(url, respondents[0].round_id, len(respondents))
+    requests = sum(len(values) for values in timings.seconds.values())
+    p95 = {kind: percentile(values, 0.95) for kind, values in timings.seconds.items()}
+    print()
+    print(f"machine: {machine()}")
+    print(
+        f"gunicorn: {workers} {'gthread' if threads > 1 else 'sync'} workers"
+        f"{f' × {threads} threads' if threads > 1 else ''}; PostgreSQL; {clients} concurrent "
+        f"clients × {iterations} respondents; {requests:,} requests in {seconds:.1f} s "
+        f"({requests / seconds:.0f}/s)"
+    )
+    # The server's own time per request (gunicorn's %(M)s): what the request cost, without
+    # the wait for a free worker, which under this load is most of what clients see.
+    served = server_times(log)
+    print("latency at the client, and time in the server (access log), per kind of request:")
+    for kind in (HEALTH, OPEN_LINK, FORM_GET, POST, CONFIRMATION):
+        values = timings.seconds.get(kind, [])
+        if values:
+            inside = served.get(kind) or [0.0]
+            client_p50, client_p95 = statistics.median(values) * 1000, p95[kind] * 1000
+            server_p50 = statistics.median(inside) * 1000
+            server_p95 = percentile(inside, 0.95) * 1000
+            print(
+                f"  {kind:13} n={len(values):5}  client p50 {client_p50:6.1f} p95 "
+                f"{client_p95:6.1f} ms   server p50 {server_p50:5.0f} p95 {server_p95:5.0f} ms"
+            )
+    errors = len(timings.errors)
+    for text in sorted(set(timings.errors))[:10]:
+        print(f"  error: {text} (× {timings.errors.count(text)})")
+    print(
+        f"errors: {errors}; database: {database}; access log: {log.count(chr(10))} lines, "
+        f"{leaked} personal links in it"
+    )
+    figures = []
+    for kind in (FORM_GET, POST):
+        ratio = p95[kind] / p95[HEALTH]
+        print(f"ratio p95({kind}) ÷ p95(health): {ratio:.2f} (target ≤ 3)")
+        figures.append(
+            Figure(
+                "4 load",
+                "PostgreSQL",
+                f"{clients} clients, {kind} vs /healthz",
+                f"p95 {p95[kind] * 1000:.0f} ms",
+                f"p95 {p95[HEALTH] * 1000:.0f} ms",
+                ratio,
+                "≤ 3",
+                ratio <= 3 and errors == 0 and not leaked and not database.startswith("MISMATCH"),
+                f"{errors} errors",
+            )
+        )
+    return figures
+
+
+def main(argv: list[str] | None = None) -> list[Figure]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--iterations", type=int, default=3, help="respondents per client")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread)")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("SURVEY_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL),
+        help="PostgreSQL (a scratch database is made beside it)",
+    )
+    arguments = parser.parse_args(argv)
+    if not arguments.database_url.startswith("postgres"):
+        raise SystemExit(
+            "the load benchmark runs on PostgreSQL: give --database-url postgresql://…"
+        )
+    figures = run(
+        arguments.database_url,
+        arguments.clients,
+        arguments.iterations,
+        arguments.workers,
+        arguments.threads,
+    )
+    print_figures(figures)
+    return figures
+
+
+if __name__ == "__main__":
+    main()

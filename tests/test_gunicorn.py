@@ -1,0 +1,145 @@
+"""gunicorn.conf.py: settings from the environment, and a real gunicorn's access log.
+
+The app is served by a real gunicorn with the project's configuration, in production
+settings, on the test database; the access log must hold paths without query strings
+and with personal links blanked (the filter of survey.logredact, installed when each
+worker starts).
+"""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bench.load_bench import Client, app_environment, start_gunicorn, stop
+from survey.db import db
+from survey.ratelimit import RateLimitCounter, counter_key
+from survey.rounds.tokens import issue_link
+from tests.factories import make_recipient, make_round
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+
+
+def _printed_config(**environment: str) -> tuple[int, dict[str, str], str]:
+    """What gunicorn makes of gunicorn.conf.py in this environment (--print-config)."""
+    done = subprocess.run(
+        [GUNICORN, "--print-config", "-c", "gunicorn.conf.py", "survey:create_app()"],
+        cwd=ROOT,
+        env=app_environment("sqlite://", secrets.token_urlsafe(48), **environment),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    settings = {}
+    for line in done.stdout.splitlines():
+        name, separator, value = line.partition(" = ")
+        if separator:
+            settings[name.strip()] = value.strip()
+    return done.returncode, settings, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({}, {"bind": "['127.0.0.1:8000']", "threads": "1", "worker_class": "sync",
+              "timeout": "120", "forwarded_allow_ips": "['127.0.0.1', '::1']",
+              "accesslog": "-"}),
+        ({"GUNICORN_BIND": "0.0.0.0:8080", "GUNICORN_WORKERS": "5", "GUNICORN_THREADS": "4",
+          "GUNICORN_TIMEOUT": "300", "FORWARDED_ALLOW_IPS": "10.0.0.5,10.0.0.6",
+          "GUNICORN_ACCESS_LOG": "off"},
+         {"bind": "['0.0.0.0:8080']", "workers": "5", "threads": "4",
+          "worker_class": "gthread", "timeout": "300",
+          "forwarded_allow_ips": "['10.0.0.5', '10.0.0.6']", "accesslog": "None"}),
+    ],
+    ids=["defaults", "from-the-environment"],
+)  # fmt: skip
+def test_it_reads_its_settings_from_the_environment(environment, expected):
+    status, settings, output = _printed_config(**environment)
+
+    assert status == 0, output
+    assert {name: settings.get(name) for name in expected} == expected
+    # No query string (%(q)s, %(r)s), referrer (%(f)s) or user agent (%(a)s) in the log.
+    assert settings["access_log_format"] == '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+    assert settings["post_worker_init"] == "<post_worker_init()>"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("GUNICORN_WORKERS", "many", "GUNICORN_WORKERS='many' is not a whole number"),
+        ("GUNICORN_TIMEOUT", "10", "GUNICORN_TIMEOUT=10 is too small — use at least 30"),
+    ],
+)
+def test_it_refuses_a_setting_it_cannot_read(name, value, message):
+    status, _, output = _printed_config(**{name: value})
+
+    assert status != 0
+    assert message in output
+
+
+def test_it_serves_the_app_and_keeps_links_and_query_strings_out_of_the_access_log(
+    make_app, database_url, tmp_path
+):
+    key = secrets.token_urlsafe(48)
+    app = make_app(SECRET_KEY=key)
+    with app.app_context():
+        round_ = make_round()
+        recipient = make_recipient(round_)
+        token = issue_link(recipient, key)
+        db.session.commit()
+        round_id = round_.id
+    access_log = tmp_path / "access.log"
+    process, port = start_gunicorn(
+        app_environment(database_url, key), workers=2, access_log=access_log
+    )
+    try:
+        client = Client(port, "10.2.0.1")
+        opened, _, _ = client.request("GET", f"/svara/{round_id}/{token}?utm_source=mejl")
+        form, page, _ = client.request("GET", f"/svara/{round_id}")
+        health, _, _ = client.request("GET", "/healthz?kontroll=hemlig")
+        client.close()
+    finally:
+        stop(process)
+
+    assert (opened, form, health) == (303, 200, 200), page
+    log = access_log.read_text(encoding="utf-8")
+    assert f'"GET /svara/{round_id}/[personlig-länk] HTTP/1.1" 303' in log
+    assert f'"GET /svara/{round_id} HTTP/1.1" 200' in log
+    assert '"GET /healthz HTTP/1.1" 200' in log
+    for secret in (token, "utm_source", "hemlig"):
+        assert secret not in log
+
+
+@pytest.mark.parametrize(
+    ("trusted_proxies", "seen_as"), [("1", "10.2.0.9"), ("0", "127.0.0.1")], ids=["1", "0"]
+)
+def test_it_takes_the_client_address_from_the_proxy_only_when_told_to(
+    make_app, database_url, trusted_proxies, seen_as
+):
+    app = make_app()
+    environment = app_environment(
+        database_url, secrets.token_urlsafe(48), SURVEY_TRUSTED_PROXIES=trusted_proxies
+    )
+    process, port = start_gunicorn(environment, workers=1)
+    try:
+        client = Client(port, "10.2.0.9")  # sends X-Forwarded-For: 10.2.0.9, as nginx would
+        status, _, _ = client.request("GET", f"/svara/1/{'x' * 43}")
+        client.close()
+    finally:
+        stop(process)
+
+    assert status == 404
+    # A wrong link is counted against the client's address, in the database (shared by
+    # every app server): the proxy's X-Forwarded-For only when SURVEY_TRUSTED_PROXIES says so.
+    with app.app_context():
+        counters = {row.key: row.count for row in db.session.scalars(select(RateLimitCounter))}
+    assert counters == {counter_key("token-ip", seen_as): 1}
