@@ -33,7 +33,7 @@ def plans(database_url: str | None, responses: int, invitations: int) -> None:
     from survey.responses.models import Response
     from survey.results.frame import responses_statement
     from survey.rounds.models import Recipient, Round
-    from survey.rounds.service import open_round
+    from survey.rounds.service import live_links_statement, open_round
     from survey.rounds.tokens import hash_token
 
     with scratch_database(database_url) as url:
@@ -85,7 +85,7 @@ def plans(database_url: str | None, responses: int, invitations: int) -> None:
                     "mail worker: claim the next 200 due messages",
                     claim_statement("bench", 200, utcnow(), timedelta(minutes=5)),
                 ),
-                ("send-time links of a batch of 200", _live_links_statement(batch, utcnow())),
+                ("send-time links of a batch of 200", live_links_statement(batch, utcnow())),
                 (f"results frame of {responses:,} responses", responses_statement(closed.round_id)),
             ]
             for title, statement in queries:
@@ -93,23 +93,6 @@ def plans(database_url: str | None, responses: int, invitations: int) -> None:
                 for line in _explain(connection, statement):
                     print(f"   {line if len(line) <= 160 else line[:157] + '...'}")
             db.session.rollback()
-
-
-def _live_links_statement(recipient_ids: list[int], now: Any) -> Any:
-    from survey.rounds.models import Recipient, Round, RoundState
-
-    # As in survey.rounds.service.live_links.
-    return (
-        select(Recipient.id, Recipient.round_id, Recipient.token_generation, Recipient.token_hash)
-        .join(Round, Round.id == Recipient.round_id)
-        .where(
-            Recipient.id.in_(recipient_ids),
-            Recipient.removed_at.is_(None),
-            Recipient.token_hash.is_not(None),
-            Round.state == RoundState.OPEN.value,
-            Round.closes_at > now,
-        )
-    )
 
 
 def _explain(connection: Any, statement: Any) -> list[str]:

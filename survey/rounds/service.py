@@ -50,7 +50,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Select, delete, insert, select
 
 from survey.audit import record_audit
 from survey.db import db, utcnow
@@ -731,27 +731,33 @@ def live_links(recipient_ids: Sequence[int], *, now: datetime | None = None) -> 
     now = now or utcnow()
     links: dict[int, str] = {}
     for chunk in _chunks(list(recipient_ids), CHUNK):
-        # Only the columns a link needs, as plain rows: the worker asks for a batch's
-        # links before sending it, and loading whole Recipient objects cost more than
-        # the rest of the lookup.
-        recipients = db.session.execute(
-            select(
-                Recipient.id, Recipient.round_id, Recipient.token_generation, Recipient.token_hash
-            )
-            .join(Round, Round.id == Recipient.round_id)
-            .where(
-                Recipient.id.in_(chunk),
-                Recipient.removed_at.is_(None),
-                Recipient.token_hash.is_not(None),
-                Round.state == RoundState.OPEN.value,
-                Round.closes_at > now,
-            )
-        )
+        recipients = db.session.execute(live_links_statement(chunk, now))
         for recipient in recipients:
             token = current_token(recipient, keys)
             if token is not None:
                 links[recipient.id] = personal_link(base_url, recipient.round_id, token)
     return links
+
+
+def live_links_statement(
+    recipient_ids: Sequence[int], now: datetime
+) -> Select[int, int, int, str | None]:
+    """The query of `live_links`: the columns a link needs, of recipients who may use it now.
+
+    Plain rows, not Recipient objects: the worker asks for a batch's links before sending
+    it, and loading whole objects cost more than the rest of the lookup.
+    """
+    return (
+        select(Recipient.id, Recipient.round_id, Recipient.token_generation, Recipient.token_hash)
+        .join(Round, Round.id == Recipient.round_id)
+        .where(
+            Recipient.id.in_(recipient_ids),
+            Recipient.removed_at.is_(None),
+            Recipient.token_hash.is_not(None),
+            Round.state == RoundState.OPEN.value,
+            Round.closes_at > now,
+        )
+    )
 
 
 # --- Reminders ------------------------------------------------------------------------
