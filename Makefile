@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# pytest-xdist: one test process per core (PYTEST_ARGS= runs the suite in one process).
+PYTEST_ARGS ?= -n auto
 
 .PHONY: run test test-postgres install system-packages lint bench worker clean reliability-report
 
