@@ -20,6 +20,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## Start the app on SQLite at http://127.0.0.1:5000 with the shipped questionnaires and a demo administrator.
+# Links in mail and in the demo's login hint point at this server unless SURVEY_BASE_URL says otherwise.
+run: export SURVEY_BASE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(BIN)/survey db upgrade
 	$(BIN)/survey questionnaire load questionnaires/*.yaml
