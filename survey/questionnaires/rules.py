@@ -8,7 +8,7 @@ were reported by the previous stage, so rules skip them.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from survey.questionnaires.drafts import (
     IndicatorDraft,
@@ -38,10 +38,22 @@ MAX_TITLE_LENGTH = 300  # the width of questionnaire_versions.title
 # Names the form, the results frame and the answer import use beside the question ids.
 RESERVED_QUESTION_IDS = frozenset(
     {
-        "action", "csrf_token",  # the answer form's buttons and CSRF field
-        "response_id", "recipient_id", "organisation", "organisation_type", "organisation_key",
-        "kommun", "delregion", "submitted_at", "imported",  # the results frame
-        "namn", "name", "email", "epost", "organisationstyp",  # the answer import's columns
+        "action",
+        "csrf_token",  # the answer form's buttons and CSRF field
+        "response_id",
+        "recipient_id",
+        "organisation",
+        "organisation_type",
+        "organisation_key",
+        "kommun",
+        "delregion",
+        "submitted_at",
+        "imported",  # the results frame
+        "namn",
+        "name",
+        "email",
+        "epost",
+        "organisationstyp",  # the answer import's columns
     }
 )
 # Multiple-choice answers are held as one bit per choice in a 64-bit integer for results.
@@ -157,18 +169,7 @@ def section_ids_are_valid(draft: QuestionnaireDraft) -> Iterator[Issue]:
 
 
 def section_ids_are_unique(draft: QuestionnaireDraft) -> Iterator[Issue]:
-    seen: dict[str, int] = {}
-    for section in draft.section_drafts:
-        if section.id is None:
-            continue
-        if section.id.value in seen:
-            yield Issue(
-                section.id.line,
-                f"section id '{section.id.value}' is used twice",
-                f"give this section another id (the first is on line {seen[section.id.value]})",
-            )
-        else:
-            seen[section.id.value] = section.id.line
+    yield from _ids_used_twice("section", (section.id for section in draft.section_drafts))
 
 
 def sections_have_questions(draft: QuestionnaireDraft) -> Iterator[Issue]:
@@ -228,18 +229,7 @@ def question_ids_are_not_reserved(draft: QuestionnaireDraft) -> Iterator[Issue]:
 
 
 def question_ids_are_unique(draft: QuestionnaireDraft) -> Iterator[Issue]:
-    seen: dict[str, int] = {}
-    for _, question in draft.iter_questions():
-        if question.id is None:
-            continue
-        if question.id.value in seen:
-            yield Issue(
-                question.id.line,
-                f"question id '{question.id.value}' is used twice",
-                f"give this question another id (the first is on line {seen[question.id.value]})",
-            )
-        else:
-            seen[question.id.value] = question.id.line
+    yield from _ids_used_twice("question", (question.id for _, question in draft.iter_questions()))
 
 
 def choices_only_on_choice_types(draft: QuestionnaireDraft) -> Iterator[Issue]:
@@ -536,18 +526,23 @@ def indicator_ids_are_valid(draft: QuestionnaireDraft) -> Iterator[Issue]:
 
 
 def indicator_ids_are_unique(draft: QuestionnaireDraft) -> Iterator[Issue]:
+    yield from _ids_used_twice("indicator", (indicator.id for indicator in draft.indicator_drafts))
+
+
+def _ids_used_twice(kind: str, ids: Iterable[Located[str] | None]) -> Iterator[Issue]:
+    """An issue for each id (of a section, question or indicator) that an earlier one has."""
     seen: dict[str, int] = {}
-    for indicator in draft.indicator_drafts:
-        if indicator.id is None:
+    for located in ids:
+        if located is None:
             continue
-        if indicator.id.value in seen:
+        if located.value in seen:
             yield Issue(
-                indicator.id.line,
-                f"indicator id '{indicator.id.value}' is used twice",
-                f"give this indicator another id (the first is on line {seen[indicator.id.value]})",
+                located.line,
+                f"{kind} id '{located.value}' is used twice",
+                f"give this {kind} another id (the first is on line {seen[located.value]})",
             )
         else:
-            seen[indicator.id.value] = indicator.id.line
+            seen[located.value] = located.line
 
 
 def _measured_question(
