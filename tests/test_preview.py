@@ -24,7 +24,7 @@ from survey.questionnaires.model import (
 )
 from survey.questionnaires.storage import QuestionnaireVersion
 from survey.responses.models import Response, ResponseSubmission
-from tests.browser import LiveServer
+from tests.browser import LiveServer, expect_error_title
 from tests.factories import (
     DEFAULT_PASSWORD,
     logged_in_client,
@@ -461,7 +461,7 @@ def test_it_works_in_a_browser_with_and_without_javascript_and_passes_axe(
     page_.locator("#formular-knappar button[value=submit]").click()
     page_.wait_for_load_state()
     assert page_.evaluate("document.activeElement.id") == "felsammanfattning"
-    assert page_.title().startswith("Fel:")
+    expect_error_title(page_)
     audit = Axe().run(page_)
     assert audit.violations_count == 0, audit.generate_report()
 

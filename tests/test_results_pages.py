@@ -12,12 +12,12 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 from flask import Flask
 from flask.testing import FlaskClient
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from survey.db import db
 from survey.results.report import BAR_WIDTH
 from survey.rounds.models import Round, RoundState
-from tests.browser import LiveServer, axe_report
+from tests.browser import LiveServer, axe_report, expect_error_title
 from tests.factories import (
     DEFAULT_PASSWORD,
     Cast,
@@ -435,7 +435,7 @@ def test_it_is_accessible_on_a_phone(
     bad.write_text("e-post;sip_okning\nokand@example.se;kanske\n", encoding="utf-8")
     page_.set_input_files("#fil", str(bad))
     page_.click("button[value=importera]")
-    assert page_.title().startswith("Fel:")
+    expect_error_title(page_)
     assert page_.locator("table.problem-table tbody tr").count() == 2
     report = axe_report(page_)
     assert report is None, f"axe found violations on the import errors:\n{report}"
@@ -443,5 +443,5 @@ def test_it_is_accessible_on_a_phone(
     page_.goto(live_server(f"/omgangar/{rounds.current}/resultat"))
     page_.select_option("#filter-organisationstyp", "kommun")
     page_.click("form.filter-form button[type=submit]")
-    assert "organisationstyp=kommun" in page_.url
+    expect(page_).to_have_url(re.compile(r"organisationstyp=kommun"))
     assert "– Kommun" in page_.locator("h1").inner_text()

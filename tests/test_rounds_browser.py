@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 from sqlalchemy import update
 
 from survey.db import db, utcnow
@@ -89,7 +90,7 @@ def test_it_passes_axe_on_every_round_page(
     page.fill("#title", "Årlig enkät 2026")
     page.select_option("#questionnaire_version_id", index=1)
     page.click("button[value=preview]")
-    assert page.locator("#forhandsgranskning").is_visible()
+    expect(page.locator("#forhandsgranskning")).to_be_visible()
     check("the preview")
     bad = tmp_path / "fel.csv"
     bad.write_text(BAD_CSV, encoding="utf-8")
