@@ -255,6 +255,67 @@ def test_it_shows_a_reader_the_status_without_any_action(app: Flask, world: Worl
         assert action not in html
 
 
+def recipient_table(html: str) -> tuple[str, list[str]]:
+    """The recipients table's caption and the name in each of its rows."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    table = soup.find("caption", id="tabell-show-2").find_parent("table")
+    names = [row.find("th").find("a").get_text() for row in table.select("tbody tr")]
+    return " ".join(table.caption.get_text().split()), names
+
+
+def test_it_shows_a_long_recipient_list_a_page_at_a_time_and_finds_recipients(
+    app: Flask, world: World
+):
+    with app.app_context():
+        round_ = db.session.get(Round, world.nv)
+        assert round_ is not None
+        rows = [
+            recipient_row(number, kommun="Höganäs" if number % 50 == 0 else "Ängelholm")
+            for number in range(100, 350)
+        ]
+        add_recipients(round_, rows, now=utcnow())
+        db.session.commit()
+    client = client_for(app, world, "leader_nv")
+    url = f"/omgangar/{world.nv}"
+
+    html = page(client.get(url))
+    caption, names = recipient_table(html)
+    assert caption == "Mottagare: 1–100 av 252" and len(names) == 100
+    assert "Mottagare (252)" in html
+    assert f'href="{url}?sida=2#mottagare" rel="next"' in html
+    assert f'href="{url}?sida=3#mottagare">Sista sidan' in html
+    assert "Föregående sida" not in html and "Sida 1 av 3" in html
+    seen = set(names)
+    for number in (2, 3):
+        caption, names = recipient_table(page(client.get(f"{url}?sida={number}")))
+        assert not seen & set(names)
+        seen |= set(names)
+    assert caption == "Mottagare: 201–252 av 252" and len(seen) == 252
+    # Pages that do not exist show the nearest page, not an error.
+    assert recipient_table(page(client.get(f"{url}?sida=999")))[0] == "Mottagare: 201–252 av 252"
+    assert recipient_table(page(client.get(f"{url}?sida=-1")))[0] == "Mottagare: 1–100 av 252"
+
+    # Search: every word, in any of name, email, organisation, kommun; case does not matter.
+    html = page(client.get(url, query_string={"sok": "HÖGANÄS"}))
+    caption, names = recipient_table(html)
+    assert caption == "Mottagare som matchar ”HÖGANÄS”: 1–5 av 5"
+    assert names == [f"Mottagare {number}" for number in (100, 150, 200, 250, 300)]
+    assert "Sida 1 av" not in html  # one page: no page links
+    _, names = recipient_table(page(client.get(url, query_string={"sok": "vårdcentralen 123"})))
+    assert names == ["Mottagare 123"]
+    # The state and the search stay in the page links.
+    html = page(client.get(url, query_string={"status": "not_sent", "sok": "ängelholm"}))
+    caption, names = recipient_table(html)
+    assert caption == "Mottagare med status ”Ej skickad” som matchar ”ängelholm”: 1–100 av 247"
+    assert f"{url}?sida=2&amp;status=not_sent&amp;sok=%C3%A4ngelholm#mottagare" in html
+    # No match: says so, and how to see everyone; what was typed comes back escaped.
+    html = page(client.get(url, query_string={"sok": "<script>x</script>"}))
+    assert "Inga mottagare matchar urvalet." in html and "<script>x</script>" not in html
+    assert 'value="&lt;script&gt;x&lt;/script&gt;"' in html
+
+
 # --- Creating a round -----------------------------------------------------------------
 
 

@@ -9,7 +9,6 @@ people who did things, and readers only read results.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -18,6 +17,7 @@ from sqlalchemy import ColumnElement, false, func, select, true
 from survey.accounts.models import Role, User
 from survey.audit import AuditEvent
 from survey.db import db
+from survey.paging import Page, page_number
 from survey.rounds.models import Round
 
 EVENTS_PER_PAGE: Final = 50
@@ -85,32 +85,12 @@ class EventRow:
     round_title: str | None
 
 
-@dataclass(frozen=True)
-class EventPage:
-    """One page of events, newest first."""
-
-    rows: list[EventRow]
-    number: int
-    count: int  # pages in all (at least 1)
-    total: int  # events in all
-
-    @property
-    def first(self) -> int:
-        """The position of the page's first event (1-based; 0 on an empty log)."""
-        return (self.number - 1) * EVENTS_PER_PAGE + 1 if self.rows else 0
-
-    @property
-    def last(self) -> int:
-        return self.first + len(self.rows) - 1 if self.rows else 0
-
-
 def event_page(
     condition: ColumnElement[bool], page: int | None, *, per_page: int = EVENTS_PER_PAGE
-) -> EventPage:
+) -> Page[EventRow]:
     """The events meeting `condition` on page `page` (out of range: the nearest page)."""
     total = db.session.scalar(select(func.count()).select_from(AuditEvent).where(condition)) or 0
-    count = max(1, math.ceil(total / per_page))
-    number = min(max(page or 1, 1), count)
+    number, pages = page_number(page, total, per_page)
     events = list(
         db.session.scalars(
             select(AuditEvent)
@@ -135,4 +115,4 @@ def event_page(
         )
         for event in events
     ]
-    return EventPage(rows=rows, number=number, count=count, total=total)
+    return Page(rows, number, pages, total, per_page)

@@ -13,6 +13,7 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from survey import paging
 from survey.accounts.models import Role
 from survey.accounts.permissions import get_round_for, login_required, role_required
 from survey.audit import AuditEvent
@@ -25,9 +26,9 @@ bp = Blueprint("audit", __name__)
 PAGE_PARAMETER = "sida"
 
 
-def requested_page() -> int | None:
+def requested_page() -> int:
     """The page asked for; anything but a whole number means the first page."""
-    return request.args.get(PAGE_PARAMETER, type=int)
+    return paging.requested_page(request.args.get(PAGE_PARAMETER))
 
 
 @bp.get("/logg")

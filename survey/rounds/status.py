@@ -76,6 +76,38 @@ class RecipientStatus:
         return organisation_type_label(self.organisation_type)
 
 
+MAX_SEARCH_LENGTH = 200
+
+
+def find_recipients(
+    rows: Sequence[RecipientStatus], *, state: RecipientState | None, search: str
+) -> list[RecipientStatus]:
+    """The rows in `state` (any when None) that contain every word of `search`.
+
+    A word is looked for, ignoring case, in the name, email address, organisation, kommun
+    and organisation type; "vc ängelholm" finds "VC Ängelholm Norra" in Ängelholm.
+    """
+    words = search.casefold().split()
+    found = []
+    for row in rows:
+        if state is not None and row.state is not state:
+            continue
+        if words:
+            haystack = " ".join(
+                (
+                    row.name or "",
+                    row.email or "",
+                    row.organisation,
+                    row.kommun,
+                    row.organisation_type_label,
+                )
+            ).casefold()
+            if not all(word in haystack for word in words):
+                continue
+        found.append(row)
+    return found
+
+
 def organisation_type_label(code: str) -> str:
     """The Swedish name of an organisation type code (the code itself when unknown)."""
     try:
@@ -222,22 +254,38 @@ def round_status(round_: Round) -> RoundStatus:
         )
         if recipient_id is not None
     }
-    # 3. Recipients with their response.
+    # 3. Recipients with their response: plain columns, as a national round has tens of
+    # thousands of recipients and building an ORM object for each would cost most of the page.
     rows = db.session.execute(
-        select(Recipient, Response.draft_saved_at, Response.submitted_at)
+        select(
+            Recipient.id,
+            Recipient.name,
+            Recipient.email,
+            Recipient.organisation,
+            Recipient.organisation_type,
+            Recipient.kommun,
+            Recipient.delregion,
+            Recipient.invited_at,
+            Recipient.first_opened_at,
+            Recipient.reminders_sent,
+            Recipient.token_hash.is_not(None).label("link_live"),
+            Recipient.opted_out,
+            Response.draft_saved_at,
+            Response.submitted_at,
+        )
         .outerjoin(Response, Response.recipient_id == Recipient.id)
         .where(Recipient.round_id == round_.id, Recipient.removed_at.is_(None))
         .order_by(Recipient.organisation, Recipient.id)
     ).all()
     recipients: list[RecipientStatus] = []
-    for recipient, draft_saved_at, submitted_at in rows:
-        invitation = invitations.get(recipient.id)
+    for row in rows:
+        invitation = invitations.get(row.id)
         problem = None
-        if submitted_at is not None:
+        if row.submitted_at is not None:
             state = RecipientState.SUBMITTED
-        elif draft_saved_at is not None:
+        elif row.draft_saved_at is not None:
             state = RecipientState.DRAFT
-        elif recipient.first_opened_at is not None:
+        elif row.first_opened_at is not None:
             state = RecipientState.OPENED
         elif invitation is None:
             state = RecipientState.NOT_SENT
@@ -250,30 +298,32 @@ def round_status(round_: Round) -> RoundStatus:
             problem = invitation.error
         recipients.append(
             RecipientStatus(
-                recipient_id=recipient.id,
-                name=recipient.name,
-                email=recipient.email,
-                organisation=recipient.organisation,
-                organisation_type=recipient.organisation_type,
-                kommun=recipient.kommun,
-                delregion=recipient.delregion,
+                recipient_id=row.id,
+                name=row.name,
+                email=row.email,
+                organisation=row.organisation,
+                organisation_type=row.organisation_type,
+                kommun=row.kommun,
+                delregion=row.delregion,
                 state=state,
-                invited_at=recipient.invited_at,
-                first_opened_at=recipient.first_opened_at,
-                draft_saved_at=draft_saved_at,
-                submitted_at=submitted_at,
-                reminders_sent=recipient.reminders_sent,
-                last_reminder_at=last_reminders.get(recipient.id),
-                link_live=recipient.token_hash is not None,
-                opted_out=recipient.opted_out,
+                invited_at=row.invited_at,
+                first_opened_at=row.first_opened_at,
+                draft_saved_at=row.draft_saved_at,
+                submitted_at=row.submitted_at,
+                reminders_sent=row.reminders_sent,
+                last_reminder_at=last_reminders.get(row.id),
+                link_live=bool(row.link_live),
+                opted_out=bool(row.opted_out),
                 delivery_problem=problem,
             )
         )
     total = StatusCounts()
     groups: dict[str, StatusCounts] = {}
-    for row in recipients:
-        total.count(row)
-        groups.setdefault(row.organisation_type, StatusCounts()).count(row)
+    for recipient_status in recipients:
+        total.count(recipient_status)
+        groups.setdefault(recipient_status.organisation_type, StatusCounts()).count(
+            recipient_status
+        )
     order = {str(kind): index for index, kind in enumerate(OrganisationType)}
     by_type = dict(sorted(groups.items(), key=lambda item: (order.get(item[0], 99), item[0])))
     _add_response_rates(round_.id, total, by_type)

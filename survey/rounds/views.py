@@ -40,6 +40,7 @@ from survey.db import db, utcnow
 from survey.mail.models import MAIL_STATUS_LABELS, MailKind, MailStatus, OutboxMessage
 from survey.mail.outbox import failed_messages, uncertain_messages
 from survey.organisations import DELREGIONS, delregion_label
+from survey.paging import page_of, requested_page
 from survey.questionnaires.storage import QuestionnaireVersion, list_questionnaire_versions
 from survey.rounds.forms import (
     ExtendForm,
@@ -96,8 +97,10 @@ from survey.rounds.settings import (
     to_local,
 )
 from survey.rounds.status import (
+    MAX_SEARCH_LENGTH,
     RECIPIENT_STATE_LABELS,
     RecipientState,
+    find_recipients,
     organisation_type_label,
     round_status,
     summarise_rounds,
@@ -107,6 +110,7 @@ bp = Blueprint("rounds", __name__)
 
 CONCURRENT_CHANGE = "Omgången ändrades samtidigt av någon annan. Ladda om sidan och försök igen."
 OUTBOX_PAGE_SIZE = 200
+RECIPIENTS_PER_PAGE = 100
 EXAMPLE_RECIPIENT = ("Anna Andersson", "Vårdcentralen Ängelholm")
 TEMPLATE_NAME = "mottagare-mall"
 
@@ -352,17 +356,21 @@ def show_round(round_id: int) -> ResponseReturnValue:
     round_ = get_round_for(current_user, round_id)
     status = round_status(round_)
     shown_state = request.args.get("status", "")
-    rows = status.recipients
-    if shown_state in {state.value for state in RecipientState}:
-        rows = [row for row in rows if row.state.value == shown_state]
-    else:
+    if shown_state not in {state.value for state in RecipientState}:
         shown_state = ""
+    search = request.args.get("sok", "").strip()[:MAX_SEARCH_LENGTH]
+    rows = find_recipients(
+        status.recipients,
+        state=RecipientState(shown_state) if shown_state else None,
+        search=search,
+    )
     return render_template(
         "rounds/show.html",
         round=round_,
         status=status,
-        rows=rows,
+        rows=page_of(rows, requested_page(request.args.get("sida")), RECIPIENTS_PER_PAGE),
         shown_state=shown_state,
+        search=search,
         states=list(RecipientState),
         outbox_counts=outbox_counts(status.outbox),
         failed=failed_messages(round_.id),
