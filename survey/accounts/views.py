@@ -122,7 +122,6 @@ def render_login(
             "accounts/login.html",
             form=form,
             errors=errors,
-            has_errors=bool(errors),
             action=url_for("accounts.login", next=next_path),
         ),
         status,
@@ -164,9 +163,7 @@ def change_password() -> ResponseReturnValue:
                 return redirect(url_for(landing_endpoint(user)))
     errors = form_errors(form)
     return (
-        render_template(
-            "accounts/change_password.html", form=form, errors=errors, has_errors=bool(errors)
-        ),
+        render_template("accounts/change_password.html", form=form, errors=errors),
         status,
     )
 
@@ -212,9 +209,7 @@ def create_user() -> ResponseReturnValue:
             flash(f"Kontot för {user.name} ({user.email}) är skapat.", "success")
             return redirect(url_for("accounts.users"))
     errors = form_errors(form)
-    return render_template(
-        "accounts/create_user.html", form=form, errors=errors, has_errors=bool(errors)
-    )
+    return render_template("accounts/create_user.html", form=form, errors=errors)
 
 
 @bp.route("/admin/anvandare/<int:user_id>/andra", methods=["GET", "POST"])
@@ -242,9 +237,7 @@ def edit_user(user_id: int) -> ResponseReturnValue:
             flash(f"Kontot för {user.name} är ändrat.", "success")
             return redirect(url_for("accounts.users"))
     errors = form_errors(form)
-    return render_template(
-        "accounts/edit_user.html", form=form, user=user, errors=errors, has_errors=bool(errors)
-    )
+    return render_template("accounts/edit_user.html", form=form, user=user, errors=errors)
 
 
 @bp.route("/admin/anvandare/<int:user_id>/losenord", methods=["GET", "POST"])
@@ -269,9 +262,7 @@ def reset_password(user_id: int) -> ResponseReturnValue:
             )
             return redirect(url_for("accounts.users"))
     errors = form_errors(form)
-    return render_template(
-        "accounts/reset_password.html", form=form, user=user, errors=errors, has_errors=bool(errors)
-    )
+    return render_template("accounts/reset_password.html", form=form, user=user, errors=errors)
 
 
 @bp.post("/admin/anvandare/<int:user_id>/inaktivera")

@@ -377,7 +377,6 @@ def form_page(
             form=form,
             errors=errors,
             errors_title=errors_title or "Det finns fel som behöver rättas",
-            has_errors=bool(errors),
             status=ResponseStatus.of(response),
             deadline=deadline_text(round_.closes_at),
             contact=contact_email(round_),

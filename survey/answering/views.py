@@ -70,7 +70,6 @@ def preview(questionnaire_id: str) -> str:
         stored=stored,
         form=form,
         errors=errors,
-        has_errors=bool(errors),
         action=action,
         checked=request.method == "POST" and not errors,
         selected_type=selected_type,

@@ -67,7 +67,6 @@ def render_import_page(
             round=round_,
             questionnaire=round_.questionnaire_version.questionnaire,
             errors=errors,
-            has_errors=bool(errors),
             outcome=outcome,
             problems=problems[:MAX_PROBLEMS_SHOWN],
             problems_not_shown=max(0, len(problems) - MAX_PROBLEMS_SHOWN),

@@ -317,7 +317,6 @@ def render_settings_page(
             template,
             form=form,
             errors=errors,
-            has_errors=bool(errors),
             placeholders=PLACEHOLDERS,
             preview=preview,
             previews=previews,
@@ -567,7 +566,6 @@ def extend(round_id: int) -> ResponseReturnValue:
         round=round_,
         form=form,
         errors=errors,
-        has_errors=bool(errors),
         **page_context(),
     )
 
@@ -728,7 +726,6 @@ def new_recipient(round_id: int) -> ResponseReturnValue:
         form=form,
         recipient=None,
         errors=errors,
-        has_errors=bool(errors),
         **page_context(),
     )
 
@@ -768,7 +765,6 @@ def edit_recipient(round_id: int, recipient_id: int) -> ResponseReturnValue:
         form=form,
         recipient=recipient,
         errors=errors,
-        has_errors=bool(errors),
         **page_context(),
     )
 
@@ -816,7 +812,6 @@ def upload_recipients(round_id: int) -> ResponseReturnValue:
         form=form,
         parsed=parsed,
         errors=errors,
-        has_errors=bool(errors),
         **page_context(),
     )
 
