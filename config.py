@@ -120,7 +120,7 @@ def _common(env: Mapping[str, str]) -> dict[str, Any]:
         "SURVEY_MAIL_MAX_ATTEMPTS": env_int("SURVEY_MAIL_MAX_ATTEMPTS", 8, env, 1),
         "SURVEY_MAIL_LEASE_SECONDS": env_int("SURVEY_MAIL_LEASE_SECONDS", 300, env, 10),
         # Wait for the disk before each hand-over to SMTP (see survey/mail/worker.py).
-        "SURVEY_MAIL_DURABLE_HANDOVER": env_bool("SURVEY_MAIL_DURABLE_HANDOVER", False, env),
+        "SURVEY_MAIL_DURABLE_HANDOVER": env_bool("SURVEY_MAIL_DURABLE_HANDOVER", True, env),
         "MAIL_SERVER": env_str("MAIL_SERVER", "localhost", env),
         "MAIL_PORT": env_int("MAIL_PORT", 25, env, 1),
         "MAIL_USE_TLS": env_bool("MAIL_USE_TLS", False, env),

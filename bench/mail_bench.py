@@ -121,7 +121,13 @@ def requeue_all() -> None:
     db.session.commit()
 
 
-def run(database_url: str | None, messages: int, repeat: int, pipelining: bool) -> list[Figure]:
+def run(
+    database_url: str | None,
+    messages: int,
+    repeat: int,
+    pipelining: bool,
+    durable: bool | None = None,
+) -> list[Figure]:
     """Generate the round, open it, run both contenders alternately; print the figures."""
     from bench.data import bench_app, generate_recipients, scratch_database
     from survey.db import db, utcnow
@@ -138,6 +144,7 @@ def run(database_url: str | None, messages: int, repeat: int, pipelining: bool) 
                 MAIL_PORT=sink.port,
                 MAIL_DEFAULT_SENDER="enkat@vardsamverkan.example.se",
                 SURVEY_BASE_URL="https://enkat.vardsamverkan.example.se",
+                **({} if durable is None else {"SURVEY_MAIL_DURABLE_HANDOVER": durable}),
             )
             with app.app_context():
                 now = utcnow()
@@ -216,7 +223,9 @@ def run(database_url: str | None, messages: int, repeat: int, pipelining: bool) 
             ratio,
             "≥ 0.8",
             ratio >= 0.8,
-            f"queueing {queueing:.1f} s" + ("" if pipelining else ", no PIPELINING"),
+            f"queueing {queueing:.1f} s"
+            + ("" if pipelining else ", no PIPELINING")
+            + {None: "", True: ", durable hand-over", False: ", fast hand-over"}[durable],
         )
     ]
 
@@ -229,9 +238,19 @@ def main(argv: list[str] | None = None) -> list[Figure]:
     parser.add_argument(
         "--no-pipelining", action="store_true", help="the server does not announce PIPELINING"
     )
+    parser.add_argument(
+        "--durable-handover",
+        choices=("true", "false"),
+        help="SURVEY_MAIL_DURABLE_HANDOVER for the worker (default: the setting's default)",
+    )
     arguments = parser.parse_args(argv)
+    durable = None if arguments.durable_handover is None else arguments.durable_handover == "true"
     figures = run(
-        arguments.database_url, arguments.messages, arguments.repeat, not arguments.no_pipelining
+        arguments.database_url,
+        arguments.messages,
+        arguments.repeat,
+        not arguments.no_pipelining,
+        durable,
     )
     print_figures(figures)
     return figures

@@ -60,6 +60,12 @@ def test_it_builds_production_settings_from_environment(tmp_path: Path):
     assert settings["MAIL_USE_TLS"] is True
 
 
+def test_it_hands_mail_over_durably_unless_told_otherwise(tmp_path: Path):
+    assert load_settings("production", tmp_path, production_env())["SURVEY_MAIL_DURABLE_HANDOVER"]
+    relaxed = production_env(SURVEY_MAIL_DURABLE_HANDOVER="false")
+    assert load_settings("production", tmp_path, relaxed)["SURVEY_MAIL_DURABLE_HANDOVER"] is False
+
+
 def test_it_reads_secrets_from_files(tmp_path: Path):
     key_file = tmp_path / "key"
     key_file.write_text(STRONG_KEY + "\n", encoding="utf-8")

@@ -13,6 +13,7 @@ from survey.db import db, utcnow
 from survey.mail.models import MailStatus, OutboxMessage
 from survey.mail.outbox import requeue_uncertain
 from survey.mail.worker import (
+    _worker_connection,
     deliver_outbox,
     recover_stale_messages,
     register_send_time_field,
@@ -463,6 +464,14 @@ def test_it_delivers_in_both_durability_modes_and_leaves_connections_as_found(
     app = make_app(SURVEY_MAIL_DURABLE_HANDOVER=durable, **smtp_server.settings)
     with app.app_context():
         queued = queue_invitations(3)
+        # While the worker sends, its commits wait for the disk only in durable mode.
+        with _worker_connection(durable) as connection:
+            if connection.dialect.name == "postgresql":
+                during = connection.exec_driver_sql("SHOW synchronous_commit").scalar()
+                assert during == ("on" if durable else "off")
+            else:
+                during = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+                assert during == (2 if durable else 1)  # FULL or NORMAL
 
         assert deliver_outbox().sent == 3
 

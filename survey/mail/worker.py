@@ -280,21 +280,25 @@ Pending = list[tuple[Any, dict[str, Any]]]
 def _worker_connection(durable: bool) -> Iterator[Connection]:
     """A connection of the worker's own, set up for many small, cheap commits.
 
-    Durability. Unless SURVEY_MAIL_DURABLE_HANDOVER is set, the worker's updates are
-    acknowledged before they reach the disk: on PostgreSQL synchronous_commit is off
-    for this connection; SQLite in this project always commits that way (WAL with
-    synchronous=NORMAL). This is safe against what usually goes wrong, the worker
-    dying (killed, out of memory, redeployed): the database keeps every update it
-    acknowledged, so a message handed over is SENDING and becomes UNCERTAIN, never
-    resent. A lost SENT mark leaves the row SENDING: UNCERTAIN, never resent. A lost
-    claim, release or retry mark only delays a message. What it gives up: if the
+    Durability. By default (SURVEY_MAIL_DURABLE_HANDOVER=true) every commit waits for
+    the disk: on PostgreSQL with synchronous_commit on, on SQLite with synchronous=FULL
+    for this connection. Then the SENDING mark of a message is on disk before the
+    message goes to the SMTP server, and not even a crash or power loss of the database
+    server can make it send a message twice. It costs one disk flush per message
+    (bench/mail_bench.py: 0.86 of raw smtplib's throughput on PostgreSQL here, against
+    0.93 without; on slow disks the flushes bound the throughput).
+
+    With SURVEY_MAIL_DURABLE_HANDOVER=false the worker's updates are acknowledged before
+    they reach the disk (PostgreSQL: synchronous_commit off for this connection; SQLite:
+    WAL with synchronous=NORMAL, as the rest of the app). That is still safe against
+    what usually goes wrong, the worker dying (killed, out of memory, redeployed): the
+    database keeps every update it acknowledged, so a message handed over is SENDING and
+    becomes UNCERTAIN, never resent; a lost SENT mark leaves the row SENDING: UNCERTAIN;
+    a lost claim, release or retry mark only delays a message. What it gives up: if the
     *database server* itself crashes or loses power, updates of its last fraction of a
     second can vanish (PostgreSQL writes them within 3 × wal_writer_delay, 0.6 s by
     default) — among them possibly the SENDING mark of a message already handed over,
-    which then returns to its claim and may be sent a second time. With
-    SURVEY_MAIL_DURABLE_HANDOVER=true every commit waits for the disk, which closes
-    that gap at the cost of one disk flush per message (milliseconds on slow disks,
-    which then bound the throughput).
+    which then returns to its claim and may be sent a second time.
 
     On PostgreSQL each statement commits by itself (autocommit): one round trip per
     message. SQLite cannot use autocommit here: `survey.database` begins every
