@@ -37,6 +37,44 @@ def make_questionnaire_version(questionnaire: Questionnaire | None = None) -> Qu
     return stored
 
 
+def open_nv_round(now: datetime) -> tuple[Round, list[Recipient]]:
+    """An open round of delregion NV, made by the round service, with two recipients
+    (m1@ and m2@example.se, vårdcentraler in Lund) whose invitations are queued."""
+    from survey.organisations import OrganisationType
+    from survey.rounds.recipients_file import RecipientRow
+    from survey.rounds.service import RoundSettings, add_recipients, create_round, open_round
+
+    round_ = create_round(
+        RoundSettings(
+            questionnaire_version_id=make_questionnaire_version().id,
+            title="Årlig enkät 2025",
+            delregion="NV",
+            reference_date=now.date(),
+            opens_at=now,
+            closes_at=now + timedelta(days=30),
+            sender_name="Processledare nära vård, Nordväst",
+        ),
+        now=now,
+    )
+    recipients = add_recipients(
+        round_,
+        [
+            RecipientRow(
+                f"Mottagare {n}",
+                f"m{n}@example.se",
+                f"Vårdcentralen {n}",
+                OrganisationType.REGIONAL_PV,
+                "Lund",
+                "NV",
+            )
+            for n in (1, 2)
+        ],
+        now=now,
+    )
+    open_round(round_, now=now)
+    return round_, recipients
+
+
 def make_round(
     questionnaire_version: QuestionnaireVersion | None = None,
     *,

@@ -1,4 +1,7 @@
-"""A small questionnaire with every question type, built directly from the model classes."""
+"""Small questionnaires for tests.
+
+One with every question type, built directly from the model classes, and one as YAML source.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +19,37 @@ from survey.questionnaires.model import (
     Section,
     Target,
 )
+
+# The same kind of questionnaire as YAML source, for the commands and the bad-input suite.
+SAMPLE_YAML = """\
+id: prov
+version: 1
+title: Provenkät
+sections:
+  - id: allmant
+    title: Allmänt
+    questions:
+      - id: okning
+        type: yes_no
+        text: Ser ni en ökning?
+      - id: vilka
+        type: multiple_choice
+        text: Inom vilka områden?
+        choices: [Fallrisk, Undernäring]
+        show_if: {question: okning, equals: ja}
+      - id: kommentar
+        type: long_text
+        text: Kommentar
+        required: false
+indicators:
+  - id: 1a.1b
+    title: Ökning
+    area: 1a SIP
+    question: okning
+    measure: share_yes
+    targets:
+      - {date: 2025-12-31, value: 75}
+"""
 
 YES_NO = (Choice("ja", "Ja"), Choice("nej", "Nej"))
 YES_NO_NA = (*YES_NO, Choice("ej_aktuellt", "Ej aktuellt"))

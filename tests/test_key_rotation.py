@@ -25,12 +25,9 @@ from survey.audit import AuditEvent
 from survey.db import db, utcnow
 from survey.mail.models import MailKind, MailStatus, OutboxMessage
 from survey.mail.worker import deliver_outbox
-from survey.organisations import OrganisationType
 from survey.responses.models import Response
 from survey.rounds.models import Recipient
-from survey.rounds.recipients_file import RecipientRow
-from survey.rounds.service import RoundSettings, add_recipients, create_round, open_round
-from tests.factories import Cast, login, make_cast, make_questionnaire_version
+from tests.factories import Cast, login, make_cast, open_nv_round
 from tests.smtp_server import SmtpServer
 
 KEY_A = "gammal-nyckel-Zq8vN2xLp5RtY7wB4mC9dF6gH1jK0sA"
@@ -117,28 +114,7 @@ def rotation(make_app, smtp_server: SmtpServer) -> Rotation:
     with app_a.app_context():
         cast = make_cast()
         now = utcnow()
-        round_ = create_round(
-            RoundSettings(
-                questionnaire_version_id=make_questionnaire_version().id,
-                title="Årlig enkät 2025",
-                delregion="NV",
-                reference_date=now.date(),
-                opens_at=now,
-                closes_at=now + timedelta(days=30),
-                sender_name="Processledare nära vård, Nordväst",
-            ),
-            now=now,
-        )
-        first, second = add_recipients(
-            round_,
-            [
-                RecipientRow(f"Mottagare {n}", f"m{n}@example.se", f"Vårdcentralen {n}",
-                             OrganisationType.REGIONAL_PV, "Lund", "NV")
-                for n in (1, 2)
-            ],
-            now=now,
-        )  # fmt: skip
-        open_round(round_, now=now)
+        round_, (first, second) = open_nv_round(now)
         ids = (round_.id, first.id, second.id)
         db.session.commit()
     deliver(app_a)

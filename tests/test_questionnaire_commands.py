@@ -18,38 +18,11 @@ from survey.db import db
 from survey.questionnaires.parsing import parse_questionnaire
 from survey.questionnaires.storage import QuestionnaireVersion, find_questionnaire_version
 from tests.factories import make_round
+from tests.sample import SAMPLE_YAML
 
 PROJECT = Path(__file__).resolve().parent.parent
 
-GOOD = """\
-id: prov
-version: 1
-title: Provenkät
-sections:
-  - id: allmant
-    title: Allmänt
-    questions:
-      - id: okning
-        type: yes_no
-        text: Ser ni en ökning?
-      - id: vilka
-        type: multiple_choice
-        text: Inom vilka områden?
-        choices: [Fallrisk, Undernäring]
-        show_if: {question: okning, equals: ja}
-      - id: kommentar
-        type: long_text
-        text: Kommentar
-        required: false
-indicators:
-  - id: 1a.1b
-    title: Ökning
-    area: 1a SIP
-    question: okning
-    measure: share_yes
-    targets:
-      - {date: 2025-12-31, value: 75}
-"""
+GOOD = SAMPLE_YAML
 
 OTHER = GOOD.replace("id: prov\n", "id: annan-enkat\n").replace(
     "title: Provenkät", "title: Annan enkät"

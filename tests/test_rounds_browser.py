@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from flask import Flask
 from playwright.sync_api import expect
@@ -11,11 +9,8 @@ from sqlalchemy import update
 
 from survey.db import db, utcnow
 from survey.mail.models import MailStatus, OutboxMessage
-from survey.organisations import OrganisationType
-from survey.rounds.recipients_file import RecipientRow
-from survey.rounds.service import RoundSettings, add_recipients, create_round, open_round
 from tests.browser import LiveServer, axe_report, expect_error_title
-from tests.factories import DEFAULT_PASSWORD, make_cast, make_questionnaire_version
+from tests.factories import DEFAULT_PASSWORD, make_cast, open_nv_round
 
 pytestmark = pytest.mark.browser
 
@@ -31,28 +26,7 @@ def test_it_passes_axe_on_every_round_page(
     with app.app_context():
         cast = make_cast()
         now = utcnow()
-        round_ = create_round(
-            RoundSettings(
-                questionnaire_version_id=make_questionnaire_version().id,
-                title="Årlig enkät 2025",
-                delregion="NV",
-                reference_date=now.date(),
-                opens_at=now,
-                closes_at=now + timedelta(days=30),
-                sender_name="Processledare nära vård, Nordväst",
-            ),
-            now=now,
-        )
-        recipients = add_recipients(
-            round_,
-            [
-                RecipientRow(f"Mottagare {n}", f"m{n}@example.se", f"Vårdcentralen {n}",
-                             OrganisationType.REGIONAL_PV, "Lund", "NV")
-                for n in (1, 2)
-            ],
-            now=now,
-        )  # fmt: skip
-        open_round(round_, now=now)
+        round_, recipients = open_nv_round(now)
         db.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.recipient_id == recipients[0].id)

@@ -686,8 +686,11 @@ def test_it_shows_failed_delivery_and_resends_on_request(app: Flask, world: Worl
         assert db.session.get(OutboxMessage, world.message).status == MailStatus.QUEUED
 
 
-def test_it_shows_mails_only_in_outbox_mode_and_never_a_token(make_app):
-    app = make_app(SURVEY_MAIL_DELIVERY="outbox")
+def held_invitation(app: Flask) -> tuple[FlaskClient, int, int, str | None]:
+    """An open round with one invitation kept in the outbox, and its process leader's client.
+
+    Returns the client, the round id, the message id and the recipient's token.
+    """
     with app.app_context():
         cast = make_cast()
         version = make_questionnaire_version()
@@ -700,6 +703,12 @@ def test_it_shows_mails_only_in_outbox_mode_and_never_a_token(make_app):
         round_id = round_.id
     client = app.test_client()
     login(client, cast.leader_nv.email, DEFAULT_PASSWORD)
+    return client, round_id, message_id, token
+
+
+def test_it_shows_mails_only_in_outbox_mode_and_never_a_token(make_app):
+    app = make_app(SURVEY_MAIL_DELIVERY="outbox")
+    client, round_id, message_id, token = held_invitation(app)
     listing = page(client.get(f"/omgangar/{round_id}/utskick"))
     assert f"/omgangar/{round_id}/utskick/{message_id}" in listing
     html = page(client.get(f"/omgangar/{round_id}/utskick/{message_id}"))
@@ -714,18 +723,7 @@ def test_it_lets_a_developer_open_the_respondents_link_from_a_held_mail(make_app
         SURVEY_ENV="development", WTF_CSRF_ENABLED=False, SURVEY_FAST_PASSWORD_HASHING=True
     )
     assert app.config["SURVEY_MAIL_DELIVERY"] == "outbox"
-    with app.app_context():
-        cast = make_cast()
-        version = make_questionnaire_version()
-        round_ = create_round(settings(version.id, "NV", "Årlig enkät NV"), now=utcnow())
-        [recipient] = add_recipients(round_, [recipient_row(1)], now=utcnow())
-        open_round(round_, now=utcnow())
-        db.session.commit()
-        token = current_token(recipient, [app.config["SECRET_KEY"]])
-        message_id = db.session.scalars(select(OutboxMessage.id)).one()
-        round_id = round_.id
-    client = app.test_client()
-    login(client, cast.leader_nv.email, DEFAULT_PASSWORD)
+    client, round_id, message_id, token = held_invitation(app)
     html = page(client.get(f"/omgangar/{round_id}/utskick/{message_id}"))
     assert f"/svara/{round_id}/{token}" in html
     assert "Prova enkäten som mottagaren" in html

@@ -699,6 +699,20 @@ def recipient_from_form(
     return row if not problems else None
 
 
+def recipient_form_page(
+    round_: Round, form: RecipientForm, recipient: Recipient | None
+) -> ResponseReturnValue:
+    """The form adding a recipient (None) or correcting one, with its errors if posted."""
+    return render_template(
+        "rounds/recipient_form.html",
+        round=round_,
+        form=form,
+        recipient=recipient,
+        errors=error_pairs(form),
+        **page_context(),
+    )
+
+
 @bp.route("/omgangar/<int:round_id>/mottagare/ny", methods=["GET", "POST"])
 @login_required
 def new_recipient(round_id: int) -> ResponseReturnValue:
@@ -719,15 +733,7 @@ def new_recipient(round_id: int) -> ResponseReturnValue:
                 invited = " och inbjudan är köad för utskick" if added.invited_at else ""
                 flash(f"{added.name} är tillagd som mottagare{invited}.", "success")
                 return redirect(round_url(round_, "mottagare"))
-    errors = error_pairs(form)
-    return render_template(
-        "rounds/recipient_form.html",
-        round=round_,
-        form=form,
-        recipient=None,
-        errors=errors,
-        **page_context(),
-    )
+    return recipient_form_page(round_, form, None)
 
 
 @bp.route("/omgangar/<int:round_id>/mottagare/<int:recipient_id>/andra", methods=["GET", "POST"])
@@ -758,15 +764,7 @@ def edit_recipient(round_id: int, recipient_id: int) -> ResponseReturnValue:
                         "success" if changed else "info",
                     )
                 return redirect(back)
-    errors = error_pairs(form)
-    return render_template(
-        "rounds/recipient_form.html",
-        round=round_,
-        form=form,
-        recipient=recipient,
-        errors=errors,
-        **page_context(),
-    )
+    return recipient_form_page(round_, form, recipient)
 
 
 @bp.route("/omgangar/<int:round_id>/mottagare/ladda-upp", methods=["GET", "POST"])

@@ -38,6 +38,7 @@ from survey.rounds.models import Recipient
 from tests.bad_inputs import files
 from tests.bad_inputs.world import ANNA_EMAIL, World
 from tests.import_helpers import xlsx_file
+from tests.sample import SAMPLE_YAML
 
 RATE_LIMITS = "rate_limit_counters"
 # The limit the suite's app is built with (a real limit: Werkzeug refuses the body).
@@ -172,35 +173,7 @@ def in_tmp(name: str) -> Callable[[Ctx], str]:
 
 # -- questionnaire YAML ------------------------------------------------------------------
 
-GOOD_YAML = """\
-id: prov-yaml
-version: 1
-title: Provenkät
-sections:
-  - id: allmant
-    title: Allmänt
-    questions:
-      - id: okning
-        type: yes_no
-        text: Ser ni en ökning?
-      - id: vilka
-        type: multiple_choice
-        text: Inom vilka områden?
-        choices: [Fallrisk, Undernäring]
-        show_if: {question: okning, equals: ja}
-      - id: kommentar
-        type: long_text
-        text: Kommentar
-        required: false
-indicators:
-  - id: 1a.1b
-    title: Ökning
-    area: 1a SIP
-    question: okning
-    measure: share_yes
-    targets:
-      - {date: 2025-12-31, value: 75}
-"""
+GOOD_YAML = SAMPLE_YAML.replace("id: prov\n", "id: prov-yaml\n", 1)
 
 
 def yaml_row(
