@@ -113,7 +113,6 @@ def _common(env: Mapping[str, str]) -> dict[str, Any]:
         ),
         "SURVEY_ORGANISATION_NAME": env_str("SURVEY_ORGANISATION_NAME", "Vårdsamverkan Skåne", env),
         "SURVEY_CONTACT_EMAIL": env_str("SURVEY_CONTACT_EMAIL", "naravard@example.se", env),
-        "SURVEY_TIMEZONE": "Europe/Stockholm",
         # Mail: "smtp" delivers through MAIL_SERVER; "outbox" keeps every message in the outbox.
         "SURVEY_MAIL_DELIVERY": env_str("SURVEY_MAIL_DELIVERY", "smtp", env),
         "SURVEY_MAIL_BATCH_SIZE": env_int("SURVEY_MAIL_BATCH_SIZE", 200, env, 1),

@@ -45,15 +45,15 @@ from survey.organisations import SKANE_KOMMUNER, OrganisationType, normalise_wor
 from survey.questionnaires.model import NOT_APPLICABLE, Question, Questionnaire, QuestionType
 from survey.questionnaires.parsing import read_questionnaire_file, read_questionnaire_text
 from survey.questionnaires.storage import find_questionnaire_version, store_questionnaire
-from survey.responses.models import Response, ResponseSubmission
 from survey.rounds.messages import (
     DEFAULT_INVITATION_BODY,
     DEFAULT_INVITATION_SUBJECT,
     DEFAULT_REMINDER_BODY,
     DEFAULT_REMINDER_SUBJECT,
 )
-from survey.rounds.models import Recipient, Round, RoundState
 from survey.rounds.tokens import derive_token, hash_token
+from survey.schema.responses import Response, ResponseSubmission
+from survey.schema.rounds import Recipient, Round, RoundState
 
 QUESTIONNAIRE_FILE = PROJECT_ROOT / "questionnaires" / "nv-arlig-enkat.yaml"
 CHUNK = 5_000

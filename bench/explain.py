@@ -28,13 +28,13 @@ def plans(database_url: str | None, responses: int, invitations: int) -> None:
     """Generate the data and print every plan."""
     from bench.data import bench_app, generate_recipients, generate_round, scratch_database
     from survey.db import db, utcnow
-    from survey.mail.models import MailStatus, OutboxMessage
     from survey.mail.worker import claim_statement
-    from survey.responses.models import Response
     from survey.results.frame import responses_statement
-    from survey.rounds.models import Recipient, Round
     from survey.rounds.service import live_links_statement, open_round
     from survey.rounds.tokens import hash_token
+    from survey.schema.outbox import MailStatus, OutboxMessage
+    from survey.schema.responses import Response
+    from survey.schema.rounds import Recipient, Round
 
     with scratch_database(database_url) as url:
         app = bench_app(url)

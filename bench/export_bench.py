@@ -84,7 +84,6 @@ def run_floor(database_url: str, round_id: int, out: Path) -> dict[str, Any]:
 
     from config import normalise_database_url
     from survey.questionnaires.model import Questionnaire
-    from survey.rounds.models import Round  # noqa: F401  (the models' metadata)
 
     engine = create_engine(normalise_database_url(database_url))
     with engine.connect() as connection:

@@ -188,7 +188,7 @@ def prepare(database_url: str, respondents: int, key: str) -> list[Respondent]:
     from bench.data import _answers, bench_app, generate_recipients
     from survey.db import db, utcnow
     from survey.organisations import OrganisationType
-    from survey.rounds.models import Recipient, RoundState
+    from survey.schema.rounds import Recipient, RoundState
 
     app = bench_app(database_url)
     with app.app_context():
@@ -335,7 +335,7 @@ def check_database(database_url: str, round_id: int, expected: int) -> str:
 
     from bench.data import bench_app
     from survey.db import db
-    from survey.responses.models import Response, ResponseSubmission
+    from survey.schema.responses import Response, ResponseSubmission
 
     app = bench_app(database_url)
     with app.app_context():

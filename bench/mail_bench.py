@@ -105,7 +105,7 @@ def requeue_all() -> None:
     from sqlalchemy import update
 
     from survey.db import db, utcnow
-    from survey.mail.models import MailStatus, OutboxMessage
+    from survey.schema.outbox import MailStatus, OutboxMessage
 
     db.session.execute(
         update(OutboxMessage).values(
@@ -132,8 +132,8 @@ def run(
     from bench.data import bench_app, generate_recipients, scratch_database
     from survey.db import db, utcnow
     from survey.mail.worker import deliver_outbox
-    from survey.rounds.models import Round
     from survey.rounds.service import open_round
+    from survey.schema.rounds import Round
 
     sink = SmtpSink(pipelining)
     try:

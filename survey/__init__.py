@@ -12,18 +12,50 @@ from config import PROJECT_ROOT, load_settings
 
 
 def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
-    """Assemble the application.
+    """Assemble the application: settings, extensions, infrastructure, pages, menu, commands.
 
     `config` is the name of a configuration ("development", "testing", "production"),
     a mapping of settings applied on top of the configuration named by its
     ``SURVEY_ENV`` key (or the environment), or None for the environment's choice.
     """
+    from survey import pages, security
+    from survey.accounts import commands as account_commands
+    from survey.accounts import views as account_pages
+    from survey.accounts.permissions import main_menu, register_menu_item
+    from survey.accounts.sessions import init_login
+    from survey.answering import respondent
+    from survey.answering import views as preview_pages
+    from survey.audit_pages import views as audit_pages
+    from survey.database import init_database
+    from survey.demo import demo_cli
+    from survey.export import views as export_pages
+    from survey.export.commands import export_command
+    from survey.extensions import csrf, mail
+    from survey.logredact import DEFAULT_LOGGERS, install_log_redaction
+    from survey.mail.cli import outbox_cli
+    from survey.mail.settings import check_mail_settings
+    from survey.mail.worker import register_send_time_field
+    from survey.privacy.commands import privacy_cli
+    from survey.proxies import trust_proxies
+    from survey.questionnaires.commands import questionnaire_cli
+    from survey.responses import import_views as import_pages
+    from survey.results import views as results_pages
+    from survey.results.commands import import_responses_command, results_command
+    from survey.rounds import views as round_pages
+    from survey.rounds.commands import round_cli
+    from survey.rounds.service import live_links
+    from survey.rounds.tokens import LINK_MARKER
+    from survey.schema.accounts import Role
+    from survey.ticks import tick_command
+
     app = Flask(
         __name__,
         instance_relative_config=True,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(Path(__file__).parent / "static"),
     )
+
+    # Settings: the named configuration, then the caller's overrides.
     overrides: Mapping[str, Any] = {}
     name: str | None
     if isinstance(config, Mapping):
@@ -33,39 +65,64 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
         name = config
     app.config.from_mapping(load_settings(name, Path(app.instance_path)))
     app.config.from_mapping(overrides)
+    check_mail_settings(app.config)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from survey import (
-        accounts,
-        answering,
-        audit,
-        database,
-        export,
-        mail,
-        pages,
-        privacy,
-        questionnaires,
-        results,
-        rounds,
-        security,
-        ticks,
+    # Extensions.
+    init_database(app)
+    csrf.init_app(app)
+    init_login(app)
+    mail.init_app(app)
+
+    # Infrastructure: proxies in front, security headers, personal links out of the logs.
+    trust_proxies(app)
+    security.protect(app)
+    install_log_redaction((*DEFAULT_LOGGERS, app.logger.name))
+
+    # Pages. `<int:…>` matches row ids only; set before any route is added.
+    app.url_map.converters["int"] = pages.RowIdConverter
+    for blueprint in (
+        pages.bp,
+        account_pages.bp,
+        round_pages.bp,
+        respondent.bp,
+        preview_pages.bp,
+        results_pages.bp,
+        import_pages.bp,
+        export_pages.bp,
+        audit_pages.bp,
+    ):
+        app.register_blueprint(blueprint)
+    pages.register_error_pages(app)
+    # If the database is down when answers are posted, the 503 page keeps them to post again.
+    pages.keep_posted_fields_on_outage(app, "respond.post_answers", respondent.kept_fields)
+
+    # The main menu: lower order first; the first landing item is where a user lands.
+    app.add_template_global(main_menu, "main_menu")
+    register_menu_item(
+        app, "rounds.list_rounds", "Omgångar", [Role.PROCESS_LEADER, Role.READER], order=10
+    )
+    register_menu_item(app, "audit.log", "Logg", [Role.PROCESS_LEADER], order=700, landing=False)
+    register_menu_item(app, "accounts.users", "Användare", [Role.ADMIN], order=800)
+    register_menu_item(
+        app, "accounts.change_password", "Byt lösenord", list(Role), order=900, landing=False
     )
 
-    for part in (
-        database,
-        security,
-        pages,
-        audit,
-        accounts,
-        questionnaires,
-        rounds,
-        mail,
-        answering,
-        results,
-        export,
-        privacy,
-        ticks,
+    # Mail: the personal link is put into each message as it is sent, never stored in it.
+    register_send_time_field(app, LINK_MARKER, live_links)
+
+    # Commands: `survey <group> …`.
+    for command in (results_command, import_responses_command, export_command):
+        round_cli.add_command(command)
+    for group in (
+        account_commands.user_cli,
+        demo_cli,
+        questionnaire_cli,
+        round_cli,
+        outbox_cli,
+        privacy_cli,
+        tick_command,
     ):
-        part.init_app(app)
+        app.cli.add_command(group)
     return app

@@ -42,8 +42,9 @@ def _begin_immediately(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def init_app(app: Flask) -> None:
-    import survey.models  # noqa: F401  (registers every table on the metadata)
+def init_database(app: Flask) -> None:
+    """Attach SQLAlchemy and Alembic's migrations (in the project's migrations/ folder)."""
+    import survey.schema  # noqa: F401  (registers every table on the metadata)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))

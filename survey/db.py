@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, DateTime, MetaData
+from sqlalchemy import JSON, DateTime, MetaData, Table
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, registry
@@ -59,6 +59,13 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 
+# The class every table derives from: Flask-SQLAlchemy's model class at run time, and the
+# typed declarative base for the type checker (so that attributes of tables are checked).
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
+
 # The largest id a row can have: primary keys are PostgreSQL `integer`s. A larger number
 # from an address or a command line names no row, and must never reach a query (PostgreSQL
 # refuses it with an error, SQLite's driver with an OverflowError).
@@ -68,3 +75,11 @@ MAX_ROW_ID = 2**31 - 1
 def utcnow() -> datetime:
     """Return the current time, aware, in UTC."""
     return datetime.now(UTC)
+
+
+def table_of(model: type[Base]) -> Table:
+    """The table of a mapped class, typed as a Table (for Core inserts and updates)."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    return table

@@ -12,10 +12,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from survey.accounts.models import Role
 from survey.accounts.passwords import verify_password
 from survey.accounts.users import NewUser, create_user, find_user_by_email
 from survey.db import db
+from survey.schema.accounts import Role
 
 DEMO_PASSWORD = "demo-losenord-123"
 CHANGED = "exists, password changed"

@@ -40,9 +40,9 @@ DATABASE_UNAVAILABLE: Final = (
     PoolTimeoutError,
 )
 
-# Endpoints whose posted fields the 503 page keeps, so that pressing its button posts
-# them again: endpoint → a function returning the (name, value) pairs to keep.
-_kept_on_outage: dict[str, Callable[[], list[tuple[str, str]]]] = {}
+# Where an app keeps the endpoints whose posted fields the 503 page keeps, so that
+# pressing its button posts them again: endpoint → a function returning (name, value) pairs.
+KEPT_ON_OUTAGE: Final = "survey_kept_on_outage"
 
 
 class RowIdConverter(IntegerConverter):
@@ -106,10 +106,10 @@ def render_error(error: HTTPException) -> tuple[str, int]:
 
 
 def keep_posted_fields_on_outage(
-    endpoint: str, kept_fields: Callable[[], list[tuple[str, str]]]
+    app: Flask, endpoint: str, kept_fields: Callable[[], list[tuple[str, str]]]
 ) -> None:
     """Let the 503 page of a POST to `endpoint` carry `kept_fields()` to post them again."""
-    _kept_on_outage[endpoint] = kept_fields
+    app.extensions.setdefault(KEPT_ON_OUTAGE, {})[endpoint] = kept_fields
 
 
 def database_unavailable(error: Exception) -> ResponseReturnValue:
@@ -138,7 +138,8 @@ def database_unavailable(error: Exception) -> ResponseReturnValue:
         # Flask-Login keeps the loaded user in g: show this page as to a visitor instead.
         g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
     kept: list[tuple[str, str]] = []
-    keeper = _kept_on_outage.get(request.endpoint or "") if request.method == "POST" else None
+    keepers = current_app.extensions.get(KEPT_ON_OUTAGE, {})
+    keeper = keepers.get(request.endpoint or "") if request.method == "POST" else None
     if keeper is not None:
         kept = keeper()
     page = render_template(
@@ -152,10 +153,8 @@ def database_unavailable(error: Exception) -> ResponseReturnValue:
     return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
-def init_app(app: Flask) -> None:
-    # Before any blueprint adds its routes: a rule picks its converter when it is added.
-    app.url_map.converters["int"] = RowIdConverter
-    app.register_blueprint(bp)
+def register_error_pages(app: Flask) -> None:
+    """Swedish pages for HTTP errors, and the 503 page for a database out of reach."""
     for code in ERROR_TITLES:
         app.register_error_handler(code, render_error)
     for error_class in DATABASE_UNAVAILABLE:

@@ -11,21 +11,11 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, case, delete, literal, select
+from sqlalchemy import case, delete, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Mapped, mapped_column
 
-from survey.db import db, utcnow
-
-
-class RateLimitCounter(db.Model):  # type: ignore[name-defined,misc]
-    """Failures counted for one key (e.g. "login:<email>" or "token-ip:<address>") in a window."""
-
-    __tablename__ = "rate_limit_counters"
-
-    key: Mapped[str] = mapped_column(String(300), primary_key=True)
-    window_started_at: Mapped[datetime]
-    count: Mapped[int] = mapped_column(default=0)
+from survey.db import db, table_of, utcnow
+from survey.schema.ratelimit import RateLimitCounter
 
 
 def counter_key(kind: str, value: str) -> str:
@@ -42,7 +32,7 @@ def register_failure(key: str, window_seconds: int, *, now: datetime | None = No
     """
     now = now or utcnow()
     cutoff = now - timedelta(seconds=window_seconds)
-    table = RateLimitCounter.__table__
+    table = table_of(RateLimitCounter)
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     expired = table.c.window_started_at <= cutoff

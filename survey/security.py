@@ -54,6 +54,7 @@ def render_csrf_error(error: CSRFError) -> tuple[str, int]:
     return render_template("pages/csrf_error.html"), 400
 
 
-def init_app(app: Flask) -> None:
+def protect(app: Flask) -> None:
+    """Security headers on every response; a refused CSRF token gets a Swedish page."""
     app.after_request(add_security_headers)
     app.register_error_handler(CSRFError, render_csrf_error)

@@ -17,14 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from survey.db import db, utcnow
 from survey.mail.worker import DeliveryReport, deliver_outbox
 from survey.privacy.purge import purge_personal_data
-from survey.rounds.models import Round
 from survey.rounds.service import (
     RoundError,
     close_round,
@@ -33,6 +32,7 @@ from survey.rounds.service import (
     queue_due_reminders,
     rounds_due_to_open,
 )
+from survey.schema.rounds import Round
 
 
 @dataclass
@@ -135,8 +135,3 @@ def tick_command(no_deliver: bool) -> None:
         click.echo(f"warning: {problem}", err=True)
     if report.problems:
         raise click.exceptions.Exit(1)
-
-
-def init_app(app: Flask) -> None:
-    """Register the tick command."""
-    app.cli.add_command(tick_command)

@@ -40,7 +40,7 @@ def _scratch_postgres_database(base_url: str) -> Iterator[str]:
     name = f"survey_test_{os.getpid()}_{secrets.token_hex(4)}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\''))
+        connection.execute(text(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'"))
     try:
         yield url.set(database=name).render_as_string(hide_password=False)
     finally:

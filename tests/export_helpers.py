@@ -18,8 +18,8 @@ from openpyxl.workbook.workbook import Workbook
 
 from survey.db import db
 from survey.questionnaires.model import Questionnaire
-from survey.responses.models import Response
-from survey.rounds.models import Recipient, Round, RoundState
+from survey.schema.responses import Response
+from survey.schema.rounds import Recipient, Round, RoundState
 from tests.factories import (
     make_questionnaire_version,
     make_recipient,

@@ -11,13 +11,13 @@ from typing import Any
 
 from flask import current_app
 
-from survey.accounts.models import User
 from survey.accounts.passwords import hash_password
 from survey.db import db
 from survey.questionnaires.model import Questionnaire
-from survey.questionnaires.storage import QuestionnaireVersion
-from survey.responses.models import Response, ResponseSubmission
-from survey.rounds.models import Recipient, Round, RoundState
+from survey.schema.accounts import User
+from survey.schema.questionnaires import QuestionnaireVersion
+from survey.schema.responses import Response, ResponseSubmission
+from survey.schema.rounds import Recipient, Round, RoundState
 from tests.sample import sample_questionnaire
 
 

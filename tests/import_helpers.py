@@ -12,10 +12,10 @@ import openpyxl
 from flask import Flask
 from sqlalchemy import func, select
 
-from survey.audit import AuditEvent
 from survey.db import db
-from survey.responses.models import Response, ResponseSubmission
-from survey.rounds.models import Recipient, RoundState
+from survey.schema.audit import AuditEvent
+from survey.schema.responses import Response, ResponseSubmission
+from survey.schema.rounds import Recipient, RoundState
 from tests.factories import make_questionnaire_version, make_recipient, make_round
 from tests.sample import sample_questionnaire
 
@@ -69,7 +69,7 @@ def make_import_round(
     title: str = "Årlig enkät 2023",
 ) -> ImportRound:
     """A round of the sample questionnaire in NV with Anna (regional PV), Bo (kommun), Cilla."""
-    from survey.questionnaires.storage import QuestionnaireVersion
+    from survey.schema.questionnaires import QuestionnaireVersion
 
     with app.app_context():
         version = (

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import select, update
 
 from survey.db import db, utcnow
-from survey.mail.models import MailKind, MailStatus, OutboxMessage
 from survey.mail.outbox import queue_message
-from survey.rounds.models import Recipient, Round
+from survey.schema.outbox import MailKind, MailStatus, OutboxMessage
+from survey.schema.rounds import Recipient, Round
 from tests.factories import make_recipient, make_round
 from tests.smtp_server import SmtpServer
 

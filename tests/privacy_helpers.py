@@ -15,11 +15,7 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from survey.db import db, utcnow
-from survey.mail.models import MailStatus, OutboxMessage
 from survey.organisations import OrganisationType
-from survey.questionnaires.storage import QuestionnaireVersion
-from survey.responses.models import Response
-from survey.rounds.models import Recipient, Round, RoundState
 from survey.rounds.recipients_file import RecipientRow
 from survey.rounds.service import (
     RoundSettings,
@@ -29,6 +25,10 @@ from survey.rounds.service import (
     open_round,
     remind_now,
 )
+from survey.schema.outbox import MailStatus, OutboxMessage
+from survey.schema.questionnaires import QuestionnaireVersion
+from survey.schema.responses import Response
+from survey.schema.rounds import Recipient, Round, RoundState
 from tests.factories import make_questionnaire_version, make_submitted_response
 from tests.sample import sample_questionnaire
 

@@ -14,8 +14,8 @@ from survey.db import db
 from survey.questionnaires.model import Questionnaire
 from survey.questionnaires.parsing import read_questionnaire_file
 from survey.questionnaires.storage import find_questionnaire_version
-from survey.rounds.models import Recipient, Round
 from survey.rounds.tokens import issue_link
+from survey.schema.rounds import Recipient, Round
 from tests.factories import make_questionnaire_version, make_recipient, make_round
 from tests.sample import sample_questionnaire
 

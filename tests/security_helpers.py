@@ -21,11 +21,11 @@ from sqlalchemy import select, update
 from werkzeug.routing import Rule
 
 from survey.db import db, utcnow
-from survey.mail.models import MailStatus, OutboxMessage
 from survey.organisations import OrganisationType
-from survey.rounds.models import Recipient
 from survey.rounds.recipients_file import RecipientRow
 from survey.rounds.service import RoundSettings, add_recipients, create_round, open_round
+from survey.schema.outbox import MailStatus, OutboxMessage
+from survey.schema.rounds import Recipient
 from tests.factories import Cast, login, make_cast, make_questionnaire_version, make_user
 from tests.respondent_helpers import Invited, invite
 

@@ -16,13 +16,13 @@ from playwright.sync_api import Page
 from sqlalchemy import select, update
 
 from survey.db import db, utcnow
-from survey.mail.models import MailStatus, OutboxMessage
 from survey.organisations import OrganisationType
-from survey.responses.models import Response
-from survey.rounds.models import Recipient, Round
 from survey.rounds.recipients_file import RecipientRow
 from survey.rounds.service import add_recipients
 from survey.rounds.status import RecipientState
+from survey.schema.outbox import MailStatus, OutboxMessage
+from survey.schema.responses import Response
+from survey.schema.rounds import Recipient, Round
 from tests.browser import LiveServer, axe_report, expect_error_title
 from tests.factories import DEFAULT_PASSWORD, make_submitted_response
 from tests.security_helpers import World, seed_world
@@ -144,7 +144,7 @@ def test_it_passes_axe_on_the_round_outbox_and_log_pages(
 def test_it_passes_axe_on_a_long_log_with_pages(
     app: Flask, live_server: LiveServer, browser_page: Page
 ):
-    from survey.audit import record_audit
+    from survey.audit.recording import record_audit
 
     world = seed_world(app)
     with app.app_context():

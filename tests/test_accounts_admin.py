@@ -9,10 +9,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from survey.accounts.models import User
 from survey.accounts.passwords import verify_password
-from survey.audit import AuditEvent
 from survey.db import db
+from survey.schema.accounts import User
+from survey.schema.audit import AuditEvent
 from tests.factories import DEFAULT_PASSWORD, Cast, login, make_cast
 
 NEW_PASSWORD = "ett-nytt-långt-lösenord"
@@ -120,7 +120,10 @@ def test_it_creates_an_account(app: Flask, cast: Cast):
     user = user_by_email(app, "ny.processledare@example.se")
     assert user is not None
     assert (user.name, user.role, user.delregion, user.active) == (
-        "Nora Nyström", "processledare", "NO", True,
+        "Nora Nyström",
+        "processledare",
+        "NO",
+        True,
     )
     assert verify_password(user.password_hash, NEW_PASSWORD).matches
     assert NEW_PASSWORD not in user.password_hash
@@ -170,8 +173,11 @@ def test_it_creates_an_administrator_without_a_delregion(app: Flask, cast: Cast)
             "Lösenordet måste vara minst 12 tecken långt.",
         ),
         (
-            {"email": "anna.andersson@example.se", "password": "Anna.Andersson@example.se",
-             "password_confirm": "Anna.Andersson@example.se"},
+            {
+                "email": "anna.andersson@example.se",
+                "password": "Anna.Andersson@example.se",
+                "password_confirm": "Anna.Andersson@example.se",
+            },
             "password",
             "Lösenordet får inte vara e-postadressen.",
         ),
@@ -303,7 +309,7 @@ def test_it_lists_every_error_at_once(app: Flask, cast: Cast):
     data = create_form(email="", role="lasare", delregion="", password="kort", password_confirm="x")
     html = client.post("/admin/anvandare/ny", data=data).get_data(as_text=True)
     start = html.index('class="error-summary"')
-    summary = html[start:html.index("</ul>", start)]
+    summary = html[start : html.index("</ul>", start)]
     linked_fields = re.findall(r'href="#(\w+)"', summary)
     assert linked_fields == ["email", "delregion", "password", "password_confirm"]
 

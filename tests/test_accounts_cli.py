@@ -7,11 +7,11 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 
-from survey.accounts.models import User
 from survey.accounts.passwords import verify_password
-from survey.audit import AuditEvent
 from survey.db import db
 from survey.demo import DEMO_PASSWORD
+from survey.schema.accounts import User
+from survey.schema.audit import AuditEvent
 from tests.factories import DEFAULT_PASSWORD, login, make_user
 
 PASSWORD = "kommandorad-lösenord-1"
@@ -41,8 +41,15 @@ def test_it_creates_a_user_with_the_password_from_standard_input(
     app: Flask, runner: FlaskCliRunner
 ):
     result = create(
-        runner, "--email", "Eva.Ek@Example.se", "--name", "Eva Ek", "--role", "processledare",
-        "--delregion", "NV",
+        runner,
+        "--email",
+        "Eva.Ek@Example.se",
+        "--name",
+        "Eva Ek",
+        "--role",
+        "processledare",
+        "--delregion",
+        "NV",
     )
     assert result.exit_code == 0, result.output
     assert "Created processledare eva.ek@example.se (Eva Ek) in NV." in result.output
@@ -62,8 +69,14 @@ def test_it_creates_a_user_with_the_password_from_a_confirmed_prompt(
 ):
     result = runner.invoke(
         args=[
-            "user", "create", "--email", "admin2@example.se", "--name", "Adam Admin",
-            "--role", "admin",
+            "user",
+            "create",
+            "--email",
+            "admin2@example.se",
+            "--name",
+            "Adam Admin",
+            "--role",
+            "admin",
         ],
         input=f"{PASSWORD}\nnågot-annat-lösenord\n{PASSWORD}\n{PASSWORD}\n",
     )

@@ -15,11 +15,11 @@ from sqlalchemy import func, select, update
 from werkzeug.urls import iri_to_uri
 
 from config import load_settings
-from survey.accounts.models import User
 from survey.accounts.passwords import Verification, verify_password
 from survey.accounts.redirects import safe_next_path
 from survey.db import db
-from survey.ratelimit import RateLimitCounter
+from survey.schema.accounts import User
+from survey.schema.ratelimit import RateLimitCounter
 from tests.factories import DEFAULT_PASSWORD, login, make_user
 
 LOGIN_FAILED = "Fel e-postadress eller lösenord."
@@ -439,7 +439,7 @@ def test_it_names_every_problem_of_a_new_password_at_once(app: Flask, client: Fl
     data = {"current_password": "", "password": "kort", "password_confirm": "annat"}
     html = client.post("/konto/losenord", data=data).get_data(as_text=True)
     start = html.index('class="error-summary"')
-    summary = html[start:html.index("</ul>", start)]
+    summary = html[start : html.index("</ul>", start)]
     linked_fields = re.findall(r'href="#(\w+)"', summary)
     assert linked_fields == ["current_password", "password", "password_confirm"]
 

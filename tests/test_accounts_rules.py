@@ -10,7 +10,6 @@ from flask_login import login_user
 from sqlalchemy import func, select
 
 from config import load_settings
-from survey.accounts.models import Role, User
 from survey.accounts.passwords import (
     Verification,
     hash_password,
@@ -25,8 +24,10 @@ from survey.accounts.users import (
     role_problems,
     set_password,
 )
-from survey.audit import AuditEvent, record_audit
+from survey.audit.recording import record_audit
 from survey.db import db
+from survey.schema.accounts import Role, User
+from survey.schema.audit import AuditEvent
 from tests.factories import make_user
 
 PRODUCTION_ENV = {

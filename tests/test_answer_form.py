@@ -12,7 +12,6 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import MultiDict
 from wtforms import RadioField, StringField, TextAreaField
 
-from survey.answering.answers import EVERYONE
 from survey.answering.form import (
     BUTTONS_ID,
     CSRF_MESSAGE,
@@ -21,6 +20,7 @@ from survey.answering.form import (
     build_answer_form,
 )
 from survey.organisations import OrganisationType
+from survey.questionnaires.answers import EVERYONE
 from survey.questionnaires.model import Question, Questionnaire, QuestionType, Section
 from tests.sample import YES_NO, sample_questionnaire
 
@@ -100,7 +100,9 @@ def test_it_leaves_the_minus_sign_on_the_keypad_where_negative_numbers_are_allow
     app: Flask,
 ) -> None:
     questionnaire = Questionnaire(
-        id="negativ", version="1", title="Negativ",
+        id="negativ",
+        version="1",
+        title="Negativ",
         sections=(Section("s", "S", (Question("saldo", QuestionType.NUMBER, "Saldo", "s"),)),),
     )
     with app.test_request_context("/"):
@@ -118,10 +120,19 @@ def test_it_leaves_out_questions_not_asked_of_the_organisation_type(get_request:
 def test_it_allows_question_ids_that_are_names_of_form_attributes(app: Flask) -> None:
     names = ["data", "errors", "meta", "validate", "process", "answers", "csrf"]
     questionnaire = Questionnaire(
-        id="namn", version="1", title="Namn",
-        sections=(Section("s", "S", tuple(
-            Question(name, QuestionType.YES_NO, f"Fråga {name}", "s", choices=YES_NO)
-            for name in names)),),
+        id="namn",
+        version="1",
+        title="Namn",
+        sections=(
+            Section(
+                "s",
+                "S",
+                tuple(
+                    Question(name, QuestionType.YES_NO, f"Fråga {name}", "s", choices=YES_NO)
+                    for name in names
+                ),
+            ),
+        ),
     )
     with post(app, [(name, "ja") for name in names]):
         form = build_answer_form(questionnaire, EVERYONE)
@@ -131,33 +142,49 @@ def test_it_allows_question_ids_that_are_names_of_form_attributes(app: Flask) ->
 
 
 def test_it_validates_through_check_answers_and_attaches_swedish_messages(app: Flask) -> None:
-    pairs = [("sip_okning", "ja"), ("utbildning", "101"), ("nojdhet", "hackat"),
-             ("kommentar", "Hej 😀"), ("npo", "ja")]
+    pairs = [
+        ("sip_okning", "ja"),
+        ("utbildning", "101"),
+        ("nojdhet", "hackat"),
+        ("kommentar", "Hej 😀"),
+        ("npo", "ja"),
+    ]
     with post(app, pairs):
         form = build_answer_form(SAMPLE, EVERYONE)
         assert not form.validate_answers(require_complete=True)
         assert form.answer_field("utbildning").errors == ["Ange ett tal mellan 0 och 100."]
         assert form.answer_field("nojdhet").errors == [
-            "Det valda alternativet finns inte. Välj ett alternativ på skalan."]
+            "Det valda alternativet finns inte. Välj ett alternativ på skalan."
+        ]
         assert form.answer_field("omraden").errors == ["Välj minst ett alternativ."]
         assert form.answer_field("kommentar").errors == []
         assert form.answers == {"sip_okning": "ja", "kommentar": "Hej 😀", "npo": "ja"}
 
 
 def test_it_validates_a_complete_submission_on_submit(app: Flask) -> None:
-    pairs = [("sip_okning", "nej"), ("nojdhet", "ganska_nojd"), ("utbildning", "45,5"),
-             ("dygn", "1 2,5"), ("action", "submit")]
+    pairs = [
+        ("sip_okning", "nej"),
+        ("nojdhet", "ganska_nojd"),
+        ("utbildning", "45,5"),
+        ("dygn", "1 2,5"),
+        ("action", "submit"),
+    ]
     with post(app, pairs):
         form = build_answer_form(SAMPLE, REGIONAL_PV)
         assert not form.validate_on_submit()
         assert form.answer_field("dygn").errors == [
-            "Ange ett tal med siffror, till exempel 12 eller 12,5."]
+            "Ange ett tal med siffror, till exempel 12 eller 12,5."
+        ]
     pairs[3] = ("dygn", "12,5")
     with post(app, pairs):
         form = build_answer_form(SAMPLE, REGIONAL_PV)
         assert form.validate_on_submit()
-        assert form.answers == {"sip_okning": "nej", "nojdhet": "ganska_nojd",
-                                "utbildning": 45.5, "dygn": 12.5}
+        assert form.answers == {
+            "sip_okning": "nej",
+            "nojdhet": "ganska_nojd",
+            "utbildning": 45.5,
+            "dygn": 12.5,
+        }
 
 
 def test_it_checks_a_draft_for_formats_only(app: Flask) -> None:
@@ -173,8 +200,13 @@ def test_it_checks_a_draft_for_formats_only(app: Flask) -> None:
 
 
 def test_it_keeps_the_cleaned_values_in_the_fields(app: Flask) -> None:
-    pairs = [("kommentar", "  Hej\x00 då 😀 "), ("omraden", "fallrisk"), ("omraden", "hackat"),
-             ("sip_okning", "ja"), ("beskrivning", "rad 1\r\nrad 2")]
+    pairs = [
+        ("kommentar", "  Hej\x00 då 😀 "),
+        ("omraden", "fallrisk"),
+        ("omraden", "hackat"),
+        ("sip_okning", "ja"),
+        ("beskrivning", "rad 1\r\nrad 2"),
+    ]
     with post(app, pairs):
         form = build_answer_form(SAMPLE, EVERYONE)
         form.validate_answers(require_complete=True)
@@ -190,8 +222,13 @@ def test_it_keeps_the_cleaned_values_in_the_fields(app: Flask) -> None:
 
 
 def test_it_ignores_posted_answers_of_questions_not_asked(app: Flask) -> None:
-    pairs = [("sip_okning", "nej"), ("nojdhet", "ganska_nojd"), ("utbildning", "5"),
-             ("npo", "hackat"), ("okand", "x")]
+    pairs = [
+        ("sip_okning", "nej"),
+        ("nojdhet", "ganska_nojd"),
+        ("utbildning", "5"),
+        ("npo", "hackat"),
+        ("okand", "x"),
+    ]
     with post(app, pairs):
         form = build_answer_form(SAMPLE, REGIONAL_PV)
         assert form.validate_answers(require_complete=True)
@@ -200,8 +237,16 @@ def test_it_ignores_posted_answers_of_questions_not_asked(app: Flask) -> None:
 
 
 def test_it_fills_the_fields_from_saved_answers(get_request: None) -> None:
-    form = build_answer_form(SAMPLE, KOMMUN, answers={
-        "sip_okning": "ja", "omraden": ["fallrisk"], "kommentar": "Sparat 😀", "okand": "x"})
+    form = build_answer_form(
+        SAMPLE,
+        KOMMUN,
+        answers={
+            "sip_okning": "ja",
+            "omraden": ["fallrisk"],
+            "kommentar": "Sparat 😀",
+            "okand": "x",
+        },
+    )
     assert form.answer_field("sip_okning").data == "ja"
     assert form.answer_field("omraden").data == ["fallrisk"]
     assert 'value="Sparat 😀"' in str(form.answer_field("kommentar")())
@@ -221,8 +266,13 @@ def test_it_lists_errors_for_the_summary_with_the_anchor_of_each_field(app: Flas
         form = build_answer_form(SAMPLE, KOMMUN)
         form.validate_answers(require_complete=True)
         summary = form.error_summary()
-    assert [anchor for anchor, _ in summary] == ["omraden-0", "nojdhet-0", "utbildning", "dygn",
-                                                 "npo-0"]
+    assert [anchor for anchor, _ in summary] == [
+        "omraden-0",
+        "nojdhet-0",
+        "utbildning",
+        "dygn",
+        "npo-0",
+    ]
     assert summary[0][1] == "2. Om ja, ange vilka områden. – Välj minst ett alternativ."
 
 
@@ -285,8 +335,16 @@ def test_it_counts_progress_from_valid_answers(app: Flask) -> None:
 
 
 def test_it_shows_saved_dates_and_weeks_as_the_browser_inputs_need(get_request: None) -> None:
-    form = build_answer_form(SAMPLE, EVERYONE, answers={
-        "vecka": "v. 9 2025", "startdatum": "2025-3-1", "utbildning": 45, "kommentar": None})
+    form = build_answer_form(
+        SAMPLE,
+        EVERYONE,
+        answers={
+            "vecka": "v. 9 2025",
+            "startdatum": "2025-3-1",
+            "utbildning": 45,
+            "kommentar": None,
+        },
+    )
     assert 'value="2025-W09"' in str(form.answer_field("vecka")())
     assert 'value="2025-03-01"' in str(form.answer_field("startdatum")())
     assert form.raw_answers == {"vecka": "v. 9 2025", "startdatum": "2025-3-1", "utbildning": "45"}

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from survey.answering.answers import (
+from survey.organisations import OrganisationType
+from survey.questionnaires.answers import (
     DATE_FORMAT_MESSAGE,
     EVERYONE,
     WEEK_FORMAT_MESSAGE,
@@ -26,7 +27,6 @@ from survey.answering.answers import (
     reachable_questions,
     visible_questions,
 )
-from survey.organisations import OrganisationType
 from survey.questionnaires.model import (
     Choice,
     Condition,
@@ -45,34 +45,89 @@ def rules_questionnaire() -> Questionnaire:
     """Cases the sample lacks: other number bounds, `in` conditions, chains, question audiences."""
     questions = (
         Question("heltal", QuestionType.NUMBER, "Antal enheter?", "regler", minimum=1),
-        Question("saldo", QuestionType.NUMBER, "Förändring i kronor?", "regler", required=False,
-                 decimals=2),
-        Question("tak", QuestionType.NUMBER, "Högst hur många?", "regler", required=False,
-                 maximum=100_000),
-        Question("kort", QuestionType.SHORT_TEXT, "Kortnamn", "regler", required=False,
-                 max_length=10),
-        Question("lang", QuestionType.LONG_TEXT, "Lång text utan angiven gräns", "regler",
-                 required=False),
+        Question(
+            "saldo",
+            QuestionType.NUMBER,
+            "Förändring i kronor?",
+            "regler",
+            required=False,
+            decimals=2,
+        ),
+        Question(
+            "tak",
+            QuestionType.NUMBER,
+            "Högst hur många?",
+            "regler",
+            required=False,
+            maximum=100_000,
+        ),
+        Question(
+            "kort", QuestionType.SHORT_TEXT, "Kortnamn", "regler", required=False, max_length=10
+        ),
+        Question(
+            "lang", QuestionType.LONG_TEXT, "Lång text utan angiven gräns", "regler", required=False
+        ),
         Question("datum", QuestionType.DATE, "Datum för beslut", "regler"),
         Question("vecka", QuestionType.WEEK, "Vecka för inventering", "regler"),
         Question("okning", QuestionType.YES_NO, "Har det ökat?", "regler", choices=YES_NO_NA),
-        Question("varfor", QuestionType.SHORT_TEXT, "Om ja eller ej aktuellt, varför?", "regler",
-                 show_if=Condition("okning", ("ja", "ej_aktuellt"))),
-        Question("omraden", QuestionType.MULTIPLE_CHOICE, "Vilka områden?", "regler",
-                 required=False, choices=AREAS),
-        Question("fallrisk_hur", QuestionType.LONG_TEXT, "Hur arbetar ni med fallrisk?", "regler",
-                 show_if=Condition("omraden", ("fallrisk", "undernaring"))),
-        Question("fallrisk_nojd", QuestionType.YES_NO, "Är ni nöjda med fallriskarbetet?",
-                 "regler", choices=YES_NO, show_if=Condition("fallrisk_hur", ("ja",))),
-        Question("npo", QuestionType.YES_NO, "Producentbehörighet i NPÖ?", "regler",
-                 choices=YES_NO, audience=(KOMMUN,)),
-        Question("npo_sedan", QuestionType.DATE, "Sedan när?", "regler",
-                 audience=(KOMMUN,), show_if=Condition("npo", ("ja",))),
-        Question("vc_fraga", QuestionType.SHORT_TEXT, "Följdfråga till vårdcentraler", "regler",
-                 show_if=Condition("npo", ("nej",))),
+        Question(
+            "varfor",
+            QuestionType.SHORT_TEXT,
+            "Om ja eller ej aktuellt, varför?",
+            "regler",
+            show_if=Condition("okning", ("ja", "ej_aktuellt")),
+        ),
+        Question(
+            "omraden",
+            QuestionType.MULTIPLE_CHOICE,
+            "Vilka områden?",
+            "regler",
+            required=False,
+            choices=AREAS,
+        ),
+        Question(
+            "fallrisk_hur",
+            QuestionType.LONG_TEXT,
+            "Hur arbetar ni med fallrisk?",
+            "regler",
+            show_if=Condition("omraden", ("fallrisk", "undernaring")),
+        ),
+        Question(
+            "fallrisk_nojd",
+            QuestionType.YES_NO,
+            "Är ni nöjda med fallriskarbetet?",
+            "regler",
+            choices=YES_NO,
+            show_if=Condition("fallrisk_hur", ("ja",)),
+        ),
+        Question(
+            "npo",
+            QuestionType.YES_NO,
+            "Producentbehörighet i NPÖ?",
+            "regler",
+            choices=YES_NO,
+            audience=(KOMMUN,),
+        ),
+        Question(
+            "npo_sedan",
+            QuestionType.DATE,
+            "Sedan när?",
+            "regler",
+            audience=(KOMMUN,),
+            show_if=Condition("npo", ("ja",)),
+        ),
+        Question(
+            "vc_fraga",
+            QuestionType.SHORT_TEXT,
+            "Följdfråga till vårdcentraler",
+            "regler",
+            show_if=Condition("npo", ("nej",)),
+        ),
     )
     return Questionnaire(
-        id="regler", version="1", title="Regelprov",
+        id="regler",
+        version="1",
+        title="Regelprov",
         sections=(Section("regler", "Regler", questions),),
     )
 
@@ -159,18 +214,38 @@ def test_it_types_whole_numbers_as_int_and_others_as_float() -> None:
 # -- every question type: bad values -------------------------------------------------------
 
 BAD_VALUES: list[tuple[Questionnaire, str, Any, str]] = [
-    (SAMPLE, "sip_okning", "kanske",
-     "Det valda alternativet finns inte. Välj Ja, Nej eller Ej aktuellt."),
+    (
+        SAMPLE,
+        "sip_okning",
+        "kanske",
+        "Det valda alternativet finns inte. Välj Ja, Nej eller Ej aktuellt.",
+    ),
     (SAMPLE, "npo", "ej_aktuellt", "Det valda alternativet finns inte. Välj Ja eller Nej."),
-    (SAMPLE, "sip_okning", "Ja",
-     "Det valda alternativet finns inte. Välj Ja, Nej eller Ej aktuellt."),
-    (SAMPLE, "forum", "<script>alert(1)</script>",
-     "Det valda alternativet finns inte. Välj ett av alternativen."),
+    (
+        SAMPLE,
+        "sip_okning",
+        "Ja",
+        "Det valda alternativet finns inte. Välj Ja, Nej eller Ej aktuellt.",
+    ),
+    (
+        SAMPLE,
+        "forum",
+        "<script>alert(1)</script>",
+        "Det valda alternativet finns inte. Välj ett av alternativen.",
+    ),
     (SAMPLE, "nojdhet", "5", "Det valda alternativet finns inte. Välj ett alternativ på skalan."),
-    (SAMPLE, "nojdhet", ["ganska_nojd", "mycket_nojd"],
-     "Ange bara ett svar. Välj ett alternativ på skalan."),
-    (RULES, "omraden", ["fallrisk", "hackat"],
-     "Ett av de valda alternativen finns inte. Välj bland alternativen."),
+    (
+        SAMPLE,
+        "nojdhet",
+        ["ganska_nojd", "mycket_nojd"],
+        "Ange bara ett svar. Välj ett alternativ på skalan.",
+    ),
+    (
+        RULES,
+        "omraden",
+        ["fallrisk", "hackat"],
+        "Ett av de valda alternativen finns inte. Välj bland alternativen.",
+    ),
     (SAMPLE, "utbildning", "101", "Ange ett tal mellan 0 och 100."),
     (SAMPLE, "utbildning", "100,1", "Ange ett tal mellan 0 och 100."),
     (SAMPLE, "utbildning", "-1", "Ange ett tal mellan 0 och 100."),
@@ -200,8 +275,7 @@ BAD_VALUES: list[tuple[Questionnaire, str, Any, str]] = [
     (SAMPLE, "startdatum", "2023-02-29", f"Datumet finns inte i kalendern. {DATE_FORMAT_MESSAGE}"),
     (SAMPLE, "startdatum", "1/3/2025", DATE_FORMAT_MESSAGE),
     (SAMPLE, "startdatum", "i mars", DATE_FORMAT_MESSAGE),
-    (SAMPLE, "startdatum", "0025-03-01",
-     "Kontrollera årtalet: ange ett år mellan 1900 och 2100."),
+    (SAMPLE, "startdatum", "0025-03-01", "Kontrollera årtalet: ange ett år mellan 1900 och 2100."),
     (SAMPLE, "vecka", "2025-W53", "År 2025 har ingen vecka 53. Ange en vecka mellan 1 och 52."),
     (SAMPLE, "vecka", "2025-W00", "Ange ett veckonummer mellan 1 och 52 (53 vissa år)."),
     (SAMPLE, "vecka", "2025-W60", "Ange ett veckonummer mellan 1 och 52 (53 vissa år)."),
@@ -259,7 +333,10 @@ def test_it_requires_required_questions_only_on_submission() -> None:
 
 def test_it_treats_blank_answers_as_unanswered() -> None:
     raw: RawAnswers = {
-        "sip_okning": "  ", "omraden": ["", " "], "utbildning": "", "kommentar": "\x00"
+        "sip_okning": "  ",
+        "omraden": ["", " "],
+        "utbildning": "",
+        "kommentar": "\x00",
     }
     check = check_answers(SAMPLE, raw, EVERYONE, require_complete=True)
     assert set(check.errors) == {"sip_okning", "nojdhet", "utbildning", "npo"}
@@ -277,15 +354,27 @@ def test_it_does_not_store_unanswered_optional_questions() -> None:
     raw = {"sip_okning": "nej", "nojdhet": "ganska_nojd", "utbildning": "50", "npo": "ja"}
     check = check_answers(SAMPLE, raw, KOMMUN, require_complete=True)
     assert check.ok
-    assert check.answers == {"sip_okning": "nej", "nojdhet": "ganska_nojd", "utbildning": 50,
-                             "npo": "ja"}
+    assert check.answers == {
+        "sip_okning": "nej",
+        "nojdhet": "ganska_nojd",
+        "utbildning": 50,
+        "npo": "ja",
+    }
 
 
 def test_it_gives_answers_that_survive_json() -> None:
-    raw: RawAnswers = {"sip_okning": "ja", "omraden": ["fallrisk"], "nojdhet": "ganska_nojd",
-           "utbildning": "12,5", "dygn": "3", "kommentar": "Tack 😀 åäö",
-           "beskrivning": "rad 1\nrad 2", "startdatum": "2025-3-1", "vecka": "v 9 2025",
-           "npo": "nej"}
+    raw: RawAnswers = {
+        "sip_okning": "ja",
+        "omraden": ["fallrisk"],
+        "nojdhet": "ganska_nojd",
+        "utbildning": "12,5",
+        "dygn": "3",
+        "kommentar": "Tack 😀 åäö",
+        "beskrivning": "rad 1\nrad 2",
+        "startdatum": "2025-3-1",
+        "vecka": "v 9 2025",
+        "npo": "nej",
+    }
     check = check_answers(SAMPLE, raw, KOMMUN, require_complete=True)
     assert check.ok
     assert json.loads(json.dumps(check.answers, ensure_ascii=False)) == check.answers
@@ -311,8 +400,12 @@ def test_it_drops_the_answer_to_a_question_whose_condition_does_not_hold(posted:
 
 
 def test_it_keeps_the_answer_to_a_question_whose_condition_holds() -> None:
-    raw: RawAnswers = {"sip_okning": "ja", "omraden": ["fallrisk"], "nojdhet": "ganska_nojd",
-           "utbildning": "50"}
+    raw: RawAnswers = {
+        "sip_okning": "ja",
+        "omraden": ["fallrisk"],
+        "nojdhet": "ganska_nojd",
+        "utbildning": "50",
+    }
     check = check_answers(SAMPLE, raw, REGIONAL_PV, require_complete=True)
     assert check.ok
     assert check.answers["omraden"] == ["fallrisk"]
@@ -338,8 +431,12 @@ def test_it_asks_a_question_whose_condition_lists_several_answers(
 
 @pytest.mark.parametrize(
     ("chosen", "asked"),
-    [(["fallrisk"], True), (["suicidprevention", "undernaring"], True),
-     (["suicidprevention"], False), ([], False)],
+    [
+        (["fallrisk"], True),
+        (["suicidprevention", "undernaring"], True),
+        (["suicidprevention"], False),
+        ([], False),
+    ],
 )
 def test_it_asks_a_question_conditioned_on_any_choice_of_a_multiple_choice(
     chosen: list[str], asked: bool
@@ -373,8 +470,14 @@ def test_it_ignores_answers_to_questions_not_asked_of_the_organisation_type() ->
 
 @pytest.mark.parametrize(
     ("organisation_type", "required"),
-    [(KOMMUN, True), ("kommun", True), (REGIONAL_PV, False), ("psykiatri", False),
-     (None, False), (EVERYONE, True)],
+    [
+        (KOMMUN, True),
+        ("kommun", True),
+        (REGIONAL_PV, False),
+        ("psykiatri", False),
+        (None, False),
+        (EVERYONE, True),
+    ],
 )
 def test_it_requires_audience_questions_only_of_their_audience(
     organisation_type: Any, required: bool
@@ -395,21 +498,40 @@ def test_it_never_reaches_a_question_conditioned_on_one_not_asked() -> None:
 
 
 def test_it_reads_only_questions_asked_and_ignores_other_fields() -> None:
-    form = MultiDict([
-        ("sip_okning", "ja"), ("omraden", "fallrisk"), ("omraden", "undernaring"),
-        ("npo", "ja"), ("csrf_token", "abc"), ("action", "submit"), ("okand", "x"),
-    ])
+    form = MultiDict(
+        [
+            ("sip_okning", "ja"),
+            ("omraden", "fallrisk"),
+            ("omraden", "undernaring"),
+            ("npo", "ja"),
+            ("csrf_token", "abc"),
+            ("action", "submit"),
+            ("okand", "x"),
+        ]
+    )
     assert raw_answers_from_form(SAMPLE, form, REGIONAL_PV) == {
-        "sip_okning": "ja", "omraden": ["fallrisk", "undernaring"]}
+        "sip_okning": "ja",
+        "omraden": ["fallrisk", "undernaring"],
+    }
     assert raw_answers_from_form(SAMPLE, form, KOMMUN)["npo"] == "ja"
     assert raw_answers_from_form(SAMPLE, form, EVERYONE)["npo"] == "ja"
 
 
 def test_it_takes_the_first_of_repeated_single_values_and_drops_blanks() -> None:
-    form = MultiDict([("sip_okning", "nej"), ("sip_okning", "ja"), ("kommentar", "   "),
-                      ("omraden", ""), ("omraden", "fallrisk"), ("omraden", "fallrisk")])
+    form = MultiDict(
+        [
+            ("sip_okning", "nej"),
+            ("sip_okning", "ja"),
+            ("kommentar", "   "),
+            ("omraden", ""),
+            ("omraden", "fallrisk"),
+            ("omraden", "fallrisk"),
+        ]
+    )
     assert raw_answers_from_form(SAMPLE, form, EVERYONE) == {
-        "sip_okning": "nej", "omraden": ["fallrisk"]}
+        "sip_okning": "nej",
+        "omraden": ["fallrisk"],
+    }
 
 
 CLEANING = [
@@ -466,7 +588,8 @@ def test_it_lists_the_visible_questions_for_the_answers_so_far() -> None:
     assert "omraden" not in ids
     assert "npo" not in ids
     assert [q.id for q in visible_questions(SAMPLE, KOMMUN, {"sip_okning": "ja"})] == [
-        q.id for q in SAMPLE.questions]
+        q.id for q in SAMPLE.questions
+    ]
 
 
 def test_it_counts_progress_per_section() -> None:
@@ -503,21 +626,34 @@ def test_it_displays_typed_answers_in_swedish(question_id: str, value: Any, show
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(0, "0"), (1000, "1000"), (12345, "12\u00a0345"), (-1234567.25, "-1\u00a0234\u00a0567,25"),
-     (12.5, "12,5"), (0.0001, "0,0001"), (100.0, "100")],
+    [
+        (0, "0"),
+        (1000, "1000"),
+        (12345, "12\u00a0345"),
+        (-1234567.25, "-1\u00a0234\u00a0567,25"),
+        (12.5, "12,5"),
+        (0.0001, "0,0001"),
+        (100.0, "100"),
+    ],
 )
 def test_it_formats_numbers_the_swedish_way(value: float, text: str) -> None:
     assert format_number(value) == text
 
 
 def test_it_refuses_nothing_for_an_unknown_question_id() -> None:
-    check = check_answers(SAMPLE, {"okand": "x", "sip_okning": "ja"}, EVERYONE,
-                          require_complete=False)
+    check = check_answers(
+        SAMPLE, {"okand": "x", "sip_okning": "ja"}, EVERYONE, require_complete=False
+    )
     assert check.ok
     assert check.answers == {"sip_okning": "ja"}
 
 
 def test_it_checks_choice_values_of_questions_built_from_the_model() -> None:
-    odd = Question("val", QuestionType.SINGLE_CHOICE, "Val", "s",
-                   choices=(Choice("a_1", "A"), Choice("b", "B")))
+    odd = Question(
+        "val",
+        QuestionType.SINGLE_CHOICE,
+        "Val",
+        "s",
+        choices=(Choice("a_1", "A"), Choice("b", "B")),
+    )
     assert check_answer(odd, "a_1") == "a_1"

@@ -22,13 +22,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
 from config import PROJECT_ROOT
-from survey.audit import COMMAND_LINE_ACTOR, AuditEvent, record_audit
-from survey.audit.log import ACTION_LABELS, EVENTS_PER_PAGE
+from survey.audit.reading import ACTION_LABELS, EVENTS_PER_PAGE
+from survey.audit.recording import COMMAND_LINE_ACTOR, record_audit
 from survey.db import db, utcnow
 from survey.organisations import OrganisationType
-from survey.rounds.models import Recipient, Round
 from survey.rounds.recipients_file import RecipientRow
 from survey.rounds.service import RoundSettings, add_recipients, create_round
+from survey.schema.audit import AuditEvent
+from survey.schema.rounds import Recipient, Round
 from tests.factories import DEFAULT_PASSWORD
 from tests.import_helpers import ANNA_ROW, HEADERS, csv_file
 from tests.security_helpers import HEALTHY_EMAIL, World, client_of, form_values, seed_world
@@ -405,7 +406,7 @@ def test_it_shows_who_when_what_and_which_round_in_swedish(app: Flask, world: Wo
     assert cells[2] == "Återkallade länk"
     assert "Återkallade länken för mottagare" in cells[3]
     # Swedish local time: the event happened now, shown as YYYY-MM-DD HH:MM in Stockholm.
-    from survey.rounds.settings import format_local
+    from survey.localtime import format_local
 
     assert cells[0] == format_local(utcnow()) or cells[0] == format_local(
         utcnow() - timedelta(minutes=1)

@@ -20,9 +20,9 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.routing import IntegerConverter
 
 import survey.accounts.views
-import survey.answering.answers
 import survey.answering.respondent
 import survey.pages
+import survey.questionnaires.answers
 import survey.rounds.views
 import survey.tabular
 from tests.bad_inputs.cases import (
@@ -145,7 +145,7 @@ SABOTAGE: dict[str, tuple[Callable[[pytest.MonkeyPatch], None], dict[str, Any]]]
         {},
     ),
     "answer-control-characters": (
-        lambda mp: mp.setattr(survey.answering.answers, "_CONTROL_CHARACTERS", re.compile("(?!)")),
+        lambda mp: mp.setattr(survey.questionnaires.answers, "_CONTROL_CHARACTERS", re.compile("(?!)")),
         {},
     ),
     "size-recipients-upload": (lambda mp: None, {"MAX_CONTENT_LENGTH": None}),

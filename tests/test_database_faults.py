@@ -30,7 +30,7 @@ import survey.database
 import survey.pages
 from config import normalise_database_url
 from survey.db import db
-from survey.responses.models import Response
+from survey.schema.responses import Response
 from tests.factories import logged_in_client
 from tests.respondent_helpers import Invited, invite
 

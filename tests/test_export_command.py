@@ -9,9 +9,10 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 
-from survey.audit import COMMAND_LINE_ACTOR, AuditEvent
+from survey.audit.recording import COMMAND_LINE_ACTOR
 from survey.db import db
 from survey.export.workbook import SHEET_NAMES
+from survey.schema.audit import AuditEvent
 from tests.export_helpers import ExportRound, header_of, make_export_round, read_workbook
 
 

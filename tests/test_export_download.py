@@ -9,11 +9,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from survey.audit import AuditEvent
 from survey.db import db
 from survey.export.views import content_disposition, export_file_names
 from survey.export.workbook import CONTENT_TYPE, SHEET_NAMES, Variant
-from survey.rounds.models import Round
+from survey.schema.audit import AuditEvent
+from survey.schema.rounds import Round
 from tests.export_helpers import ExportRound, all_cells, header_of, make_export_round, read_workbook
 from tests.factories import Cast, login, make_cast, make_round
 

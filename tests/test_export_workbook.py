@@ -15,10 +15,11 @@ from survey.export.answers_sheets import free_text_rows
 from survey.export.non_respondents import invited_recipients, load_non_respondents
 from survey.export.presentation import ValueKind, cell_value, change_value, value_kind
 from survey.export.workbook import INDICATOR_COLUMNS, SHEET_NAMES, build_workbook
+from survey.questionnaires.storage import questionnaire_of
 from survey.results.breakdowns import response_rates
 from survey.results.frame import load_recipients_frame, load_responses_frame
 from survey.results.freetext import collate_free_text
-from survey.rounds.models import Round
+from survey.schema.rounds import Round
 from tests.export_helpers import (
     ExportRound,
     header_of,
@@ -301,7 +302,7 @@ def test_it_collates_free_text_in_collate_free_text_order(
     with app.app_context():
         round_ = db.session.get(Round, made.round_id)
         assert round_ is not None
-        questionnaire = round_.questionnaire_version.questionnaire
+        questionnaire = questionnaire_of(round_.questionnaire_version)
         frame = load_responses_frame(made.round_id, questionnaire)
         expected = [
             (collated.question.id, [answer.response_id for answer in collated.answers])
@@ -331,7 +332,7 @@ def test_it_orders_free_text_as_collate_free_text_does_for_many_organisations(ap
                 organisation_type=kind,
                 kommun=kommun,
             )
-        questionnaire = round_.questionnaire_version.questionnaire
+        questionnaire = questionnaire_of(round_.questionnaire_version)
         frame = load_responses_frame(round_.id, questionnaire)
         ids = frame["response_id"].to_numpy()
         ours = [(q.id, ids[rows].tolist()) for q, rows in free_text_rows(questionnaire, frame)]

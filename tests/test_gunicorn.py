@@ -18,8 +18,9 @@ from sqlalchemy import select
 
 from bench.load_bench import Client, app_environment, start_gunicorn, stop
 from survey.db import db
-from survey.ratelimit import RateLimitCounter, counter_key
+from survey.ratelimit import counter_key
 from survey.rounds.tokens import issue_link
+from survey.schema.ratelimit import RateLimitCounter
 from tests.factories import make_recipient, make_round
 
 pytestmark = pytest.mark.slow

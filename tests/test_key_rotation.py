@@ -21,12 +21,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from survey.answering.respondent import CSRF_AGAIN_MESSAGE
-from survey.audit import AuditEvent
 from survey.db import db, utcnow
-from survey.mail.models import MailKind, MailStatus, OutboxMessage
 from survey.mail.worker import deliver_outbox
-from survey.responses.models import Response
-from survey.rounds.models import Recipient
+from survey.schema.audit import AuditEvent
+from survey.schema.outbox import MailKind, MailStatus, OutboxMessage
+from survey.schema.responses import Response
+from survey.schema.rounds import Recipient
 from tests.factories import Cast, login, make_cast, open_nv_round
 from tests.smtp_server import SmtpServer
 

@@ -10,7 +10,6 @@ from sqlalchemy import update
 
 from survey import create_app
 from survey.db import db, utcnow
-from survey.mail.models import MailStatus, OutboxMessage
 from survey.mail.outbox import requeue_uncertain
 from survey.mail.worker import (
     _worker_connection,
@@ -19,6 +18,7 @@ from survey.mail.worker import (
     register_send_time_field,
     retry_delay,
 )
+from survey.schema.outbox import MailStatus, OutboxMessage
 from tests.factories import make_recipient, make_round
 from tests.outbox_helpers import (
     REPLY_TO,

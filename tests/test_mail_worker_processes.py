@@ -12,8 +12,8 @@ import subprocess
 import pytest
 
 from survey.db import db
-from survey.mail.models import MailStatus
 from survey.mail.outbox import requeue_uncertain
+from survey.schema.outbox import MailStatus
 from tests.outbox_helpers import (
     expire_leases,
     queue_invitations,
@@ -109,9 +109,7 @@ def test_it_delivers_each_message_once_with_two_workers_at_once(
         assert set(statuses().values()) == {MailStatus.SENT}
 
 
-def test_it_stops_cleanly_on_sigterm_after_the_current_message(
-    mail_app, database_url, smtp_server
-):
+def test_it_stops_cleanly_on_sigterm_after_the_current_message(mail_app, database_url, smtp_server):
     with mail_app.app_context():
         queued = queue_invitations(5)
     block = smtp_server.block(to=queued[1].to_address, accept=True)

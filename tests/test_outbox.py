@@ -13,7 +13,6 @@ from sqlalchemy import event, func, select, update
 
 from survey.db import db, utcnow
 from survey.mail.compose import InvalidAddress, InvalidMail, UnsafeHeader
-from survey.mail.models import MailKind, MailStatus, OutboxMessage
 from survey.mail.outbox import (
     NewMessage,
     NotRequeueable,
@@ -26,7 +25,8 @@ from survey.mail.outbox import (
     requeue_uncertain,
     uncertain_messages,
 )
-from survey.rounds.models import Recipient
+from survey.schema.outbox import MailKind, MailStatus, OutboxMessage
+from survey.schema.rounds import Recipient
 from tests.factories import make_recipient, make_round
 from tests.outbox_helpers import REPLY_TO, queue_invitation
 

@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from config import ConfigError
 from survey.db import db
-from survey.mail.models import MailStatus, OutboxMessage
+from survey.schema.outbox import MailStatus, OutboxMessage
 from tests.outbox_helpers import queue_invitations, statuses
 
 
@@ -62,9 +62,7 @@ def test_it_shows_counts_and_the_messages_that_need_a_decision(app):
 
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0] == (
-        "Outbox: 1 queued, 0 sending, 1 sent, 1 failed, 1 uncertain, 0 held"
-    )
+    assert lines[0] == ("Outbox: 1 queued, 0 sending, 1 sent, 1 failed, 1 uncertain, 0 held")
     assert lines[1].startswith("Queued: 1 due now, oldest due since ")
     assert f"  #{uncertain.id} round {round_id} to {uncertain.to_address}" in result.output
     assert "Okänt om meddelandet kom fram" in result.output

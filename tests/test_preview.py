@@ -22,8 +22,8 @@ from survey.questionnaires.model import (
     QuestionType,
     Section,
 )
-from survey.questionnaires.storage import QuestionnaireVersion
-from survey.responses.models import Response, ResponseSubmission
+from survey.schema.questionnaires import QuestionnaireVersion
+from survey.schema.responses import Response, ResponseSubmission
 from tests.browser import LiveServer, expect_error_title
 from tests.factories import (
     DEFAULT_PASSWORD,
@@ -34,8 +34,13 @@ from tests.factories import (
 from tests.sample import sample_questionnaire
 
 URL = "/forhandsgranska/prov"
-VALID_ANSWERS = {"sip_okning": "nej", "nojdhet": "ganska_nojd", "utbildning": "45,5",
-                 "npo": "ja", "action": "submit"}
+VALID_ANSWERS = {
+    "sip_okning": "nej",
+    "nojdhet": "ganska_nojd",
+    "utbildning": "45,5",
+    "npo": "ja",
+    "action": "submit",
+}
 
 
 def store(app: Flask, *questionnaires: Questionnaire) -> None:
@@ -114,8 +119,11 @@ def test_it_puts_each_section_in_a_fieldset_with_its_title_as_heading(
 def test_it_labels_every_input(client: FlaskClient, stored: None) -> None:
     soup = page(client.get(URL))
     form = questionnaire_form(soup)
-    inputs = [tag for tag in form.select("input, textarea, select")
-              if tag.get("type") not in ("hidden", "submit")]
+    inputs = [
+        tag
+        for tag in form.select("input, textarea, select")
+        if tag.get("type") not in ("hidden", "submit")
+    ]
     assert len(inputs) == 22  # 16 radio buttons and check boxes, 6 other fields
     for tag in inputs:
         labels = soup.select(f'label[for="{tag["id"]}"]')
@@ -127,11 +135,13 @@ def test_it_puts_option_groups_in_a_fieldset_with_the_question_as_legend(
     client: FlaskClient, stored: None
 ) -> None:
     form = questionnaire_form(page(client.get(URL)))
-    for question_id, text in [("sip_okning", "Kan man se en ökning av SIP?"),
-                              ("omraden", "Om ja, ange vilka områden."),
-                              ("nojdhet", "Hur uppfattas samverkan lokalt fungera?"),
-                              ("forum", "Vilket forum används mest?"),
-                              ("npo", "Har kommunen producentbehörighet i NPÖ?")]:
+    for question_id, text in [
+        ("sip_okning", "Kan man se en ökning av SIP?"),
+        ("omraden", "Om ja, ange vilka områden."),
+        ("nojdhet", "Hur uppfattas samverkan lokalt fungera?"),
+        ("forum", "Vilket forum används mest?"),
+        ("npo", "Har kommunen producentbehörighet i NPÖ?"),
+    ]:
         group = element(form, f"#fraga-{question_id}")
         assert group.name == "fieldset"
         assert text in text_of(element(group, ":scope > legend"))
@@ -150,7 +160,8 @@ def test_it_ties_help_text_units_and_notes_with_aria_describedby(
             assert soup.find(id=target) is not None, target
     group = element(soup, "#fraga-sip_okning")
     assert text_of(element(soup, f"#{group['aria-describedby']}")) == (
-        "Jämför med föregående tolv månader.")
+        "Jämför med föregående tolv månader."
+    )
     percent = element(soup, "#utbildning")
     assert str(percent["aria-describedby"]).split() == ["utbildning-hint", "utbildning-unit"]
     assert text_of(element(soup, "#utbildning-unit")) == "%"
@@ -225,7 +236,9 @@ def test_it_has_two_buttons_and_no_inline_script_or_style(
     soup = page(client.get(URL))
     buttons = questionnaire_form(soup).select('button[name="action"]')
     assert [(button["value"], text_of(button)) for button in buttons] == [
-        ("save", "Spara utkast"), ("submit", "Skicka in")]
+        ("save", "Spara utkast"),
+        ("submit", "Skicka in"),
+    ]
     assert all(script.has_attr("src") for script in soup.find_all("script"))
     assert soup.find_all("style") == []
     for tag in soup.find_all(True):
@@ -235,12 +248,25 @@ def test_it_has_two_buttons_and_no_inline_script_or_style(
 
 def test_it_escapes_text_from_the_questionnaire(client: FlaskClient, app: Flask) -> None:
     hostile = Questionnaire(
-        id="farlig", version="1", title="<script>alert(1)</script>",
-        sections=(Section("s", "<b>Avsnitt</b>", (
-            Question("val", QuestionType.SINGLE_CHOICE, "Välj <i>något</i>", "s",
-                     help="Hjälp <img src=x onerror=alert(1)>",
-                     choices=(Choice("a", "<em>A</em>"), Choice("b", "B & C"))),
-        )),),
+        id="farlig",
+        version="1",
+        title="<script>alert(1)</script>",
+        sections=(
+            Section(
+                "s",
+                "<b>Avsnitt</b>",
+                (
+                    Question(
+                        "val",
+                        QuestionType.SINGLE_CHOICE,
+                        "Välj <i>något</i>",
+                        "s",
+                        help="Hjälp <img src=x onerror=alert(1)>",
+                        choices=(Choice("a", "<em>A</em>"), Choice("b", "B & C")),
+                    ),
+                ),
+            ),
+        ),
     )
     store(app, hostile)
     html = client.get("/forhandsgranska/farlig").get_data(as_text=True)
@@ -256,8 +282,13 @@ def test_it_escapes_text_from_the_questionnaire(client: FlaskClient, app: Flask)
 
 @pytest.mark.parametrize(
     ("parameter", "has_npo", "selected"),
-    [("kommun", True, "kommun"), ("regional_pv", False, "regional_pv"),
-     ("Vårdcentral", False, "regional_pv"), ("alla", True, "alla"), ("", True, "alla")],
+    [
+        ("kommun", True, "kommun"),
+        ("regional_pv", False, "regional_pv"),
+        ("Vårdcentral", False, "regional_pv"),
+        ("alla", True, "alla"),
+        ("", True, "alla"),
+    ],
 )
 def test_it_shows_the_questionnaire_as_an_organisation_type_sees_it(
     client: FlaskClient, stored: None, parameter: str, has_npo: bool, selected: str
@@ -277,9 +308,17 @@ def test_it_says_when_the_organisation_type_is_unknown(client: FlaskClient, stor
 def test_it_shows_the_latest_version_unless_one_is_asked_for(
     client: FlaskClient, app: Flask
 ) -> None:
-    store(app, *(dataclasses.replace(sample_questionnaire(version=version), title=title)
-                 for version, title in [("2", "Version två"), ("10", "Version tio"),
-                                        ("1", "Version ett")]))
+    store(
+        app,
+        *(
+            dataclasses.replace(sample_questionnaire(version=version), title=title)
+            for version, title in [
+                ("2", "Version två"),
+                ("10", "Version tio"),
+                ("1", "Version ett"),
+            ]
+        ),
+    )
     assert text_of(element(page(client.get(URL)), "h1")) == "Version tio"
     soup = page(client.get(URL, query_string={"version": "2"}))
     assert text_of(element(soup, "h1")) == "Version två"
@@ -321,9 +360,18 @@ def test_it_answers_404_in_swedish_for_an_unknown_questionnaire(
 def test_it_shows_errors_with_a_summary_and_keeps_the_answers(
     client: FlaskClient, stored: None
 ) -> None:
-    response = client.post(URL, data={
-        "sip_okning": "ja", "utbildning": "101", "kommentar": "Hej 😀 åäö", "dygn": "12,55",
-        "beskrivning": "rad 1\r\nrad 2 ✓", "vecka": "2025-W53", "action": "submit"})
+    response = client.post(
+        URL,
+        data={
+            "sip_okning": "ja",
+            "utbildning": "101",
+            "kommentar": "Hej 😀 åäö",
+            "dygn": "12,55",
+            "beskrivning": "rad 1\r\nrad 2 ✓",
+            "vecka": "2025-W53",
+            "action": "submit",
+        },
+    )
     assert response.status_code == 200
     soup = page(response)
     assert soup.title is not None
@@ -331,11 +379,18 @@ def test_it_shows_errors_with_a_summary_and_keeps_the_answers(
     summary = element(soup, ".error-summary")
     links = summary.select("a")
     assert [link["href"] for link in links] == [
-        "#omraden-0", "#nojdhet-0", "#utbildning", "#dygn", "#vecka", "#npo-0"]
+        "#omraden-0",
+        "#nojdhet-0",
+        "#utbildning",
+        "#dygn",
+        "#vecka",
+        "#npo-0",
+    ]
     for link in links:
         assert soup.find(id=str(link["href"])[1:]) is not None
     assert text_of(links[2]) == (
-        "5. Andel medarbetare som genomfört utbildning? – Ange ett tal mellan 0 och 100.")
+        "5. Andel medarbetare som genomfört utbildning? – Ange ett tal mellan 0 och 100."
+    )
     # The answers are kept, cleaned, for correction.
     assert element(soup, "#sip_okning-0").has_attr("checked")
     assert element(soup, "#utbildning")["value"] == "101"
@@ -354,14 +409,20 @@ def test_it_shows_errors_with_a_summary_and_keeps_the_answers(
 def test_it_reports_valid_answers_and_stores_nothing(
     client: FlaskClient, app: Flask, stored: None
 ) -> None:
-    response = client.post(URL, data={**VALID_ANSWERS, "kommentar": "Tack 😀",
-                                      "vecka": "v. 9 2025", "dygn": "1,5"})
+    response = client.post(
+        URL, data={**VALID_ANSWERS, "kommentar": "Tack 😀", "vecka": "v. 9 2025", "dygn": "1,5"}
+    )
     soup = page(response)
     assert soup.select(".error-summary") == []
     result = element(soup, "#forhandsgranskning-resultat")
     assert text_of(element(result, "h2")) == "Svaren är giltiga"
-    shown = dict(zip([text_of(dt) for dt in result.select("dt")],
-                     [text_of(dd) for dd in result.select("dd")], strict=True))
+    shown = dict(
+        zip(
+            [text_of(dt) for dt in result.select("dt")],
+            [text_of(dd) for dd in result.select("dd")],
+            strict=True,
+        )
+    )
     assert shown == {
         "1. Kan man se en ökning av SIP?": "Nej",
         "3. Hur uppfattas samverkan lokalt fungera?": "Ganska nöjd",
@@ -411,8 +472,11 @@ def test_it_drops_a_conditional_answer_when_its_condition_does_not_hold(
     soup = page(client.post(URL, data={**VALID_ANSWERS, "omraden": ["fallrisk", "hackat"]}))
     result = element(soup, "#forhandsgranskning-resultat")
     assert "områden" not in text_of(result)
-    soup = page(client.post(URL, data={**VALID_ANSWERS, "sip_okning": "ja",
-                                       "omraden": ["fallrisk", "undernaring"]}))
+    soup = page(
+        client.post(
+            URL, data={**VALID_ANSWERS, "sip_okning": "ja", "omraden": ["fallrisk", "undernaring"]}
+        )
+    )
     result = element(soup, "#forhandsgranskning-resultat")
     assert "Fallrisk, Undernäring" in text_of(result)
 
@@ -476,21 +540,45 @@ def test_it_says_when_a_section_has_no_questions_to_answer_yet(
     client: FlaskClient, app: Flask
 ) -> None:
     questionnaire = Questionnaire(
-        id="villkor", version="1", title="Villkor mellan avsnitt",
+        id="villkor",
+        version="1",
+        title="Villkor mellan avsnitt",
         sections=(
-            Section("forsta", "Första", (
-                Question("finns", QuestionType.YES_NO, "Finns det en plan?", "forsta",
-                         choices=(Choice("ja", "Ja"), Choice("nej", "Nej"))),)),
-            Section("andra", "Andra", (
-                Question("plan", QuestionType.LONG_TEXT, "Beskriv planen.", "andra",
-                         show_if=Condition("finns", ("ja",))),)),
+            Section(
+                "forsta",
+                "Första",
+                (
+                    Question(
+                        "finns",
+                        QuestionType.YES_NO,
+                        "Finns det en plan?",
+                        "forsta",
+                        choices=(Choice("ja", "Ja"), Choice("nej", "Nej")),
+                    ),
+                ),
+            ),
+            Section(
+                "andra",
+                "Andra",
+                (
+                    Question(
+                        "plan",
+                        QuestionType.LONG_TEXT,
+                        "Beskriv planen.",
+                        "andra",
+                        show_if=Condition("finns", ("ja",)),
+                    ),
+                ),
+            ),
         ),
     )
     store(app, questionnaire)
     soup = page(client.get("/forhandsgranska/villkor"))
     items = [" ".join(item.get_text().split()) for item in soup.select(".progress-overview li")]
-    assert items == ["Första: 0 av 1 fråga besvarade",
-                     "Andra: inga frågor att besvara med dina svar hittills"]
+    assert items == [
+        "Första: 0 av 1 fråga besvarade",
+        "Andra: inga frågor att besvara med dina svar hittills",
+    ]
     assert "Besvaras om du har svarat Ja på fråga 1." in text_of(element(soup, "#fraga-plan"))
     soup = page(client.post("/forhandsgranska/villkor", data={"finns": "ja", "action": "save"}))
     items = [" ".join(item.get_text().split()) for item in soup.select(".progress-overview li")]

@@ -15,16 +15,16 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from survey.audit import AuditEvent
 from survey.db import db
 from survey.export.workbook import build_workbook
-from survey.mail.models import OutboxMessage
 from survey.privacy.pseudonymise import PURGED_BODY, PURGED_SUBJECT
-from survey.responses.models import Response, ResponseSubmission
 from survey.results.attainment import results_as_json
 from survey.results.trends import compute_round_results
-from survey.rounds.models import Recipient, Round, RoundState
 from survey.rounds.tokens import issue_link
+from survey.schema.audit import AuditEvent
+from survey.schema.outbox import OutboxMessage
+from survey.schema.responses import Response, ResponseSubmission
+from survey.schema.rounds import Recipient, Round, RoundState
 from survey.ticks import run_tick
 from tests.export_helpers import all_cells, read_workbook
 from tests.factories import login, make_cast

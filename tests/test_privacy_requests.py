@@ -18,15 +18,15 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from survey.audit import AuditEvent
 from survey.db import db, utcnow
-from survey.mail.models import MailStatus, OutboxMessage
 from survey.organisations import OrganisationType
-from survey.responses.models import Response
-from survey.rounds.models import Recipient, Round, RoundState
 from survey.rounds.recipients_file import RecipientRow
 from survey.rounds.service import add_recipients, remind_now
 from survey.rounds.tokens import issue_link
+from survey.schema.audit import AuditEvent
+from survey.schema.outbox import MailStatus, OutboxMessage
+from survey.schema.responses import Response
+from survey.schema.rounds import Recipient, Round, RoundState
 from tests.factories import login, make_user
 from tests.privacy_helpers import ANSWERS, People, database_text, make_round_with_people
 from tests.security_helpers import database_snapshot

@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from survey.db import db
 from survey.questionnaires.parsing import parse_questionnaire
-from survey.questionnaires.storage import QuestionnaireVersion, find_questionnaire_version
+from survey.questionnaires.storage import find_questionnaire_version
+from survey.schema.questionnaires import QuestionnaireVersion
 from tests.factories import make_round
 from tests.sample import SAMPLE_YAML
 

@@ -8,19 +8,21 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from survey.audit import COMMAND_LINE_ACTOR, AuditEvent
+from survey.audit.recording import COMMAND_LINE_ACTOR
 from survey.db import db
 from survey.questionnaires import storage
 from survey.questionnaires.model import Questionnaire
 from survey.questionnaires.parsing import parse_questionnaire
 from survey.questionnaires.storage import (
-    QuestionnaireVersion,
     QuestionnaireVersionConflict,
     StoreStatus,
     find_questionnaire_version,
     list_questionnaire_versions,
+    questionnaire_of,
     store_questionnaire,
 )
+from survey.schema.audit import AuditEvent
+from survey.schema.questionnaires import QuestionnaireVersion
 
 SOURCE = """\
 # Provenkät, första versionen
@@ -98,7 +100,7 @@ def test_it_stores_a_new_version(app: Flask):
         assert stored.content_hash == questionnaire.content_hash
         assert (stored.source_name, stored.source_text) == ("questionnaires/prov.yaml", SOURCE)
         assert stored.loaded_at.tzinfo is UTC
-        assert stored.questionnaire == questionnaire
+        assert questionnaire_of(stored) == questionnaire
         [event] = db.session.scalars(select(AuditEvent)).all()
         assert (event.action, event.actor) == ("questionnaire.loaded", COMMAND_LINE_ACTOR)
         assert event.summary == (
@@ -160,7 +162,7 @@ def test_it_stores_changed_content_under_a_new_version(app: Flask):
         db.session.commit()
         assert outcome.created
         assert [
-            (stored.version, stored.questionnaire.indicators[0].targets[0].value)
+            (stored.version, questionnaire_of(stored).indicators[0].targets[0].value)
             for stored in list_questionnaire_versions()
         ] == [("1", 75), ("2", 80)]
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from survey import ratelimit
 from survey.db import db
-from survey.ratelimit import RateLimitCounter
+from survey.schema.ratelimit import RateLimitCounter
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 WINDOW = 600

@@ -13,7 +13,6 @@ import xlsxwriter
 
 from survey.organisations import OrganisationType
 from survey.rounds import recipients_file
-from survey.rounds.models import Recipient
 from survey.rounds.recipients_file import (
     RecipientRow,
     RecipientsParse,
@@ -22,6 +21,7 @@ from survey.rounds.recipients_file import (
     recipients_template_csv,
     recipients_template_xlsx,
 )
+from survey.schema.rounds import Recipient
 
 HEADERS = ["Namn", "E-post", "Organisation", "Organisationstyp", "Kommun", "Delregion"]
 ROWS = [

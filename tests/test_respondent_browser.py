@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from survey.db import db, utcnow
 from survey.questionnaires.model import QuestionType
-from survey.responses.models import Response, ResponseSubmission
-from survey.rounds.models import RoundState
+from survey.schema.responses import Response, ResponseSubmission
+from survey.schema.rounds import RoundState
 from tests.browser import LiveServer, axe_report, expect_error_title
 from tests.respondent_helpers import Invited, invite, nv_questionnaire
 
@@ -27,17 +27,42 @@ Answers = dict[str, str | list[str]]
 
 FIRST_PART: Answers = {"q1a_1a": "45", "q1a_1b": "ja", "q1a_1c": "nej", "q1a_4": "ja"}
 REST: Answers = {
-    "q1a_6a": "ja", "q1a_6b": "12,5", "q1a_7": "nej", "q1b_2a": "ganska_nojd",
-    "q1b_2b": "Vi har startat ett gemensamt team – åäö.", "q1b_2c": "ja", "q2a_1a": "ja",
-    "q2a_1a_vilka": ["fallrisk", "undernaring"], "q2a_2": "ja", "q2b_1a": "nej",
-    "q3_1a": "ej_aktuellt", "q3_1b": "nej", "q3_2b": "ja", "q3_2c": "nej", "q4_2": "ja",
+    "q1a_6a": "ja",
+    "q1a_6b": "12,5",
+    "q1a_7": "nej",
+    "q1b_2a": "ganska_nojd",
+    "q1b_2b": "Vi har startat ett gemensamt team – åäö.",
+    "q1b_2c": "ja",
+    "q2a_1a": "ja",
+    "q2a_1a_vilka": ["fallrisk", "undernaring"],
+    "q2a_2": "ja",
+    "q2b_1a": "nej",
+    "q3_1a": "ej_aktuellt",
+    "q3_1b": "nej",
+    "q3_2b": "ja",
+    "q3_2c": "nej",
+    "q4_2": "ja",
 }
 EXPECTED: dict[str, Any] = {
-    "q1a_1a": 45, "q1a_1b": "ja", "q1a_1c": "nej", "q1a_4": "ja", "q1a_6a": "ja",
-    "q1a_6b": 12.5, "q1a_7": "nej", "q1b_2a": "ganska_nojd",
-    "q1b_2b": "Vi har startat ett gemensamt team – åäö.", "q1b_2c": "ja", "q2a_1a": "ja",
-    "q2a_1a_vilka": ["fallrisk", "undernaring"], "q2a_2": "ja", "q2b_1a": "nej",
-    "q3_1a": "ej_aktuellt", "q3_1b": "nej", "q3_2b": "ja", "q3_2c": "nej", "q4_2": "ja",
+    "q1a_1a": 45,
+    "q1a_1b": "ja",
+    "q1a_1c": "nej",
+    "q1a_4": "ja",
+    "q1a_6a": "ja",
+    "q1a_6b": 12.5,
+    "q1a_7": "nej",
+    "q1b_2a": "ganska_nojd",
+    "q1b_2b": "Vi har startat ett gemensamt team – åäö.",
+    "q1b_2c": "ja",
+    "q2a_1a": "ja",
+    "q2a_1a_vilka": ["fallrisk", "undernaring"],
+    "q2a_2": "ja",
+    "q2b_1a": "nej",
+    "q3_1a": "ej_aktuellt",
+    "q3_1b": "nej",
+    "q3_2b": "ja",
+    "q3_2c": "nej",
+    "q4_2": "ja",
 }
 SAVE = "#formular-knappar button[value=save]"
 SUBMIT = "#formular-knappar button[value=submit]"
@@ -45,8 +70,12 @@ SUBMIT = "#formular-knappar button[value=submit]"
 
 @pytest.fixture
 def invited(app: Flask) -> Invited:
-    return invite(app, questionnaire=nv_questionnaire(), organisation="Vårdcentralen Ängelholm",
-                  organisation_type="regional_pv")
+    return invite(
+        app,
+        questionnaire=nv_questionnaire(),
+        organisation="Vårdcentralen Ängelholm",
+        organisation_type="regional_pv",
+    )
 
 
 def choice_index(question_id: str, value: str) -> int:
@@ -78,11 +107,13 @@ def stored(app: Flask, invited: Invited) -> tuple[dict[str, Any] | None, list[in
         )
         if response is None:
             return None, []
-        numbers = list(db.session.scalars(
-            select(ResponseSubmission.number)
-            .where(ResponseSubmission.response_id == response.id)
-            .order_by(ResponseSubmission.number)
-        ))
+        numbers = list(
+            db.session.scalars(
+                select(ResponseSubmission.number)
+                .where(ResponseSubmission.response_id == response.id)
+                .order_by(ResponseSubmission.number)
+            )
+        )
         return response.answers, numbers
 
 
@@ -251,8 +282,11 @@ def test_it_passes_axe_on_the_wrong_link_and_closed_round_pages(
     app: Flask, live_server: LiveServer, browser_page: Page
 ) -> None:
     page = browser_page
-    closed = invite(app, questionnaire=nv_questionnaire(),
-                    round_fields={"state": RoundState.CLOSED, "closed_at": utcnow()})
+    closed = invite(
+        app,
+        questionnaire=nv_questionnaire(),
+        round_fields={"state": RoundState.CLOSED, "closed_at": utcnow()},
+    )
     page.goto(live_server(f"/svara/{closed.round_id}/{'W' * 43}"))
     expect(page.locator("h1")).to_have_text("Länken fungerar inte")
     assert_accessible(page, "the wrong link page")

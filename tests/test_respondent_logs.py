@@ -30,7 +30,10 @@ TOKEN = "Abc_def-GHIjkl0123456789Abc_def-GHIjkl01234"
     [
         (f'"GET /svara/12/{TOKEN} HTTP/1.1" 303 -', f'"GET /svara/12/{REDACTED} HTTP/1.1" 303 -'),
         (f"GET /svara/12/{TOKEN}?utm=x HTTP/1.1", f"GET /svara/12/{REDACTED}?utm=x HTTP/1.1"),
-        (f"https://enkat.example.se/svara/3/{TOKEN}", f"https://enkat.example.se/svara/3/{REDACTED}"),
+        (
+            f"https://enkat.example.se/svara/3/{TOKEN}",
+            f"https://enkat.example.se/svara/3/{REDACTED}",
+        ),
         ("GET /svara/12/' OR 1=1 -- HTTP/1.1", f"GET /svara/12/{REDACTED} OR 1=1 -- HTTP/1.1"),
         (f"GET /svara/12/{TOKEN}/x/y HTTP/1.1", f"GET /svara/12/{REDACTED} HTTP/1.1"),
         (f"/a?next=%2Fsvara%2F12%2F{TOKEN}&b=1", f"/a?next=%2Fsvara%2F12%2F{REDACTED}&b=1"),
@@ -46,8 +49,13 @@ def test_it_blanks_the_token_of_every_personal_link(text: str, expected: str) ->
 
 def test_it_blanks_tokens_in_the_message_and_in_its_arguments() -> None:
     record = logging.LogRecord(
-        "werkzeug", logging.INFO, __file__, 1, f"opened /svara/1/{TOKEN} %s %d",
-        (f"/svara/2/{TOKEN}", 303), None,
+        "werkzeug",
+        logging.INFO,
+        __file__,
+        1,
+        f"opened /svara/1/{TOKEN} %s %d",
+        (f"/svara/2/{TOKEN}", 303),
+        None,
     )
     assert PersonalLinkFilter().filter(record) is True
     assert TOKEN not in record.getMessage()
@@ -69,9 +77,7 @@ def test_it_writes_no_token_to_the_real_server_s_request_log(
         finally:
             connection.close()
         assert response.status in (303, 404)
-    request_lines = [
-        record.getMessage() for record in caplog.records if record.name == "werkzeug"
-    ]
+    request_lines = [record.getMessage() for record in caplog.records if record.name == "werkzeug"]
     assert len([line for line in request_lines if "/svara/" in line]) == 2, request_lines
     assert invited.token not in caplog.text and TOKEN not in caplog.text
     assert f"GET /svara/{invited.round_id}/{REDACTED} HTTP/1.1" in caplog.text

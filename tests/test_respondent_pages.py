@@ -14,9 +14,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from survey.db import db, utcnow
-from survey.responses.models import Response, ResponseSubmission
-from survey.rounds.models import Recipient, RoundState
 from survey.rounds.tokens import revoke_link
+from survey.schema.responses import Response, ResponseSubmission
+from survey.schema.rounds import Recipient, RoundState
 from tests.respondent_helpers import Invited, invite, reissue, update_recipient, update_round
 
 VALID = {"sip_okning": "nej", "nojdhet": "ganska_nojd", "utbildning": "45,5"}
@@ -163,8 +163,9 @@ def test_it_answers_every_link_that_does_not_work_with_the_same_page(
     make_app: Any,
 ) -> None:
     app = make_app(SURVEY_TOKEN_MAX_FAILURES=1000)
-    baseline_invited = invite(app, round_fields={"reply_to": "hemlig.processledare@example.se",
-                                                 "title": "Hemlig omgång"})
+    baseline_invited = invite(
+        app, round_fields={"reply_to": "hemlig.processledare@example.se", "title": "Hemlig omgång"}
+    )
     baseline = app.test_client().get(f"/svara/{baseline_invited.round_id}/{'B' * 43}")
     assert baseline.status_code == 404
     body = baseline.get_data()
@@ -213,9 +214,13 @@ def test_it_slows_down_repeated_wrong_links_from_one_address(make_app: Any) -> N
 
 
 def test_it_says_when_the_survey_opens_in_swedish_time(app: Flask, client: FlaskClient) -> None:
-    invited = invite(app, round_fields={
-        "opens_at": datetime(2099, 1, 15, 7, 0, tzinfo=UTC),
-        "closes_at": datetime(2099, 2, 15, 7, 0, tzinfo=UTC)})
+    invited = invite(
+        app,
+        round_fields={
+            "opens_at": datetime(2099, 1, 15, 7, 0, tzinfo=UTC),
+            "closes_at": datetime(2099, 2, 15, 7, 0, tzinfo=UTC),
+        },
+    )
     opened(client, invited)
     page = client.get(invited.form_url)
     assert page.status_code == 200
@@ -238,9 +243,13 @@ def test_it_shows_the_closed_page_and_stores_nothing_once_closed(
     app: Flask, client: FlaskClient, invited: Invited
 ) -> None:
     opened(client, invited)
-    update_round(app, invited.round_id, state=RoundState.CLOSED,
-                 closed_at=datetime(2025, 12, 31, 16, 0, tzinfo=UTC),
-                 closes_at=datetime(2026, 1, 31, 23, 0, tzinfo=UTC))
+    update_round(
+        app,
+        invited.round_id,
+        state=RoundState.CLOSED,
+        closed_at=datetime(2025, 12, 31, 16, 0, tzinfo=UTC),
+        closes_at=datetime(2026, 1, 31, 23, 0, tzinfo=UTC),
+    )
     page = client.get(invited.form_url)
     assert page.status_code == 200
     assert title_of(page).startswith("Enkäten är stängd")
@@ -346,19 +355,22 @@ def test_it_shows_the_form_status_organisation_progress_and_warnings(
     assert element(soup, "html")["lang"] == "sv"
     assert "Inte påbörjad" in text_of(element(soup, "#status"))
     assert text_of(element(soup, "#svarar-for")) == (
-        "Vårdcentralen Ängelholm (Regional primärvård, Ängelholm)")
+        "Vårdcentralen Ängelholm (Regional primärvård, Ängelholm)"
+    )
     warning = text_of(element(soup, "#patientuppgifter"))
     assert "Skriv inte uppgifter om enskilda patienter" in warning
     assert element(soup, ".progress-overview")
     form = element(soup, "form.questionnaire-form")
     assert form["action"] == invited.form_url
     assert element(soup, "#paminnelser button").get_text().strip() == (
-        "Jag vill inte få fler påminnelser")
+        "Jag vill inte få fler påminnelser"
+    )
 
 
 def test_it_shows_each_organisation_type_its_own_questions(app: Flask, invited: Invited) -> None:
-    municipal = invite(app, round_id=invited.round_id, organisation="Ängelholms kommun",
-                       organisation_type="kommun")
+    municipal = invite(
+        app, round_id=invited.round_id, organisation="Ängelholms kommun", organisation_type="kommun"
+    )
     kommun_client, pv_client = app.test_client(), app.test_client()
     opened(kommun_client, municipal)
     opened(pv_client, invited)
@@ -388,15 +400,18 @@ def test_it_shows_each_organisation_type_its_own_questions(app: Flask, invited: 
 def test_it_requires_a_conditional_question_only_when_its_condition_holds(
     app: Flask, respondent: FlaskClient, invited: Invited
 ) -> None:
-    response = respondent.post(invited.form_url,
-                               data={**VALID, "sip_okning": "ja", "action": "submit"})
+    response = respondent.post(
+        invited.form_url, data={**VALID, "sip_okning": "ja", "action": "submit"}
+    )
     assert response.status_code == 422
     summary = element(soup_of(response), ".error-summary")
     assert [a["href"] for a in summary.select("a")] == ["#omraden-0"]
     assert stored(app, invited) == (None, 0)
 
-    response = respondent.post(invited.form_url, data={
-        **VALID, "sip_okning": "nej", "omraden": ["fallrisk"], "action": "submit"})
+    response = respondent.post(
+        invited.form_url,
+        data={**VALID, "sip_okning": "nej", "omraden": ["fallrisk"], "action": "submit"},
+    )
     assert response.status_code == 303
     answers = stored(app, invited)[0]
     assert answers is not None and answers.answers is not None
@@ -406,15 +421,26 @@ def test_it_requires_a_conditional_question_only_when_its_condition_holds(
 def test_it_saves_a_draft_and_shows_it_again(
     app: Flask, respondent: FlaskClient, invited: Invited
 ) -> None:
-    response = respondent.post(invited.form_url, data={
-        "sip_okning": "ja", "omraden": ["fallrisk", "undernaring"], "utbildning": "45,5",
-        "kommentar": "Bra <b>samarbete</b>", "action": "save"})
+    response = respondent.post(
+        invited.form_url,
+        data={
+            "sip_okning": "ja",
+            "omraden": ["fallrisk", "undernaring"],
+            "utbildning": "45,5",
+            "kommentar": "Bra <b>samarbete</b>",
+            "action": "save",
+        },
+    )
     assert response.status_code == 303
     assert response.headers["Location"] == invited.form_url
     draft = stored(app, invited)[0]
     assert draft is not None
-    assert draft.draft == {"sip_okning": "ja", "omraden": ["fallrisk", "undernaring"],
-                           "utbildning": "45,5", "kommentar": "Bra <b>samarbete</b>"}
+    assert draft.draft == {
+        "sip_okning": "ja",
+        "omraden": ["fallrisk", "undernaring"],
+        "utbildning": "45,5",
+        "kommentar": "Bra <b>samarbete</b>",
+    }
     assert draft.answers is None
 
     page = respondent.get(invited.form_url)
@@ -435,8 +461,10 @@ def test_it_saves_a_draft_and_shows_it_again(
 def test_it_saves_a_draft_with_format_problems_and_points_them_out(
     app: Flask, respondent: FlaskClient, invited: Invited
 ) -> None:
-    response = respondent.post(invited.form_url, data={
-        "utbildning": "ungefär hälften", "startdatum": "igår", "action": "save"})
+    response = respondent.post(
+        invited.form_url,
+        data={"utbildning": "ungefär hälften", "startdatum": "igår", "action": "save"},
+    )
     assert response.status_code == 303
     draft = stored(app, invited)[0]
     assert draft is not None
@@ -471,7 +499,10 @@ def test_it_submits_confirms_and_amends_keeping_the_history(
 
     first = stored(app, invited)[0]
     assert first is not None and first.answers == {
-        "sip_okning": "nej", "nojdhet": "ganska_nojd", "utbildning": 45.5}
+        "sip_okning": "nej",
+        "nojdhet": "ganska_nojd",
+        "utbildning": 45.5,
+    }
 
     # The form shows the submitted answers (numbers as typed in Sweden) and the status.
     form_page = soup_of(respondent.get(invited.form_url))
@@ -479,8 +510,9 @@ def test_it_submits_confirms_and_amends_keeping_the_history(
     status = text_of(element(form_page, "#status"))
     assert "Inskickat" in status and "du kan ändra dina svar till och med" in status
 
-    amended = respondent.post(invited.form_url,
-                              data={**VALID, "nojdhet": "mycket_nojd", "action": "submit"})
+    amended = respondent.post(
+        invited.form_url, data={**VALID, "nojdhet": "mycket_nojd", "action": "submit"}
+    )
     assert amended.status_code == 303
     latest, count = stored(app, invited)
     assert count == 2
@@ -513,8 +545,15 @@ def test_it_sends_the_confirmation_back_to_the_form_before_anything_is_submitted
 def test_it_shows_errors_next_to_the_fields_and_keeps_every_answer(
     app: Flask, respondent: FlaskClient, invited: Invited
 ) -> None:
-    response = respondent.post(invited.form_url, data={
-        "sip_okning": "nej", "utbildning": "101", "kommentar": "Kvar åäö", "action": "submit"})
+    response = respondent.post(
+        invited.form_url,
+        data={
+            "sip_okning": "nej",
+            "utbildning": "101",
+            "kommentar": "Kvar åäö",
+            "action": "submit",
+        },
+    )
     assert response.status_code == 422
     soup = soup_of(response)
     assert title_of(response).startswith("Fel: Provenkät")
@@ -547,8 +586,9 @@ def test_it_refuses_a_post_without_a_csrf_token_and_keeps_the_answers(csrf_app: 
     assert response.status_code == 422
     soup = soup_of(response)
     assert title_of(response).startswith("Fel:")
-    assert ("Av säkerhetsskäl behöver du klicka på knappen igen – dina svar finns kvar"
-            in text_of(element(soup, ".error-summary")))
+    assert "Av säkerhetsskäl behöver du klicka på knappen igen – dina svar finns kvar" in text_of(
+        element(soup, ".error-summary")
+    )
     assert element(soup, "#utbildning")["value"] == "45,5"
     assert element(soup, "#nojdhet-1").has_attr("checked")
     assert stored(csrf_app, invited) == (None, 0)
@@ -558,8 +598,9 @@ def test_it_refuses_a_post_without_a_csrf_token_and_keeps_the_answers(csrf_app: 
     assert stored(csrf_app, invited) == (None, 0)
 
     # The page shown has a fresh token: pressing the button again stores the answers.
-    again = client.post(invited.form_url,
-                        data={**VALID, "action": "submit", "csrf_token": csrf_token_of(response)})
+    again = client.post(
+        invited.form_url, data={**VALID, "action": "submit", "csrf_token": csrf_token_of(response)}
+    )
     assert again.status_code == 303
     assert stored(csrf_app, invited)[1] == 1
 
@@ -577,14 +618,16 @@ def test_it_shows_the_form_again_when_the_session_was_renewed_in_another_tab(
     opened(client, invited)  # the new tab
     client.get(invited.form_url)
 
-    response = client.post(invited.form_url,
-                           data={**VALID, "action": "submit", "csrf_token": old_token})
+    response = client.post(
+        invited.form_url, data={**VALID, "action": "submit", "csrf_token": old_token}
+    )
     assert response.status_code == 422
     assert "klicka på knappen igen" in text_of(element(soup_of(response), ".error-summary"))
     assert element(soup_of(response), "#utbildning")["value"] == "45,5"
     assert stored(csrf_app, invited) == (None, 0)
-    again = client.post(invited.form_url,
-                        data={**VALID, "action": "submit", "csrf_token": csrf_token_of(response)})
+    again = client.post(
+        invited.form_url, data={**VALID, "action": "submit", "csrf_token": csrf_token_of(response)}
+    )
     assert again.status_code == 303
     assert stored(csrf_app, invited)[1] == 1
 
@@ -598,8 +641,13 @@ def test_it_keeps_the_answers_when_the_session_is_gone_until_the_link_is_opened_
     old_token = csrf_token_of(client.get(invited.form_url))
     client.delete_cookie(COOKIE)  # the session expired
 
-    posted = {**VALID, "omraden": ["fallrisk", "undernaring"], "kommentar": 'Citat "x" & <y>',
-              "action": "save", "csrf_token": old_token}
+    posted = {
+        **VALID,
+        "omraden": ["fallrisk", "undernaring"],
+        "kommentar": 'Citat "x" & <y>',
+        "action": "save",
+        "csrf_token": old_token,
+    }
     response = client.post(invited.form_url, data=posted)
     assert response.status_code == 403
     soup = soup_of(response)
@@ -609,12 +657,21 @@ def test_it_keeps_the_answers_when_the_session_is_gone_until_the_link_is_opened_
     assert "Öppna länken i ditt e-postmeddelande i en ny flik" in text
     kept_form = element(soup, "form.kept-answers")
     assert kept_form["action"] == invited.form_url
-    hidden = [(str(field["name"]), str(field["value"]))
-              for field in kept_form.select('input[type="hidden"]')
-              if field["name"] != "csrf_token"]
-    assert sorted(hidden) == sorted([
-        ("sip_okning", "nej"), ("nojdhet", "ganska_nojd"), ("utbildning", "45,5"),
-        ("omraden", "fallrisk"), ("omraden", "undernaring"), ("kommentar", 'Citat "x" & <y>')])
+    hidden = [
+        (str(field["name"]), str(field["value"]))
+        for field in kept_form.select('input[type="hidden"]')
+        if field["name"] != "csrf_token"
+    ]
+    assert sorted(hidden) == sorted(
+        [
+            ("sip_okning", "nej"),
+            ("nojdhet", "ganska_nojd"),
+            ("utbildning", "45,5"),
+            ("omraden", "fallrisk"),
+            ("omraden", "undernaring"),
+            ("kommentar", 'Citat "x" & <y>'),
+        ]
+    )
     assert stored(csrf_app, invited) == (None, 0)
 
     # In a new tab the link is opened; back here, the button posts the kept answers.
@@ -625,8 +682,9 @@ def test_it_keeps_the_answers_when_the_session_is_gone_until_the_link_is_opened_
     result = client.post(invited.form_url, data={**data, "action": "save"})
     if result.status_code == 422:  # a new CSRF secret: the form once more, with a fresh token
         assert "klicka på knappen igen" in text_of(soup_of(result))
-        result = client.post(invited.form_url, data={
-            **data, "action": "save", "csrf_token": csrf_token_of(result)})
+        result = client.post(
+            invited.form_url, data={**data, "action": "save", "csrf_token": csrf_token_of(result)}
+        )
     assert result.status_code == 303
     draft = stored(csrf_app, invited)[0]
     assert draft is not None and draft.draft is not None
@@ -665,8 +723,9 @@ def test_it_lets_the_respondent_stop_and_restart_reminders(
     assert "Du har valt att inte få fler påminnelser" in text_of(element(soup, "#paminnelser"))
     respondent.post(invited.reminders_url, data={"paminnelser": "ja"})
     assert recipient_row(app, invited).opted_out is False
-    assert FlaskClient(app).post(invited.reminders_url, data={"paminnelser": "nej"}).status_code \
-        == 403
+    assert (
+        FlaskClient(app).post(invited.reminders_url, data={"paminnelser": "nej"}).status_code == 403
+    )
     assert recipient_row(app, invited).opted_out is False
 
 
@@ -688,8 +747,7 @@ def test_it_sends_no_referrer_and_no_caching_on_every_respondent_page(
 
 
 def test_it_escapes_the_organisation_name(app: Flask, client: FlaskClient) -> None:
-    invited = invite(app, organisation="<script>alert('x')</script> & Co",
-                     kommun='"Höganäs"')
+    invited = invite(app, organisation="<script>alert('x')</script> & Co", kommun='"Höganäs"')
     opened(client, invited)
     for address in (invited.form_url,):
         body = client.get(address).get_data(as_text=True)
@@ -717,8 +775,10 @@ def test_it_shows_times_in_swedish_local_time_with_the_last_day_for_a_midnight_c
 def test_it_never_shows_the_token_anywhere_after_the_trade(
     respondent: FlaskClient, invited: Invited
 ) -> None:
-    pages = [respondent.get(invited.form_url),
-             respondent.post(invited.form_url, data={"action": "submit"})]
+    pages = [
+        respondent.get(invited.form_url),
+        respondent.post(invited.form_url, data={"action": "submit"}),
+    ]
     respondent.post(invited.form_url, data={**VALID, "action": "submit"})
     pages.append(respondent.get(invited.confirmation_url))
     for page in pages:

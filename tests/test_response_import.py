@@ -10,11 +10,11 @@ from bs4 import BeautifulSoup
 from flask import Flask
 from sqlalchemy import select
 
-from survey.audit import AuditEvent
 from survey.db import db
 from survey.responses.importing import ImportOutcome, import_responses, responses_template_xlsx
 from survey.results.trends import compute_round_results, indicator_trend
-from survey.rounds.models import Recipient, Round, RoundState
+from survey.schema.audit import AuditEvent
+from survey.schema.rounds import Recipient, Round, RoundState
 from tests.factories import login, make_user
 from tests.import_helpers import (
     ANNA,

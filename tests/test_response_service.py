@@ -17,7 +17,6 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from survey.db import db, utcnow
 from survey.responses import service
-from survey.responses.models import Response, ResponseSubmission
 from survey.responses.service import (
     CONFLICT_MESSAGE,
     RecipientGone,
@@ -30,12 +29,17 @@ from survey.responses.service import (
     submissions_of,
     submit_response,
 )
-from survey.rounds.models import Recipient, Round, RoundState
+from survey.schema.responses import Response, ResponseSubmission
+from survey.schema.rounds import Recipient, Round, RoundState
 from tests.respondent_helpers import Invited, invite, update_recipient, update_round
 
 ANSWERS_1 = {"sip_okning": "nej", "nojdhet": "ganska_nojd", "utbildning": 45}
-ANSWERS_2 = {"sip_okning": "ja", "omraden": ["fallrisk"], "nojdhet": "mycket_nojd",
-             "utbildning": 50.5}
+ANSWERS_2 = {
+    "sip_okning": "ja",
+    "omraden": ["fallrisk"],
+    "nojdhet": "mycket_nojd",
+    "utbildning": 50.5,
+}
 
 
 @pytest.fixture
@@ -332,7 +336,9 @@ def test_it_numbers_two_tabs_submitting_at_once_1_and_2(app: Flask, invited: Inv
     # One consistent result: the response's answers are those of the last submission.
     assert response.answers == history[-1]["answers"]
     assert sorted((item["answers"] for item in history), key=lambda a: a["sip_okning"]) == [
-        ANSWERS_2, ANSWERS_1]
+        ANSWERS_2,
+        ANSWERS_1,
+    ]
     assert response_count(app) == 1
 
 
@@ -463,8 +469,9 @@ def test_it_lets_a_submission_under_way_finish_before_the_round_closes(
         assert closed == [], "the round closed while a submission held its lock"
         release.set()
 
-    with before_statement(app, "INSERT INTO response_submissions", hold_submission,
-                          thread="submit"):
+    with before_statement(
+        app, "INSERT INTO response_submissions", hold_submission, thread="submit"
+    ):
         number, _, _ = run_in_threads(
             named("submit", lambda: submit_in_context(app, invited, ANSWERS_1)),
             close,

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from survey.db import db
-from survey.rounds.models import RoundState
+from survey.schema.rounds import RoundState
 from tests.factories import (
     make_questionnaire_version,
     make_recipient,

@@ -16,7 +16,7 @@ from sqlalchemy import event
 from survey.db import db
 from survey.organisations import OrganisationType
 from survey.questionnaires.model import Question, Questionnaire, QuestionType, Section
-from survey.responses.models import Response
+from survey.questionnaires.storage import questionnaire_of
 from survey.results.attainment import compute_indicator_results
 from survey.results.frame import (
     FIXED_COLUMNS,
@@ -27,6 +27,7 @@ from survey.results.frame import (
     load_responses_frame,
     responses_frame_from_records,
 )
+from survey.schema.responses import Response
 from tests.factories import (
     make_questionnaire_version,
     make_recipient,
@@ -287,7 +288,7 @@ def test_it_loads_the_latest_submitted_answers_in_one_query(app: Flask) -> None:
         )
         make_submitted_response(other_round, elsewhere, full_answers())
         db.session.commit()
-        questionnaire = round_.questionnaire_version.questionnaire
+        questionnaire = questionnaire_of(round_.questionnaire_version)
         round_id, ids = round_.id, (amended.id, once.id)
         assert silent.id not in ids
 
@@ -353,7 +354,7 @@ def test_it_builds_the_same_frame_from_the_database_chunk_by_chunk_as_from_recor
                 }
             )
         db.session.commit()
-        questionnaire = round_.questionnaire_version.questionnaire
+        questionnaire = questionnaire_of(round_.questionnaire_version)
 
         loaded = load_responses_frame(round_.id, questionnaire)
 

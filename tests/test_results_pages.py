@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 
 from survey.db import db
 from survey.results.report import BAR_WIDTH
-from survey.rounds.models import Round, RoundState
+from survey.schema.rounds import Round, RoundState
 from tests.browser import LiveServer, axe_report, expect_error_title
 from tests.factories import (
     DEFAULT_PASSWORD,

@@ -11,7 +11,6 @@ import pytest
 from flask import Flask
 
 from survey.db import db
-from survey.questionnaires.storage import QuestionnaireVersion
 from survey.results.attainment import Status, Trend
 from survey.results.trends import (
     comparable_rounds,
@@ -19,7 +18,8 @@ from survey.results.trends import (
     indicator_trend,
     previous_round,
 )
-from survey.rounds.models import Round, RoundState
+from survey.schema.questionnaires import QuestionnaireVersion
+from survey.schema.rounds import Round, RoundState
 from tests.factories import (
     make_questionnaire_version,
     make_recipient,

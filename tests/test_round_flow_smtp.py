@@ -10,11 +10,9 @@ from flask import Flask
 from sqlalchemy import select, text, update
 
 from survey.db import db, utcnow
-from survey.mail.models import MailStatus, OutboxMessage
 from survey.mail.worker import deliver_outbox
 from survey.organisations import OrganisationType
 from survey.questionnaires.storage import find_questionnaire_version
-from survey.rounds.models import Recipient, Round
 from survey.rounds.recipients_file import RecipientRow
 from survey.rounds.service import (
     RoundSettings,
@@ -26,6 +24,8 @@ from survey.rounds.service import (
 )
 from survey.rounds.status import RecipientState
 from survey.rounds.tokens import LINK_MARKER, hash_token
+from survey.schema.outbox import MailStatus, OutboxMessage
+from survey.schema.rounds import Recipient, Round
 from survey.ticks import run_tick
 from tests.factories import login, make_cast, make_questionnaire_version, make_submitted_response
 from tests.outbox_helpers import make_all_due

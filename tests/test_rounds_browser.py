@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from sqlalchemy import update
 
 from survey.db import db, utcnow
-from survey.mail.models import MailStatus, OutboxMessage
+from survey.schema.outbox import MailStatus, OutboxMessage
 from tests.browser import LiveServer, axe_report, expect_error_title
 from tests.factories import DEFAULT_PASSWORD, make_cast, open_nv_round
 

@@ -11,11 +11,11 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select, update
 
-from survey.audit import AuditEvent
 from survey.db import db, utcnow
-from survey.mail.models import OutboxMessage
-from survey.rounds.models import Recipient, Round, RoundState
-from survey.rounds.settings import to_local
+from survey.localtime import to_local
+from survey.schema.audit import AuditEvent
+from survey.schema.outbox import OutboxMessage
+from survey.schema.rounds import Recipient, Round, RoundState
 from tests.factories import make_questionnaire_version, make_submitted_response
 
 GOOD_CSV = (

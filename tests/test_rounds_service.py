@@ -11,13 +11,10 @@ from flask import Flask
 from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from survey.audit import AuditEvent
 from survey.db import db
-from survey.mail.models import MailKind, MailStatus, OutboxMessage
+from survey.localtime import local_datetime, moment_text
 from survey.organisations import OrganisationType
 from survey.questionnaires.storage import find_questionnaire_version
-from survey.responses.models import Response
-from survey.rounds.models import Recipient, Round, RoundState
 from survey.rounds.recipients_file import RecipientRow
 from survey.rounds.service import (
     RoundError,
@@ -41,9 +38,13 @@ from survey.rounds.service import (
     round_status,
     update_round,
 )
-from survey.rounds.settings import format_deadline, local_datetime, round_settings_problems
+from survey.rounds.settings import round_settings_problems
 from survey.rounds.status import RecipientState
 from survey.rounds.tokens import LINK_MARKER, current_token, derive_token, hash_token
+from survey.schema.audit import AuditEvent
+from survey.schema.outbox import MailKind, MailStatus, OutboxMessage
+from survey.schema.responses import Response
+from survey.schema.rounds import Recipient, Round, RoundState
 from tests.factories import make_questionnaire_version, make_submitted_response
 
 NOW = datetime(2025, 11, 3, 7, 0, tzinfo=UTC)
@@ -214,10 +215,8 @@ def test_it_refuses_bad_settings_with_a_message_per_field(
 
 
 def test_it_writes_the_closing_day_in_swedish():
-    assert (
-        format_deadline(datetime(2025, 12, 15, 22, 59, tzinfo=UTC)) == "15 december 2025 kl. 23.59"
-    )
-    assert format_deadline(datetime(2025, 6, 1, 6, 5, tzinfo=UTC)) == "1 juni 2025 kl. 08.05"
+    assert moment_text(datetime(2025, 12, 15, 22, 59, tzinfo=UTC)) == "15 december 2025 kl. 23.59"
+    assert moment_text(datetime(2025, 6, 1, 6, 5, tzinfo=UTC)) == "1 juni 2025 kl. 08.05"
     assert local_datetime(date(2025, 11, 1), datetime.min.time()).tzinfo is not None
 
 

@@ -12,12 +12,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
-from survey.audit import AuditEvent
 from survey.db import db, utcnow
-from survey.mail.models import MailKind, MailStatus, OutboxMessage
+from survey.localtime import to_local
 from survey.organisations import OrganisationType
 from survey.questionnaires.storage import find_questionnaire_version
-from survey.rounds.models import Recipient, Round, RoundState
 from survey.rounds.recipients_file import RecipientRow
 from survey.rounds.service import (
     RoundSettings,
@@ -25,8 +23,10 @@ from survey.rounds.service import (
     create_round,
     open_round,
 )
-from survey.rounds.settings import to_local
 from survey.rounds.tokens import current_token
+from survey.schema.audit import AuditEvent
+from survey.schema.outbox import MailKind, MailStatus, OutboxMessage
+from survey.schema.rounds import Recipient, Round, RoundState
 from tests.factories import (
     DEFAULT_PASSWORD,
     Cast,

@@ -29,12 +29,12 @@ from sqlalchemy import func, select
 from bench.data import load_questionnaire
 from bench.load_bench import CSRF_TOKEN, Client, app_environment, form_fields, start_gunicorn, stop
 from survey.db import db, utcnow
-from survey.mail.models import MailKind, MailStatus, OutboxMessage
 from survey.organisations import OrganisationType
-from survey.questionnaires.storage import find_questionnaire_version
-from survey.responses.models import Response, ResponseSubmission
+from survey.questionnaires.storage import find_questionnaire_version, questionnaire_of
 from survey.rounds.messages import DEFAULT_INVITATION_BODY, DEFAULT_REMINDER_BODY
-from survey.rounds.models import Recipient, Round, RoundState
+from survey.schema.outbox import MailKind, MailStatus, OutboxMessage
+from survey.schema.responses import Response, ResponseSubmission
+from survey.schema.rounds import Recipient, Round, RoundState
 from tests.factories import make_recipient, make_round
 from tests.outbox_helpers import PROJECT_ROOT, SURVEY_COMMAND
 
@@ -233,7 +233,7 @@ def test_it_delivers_every_message_once_and_keeps_every_answer_across_two_server
     with mail_app.app_context():
         round_id, kinds = _prepare_round(3 * GROUP_SIZE)
         emails = dict(db.session.execute(select(Recipient.email, Recipient.id)).all())
-        questionnaire = db.session.get(Round, round_id).questionnaire_version.questionnaire
+        questionnaire = questionnaire_of(db.session.get(Round, round_id).questionnaire_version)
         db.session.rollback()
     order = sorted(emails)
     group = {email: (EARLY, LATE, NEVER)[index % 3] for index, email in enumerate(order)}

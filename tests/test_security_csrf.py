@@ -20,9 +20,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import update
 
 from survey import create_app
-from survey.accounts.models import User
 from survey.answering.respondent import BUTTON_AGAIN_MESSAGE, CSRF_AGAIN_MESSAGE
 from survey.db import db, utcnow
+from survey.schema.accounts import User
 from tests.factories import DEFAULT_PASSWORD
 from tests.import_helpers import ANNA_ROW, HEADERS, csv_file
 from tests.security_helpers import (

@@ -15,7 +15,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from survey.db import db
-from survey.ratelimit import RateLimitCounter
+from survey.schema.ratelimit import RateLimitCounter
 from tests.factories import DEFAULT_PASSWORD, login, make_user
 from tests.respondent_helpers import invite
 

@@ -23,10 +23,10 @@ from sqlalchemy import func, select
 
 from survey.db import db
 from survey.mail.compose import UnsafeHeader
-from survey.mail.models import MailKind, OutboxMessage
 from survey.mail.outbox import queue_message
 from survey.mail.worker import deliver_outbox
-from survey.rounds.models import Recipient, Round
+from survey.schema.outbox import MailKind, OutboxMessage
+from survey.schema.rounds import Recipient, Round
 from tests.security_helpers import (
     FAILED_EMAIL,
     HEALTHY_EMAIL,

@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 
 import survey.database
 from survey.db import db
-from survey.responses.models import Response, ResponseSubmission
+from survey.schema.responses import Response, ResponseSubmission
 from tests.browser import LiveServer
 from tests.respondent_helpers import Invited, invite
 

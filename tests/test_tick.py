@@ -9,11 +9,11 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from survey.db import db, utcnow
-from survey.mail.models import MailKind, OutboxMessage
 from survey.organisations import OrganisationType
-from survey.rounds.models import Recipient, Round, RoundState
 from survey.rounds.recipients_file import RecipientRow
 from survey.rounds.service import RoundSettings, add_recipients, create_round, open_round
+from survey.schema.outbox import MailKind, OutboxMessage
+from survey.schema.rounds import Recipient, Round, RoundState
 from survey.ticks import run_tick
 from tests.factories import make_questionnaire_version, make_submitted_response
 from tests.smtp_server import SmtpServer

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from enum import Enum
 
 from survey import ratelimit
-from survey.accounts.models import User
 from survey.accounts.passwords import hash_password, spend_verification_time, verify_password
 from survey.accounts.users import find_user_by_email, normalise_email
 from survey.db import utcnow
+from survey.schema.accounts import User
 
 # How many more failures one client address may make than one account, before it is stopped:
 # an office behind one address may hold several people who mistype.

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from zoneinfo import ZoneInfo
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
-from survey.accounts.models import User
 from survey.accounts.passwords import Problem, password_problems
 from survey.accounts.users import (
     AccountError,
@@ -25,7 +22,9 @@ from survey.accounts.users import (
     set_password,
 )
 from survey.db import db
+from survey.localtime import format_local
 from survey.organisations import parse_delregion
+from survey.schema.accounts import User
 
 user_cli = AppGroup(
     "user", help="Manage the accounts of administrators, process leaders and readers."
@@ -107,7 +106,6 @@ def list_command() -> None:
     if not users:
         click.echo("No accounts yet. Create one with `survey user create --email … --role admin`.")
         return
-    zone = ZoneInfo(current_app.config["SURVEY_TIMEZONE"])
     header = ("EMAIL", "NAME", "ROLE", "DELREGION", "ACTIVE", "LAST LOGIN")
     rows = [
         (
@@ -116,9 +114,7 @@ def list_command() -> None:
             user.role,
             user.delregion or "-",
             "yes" if user.active else "no",
-            user.last_login_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-            if user.last_login_at
-            else "never",
+            format_local(user.last_login_at) if user.last_login_at else "never",
         )
         for user in users
     ]

@@ -15,9 +15,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, InputRequired
 
-from survey.accounts.models import ROLE_LABELS
 from survey.accounts.passwords import Problem
 from survey.organisations import DELREGIONS
+from survey.schema.accounts import ROLE_LABELS
 
 PASSWORDS_DIFFER = "Lösenorden stämmer inte överens. Skriv samma lösenord i båda fälten."
 
@@ -97,7 +97,9 @@ def name_field() -> StringField:
 def role_field() -> RadioField:
     # An unknown role is named by the domain rules, in the same words as on the command line.
     return RadioField(
-        "Roll", choices=role_choices(), validators=[InputRequired("Välj en roll.")],
+        "Roll",
+        choices=role_choices(),
+        validators=[InputRequired("Välj en roll.")],
         validate_choice=False,
     )
 

@@ -1,4 +1,4 @@
-"""Who may see and change what: roles, delregion scoping and the main menu.
+"""Who may see and change what: roles and the main menu.
 
 Administrators may do everything. A process leader creates and runs the rounds of their
 own delregion and reads their results; a reader only reads results of their delregion.
@@ -13,18 +13,13 @@ from functools import wraps
 from typing import Any, ParamSpec, TypeVar, cast
 
 import flask_login
-from flask import abort, current_app
+from flask import Flask, abort, current_app
 from flask_login import current_user
-from sqlalchemy import Select, false, select
 
-from survey.accounts.models import Role, User
-from survey.db import db
-from survey.rounds.models import Round
+from survey.schema.accounts import Role, User
 
 __all__ = [
-    "can_manage_round",
-    "can_read_round",
-    "get_round_for",
+    "active_account",
     "has_role",
     "landing_endpoint",
     "login_required",
@@ -32,14 +27,13 @@ __all__ = [
     "menu_for",
     "register_menu_item",
     "role_required",
-    "visible_rounds",
 ]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def _logged_in_user(user: Any) -> User | None:
+def active_account(user: Any) -> User | None:
     """The user as an active account, or None for anonymous or deactivated users."""
     if isinstance(user, User) and user.active:
         return user
@@ -53,7 +47,7 @@ def login_required(view: Callable[P, R]) -> Callable[P, R]:
 
 def has_role(user: Any, *roles: Role | str) -> bool:
     """Tell whether the user is active and has one of the roles (administrators have all)."""
-    account = _logged_in_user(user)
+    account = active_account(user)
     if account is None:
         return False
     return account.is_admin or account.role in {Role(role).value for role in roles}
@@ -78,47 +72,6 @@ def role_required(*roles: Role | str) -> Callable[[Callable[P, R]], Callable[P, 
     return decorate
 
 
-def can_read_round(user: Any, round_: Round) -> bool:
-    """Tell whether the user may see the round and its results."""
-    account = _logged_in_user(user)
-    if account is None:
-        return False
-    return account.is_admin or (
-        account.delregion is not None and account.delregion == round_.delregion
-    )
-
-
-def can_manage_round(user: Any, round_: Round) -> bool:
-    """Tell whether the user may change, open, close and send reminders for the round."""
-    account = _logged_in_user(user)
-    if account is None:
-        return False
-    return account.is_admin or (
-        account.role == Role.PROCESS_LEADER and can_read_round(account, round_)
-    )
-
-
-def visible_rounds(user: Any) -> Select[Round]:
-    """Select the rounds the user may see, newest first (add filters and ordering freely)."""
-    statement = select(Round).order_by(Round.created_at.desc(), Round.id.desc())
-    account = _logged_in_user(user)
-    if account is None or (not account.is_admin and account.delregion is None):
-        return statement.where(false())
-    if account.is_admin:
-        return statement
-    return statement.where(Round.delregion == account.delregion)
-
-
-def get_round_for(user: Any, round_id: int, *, manage: bool = False) -> Round:
-    """Return the round if the user may read it (else 404) and, with `manage`, change it (403)."""
-    round_ = db.session.get(Round, round_id)
-    if round_ is None or not can_read_round(user, round_):
-        abort(404)
-    if manage and not can_manage_round(user, round_):
-        abort(403)
-    return round_
-
-
 @dataclass(frozen=True)
 class MenuItem:
     endpoint: str
@@ -128,10 +81,12 @@ class MenuItem:
     landing: bool
 
 
-_menu: dict[str, MenuItem] = {}
+# Where an app keeps its menu: app.extensions[MENU] is {endpoint: MenuItem}.
+MENU = "survey_menu"
 
 
 def register_menu_item(
+    app: Flask,
     endpoint: str,
     label: str,
     roles: Iterable[Role | str],
@@ -141,26 +96,27 @@ def register_menu_item(
 ) -> None:
     """Put a link in the main menu for users with one of the roles (administrators see all).
 
-    Registering the same endpoint again replaces it, so calling this from `init_app` of
-    every app made (as tests do) is safe. Lower `order` comes first. The first item with
-    `landing` is where the user lands after logging in.
+    Each app has its own menu; registering the same endpoint again replaces its item.
+    Lower `order` comes first. The first item with `landing` is where the user lands
+    after logging in.
     """
-    _menu[endpoint] = MenuItem(
+    app.extensions.setdefault(MENU, {})[endpoint] = MenuItem(
         endpoint, label, frozenset(Role(role) for role in roles), order, landing
     )
 
 
 def _menu_items(user: Any, endpoints: Iterable[str] | None) -> list[MenuItem]:
     known = set(endpoints) if endpoints is not None else None
+    menu: dict[str, MenuItem] = current_app.extensions.get(MENU, {})
     return [
         item
-        for item in sorted(_menu.values(), key=lambda item: (item.order, item.label))
+        for item in sorted(menu.values(), key=lambda item: (item.order, item.label))
         if (known is None or item.endpoint in known) and has_role(user, *item.roles)
     ]
 
 
 def menu_for(user: Any, endpoints: Iterable[str] | None = None) -> list[tuple[str, str]]:
-    """Return the (endpoint, label) pairs the user's menu shows, among existing `endpoints`."""
+    """The (endpoint, label) pairs the current app's menu shows the user, among `endpoints`."""
     return [(item.endpoint, item.label) for item in _menu_items(user, endpoints)]
 
 

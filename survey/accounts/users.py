@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 
-from survey.accounts.models import ROLE_LABELS, Role, User
 from survey.accounts.passwords import Problem, hash_password, password_problems
-from survey.audit import record_audit
+from survey.audit.recording import record_audit
 from survey.db import db
 from survey.organisations import DELREGIONS
+from survey.schema.accounts import ROLE_LABELS, Role, User
 
 MAX_EMAIL_LENGTH = 254
 MAX_NAME_LENGTH = 200

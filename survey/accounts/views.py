@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -31,7 +29,6 @@ from survey.accounts.forms import (
     form_errors,
     validate_with_rules,
 )
-from survey.accounts.models import ROLE_LABELS, Role, User
 from survey.accounts.passwords import Problem, password_problems, verify_password
 from survey.accounts.permissions import landing_endpoint, login_required, role_required
 from survey.accounts.redirects import safe_next_path
@@ -48,7 +45,9 @@ from survey.accounts.users import (
 )
 from survey.accounts.users import create_user as create_account
 from survey.db import db
+from survey.localtime import format_local
 from survey.organisations import DELREGIONS
+from survey.schema.accounts import ROLE_LABELS, Role, User
 
 bp = Blueprint("accounts", __name__)
 
@@ -75,14 +74,6 @@ def throttled_message(throttle: LoginThrottle) -> str:
 def client_address() -> str:
     """The client's address (ProxyFix puts the real one here behind trusted proxies)."""
     return request.remote_addr or "okänd"
-
-
-def local_time(moment: datetime | None) -> str:
-    """Show a stored time in Swedish local time."""
-    if moment is None:
-        return "–"
-    zone = ZoneInfo(current_app.config["SURVEY_TIMEZONE"])
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def start_session(user: User) -> None:
@@ -183,7 +174,7 @@ def users() -> ResponseReturnValue:
         users=all_users(),
         role_labels=ROLE_LABELS,
         delregions=DELREGIONS,
-        local_time=local_time,
+        format_local=format_local,
     )
 
 

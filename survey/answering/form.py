@@ -19,7 +19,8 @@ from flask_wtf import FlaskForm
 from wtforms import Field, RadioField, SelectChoice, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget, WeekInput
 
-from survey.answering.answers import (
+from survey.organisations import OrganisationType
+from survey.questionnaires.answers import (
     EVERYONE,
     AnswerCheck,
     AnswerError,
@@ -42,12 +43,10 @@ from survey.answering.answers import (
     reachable_questions,
     shorten,
 )
-from survey.organisations import OrganisationType
 from survey.questionnaires.model import Question, Questionnaire, QuestionType, Section
 
 CSRF_MESSAGE: Final = (
-    "Formuläret hade gått ut eller kom från en annan sida. Dina svar visas nedan: "
-    "skicka dem igen."
+    "Formuläret hade gått ut eller kom från en annan sida. Dina svar visas nedan: skicka dem igen."
 )
 # The buttons' element id, for an error that belongs to no single question.
 BUTTONS_ID: Final = "formular-knappar"

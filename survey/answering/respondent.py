@@ -27,9 +27,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any, Final, Literal
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -46,7 +44,12 @@ from flask_wtf.csrf import validate_csrf
 from sqlalchemy import select
 from wtforms import ValidationError
 
-from survey.answering.answers import (
+from survey.answering.form import AnsweredQuestion, AnswerForm, build_answer_form
+from survey.db import db, utcnow
+from survey.extensions import csrf
+from survey.localtime import deadline_text, moment_text
+from survey.organisations import OrganisationType, parse_organisation_type
+from survey.questionnaires.answers import (
     AnswerError,
     AnswerValue,
     RawAnswers,
@@ -56,13 +59,9 @@ from survey.answering.answers import (
     format_number,
     reachable_questions,
 )
-from survey.answering.form import AnsweredQuestion, AnswerForm, build_answer_form
-from survey.db import db, utcnow
-from survey.extensions import csrf
-from survey.organisations import OrganisationType, parse_organisation_type
 from survey.questionnaires.model import Questionnaire
+from survey.questionnaires.storage import questionnaire_of
 from survey.ratelimit import counter_key, is_limited, register_failure
-from survey.responses.models import Response
 from survey.responses.service import (
     AnswersRefused,
     RecipientGone,
@@ -74,8 +73,9 @@ from survey.responses.service import (
     save_draft,
     submit_response,
 )
-from survey.rounds.models import Recipient, Round
 from survey.rounds.tokens import hash_token, looks_like_token
+from survey.schema.responses import Response
+from survey.schema.rounds import Recipient, Round
 
 bp = Blueprint("respond", __name__)
 
@@ -99,43 +99,6 @@ DRAFT_SAVED_WITH_PROBLEMS_MESSAGE: Final = (
 OPTED_OUT_MESSAGE: Final = "Du får inga fler påminnelser om den här enkäten."
 OPTED_IN_MESSAGE: Final = "Du får påminnelser om den här enkäten igen om du inte har svarat."
 BUTTON_AGAIN_MESSAGE: Final = "Av säkerhetsskäl behöver du klicka på knappen igen."
-
-MONTHS: Final = (
-    "januari", "februari", "mars", "april", "maj", "juni",
-    "juli", "augusti", "september", "oktober", "november", "december",
-)  # fmt: skip
-
-
-# -- times as respondents read them ---------------------------------------------------------
-
-
-def local(moment: datetime) -> datetime:
-    """A stored (UTC) time in Swedish local time."""
-    return moment.astimezone(ZoneInfo(current_app.config["SURVEY_TIMEZONE"]))
-
-
-def date_text(moment: datetime) -> str:
-    """ "31 december 2025"."""
-    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
-
-
-def moment_text(moment: datetime) -> str:
-    """A time in Swedish local time: "31 december 2025 kl. 14.05"."""
-    here = local(moment)
-    return f"{date_text(here)} kl. {here:%H.%M}"
-
-
-def deadline_text(closes_at: datetime) -> str:
-    """Until when answers are taken: "31 december 2025" for local midnight, else with the time.
-
-    A round closing at 00.00 takes answers through the day before, which is how a
-    respondent reads a deadline.
-    """
-    here = local(closes_at)
-    if (here.hour, here.minute, here.second) == (0, 0, 0):
-        return date_text(here - timedelta(days=1))
-    return f"{date_text(here)} kl. {here:%H.%M}"
-
 
 # -- who is answering ------------------------------------------------------------------------
 
@@ -340,7 +303,7 @@ def phase_page(
             template,
             round=round_,
             recipient=recipient,
-            questionnaire=round_.questionnaire_version.questionnaire,
+            questionnaire=questionnaire_of(round_.questionnaire_version),
             contact=contact_email(round_),
             opens_at=moment_text(round_.opens_at) if opens_in_future else None,
             closed_at=moment_text(closed_at),
@@ -442,7 +405,7 @@ def form(round_id: str) -> ResponseReturnValue:
     phase = phase_of(round_, utcnow())
     if phase is not RoundPhase.OPEN:
         return phase_page(round_, recipient, phase)
-    questionnaire = round_.questionnaire_version.questionnaire
+    questionnaire = questionnaire_of(round_.questionnaire_version)
     response = load_response(recipient)
     answers: Mapping[str, object] = {}
     if response is not None and response.draft is not None:
@@ -467,7 +430,7 @@ def post_answers(round_id: str) -> ResponseReturnValue:
     if recipient is None:
         return open_via_link_page(number, kept=kept_fields())
     round_ = recipient.round
-    questionnaire = round_.questionnaire_version.questionnaire
+    questionnaire = questionnaire_of(round_.questionnaire_version)
     respondent_type = respondent_type_of(recipient)
     answer_form = build_answer_form(questionnaire, respondent_type)
     now = utcnow()
@@ -524,7 +487,7 @@ def confirmation(round_id: str) -> ResponseReturnValue:
     if response is None or response.answers is None or response.submitted_at is None:
         return redirect(url_for("respond.form", round_id=number), 303)
     round_ = recipient.round
-    questionnaire = round_.questionnaire_version.questionnaire
+    questionnaire = questionnaire_of(round_.questionnaire_version)
     return render_template(
         "respond/confirmation.html",
         round=round_,

@@ -8,10 +8,11 @@ from typing import Final
 from flask import Blueprint, abort, render_template, request, url_for
 
 from survey.accounts.permissions import login_required
-from survey.answering.answers import EVERYONE, RespondentType
 from survey.answering.form import build_answer_form
 from survey.organisations import OrganisationType, parse_organisation_type
-from survey.questionnaires.storage import QuestionnaireVersion, find_questionnaire_version
+from survey.questionnaires.answers import EVERYONE, RespondentType
+from survey.questionnaires.storage import find_questionnaire_version, questionnaire_of
+from survey.schema.questionnaires import QuestionnaireVersion
 
 bp = Blueprint("answering", __name__)
 
@@ -52,7 +53,7 @@ def preview(questionnaire_id: str) -> str:
     """Show the questionnaire as a respondent sees it; a POST checks the answers, stores nothing."""
     version = request.args.get("version") or None
     stored = find_version_or_404(questionnaire_id, version)
-    questionnaire = stored.questionnaire
+    questionnaire = questionnaire_of(stored)
     respondent_type, type_notice = preview_respondent_type(request.args.get("organisationstyp"))
     form = build_answer_form(questionnaire, respondent_type)
     action: str | None = None

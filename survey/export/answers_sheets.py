@@ -43,7 +43,7 @@ from survey.export.writer import (
 from survey.questionnaires.model import Question, Questionnaire, QuestionType
 from survey.results.frame import choice_bits, declared_choice_values
 from survey.results.ordering import organisation_type_sort_key, swedish_sort_key
-from survey.rounds.models import Recipient
+from survey.schema.rounds import Recipient
 
 PSEUDONYM_PREFIX: Final = "Svar"
 CHUNK_ROWS: Final = 5_000  # rows of the Svar sheet converted at a time

@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 
 from survey.db import db
 from survey.export.workbook import build_workbook, record_export
-from survey.rounds.models import Round
+from survey.schema.rounds import Round
 
 
 @click.command("export")

@@ -17,10 +17,11 @@ from xlsxwriter.format import Format
 from survey.db import db
 from survey.export.presentation import organisation_type_label
 from survey.export.sanitise import clean_text
-from survey.export.writer import SheetWriter, check_rows, local_naive, text_cell_writer
-from survey.responses.models import Response
+from survey.export.writer import SheetWriter, check_rows, text_cell_writer
+from survey.localtime import local_naive
 from survey.results.ordering import organisation_type_sort_key, swedish_sort_key
-from survey.rounds.models import Recipient
+from survey.schema.responses import Response
+from survey.schema.rounds import Recipient
 
 HEADER: Final = (
     "Organisation", "Organisationstyp", "Kommun", "Inbjuden", "Påminnelser", "Senaste kontakt",

@@ -30,7 +30,7 @@ from survey.questionnaires.model import Measure, Questionnaire
 from survey.results.attainment import IndicatorResult
 from survey.results.breakdowns import GroupColumn, compute_breakdown, response_rates
 from survey.results.ordering import group_sort_key
-from survey.rounds.models import Round, RoundState
+from survey.schema.rounds import Round, RoundState
 
 INDICATOR_COLUMNS: Final = (
     "Indikator", "Område", "Beskrivning", "Mått", "Population", "Antal svar", "Värde", "Mål",

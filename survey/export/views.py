@@ -20,11 +20,11 @@ from flask import Blueprint, Response, abort, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from survey.accounts.permissions import can_manage_round, get_round_for, login_required
 from survey.db import db
 from survey.export.sanitise import clean_text
 from survey.export.workbook import CONTENT_TYPE, Variant, build_workbook, record_export
-from survey.rounds.models import Round
+from survey.rounds.access import can_manage_round, round_view
+from survey.schema.rounds import Round
 
 bp = Blueprint("export", __name__)
 
@@ -35,10 +35,9 @@ MAX_NAME_LENGTH = 120
 
 
 @bp.get("/omgangar/<int:round_id>/export.xlsx")
-@login_required
-def download_round(round_id: int) -> ResponseReturnValue:
+@round_view()
+def download_round(round_: Round) -> ResponseReturnValue:
     """Send the round's workbook as an attachment and record the export."""
-    round_ = get_round_for(current_user, round_id)
     identifying = request.args.get(IDENTIFYING_PARAMETER) == "1"
     if identifying and not can_manage_round(current_user, round_):
         abort(403)

@@ -40,7 +40,7 @@ from typing import IO, Final
 import xlsxwriter
 from flask import current_app
 
-from survey.audit import record_audit
+from survey.audit.recording import record_audit
 from survey.db import db, utcnow
 from survey.export.answers_sheets import pseudonyms_for, write_free_text, write_responses
 from survey.export.fastrows import worksheet_class
@@ -62,10 +62,11 @@ from survey.export.results_sheets import (
 from survey.export.sanitise import clean_text
 from survey.export.writer import SheetWriter, Styles
 from survey.questionnaires.model import Measure, Questionnaire
+from survey.questionnaires.storage import questionnaire_of
 from survey.results.attainment import IndicatorResult, compute_indicator_results
 from survey.results.frame import load_responses_frame
 from survey.results.trends import comparable_rounds, comparable_values, round_indicator_results
-from survey.rounds.models import Round
+from survey.schema.rounds import Round
 
 SHEET_NAMES: Final = (
     "Sammanfattning",
@@ -163,7 +164,7 @@ def record_export(round_: Round, summary: ExportSummary) -> None:
 def _write(
     round_: Round, variant: Variant, min_responses: int, exported_at: datetime, out: Output
 ) -> ExportSummary:
-    questionnaire = round_.questionnaire_version.questionnaire
+    questionnaire = questionnaire_of(round_.questionnaire_version)
     identifying = variant is Variant.IDENTIFYING
     frame = load_responses_frame(round_.id, questionnaire)
     non_respondents = load_non_respondents(round_.id)
@@ -262,7 +263,10 @@ def _earlier_rounds(round_: Round, questionnaire_id: str, min_responses: int) ->
         results = round_indicator_results(earlier, min_responses=min_responses)
         history.append(
             _round_values(
-                reference_date, earlier.questionnaire_version.questionnaire, results, min_responses
+                reference_date,
+                questionnaire_of(earlier.questionnaire_version),
+                results,
+                min_responses,
             )
         )
     return history

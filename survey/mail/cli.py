@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from survey.db import db
-from survey.mail.models import MailStatus, OutboxMessage
 from survey.mail.outbox import (
     NotRequeueable,
     failed_messages,
@@ -26,6 +25,7 @@ from survey.mail.outbox import (
     uncertain_messages,
 )
 from survey.mail.worker import DeliveryReport, deliver_outbox
+from survey.schema.outbox import MailStatus, OutboxMessage
 
 LISTED_AT_MOST = 20
 
@@ -114,8 +114,7 @@ def status_command(round_id: int | None) -> None:
         if backlog.oldest_due_at is not None:
             oldest = f", oldest due since {backlog.oldest_due_at:%Y-%m-%d %H:%M} UTC"
         click.echo(
-            f"Queued: {backlog.due} due now{oldest}, "
-            f"{backlog.waiting} waiting for a later attempt"
+            f"Queued: {backlog.due} due now{oldest}, {backlog.waiting} waiting for a later attempt"
         )
     _list(
         uncertain_messages(round_id),

@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from survey.db import db, utcnow
+from survey.db import db, table_of, utcnow
 from survey.mail.compose import (
     MAX_NAME_LENGTH,
     MAX_SENDER_LENGTH,
@@ -31,7 +31,7 @@ from survey.mail.compose import (
     format_sender,
     make_message_id,
 )
-from survey.mail.models import MailKind, MailStatus, OutboxMessage
+from survey.schema.outbox import MailKind, MailStatus, OutboxMessage
 
 
 class NotRequeueable(ValueError):
@@ -259,7 +259,7 @@ def _requeue(message_id: int, expected: MailStatus) -> OutboxMessage:
     # A conditional UPDATE: a worker or another person acting at the same moment
     # cannot make us queue a message that has meanwhile changed state.
     result = db.session.execute(
-        update(OutboxMessage.__table__)
+        update(table_of(OutboxMessage))
         .where(OutboxMessage.id == message_id, OutboxMessage.status == expected.value)
         .values(
             status=MailStatus.QUEUED.value,

@@ -56,9 +56,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from survey.db import UTCDateTime, db, utcnow
+from survey.db import UTCDateTime, db, table_of, utcnow
 from survey.mail.compose import OutgoingMail, address_part, ascii_address, compose_message
-from survey.mail.models import MailStatus, OutboxMessage
 from survey.mail.smtp import (
     Failure,
     OutboxConnection,
@@ -66,6 +65,7 @@ from survey.mail.smtp import (
     classify,
     classify_connect_error,
 )
+from survey.schema.outbox import MailStatus, OutboxMessage
 
 RETRY_BASE_SECONDS = 60
 RETRY_CAP_SECONDS = 2 * 60 * 60
@@ -79,7 +79,7 @@ SEND_TIME_FIELDS = "survey_mail_send_time_fields"
 # each recipient's value; a recipient left out cannot be mailed (the message FAILS).
 SendTimeValues = Callable[[Sequence[int]], Mapping[int, str]]
 
-_table = OutboxMessage.__table__
+_table = table_of(OutboxMessage)
 _c = _table.c
 
 

@@ -27,14 +27,16 @@ from typing import Any, Final
 from sqlalchemy import func, or_, select
 
 from survey import ratelimit
-from survey.accounts.models import User
 from survey.accounts.users import normalise_email
-from survey.audit import AuditEvent, record_audit
+from survey.audit.recording import record_audit
 from survey.db import db, utcnow
-from survey.mail.models import OutboxMessage
 from survey.privacy.pseudonymise import PseudonymisedCounts, pseudonymise
-from survey.responses.models import Response, ResponseSubmission
-from survey.rounds.models import Recipient, Round
+from survey.schema.accounts import User
+from survey.schema.audit import AuditEvent
+from survey.schema.outbox import OutboxMessage
+from survey.schema.ratelimit import RateLimitCounter
+from survey.schema.responses import Response, ResponseSubmission
+from survey.schema.rounds import Recipient, Round
 
 EXPORT_ACTION: Final = "privacy.export_person"
 ERASE_ACTION: Final = "privacy.erase_person"
@@ -200,7 +202,7 @@ def _account_record(user: User) -> dict[str, Any]:
 def _counters(email: str) -> list[dict[str, Any]]:
     records = []
     for kind in EMAIL_COUNTER_KINDS:
-        counter = db.session.get(ratelimit.RateLimitCounter, ratelimit.counter_key(kind, email))
+        counter = db.session.get(RateLimitCounter, ratelimit.counter_key(kind, email))
         if counter is not None:
             records.append(
                 {

@@ -26,9 +26,9 @@ from typing import Final, TypeVar
 from sqlalchemy import ColumnElement, delete, or_, select, update
 
 from survey.db import db
-from survey.mail.models import MailStatus, OutboxMessage
-from survey.responses.models import Response
-from survey.rounds.models import Recipient
+from survey.schema.outbox import MailStatus, OutboxMessage
+from survey.schema.responses import Response
+from survey.schema.rounds import Recipient
 
 PURGED_SUBJECT: Final = "(rensat)"
 PURGED_BODY: Final = (

@@ -23,9 +23,8 @@ from flask import current_app
 from sqlalchemy import exists, func, select
 
 from survey import ratelimit
-from survey.audit import record_audit
+from survey.audit.recording import record_audit
 from survey.db import db
-from survey.mail.models import OutboxMessage
 from survey.privacy.pseudonymise import (
     PseudonymisedCounts,
     count_personal_data,
@@ -33,7 +32,9 @@ from survey.privacy.pseudonymise import (
     pseudonymise,
     recipient_still_identifying,
 )
-from survey.rounds.models import Recipient, Round, RoundState
+from survey.schema.outbox import OutboxMessage
+from survey.schema.ratelimit import RateLimitCounter
+from survey.schema.rounds import Recipient, Round, RoundState
 
 PURGE_ACTION: Final = "privacy.purge"
 # Counters are kept a day past the longest window: long enough for any investigation.
@@ -173,8 +174,8 @@ def _expired_counters(now: datetime, *, dry_run: bool) -> int:
         return (
             db.session.scalar(
                 select(func.count())
-                .select_from(ratelimit.RateLimitCounter)
-                .where(ratelimit.RateLimitCounter.window_started_at <= cutoff)
+                .select_from(RateLimitCounter)
+                .where(RateLimitCounter.window_started_at <= cutoff)
             )
             or 0
         )

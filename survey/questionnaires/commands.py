@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from survey.db import db
+from survey.localtime import format_local
 from survey.questionnaires.errors import QuestionnaireError, QuestionnaireInvalid
 from survey.questionnaires.model import Direction, Indicator, Question, Questionnaire
 from survey.questionnaires.parsing import (
@@ -26,6 +25,7 @@ from survey.questionnaires.storage import (
     StoreOutcome,
     find_questionnaire_version,
     list_questionnaire_versions,
+    questionnaire_of,
     store_questionnaire,
 )
 
@@ -113,14 +113,13 @@ def list_command() -> None:
     if not versions:
         click.echo("No questionnaires loaded. Load one with: survey questionnaire load FILE")
         return
-    zone = ZoneInfo(current_app.config.get("SURVEY_TIMEZONE", "Europe/Stockholm"))
     rounds = _rounds_per_version()
     rows = [("ID", "VERSION", "TITLE", "LOADED AT", "ROUNDS")] + [
         (
             stored.questionnaire_id,
             stored.version,
             stored.title,
-            stored.loaded_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            format_local(stored.loaded_at),
             str(rounds.get(stored.id, 0)),
         )
         for stored in versions
@@ -134,7 +133,7 @@ def list_command() -> None:
 
 def _rounds_per_version() -> dict[int, int]:
     # Imported here: rounds build on questionnaires, not the other way round.
-    from survey.rounds.models import Round
+    from survey.schema.rounds import Round
 
     counts = db.session.execute(
         select(Round.questionnaire_version_id, func.count(Round.id)).group_by(
@@ -179,7 +178,7 @@ def _questionnaire_to_show(path_or_id: str, version: str | None) -> Questionnair
             "or give the path of a YAML file"
         )
         raise click.exceptions.Exit(1)
-    return stored.questionnaire
+    return questionnaire_of(stored)
 
 
 def summarise(questionnaire: Questionnaire) -> str:

@@ -3,45 +3,35 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
-from sqlalchemy import String, Text, UniqueConstraint, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
 
-from survey.audit import record_audit
-from survey.db import db, utcnow
+from survey.audit.recording import record_audit
+from survey.db import db
 from survey.questionnaires.model import Questionnaire
+from survey.schema.questionnaires import SOURCE_NAME_LENGTH, QuestionnaireVersion
 
-SOURCE_NAME_LENGTH = 300
+# Typed models of stored versions, by (id, content hash): see `questionnaire_of`.
+MODELS_KEPT = 64
+_models: dict[tuple[int, str], Questionnaire] = {}
 
 
-class QuestionnaireVersion(db.Model):  # type: ignore[name-defined,misc]
-    """One loaded version of a questionnaire; never changed once a round may use it."""
+def questionnaire_of(stored: QuestionnaireVersion) -> Questionnaire:
+    """The typed model of a stored version, built once per process and version.
 
-    __tablename__ = "questionnaire_versions"
-    __table_args__ = (UniqueConstraint("questionnaire_id", "version"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    questionnaire_id: Mapped[str] = mapped_column(String(64), index=True)
-    version: Mapped[str] = mapped_column(String(32))
-    title: Mapped[str] = mapped_column(String(300))
-    definition: Mapped[dict[str, Any]]
-    content_hash: Mapped[str] = mapped_column(String(64))
-    source_name: Mapped[str] = mapped_column(String(SOURCE_NAME_LENGTH))
-    source_text: Mapped[str] = mapped_column(Text)
-    loaded_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    @property
-    def questionnaire(self) -> Questionnaire:
-        """The typed model (rebuilt from the stored normalised definition)."""
-        cached: Questionnaire | None = self.__dict__.get("_questionnaire")
-        if cached is None:
-            cached = Questionnaire.from_json(self.definition)
-            self.__dict__["_questionnaire"] = cached
-        return cached
+    A stored version never changes, so its model is kept by id and content hash and
+    shared by every request that reads it.
+    """
+    key = (stored.id, stored.content_hash)
+    model = _models.get(key)
+    if model is None:
+        model = Questionnaire.from_json(stored.definition)
+        if len(_models) >= MODELS_KEPT:
+            _models.pop(next(iter(_models)))
+        _models[key] = model
+    return model
 
 
 class StoreStatus(StrEnum):

@@ -21,12 +21,11 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from survey.accounts.permissions import get_round_for, login_required
 from survey.db import db
+from survey.questionnaires.storage import questionnaire_of
 from survey.responses.importing import (
     NEW_RECIPIENT_COLUMNS,
     ImportOutcome,
@@ -34,8 +33,8 @@ from survey.responses.importing import (
     import_responses,
     responses_template_xlsx,
 )
-from survey.results.views import round_page_url
-from survey.rounds.models import Round
+from survey.rounds.access import round_view
+from survey.schema.rounds import Round
 
 bp = Blueprint("response_import", __name__)
 
@@ -65,7 +64,7 @@ def render_import_page(
         render_template(
             "responses/import.html",
             round=round_,
-            questionnaire=round_.questionnaire_version.questionnaire,
+            questionnaire=questionnaire_of(round_.questionnaire_version),
             errors=errors,
             outcome=outcome,
             problems=problems[:MAX_PROBLEMS_SHOWN],
@@ -76,17 +75,16 @@ def render_import_page(
             add_recipients_field=ADD_RECIPIENTS_FIELD,
             new_recipient_columns=NEW_RECIPIENT_COLUMNS,
             allowed_answers=allowed_answers,
-            round_url=round_page_url(round_.id),
+            round_url=url_for("rounds.show_round", round_id=round_.id),
         ),
         status,
     )
 
 
 @bp.route("/omgangar/<int:round_id>/importera-svar", methods=["GET", "POST"])
-@login_required
-def import_page(round_id: int) -> ResponseReturnValue:
+@round_view(manage=True)
+def import_page(round_: Round) -> ResponseReturnValue:
     """Show the upload form; on POST check the file and import it when it has no problem."""
-    round_ = get_round_for(current_user, round_id, manage=True)
     if request.method == "GET":
         return render_import_page(round_)
     add_recipients = request.form.get(ADD_RECIPIENTS_FIELD) == "ja"
@@ -150,11 +148,10 @@ def imported_message(outcome: ImportOutcome) -> str:
 
 
 @bp.get("/omgangar/<int:round_id>/importera-svar/mall.xlsx")
-@login_required
-def import_template(round_id: int) -> ResponseReturnValue:
+@round_view(manage=True)
+def import_template(round_: Round) -> ResponseReturnValue:
     """Download the import template of the round's questionnaire version."""
-    round_ = get_round_for(current_user, round_id, manage=True)
-    questionnaire = round_.questionnaire_version.questionnaire
+    questionnaire = questionnaire_of(round_.questionnaire_version)
     data = responses_template_xlsx(questionnaire, title=round_.title)
     safe_id = re.sub(r"[^a-z0-9-]", "", questionnaire.id)
     safe_version = re.sub(r"[^0-9.]", "", questionnaire.version)

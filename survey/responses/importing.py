@@ -18,7 +18,7 @@ row per respondent:
   is what results are broken down by. Any other column is an error.
 
 Cells are read as a person writes them and then checked by the same rules as the web form
-(`survey.answering.answers.check_answers`):
+(`survey.questionnaires.answers.check_answers`):
 
 * yes/no and other choices by value or label, case and accents ignored, ``_`` or ``-`` for a
   space ("Ja", "nej", "Ej aktuellt", "ej_aktuellt", "mycket_nojd", "Mycket nöjd");
@@ -60,7 +60,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from survey.answering.answers import (
+from survey.audit.recording import record_audit
+from survey.db import db, utcnow
+from survey.organisations import (
+    DELREGIONS,
+    ORGANISATION_TYPE_LABELS,
+    OrganisationType,
+    normalise_word,
+    parse_organisation_type,
+)
+from survey.questionnaires.answers import (
     EVERYONE,
     AnswerError,
     AnswerValue,
@@ -72,19 +81,9 @@ from survey.answering.answers import (
     max_length,
     parse_number,
 )
-from survey.audit import record_audit
-from survey.db import db, utcnow
-from survey.organisations import (
-    DELREGIONS,
-    ORGANISATION_TYPE_LABELS,
-    OrganisationType,
-    normalise_word,
-    parse_organisation_type,
-)
 from survey.questionnaires.model import Question, Questionnaire, QuestionType
-from survey.responses.models import Response, ResponseSubmission
+from survey.questionnaires.storage import questionnaire_of
 from survey.responses.service import record_submission
-from survey.rounds.models import Recipient, Round
 from survey.rounds.recipients_file import (
     RECIPIENT_COLUMNS,
     RecipientField,
@@ -92,6 +91,8 @@ from survey.rounds.recipients_file import (
     check_email_address,
     check_recipient_fields,
 )
+from survey.schema.responses import Response, ResponseSubmission
+from survey.schema.rounds import Recipient, Round
 from survey.tabular import (
     ColumnMap,
     ColumnSpec,
@@ -669,7 +670,7 @@ def import_responses(
     and records the audit event; the caller commits. With problems (or ``dry_run``) nothing
     is added; the outcome's counts then say what the import would do.
     """
-    questionnaire = round_.questionnaire_version.questionnaire
+    questionnaire = questionnaire_of(round_.questionnaire_version)
     recipients = known_recipients(round_.id)
     check = check_responses_file(
         questionnaire,

@@ -42,8 +42,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from survey.db import db
-from survey.responses.models import Response, ResponseSubmission
-from survey.rounds.models import Recipient, Round, RoundState
+from survey.schema.responses import Response, ResponseSubmission
+from survey.schema.rounds import Recipient, Round, RoundState
 
 T = TypeVar("T")
 

@@ -1,6 +1,6 @@
 """`survey round results` and `survey round import-responses`: results and earlier answers.
 
-Both are attached to the `round` command group (see `survey.results.init_app`).
+Both are attached to the `round` command group (see `survey.create_app`).
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from survey.db import MAX_ROW_ID, db
+from survey.questionnaires.storage import questionnaire_of
 from survey.responses.importing import ImportOutcome, ImportProblem, import_responses
 from survey.results.attainment import IndicatorResult, results_as_json
 from survey.results.trends import compute_round_results
-from survey.rounds.models import Round
+from survey.schema.rounds import Round
 from survey.tabular import MAX_FILE_BYTES
 
 
@@ -76,7 +77,7 @@ def results_command(round_reference: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(results_as_json(results), ensure_ascii=False, indent=2))
         return
-    questionnaire = round_.questionnaire_version.questionnaire
+    questionnaire = questionnaire_of(round_.questionnaire_version)
     click.echo(
         f"round {round_.id} “{round_.title}” ({questionnaire.id} version {questionnaire.version}), "
         f"reference date {round_.reference_date.isoformat()}, delregion {round_.delregion}"

@@ -59,9 +59,10 @@ from survey.questionnaires.model import (
     Questionnaire,
     QuestionType,
 )
-from survey.responses.models import Response
+from survey.questionnaires.storage import questionnaire_of
 from survey.results.ordering import organisation_type_sort_key, swedish_sort_key
-from survey.rounds.models import Recipient, Round
+from survey.schema.responses import Response
+from survey.schema.rounds import Recipient, Round
 
 RESPONSE_COLUMNS: tuple[str, ...] = (
     "response_id",
@@ -220,7 +221,7 @@ def _round_questionnaire(round_id: int) -> Questionnaire:
     round_ = db.session.get(Round, round_id)
     if round_ is None:
         raise LookupError(f"round {round_id} does not exist")
-    return round_.questionnaire_version.questionnaire
+    return questionnaire_of(round_.questionnaire_version)
 
 
 def _build_frame(

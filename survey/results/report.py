@@ -29,7 +29,6 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from survey.answering.answers import format_number
 from survey.db import db
 from survey.organisations import (
     DELREGIONS,
@@ -37,6 +36,7 @@ from survey.organisations import (
     OrganisationType,
     parse_organisation_type,
 )
+from survey.questionnaires.answers import format_number
 from survey.questionnaires.model import (
     Direction,
     Indicator,
@@ -46,6 +46,7 @@ from survey.questionnaires.model import (
     QuestionType,
     Target,
 )
+from survey.questionnaires.storage import questionnaire_of
 from survey.results.attainment import (
     IndicatorResult,
     Status,
@@ -57,7 +58,7 @@ from survey.results.frame import load_recipients_frame, load_responses_frame
 from survey.results.freetext import FreeTextAnswer, FreeTextAnswers, collate_free_text
 from survey.results.ordering import group_sort_key, organisation_type_sort_key, swedish_sort_key
 from survey.results.trends import comparable_rounds, comparable_values, previous_round
-from survey.rounds.models import Recipient, Round
+from survey.schema.rounds import Recipient, Round
 
 BAR_WIDTH = 120
 BAR_HEIGHT = 28
@@ -223,7 +224,7 @@ def build_round_report(
     round_: Round, results_filter: ResultsFilter, *, min_responses: int
 ) -> RoundReport:
     """Compute a round's results page: indicators compared with the previous round, rates, trend."""
-    questionnaire = round_.questionnaire_version.questionnaire
+    questionnaire = questionnaire_of(round_.questionnaire_version)
     all_responses = load_responses_frame(round_.id, questionnaire)
     all_recipients = load_recipients_frame(round_.id)
     responses = results_filter.apply(all_responses)
@@ -232,7 +233,7 @@ def build_round_report(
 
     def values_of(other: Round) -> dict[str, float | None]:
         if other.id not in values_cache:
-            other_questionnaire = other.questionnaire_version.questionnaire
+            other_questionnaire = questionnaire_of(other.questionnaire_version)
             frame = results_filter.apply(load_responses_frame(other.id, other_questionnaire))
             results = compute_indicator_results(
                 other_questionnaire,
@@ -335,7 +336,7 @@ def build_breakdown(
     round_: Round, results_filter: ResultsFilter, by: GroupColumn, *, min_responses: int
 ) -> BreakdownTable:
     """Every scored indicator of the round per group of `by`, with the response rate per group."""
-    questionnaire = round_.questionnaire_version.questionnaire
+    questionnaire = questionnaire_of(round_.questionnaire_version)
     responses = results_filter.apply(load_responses_frame(round_.id, questionnaire))
     recipients = results_filter.apply(load_recipients_frame(round_.id))
     breakdown = compute_breakdown(

@@ -19,10 +19,11 @@ from flask import current_app
 from sqlalchemy import select
 
 from survey.db import db
-from survey.questionnaires.storage import QuestionnaireVersion
+from survey.questionnaires.storage import questionnaire_of
 from survey.results.attainment import IndicatorResult, compute_indicator_results
 from survey.results.frame import load_responses_frame
-from survey.rounds.models import Round, RoundState
+from survey.schema.questionnaires import QuestionnaireVersion
+from survey.schema.rounds import Round, RoundState
 
 COMPARED_STATES = (str(RoundState.OPEN), str(RoundState.CLOSED))
 
@@ -62,7 +63,7 @@ def previous_round(round_: Round) -> Round | None:
 
 def round_indicator_results(round_: Round, *, min_responses: int) -> list[IndicatorResult]:
     """Compute the round's indicators from its submitted responses, without comparison."""
-    questionnaire = round_.questionnaire_version.questionnaire
+    questionnaire = questionnaire_of(round_.questionnaire_version)
     responses = load_responses_frame(round_.id, questionnaire)
     return compute_indicator_results(
         questionnaire, responses, reference_date=round_.reference_date, min_responses=min_responses
@@ -95,7 +96,7 @@ def compute_round_results(
             round_indicator_results(before, min_responses=min_responses),
             min_responses=min_responses,
         )
-    questionnaire = round_.questionnaire_version.questionnaire
+    questionnaire = questionnaire_of(round_.questionnaire_version)
     return compute_indicator_results(
         questionnaire,
         load_responses_frame(round_.id, questionnaire),

@@ -12,9 +12,9 @@ from typing import Any, Final
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_login import current_user
 
-from survey.accounts.permissions import can_manage_round, get_round_for, login_required
 from survey.organisations import ORGANISATION_TYPE_LABELS, OrganisationType
 from survey.questionnaires.model import Measure
+from survey.questionnaires.storage import questionnaire_of
 from survey.results import report
 from survey.results.frame import load_responses_frame
 from survey.results.report import (
@@ -28,7 +28,8 @@ from survey.results.report import (
     parse_results_filter,
     round_kommuner,
 )
-from survey.rounds.models import Round
+from survey.rounds.access import can_manage_round, round_view
+from survey.schema.rounds import Round
 
 bp = Blueprint("results", __name__)
 
@@ -94,7 +95,7 @@ def common_context(
 ) -> dict[str, Any]:
     return {
         "round": round_,
-        "questionnaire": round_.questionnaire_version.questionnaire,
+        "questionnaire": questionnaire_of(round_.questionnaire_version),
         "results_filter": results_filter,
         "filter_query": results_filter.query(),
         "kommuner": kommuner,
@@ -109,10 +110,9 @@ def common_context(
 
 
 @bp.get("/omgangar/<int:round_id>/resultat")
-@login_required
-def round_results(round_id: int) -> str:
+@round_view()
+def round_results(round_: Round) -> str:
     """The round's results: response rate, indicators against targets, trend."""
-    round_ = get_round_for(current_user, round_id)
     results_filter, notices, kommuner = read_filter(round_)
     built = build_round_report(round_, results_filter, min_responses=min_responses())
     scored = [result for result in built.results if result.indicator.measure is not Measure.NONE]
@@ -130,12 +130,11 @@ def round_results(round_id: int) -> str:
 
 
 @bp.get("/omgangar/<int:round_id>/resultat/fritext")
-@login_required
-def free_text(round_id: int) -> str:
+@round_view()
+def free_text(round_: Round) -> str:
     """Every free-text (and week or date) answer per question, with who gave it."""
-    round_ = get_round_for(current_user, round_id)
     results_filter, notices, kommuner = read_filter(round_)
-    questionnaire = round_.questionnaire_version.questionnaire
+    questionnaire = questionnaire_of(round_.questionnaire_version)
     responses = results_filter.apply(load_responses_frame(round_.id, questionnaire))
     return render_template(
         "results/free_text.html",
@@ -147,10 +146,9 @@ def free_text(round_id: int) -> str:
 
 
 @bp.get("/omgangar/<int:round_id>/resultat/fordelning")
-@login_required
-def breakdown(round_id: int) -> str:
+@round_view()
+def breakdown(round_: Round) -> str:
     """Every indicator per organisation type, kommun or delregion (``?per=``)."""
-    round_ = get_round_for(current_user, round_id)
     results_filter, notices, kommuner = read_filter(round_)
     per = request.args.get("per", "organisationstyp")
     if per not in GROUPINGS:

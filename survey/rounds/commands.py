@@ -16,9 +16,9 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from survey.db import MAX_ROW_ID, db, utcnow
+from survey.localtime import STOCKHOLM, format_local
 from survey.organisations import DELREGIONS, parse_delregion
 from survey.questionnaires.storage import find_questionnaire_version, list_questionnaire_versions
-from survey.rounds.models import Round
 from survey.rounds.recipients_file import RecipientsParse, RowProblem, parse_recipients_file
 from survey.rounds.service import (
     RoundError,
@@ -30,19 +30,14 @@ from survey.rounds.service import (
     recipient_emails,
     remind_now,
 )
-from survey.rounds.settings import (
-    STOCKHOLM,
-    RoundSettings,
-    default_sender_name,
-    format_local,
-    round_settings_problems,
-)
+from survey.rounds.settings import RoundSettings, default_sender_name, round_settings_problems
 from survey.rounds.status import (
     RECIPIENT_STATE_LABELS,
     organisation_type_label,
     round_status,
     summarise_rounds,
 )
+from survey.schema.rounds import Round
 
 round_cli = AppGroup("round", help="Create and run survey rounds.")
 

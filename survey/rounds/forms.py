@@ -15,9 +15,10 @@ from flask_wtf.file import FileField
 from wtforms import EmailField, SelectChoice, SelectField, StringField, TextAreaField
 
 from survey.db import MAX_ROW_ID
+from survey.localtime import local_datetime, to_local
 from survey.organisations import DELREGIONS, ORGANISATION_TYPE_LABELS
-from survey.questionnaires.storage import QuestionnaireVersion
-from survey.rounds.settings import RoundSettings, local_datetime, to_local
+from survey.rounds.settings import RoundSettings
+from survey.schema.questionnaires import QuestionnaireVersion
 
 # Which form field shows a settings problem (the others have the same name).
 PROBLEM_FIELDS = {"opens_at": "opens_date", "closes_at": "closes_date"}

@@ -59,7 +59,7 @@ from survey.tabular import (
     read_table,
 )
 
-# The lengths of the recipients table's columns (survey.rounds.models.Recipient).
+# The lengths of the recipients table's columns (survey.schema.rounds.Recipient).
 NAME_MAX_LENGTH = 200
 EMAIL_MAX_LENGTH = 254
 ORGANISATION_MAX_LENGTH = 200

@@ -52,10 +52,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from flask import current_app
 from sqlalchemy import Select, delete, insert, select
 
-from survey.audit import record_audit
+from survey.audit.recording import record_audit
 from survey.db import db, utcnow
+from survey.localtime import format_local
 from survey.mail.compose import MAX_SUBJECT_LENGTH
-from survey.mail.models import MailKind, MailStatus, OutboxMessage
 from survey.mail.outbox import (
     NewMessage,
     NotRequeueable,
@@ -64,16 +64,13 @@ from survey.mail.outbox import (
     requeue_failed,
     requeue_uncertain,
 )
-from survey.responses.models import Response
 from survey.rounds.messages import render_template
-from survey.rounds.models import Recipient, Round, RoundState
 from survey.rounds.recipients_file import RecipientRow
 from survey.rounds.reminders import ReminderCandidate, ReminderSchedule, due_reminders
 from survey.rounds.settings import (
     FIXED_WHEN_OPEN,
     SettingProblem,
     clean_settings,
-    format_local,
     message_values,
     round_settings_problems,
     settings_of,
@@ -89,9 +86,12 @@ from survey.rounds.status import latest_invitations
 from survey.rounds.status import round_status as round_status
 from survey.rounds.status import summarise_rounds as summarise_rounds
 from survey.rounds.tokens import current_token, issue_link, personal_link, revoke_link
+from survey.schema.outbox import MailKind, MailStatus, OutboxMessage
+from survey.schema.responses import Response
+from survey.schema.rounds import Recipient, Round, RoundState
 
 if TYPE_CHECKING:
-    from survey.accounts.models import User
+    from survey.schema.accounts import User
 
 HAND_REMINDER_MIN_GAP = timedelta(hours=24)
 # Rows per IN (...) list: well below every database's limit on bound parameters.

@@ -11,12 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from survey.db import db
-from survey.mail.models import MailKind
+from survey.localtime import format_local, local_datetime, moment_text, to_local
 from survey.organisations import DELREGIONS
-from survey.questionnaires.storage import QuestionnaireVersion
 from survey.rounds.messages import (
     DEFAULT_INVITATION_BODY,
     DEFAULT_INVITATION_SUBJECT,
@@ -29,12 +27,13 @@ from survey.rounds.messages import (
     check_template,
     render_template,
 )
-from survey.rounds.models import Round
 from survey.rounds.recipients_file import check_email_address
 from survey.rounds.reminders import check_reminder_days
 from survey.rounds.tokens import LINK_MARKER
+from survey.schema.outbox import MailKind
+from survey.schema.questionnaires import QuestionnaireVersion
+from survey.schema.rounds import Round
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 MAX_REMINDERS = 10
 TITLE_MAX_LENGTH = 200
 SENDER_NAME_MAX_LENGTH = 200
@@ -43,12 +42,6 @@ BODY_MAX_LENGTH = 20_000
 LINK_PLACEHOLDER = "[personlig länk]"
 
 KNOWN_PLACEHOLDERS = " ".join("{" + name + "}" for name in PLACEHOLDERS)
-
-MONTHS = (
-    "januari", "februari", "mars", "april", "maj", "juni",
-    "juli", "augusti", "september", "oktober", "november", "december",
-)  # fmt: skip
-
 
 # --- Errors ---------------------------------------------------------------------------
 
@@ -80,32 +73,6 @@ class RoundSettingsInvalid(RoundError):
             " ".join(problem.swedish for problem in self.problems),
             "; ".join(problem.english for problem in self.problems),
         )
-
-
-# --- Time -----------------------------------------------------------------------------
-
-
-def local_datetime(day: date, clock: time) -> datetime:
-    """A date and a wall-clock time in Europe/Stockholm, as an aware UTC datetime."""
-    return datetime.combine(day, clock, tzinfo=STOCKHOLM).astimezone(ZoneInfo("UTC"))
-
-
-def to_local(moment: datetime) -> datetime:
-    """A stored time in Europe/Stockholm."""
-    return moment.astimezone(STOCKHOLM)
-
-
-def format_local(moment: datetime | None) -> str:
-    """A time as a Swede reads it in a table: 2025-12-15 23:59."""
-    if moment is None:
-        return "–"
-    return to_local(moment).strftime("%Y-%m-%d %H:%M")
-
-
-def format_deadline(moment: datetime) -> str:
-    """A closing time in words: 15 december 2025 kl. 23.59 (Europe/Stockholm)."""
-    local = to_local(moment)
-    return f"{local.day} {MONTHS[local.month - 1]} {local.year} kl. {local:%H.%M}"
 
 
 # --- Settings -------------------------------------------------------------------------
@@ -382,7 +349,7 @@ def message_values(round_: Round, *, name: str, organisation: str) -> MessageVal
     return MessageValues(
         namn=name,
         organisation=organisation,
-        sista_dag=format_deadline(round_.closes_at),
+        sista_dag=moment_text(round_.closes_at),
         omgang=round_.title,
         enkat=round_.questionnaire_version.title,
         avsandare=round_.sender_name,
@@ -406,7 +373,7 @@ def preview_messages(
     values = MessageValues(
         namn=name,
         organisation=organisation,
-        sista_dag=format_deadline(settings.closes_at),
+        sista_dag=moment_text(settings.closes_at),
         omgang=settings.title.strip(),
         enkat=questionnaire_title,
         avsandare=settings.sender_name.strip(),

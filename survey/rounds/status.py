@@ -5,7 +5,7 @@ Computed with a fixed number of aggregate queries, whatever the number of recipi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import func, select
 
 from survey.db import db
-from survey.mail.models import MailKind, MailStatus, OutboxMessage
 from survey.organisations import ORGANISATION_TYPE_LABELS, OrganisationType
-from survey.responses.models import Response
-from survey.rounds.models import Recipient, Round, RoundState
+from survey.schema.outbox import MailKind, MailStatus, OutboxMessage
+from survey.schema.responses import Response
+from survey.schema.rounds import Recipient, Round, RoundState
 
 # --- Status ---------------------------------------------------------------------------
 
@@ -114,6 +114,11 @@ def organisation_type_label(code: str) -> str:
         return ORGANISATION_TYPE_LABELS[OrganisationType(code)]
     except ValueError:
         return code
+
+
+def response_rate(invited: int, submitted: int) -> float | None:
+    """Submitted per invited in percent, to one decimal; None when nobody is invited."""
+    return round(100.0 * submitted / invited, 1) if invited else None
 
 
 @dataclass
@@ -326,7 +331,8 @@ def round_status(round_: Round) -> RoundStatus:
         )
     order = {str(kind): index for index, kind in enumerate(OrganisationType)}
     by_type = dict(sorted(groups.items(), key=lambda item: (order.get(item[0], 99), item[0])))
-    _add_response_rates(round_.id, total, by_type)
+    for counts in (total, *by_type.values()):
+        counts.response_rate = response_rate(counts.invited, counts.submitted)
     # 4. The outbox by delivery state.
     outbox = dict.fromkeys(MailStatus, 0)
     for status, count in db.session.execute(
@@ -343,30 +349,6 @@ def round_status(round_: Round) -> RoundStatus:
         recipients=recipients,
         outbox=outbox,
     )
-
-
-def _add_response_rates(
-    round_id: int, total: StatusCounts, by_type: Mapping[str, StatusCounts]
-) -> None:
-    """Response rates as the results pages compute them (one query)."""
-    from survey.results.breakdowns import response_rates
-    from survey.results.frame import load_recipients_frame
-
-    frame = load_recipients_frame(round_id)
-    if frame.empty:
-        return
-    overall = response_rates(frame)
-    total.response_rate = _rate(overall["rate"].iloc[0])
-    per_type = response_rates(frame, "organisation_type")
-    for code, row in per_type.iterrows():
-        counts = by_type.get(str(code))
-        if counts is not None:
-            counts.response_rate = _rate(row["rate"])
-
-
-def _rate(value: Any) -> float | None:
-    number = float(value)
-    return None if number != number else round(number, 1)  # NaN: nobody invited
 
 
 # --- Listing --------------------------------------------------------------------------

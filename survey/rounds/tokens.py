@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from survey.db import utcnow
-from survey.rounds.models import Recipient
+from survey.schema.rounds import Recipient
 
 TOKEN_PURPOSE = b"survey-personal-link-v1"
 # A token is base64url of 32 bytes without padding: 43 characters of [A-Za-z0-9_-].

@@ -28,20 +28,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 
-from survey.accounts.models import Role, User
-from survey.accounts.permissions import (
-    can_manage_round,
-    get_round_for,
-    login_required,
-    role_required,
-    visible_rounds,
-)
+from survey.accounts.permissions import login_required, role_required
 from survey.db import db, utcnow
-from survey.mail.models import MAIL_STATUS_LABELS, MailKind, MailStatus, OutboxMessage
+from survey.localtime import format_local, moment_text, to_local
 from survey.mail.outbox import failed_messages, uncertain_messages
 from survey.organisations import DELREGIONS, delregion_label
 from survey.paging import page_of, requested_page
-from survey.questionnaires.storage import QuestionnaireVersion, list_questionnaire_versions
+from survey.questionnaires.storage import list_questionnaire_versions
+from survey.rounds.access import can_manage_round, round_view, visible_rounds
 from survey.rounds.forms import (
     ExtendForm,
     NewRoundForm,
@@ -53,7 +47,6 @@ from survey.rounds.forms import (
     questionnaire_choices,
 )
 from survey.rounds.messages import PLACEHOLDERS
-from survey.rounds.models import Recipient, Round, RoundState
 from survey.rounds.recipients_file import (
     RecipientRow,
     RecipientsParse,
@@ -89,12 +82,9 @@ from survey.rounds.settings import (
     RoundSettings,
     check_round_settings,
     default_round_settings,
-    format_deadline,
-    format_local,
     preview_messages,
     settings_of,
     shown_body,
-    to_local,
 )
 from survey.rounds.status import (
     MAX_SEARCH_LENGTH,
@@ -105,6 +95,10 @@ from survey.rounds.status import (
     round_status,
     summarise_rounds,
 )
+from survey.schema.accounts import Role, User
+from survey.schema.outbox import MAIL_STATUS_LABELS, MailKind, MailStatus, OutboxMessage
+from survey.schema.questionnaires import QuestionnaireVersion
+from survey.schema.rounds import Recipient, Round, RoundState
 
 bp = Blueprint("rounds", __name__)
 
@@ -193,7 +187,7 @@ def page_context() -> dict[str, Any]:
     """Values every round page uses."""
     return {
         "format_local": format_local,
-        "format_deadline": format_deadline,
+        "moment_text": moment_text,
         "delregion_label": delregion_label,
         "organisation_type_label": organisation_type_label,
         "state_labels": RECIPIENT_STATE_LABELS,
@@ -350,9 +344,8 @@ def recipients_template(extension: str) -> Response:
 
 
 @bp.get("/omgangar/<int:round_id>")
-@login_required
-def show_round(round_id: int) -> ResponseReturnValue:
-    round_ = get_round_for(current_user, round_id)
+@round_view()
+def show_round(round_: Round) -> ResponseReturnValue:
     status = round_status(round_)
     shown_state = request.args.get("status", "")
     if shown_state not in {state.value for state in RecipientState}:
@@ -381,9 +374,8 @@ def show_round(round_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/omgangar/<int:round_id>/andra", methods=["GET", "POST"])
-@login_required
-def edit_round(round_id: int) -> ResponseReturnValue:
-    round_ = get_round_for(current_user, round_id, manage=True)
+@round_view(manage=True)
+def edit_round(round_: Round) -> ResponseReturnValue:
     if round_.state_enum is RoundState.CLOSED:
         flash(
             "En stängd omgång kan inte ändras. Förläng den om den ska ta emot svar igen.", "error"
@@ -478,9 +470,8 @@ def _editable(settings: RoundSettings) -> dict[str, Any]:
 
 
 @bp.post("/omgangar/<int:round_id>/oppna")
-@login_required
-def open_now(round_id: int) -> ResponseReturnValue:
-    round_ = get_round_for(current_user, round_id, manage=True)
+@round_view(manage=True)
+def open_now(round_: Round) -> ResponseReturnValue:
 
     def said(outcome: Any) -> str:
         if outcome.opened:
@@ -494,9 +485,8 @@ def open_now(round_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/omgangar/<int:round_id>/paminn")
-@login_required
-def remind_all(round_id: int) -> ResponseReturnValue:
-    round_ = get_round_for(current_user, round_id, manage=True)
+@round_view(manage=True)
+def remind_all(round_: Round) -> ResponseReturnValue:
 
     def said(outcome: Any) -> str:
         text = f"{outcome.queued} påminnelser är köade för utskick."
@@ -512,9 +502,8 @@ def remind_all(round_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/omgangar/<int:round_id>/stang", methods=["GET", "POST"])
-@login_required
-def close(round_id: int) -> ResponseReturnValue:
-    round_ = get_round_for(current_user, round_id, manage=True)
+@round_view(manage=True)
+def close(round_: Round) -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("rounds/close.html", round=round_, **page_context())
     run_action(
@@ -525,9 +514,8 @@ def close(round_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/omgangar/<int:round_id>/forlang", methods=["GET", "POST"])
-@login_required
-def extend(round_id: int) -> ResponseReturnValue:
-    round_ = get_round_for(current_user, round_id, manage=True)
+@round_view(manage=True)
+def extend(round_: Round) -> ResponseReturnValue:
     form = ExtendForm()
     if request.method == "GET":
         local = to_local(round_.closes_at)
@@ -553,7 +541,7 @@ def extend(round_id: int) -> ResponseReturnValue:
                 problems["closes_date"] = CONCURRENT_CHANGE
             else:
                 flash(
-                    f"Sista svarsdag är nu {format_deadline(new_closes_at)}."
+                    f"Sista svarsdag är nu {moment_text(new_closes_at)}."
                     + (" Omgången är öppen igen." if reopened else ""),
                     "success",
                 )
@@ -581,9 +569,8 @@ def recipient_or_404(round_: Round, recipient_id: int) -> Recipient:
 
 
 @bp.get("/omgangar/<int:round_id>/mottagare/<int:recipient_id>")
-@login_required
-def show_recipient(round_id: int, recipient_id: int) -> ResponseReturnValue:
-    round_ = get_round_for(current_user, round_id)
+@round_view()
+def show_recipient(round_: Round, recipient_id: int) -> ResponseReturnValue:
     recipient = recipient_or_404(round_, recipient_id)
     status = next(
         (row for row in round_status(round_).recipients if row.recipient_id == recipient.id),
@@ -608,9 +595,8 @@ def show_recipient(round_id: int, recipient_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/omgangar/<int:round_id>/mottagare/<int:recipient_id>/paminn")
-@login_required
-def remind_one(round_id: int, recipient_id: int) -> ResponseReturnValue:
-    round_ = get_round_for(current_user, round_id, manage=True)
+@round_view(manage=True)
+def remind_one(round_: Round, recipient_id: int) -> ResponseReturnValue:
     recipient = recipient_or_404(round_, recipient_id)
     run_action(
         lambda: remind_now(round_, [recipient.id], actor=acting_user(), now=utcnow()),
@@ -624,9 +610,8 @@ def remind_one(round_id: int, recipient_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/omgangar/<int:round_id>/mottagare/<int:recipient_id>/ny-lank")
-@login_required
-def reissue(round_id: int, recipient_id: int) -> ResponseReturnValue:
-    round_ = get_round_for(current_user, round_id, manage=True)
+@round_view(manage=True)
+def reissue(round_: Round, recipient_id: int) -> ResponseReturnValue:
     recipient = recipient_or_404(round_, recipient_id)
     run_action(
         lambda: reissue_link(round_, recipient, actor=acting_user(), now=utcnow()),
@@ -639,9 +624,8 @@ def reissue(round_id: int, recipient_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/omgangar/<int:round_id>/mottagare/<int:recipient_id>/aterkalla")
-@login_required
-def revoke(round_id: int, recipient_id: int) -> ResponseReturnValue:
-    round_ = get_round_for(current_user, round_id, manage=True)
+@round_view(manage=True)
+def revoke(round_: Round, recipient_id: int) -> ResponseReturnValue:
     recipient = recipient_or_404(round_, recipient_id)
     run_action(
         lambda: revoke_link_only(round_, recipient, actor=acting_user(), now=utcnow()),
@@ -651,9 +635,8 @@ def revoke(round_id: int, recipient_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/omgangar/<int:round_id>/mottagare/<int:recipient_id>/ta-bort", methods=["GET", "POST"])
-@login_required
-def remove(round_id: int, recipient_id: int) -> ResponseReturnValue:
-    round_ = get_round_for(current_user, round_id, manage=True)
+@round_view(manage=True)
+def remove(round_: Round, recipient_id: int) -> ResponseReturnValue:
     recipient = recipient_or_404(round_, recipient_id)
     if request.method == "GET":
         return render_template(
@@ -714,9 +697,8 @@ def recipient_form_page(
 
 
 @bp.route("/omgangar/<int:round_id>/mottagare/ny", methods=["GET", "POST"])
-@login_required
-def new_recipient(round_id: int) -> ResponseReturnValue:
-    round_ = get_round_for(current_user, round_id, manage=True)
+@round_view(manage=True)
+def new_recipient(round_: Round) -> ResponseReturnValue:
     form = RecipientForm()
     if request.method == "GET":
         form.delregion.data = round_.delregion
@@ -737,9 +719,8 @@ def new_recipient(round_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/omgangar/<int:round_id>/mottagare/<int:recipient_id>/andra", methods=["GET", "POST"])
-@login_required
-def edit_recipient(round_id: int, recipient_id: int) -> ResponseReturnValue:
-    round_ = get_round_for(current_user, round_id, manage=True)
+@round_view(manage=True)
+def edit_recipient(round_: Round, recipient_id: int) -> ResponseReturnValue:
     recipient = recipient_or_404(round_, recipient_id)
     form = RecipientForm(obj=recipient)
     back = url_for("rounds.show_recipient", round_id=round_.id, recipient_id=recipient.id)
@@ -768,9 +749,8 @@ def edit_recipient(round_id: int, recipient_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/omgangar/<int:round_id>/mottagare/ladda-upp", methods=["GET", "POST"])
-@login_required
-def upload_recipients(round_id: int) -> ResponseReturnValue:
-    round_ = get_round_for(current_user, round_id, manage=True)
+@round_view(manage=True)
+def upload_recipients(round_: Round) -> ResponseReturnValue:
     form = RecipientsUploadForm()
     parsed: RecipientsParse | None = None
     if request.method == "POST":
@@ -818,9 +798,8 @@ def upload_recipients(round_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/omgangar/<int:round_id>/utskick")
-@login_required
-def outbox(round_id: int) -> ResponseReturnValue:
-    round_ = get_round_for(current_user, round_id)
+@round_view()
+def outbox(round_: Round) -> ResponseReturnValue:
     total = db.session.scalar(
         select(func.count()).select_from(OutboxMessage).where(OutboxMessage.round_id == round_.id)
     )
@@ -835,10 +814,9 @@ def outbox(round_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/omgangar/<int:round_id>/utskick/<int:message_id>")
-@login_required
-def show_message(round_id: int, message_id: int) -> ResponseReturnValue:
+@round_view()
+def show_message(round_: Round, message_id: int) -> ResponseReturnValue:
     """A queued mail as written (development only: mail is kept in the outbox there)."""
-    round_ = get_round_for(current_user, round_id)
     if current_app.config["SURVEY_MAIL_DELIVERY"] != "outbox":
         abort(404)
     message = round_message(round_, message_id)
@@ -860,9 +838,8 @@ def show_message(round_id: int, message_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/omgangar/<int:round_id>/utskick/<int:message_id>/skicka-igen")
-@login_required
-def resend(round_id: int, message_id: int) -> ResponseReturnValue:
-    round_ = get_round_for(current_user, round_id, manage=True)
+@round_view(manage=True)
+def resend(round_: Round, message_id: int) -> ResponseReturnValue:
     message = round_message(round_, message_id)
     if message is None:
         abort(404)

@@ -33,8 +33,8 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from survey.db import db
-from survey.responses.models import Response
-from survey.rounds.models import Recipient
+from survey.schema.responses import Response
+from survey.schema.rounds import Recipient
 from tests.bad_inputs import files
 from tests.bad_inputs.world import ANNA_EMAIL, World
 from tests.import_helpers import xlsx_file
@@ -703,7 +703,7 @@ IMPORT_ROWS = [
             (ANNA_EMAIL, "Ja", "45 procent"), header=("e-post", "sip_okning", "utbildning")
         ),
         "Ange andelen med siffror, till exempel 45 eller 12,5.",
-        "survey.answering.answers.check_answer, shared with the form",
+        "survey.questionnaires.answers.check_answer, shared with the form",
     ),
     import_row(
         "import-impossible-date",
@@ -712,7 +712,7 @@ IMPORT_ROWS = [
             (ANNA_EMAIL, "Ja", "2025-02-30"), header=("e-post", "sip_okning", "startdatum")
         ),
         "Datumet finns inte i kalendern.",
-        "survey.answering.answers.parse_date",
+        "survey.questionnaires.answers.parse_date",
     ),
     import_row(
         "import-formula",
@@ -860,14 +860,14 @@ ANSWER_ROWS = [
         "A value that is not an option of a yes/no question",
         {"sip_okning": "kanske"},
         "Det valda alternativet finns inte.",
-        "survey.answering.answers.check_answer: values must be the question's choices",
+        "survey.questionnaires.answers.check_answer: values must be the question's choices",
     ),
     answer_row(
         "answer-forged-multiple-choice",
         "A forged value among the multiple choices",
         {"sip_okning": "ja", "omraden": ["fallrisk", "'; DROP TABLE responses; --"]},
         "Ett av de valda alternativen finns inte.",
-        "survey.answering.answers._check_multiple_choice",
+        "survey.questionnaires.answers._check_multiple_choice",
     ),
     answer_row(
         "answer-two-values-for-one-choice",
@@ -884,49 +884,49 @@ ANSWER_ROWS = [
         "A percentage with letters (“45 procent”)",
         {"utbildning": "45 procent"},
         "Ange andelen med siffror, till exempel 45 eller 12,5.",
-        "survey.answering.answers._check_number",
+        "survey.questionnaires.answers._check_number",
     ),
     answer_row(
         "answer-percent-out-of-range",
         "A percentage of 150",
         {"utbildning": "150"},
         "Ange ett tal mellan 0 och 100.",
-        "survey.answering.answers.range_message: the question's bounds",
+        "survey.questionnaires.answers.range_message: the question's bounds",
     ),
     answer_row(
         "answer-huge-number",
         "A number of 400 digits (float overflow)",
         {"dygn": "9" * 400},
         "Ange ett tal mellan 0 och 365.",
-        "survey.answering.answers._check_number: parsed with Decimal, bounds checked",
+        "survey.questionnaires.answers._check_number: parsed with Decimal, bounds checked",
     ),
     answer_row(
         "answer-not-a-number-literal",
         "The float literals “NaN” and “inf”",
         {"dygn": "NaN", "utbildning": "inf"},
         "Ange ett tal med siffror, till exempel 12 eller 12,5.",
-        "survey.answering.answers._check_number: only digits are numbers",
+        "survey.questionnaires.answers._check_number: only digits are numbers",
     ),
     answer_row(
         "answer-impossible-date",
         "The date 2025-02-30",
         {"startdatum": "2025-02-30"},
         "Datumet finns inte i kalendern.",
-        "survey.answering.answers.parse_date",
+        "survey.questionnaires.answers.parse_date",
     ),
     answer_row(
         "answer-impossible-week",
         "Week 54 of 2025",
         {"vecka": "2025-W54"},
         "Ange ett veckonummer mellan 1 och 52 (53 vissa år).",
-        "survey.answering.answers.parse_week",
+        "survey.questionnaires.answers.parse_week",
     ),
     answer_row(
         "answer-short-text-too-long",
         "A short text of 201 characters (limit 200)",
         {"kommentar": "å" * 201},
         "Svaret får vara högst 200 tecken (nu 201).",
-        "survey.answering.answers._check_text: the question's max_length",
+        "survey.questionnaires.answers._check_text: the question's max_length",
     ),
     answer_row(
         "answer-long-text-megabyte",
@@ -941,7 +941,7 @@ ANSWER_ROWS = [
         "NUL, bell, escape and C1 control characters in a text, saved as a draft",
         {"kommentar": "Bra\x00 sam\x07ver\x1bkan\x85"},
         "",
-        "survey.answering.answers.clean_text: control characters are removed before storing",
+        "survey.questionnaires.answers.clean_text: control characters are removed before storing",
         action="save",
         status=303,
         outcome="ignored",
@@ -997,7 +997,8 @@ ANSWER_ROWS = [
         "An answer to the kommun-only question from a vårdcentral",
         {"npo": "ja"},
         "",
-        "survey.answering.answers.check_answers: questions not asked of the type are not stored",
+        "survey.questionnaires.answers.check_answers: questions not asked of the type are not "
+        "stored",
         action="save",
         status=303,
         outcome="ignored",
@@ -1008,7 +1009,8 @@ ANSWER_ROWS = [
         "An answer to a conditional question whose condition does not hold",
         {"sip_okning": "nej", "omraden": ["fallrisk"]},
         "",
-        "survey.answering.answers.check_answers: hidden questions are neither required nor stored",
+        "survey.questionnaires.answers.check_answers: hidden questions are neither required nor "
+        "stored",
         status=303,
         outcome="ignored",
         check=lambda ctx: _submitted_without(ctx, "omraden"),

@@ -9,9 +9,9 @@ from datetime import timedelta
 from flask import Flask
 
 from survey.db import db, utcnow
-from survey.mail.models import MailKind, OutboxMessage
-from survey.rounds.models import Recipient, RoundState
 from survey.rounds.tokens import issue_link, revoke_link
+from survey.schema.outbox import MailKind, OutboxMessage
+from survey.schema.rounds import Recipient, RoundState
 from tests.factories import Cast, make_cast, make_questionnaire_version, make_recipient, make_round
 from tests.respondent_helpers import Invited
 

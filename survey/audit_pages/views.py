@@ -14,12 +14,14 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from survey import paging
-from survey.accounts.models import Role
-from survey.accounts.permissions import get_round_for, login_required, role_required
-from survey.audit import AuditEvent
-from survey.audit.log import event_page, visible_to
+from survey.accounts.permissions import role_required
+from survey.audit.reading import event_page, visible_to
+from survey.localtime import format_local
 from survey.organisations import delregion_label
-from survey.rounds.settings import format_local
+from survey.rounds.access import round_view
+from survey.schema.accounts import Role
+from survey.schema.audit import AuditEvent
+from survey.schema.rounds import Round
 
 bp = Blueprint("audit", __name__)
 
@@ -52,9 +54,8 @@ def log() -> ResponseReturnValue:
 
 
 @bp.get("/omgangar/<int:round_id>/logg")
-@login_required
-def round_log(round_id: int) -> ResponseReturnValue:
-    round_ = get_round_for(current_user, round_id, manage=True)
+@round_view(manage=True)
+def round_log(round_: Round) -> ResponseReturnValue:
     page = event_page(AuditEvent.round_id == round_.id, requested_page())
     return render_template(
         "audit/log.html",

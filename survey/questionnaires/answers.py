@@ -490,9 +490,7 @@ def parse_date(text: str) -> date:
     try:
         return date(year, month, day)
     except ValueError:
-        raise AnswerError(
-            f"Datumet finns inte i kalendern. {DATE_FORMAT_MESSAGE}"
-        ) from None
+        raise AnswerError(f"Datumet finns inte i kalendern. {DATE_FORMAT_MESSAGE}") from None
 
 
 _WEEK_AFTER_YEAR = re.compile(

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from survey.db import db, utcnow
-from survey.rounds.models import Recipient
+from survey.db import Model, utcnow
+from survey.schema.rounds import Recipient
 
 
-class Response(db.Model):  # type: ignore[name-defined,misc]
+class Response(Model):
     """One per recipient: the current draft and the latest submitted answers.
 
     `answers` is a copy of the latest `ResponseSubmission` so that results read one row
@@ -46,7 +46,7 @@ class Response(db.Model):  # type: ignore[name-defined,misc]
         return self.submitted_at is not None
 
 
-class ResponseSubmission(db.Model):  # type: ignore[name-defined,misc]
+class ResponseSubmission(Model):
     """One submitted (or imported) version of a response; numbered 1, 2, … per response."""
 
     __tablename__ = "response_submissions"

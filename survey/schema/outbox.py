@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from survey.db import db, utcnow
+from survey.db import Model, utcnow
 
 
 class MailKind(StrEnum):
@@ -43,7 +43,7 @@ MAIL_STATUS_LABELS = {
 }
 
 
-class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
+class OutboxMessage(Model):
     __tablename__ = "outbox_messages"
     __table_args__ = (
         UniqueConstraint("recipient_id", "kind", "sequence"),

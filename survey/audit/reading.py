@@ -14,11 +14,11 @@ from typing import Any, Final
 
 from sqlalchemy import ColumnElement, false, func, select, true
 
-from survey.accounts.models import Role, User
-from survey.audit import AuditEvent
 from survey.db import db
 from survey.paging import Page, page_number
-from survey.rounds.models import Round
+from survey.schema.accounts import Role, User
+from survey.schema.audit import AuditEvent
+from survey.schema.rounds import Round
 
 EVENTS_PER_PAGE: Final = 50
 

@@ -9,7 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from survey.db import db, utcnow
+from survey.db import Model, utcnow
 
 
 class Role(StrEnum):
@@ -29,7 +29,7 @@ ROLE_LABELS = {
 }
 
 
-class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+class User(UserMixin, Model):  # type: ignore[misc]
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from survey.db import db, utcnow
-from survey.questionnaires.storage import QuestionnaireVersion
+from survey.db import Model, utcnow
+from survey.schema.questionnaires import QuestionnaireVersion
 
 
 class RoundState(StrEnum):
@@ -23,7 +23,7 @@ class RoundState(StrEnum):
         return {"draft": "Utkast", "open": "Öppen", "closed": "Stängd"}[self.value]
 
 
-class Round(db.Model):  # type: ignore[name-defined,misc]
+class Round(Model):
     __tablename__ = "rounds"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,7 +58,7 @@ class Round(db.Model):  # type: ignore[name-defined,misc]
         return RoundState(self.state)
 
 
-class Recipient(db.Model):  # type: ignore[name-defined,misc]
+class Recipient(Model):
     """A person invited to answer a round, on behalf of one organisation."""
 
     __tablename__ = "recipients"

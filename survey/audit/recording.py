@@ -1,0 +1,51 @@
+"""Recording the audit log: every action writes an event with the change it records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import has_request_context
+
+from survey.db import db
+from survey.schema.accounts import User
+from survey.schema.audit import AuditEvent
+
+# The actor recorded when nobody is logged in: an operator at the command line, or the web.
+COMMAND_LINE_ACTOR = "kommandorad"
+ANONYMOUS_WEB_ACTOR = "webb (ej inloggad)"
+
+
+def record_audit(
+    action: str,
+    summary: str,
+    *,
+    user: User | None = None,
+    round_id: int | None = None,
+    delregion: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Add an audit event to the session (the caller commits it with the change it records).
+
+    `user` is the acting user; without one, the logged-in user of the current request is
+    the actor, and outside a request the command line is.
+    """
+    if user is None and has_request_context():
+        from flask_login import current_user
+
+        if current_user.is_authenticated:
+            user = current_user._get_current_object()
+    if user is not None:
+        user_id, actor = user.id, user.email
+    else:
+        user_id, actor = None, ANONYMOUS_WEB_ACTOR if has_request_context() else COMMAND_LINE_ACTOR
+    event = AuditEvent(
+        user_id=user_id,
+        actor=actor,
+        action=action,
+        round_id=round_id,
+        delregion=delregion,
+        summary=summary,
+        details=details,
+    )
+    db.session.add(event)
+    return event
