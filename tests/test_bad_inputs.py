@@ -24,7 +24,7 @@ import survey.answering.respondent
 import survey.pages
 import survey.questionnaires.answers
 import survey.rounds.views
-import survey.tabular
+import survey.tabular.xlsx_reader
 from tests.bad_inputs.cases import (
     ALL_ROWS,
     RATE_LIMITS,
@@ -141,11 +141,13 @@ SABOTAGE: dict[str, tuple[Callable[[pytest.MonkeyPatch], None], dict[str, Any]]]
         {},
     ),
     "recipients-zip-bomb-ratio": (
-        lambda mp: mp.setattr(survey.tabular, "MAX_COMPRESSION_RATIO", 10**9),
+        lambda mp: mp.setattr(survey.tabular.xlsx_reader, "MAX_COMPRESSION_RATIO", 10**9),
         {},
     ),
     "answer-control-characters": (
-        lambda mp: mp.setattr(survey.questionnaires.answers, "_CONTROL_CHARACTERS", re.compile("(?!)")),
+        lambda mp: mp.setattr(
+            survey.questionnaires.answers, "_CONTROL_CHARACTERS", re.compile("(?!)")
+        ),
         {},
     ),
     "size-recipients-upload": (lambda mp: None, {"MAX_CONTENT_LENGTH": None}),

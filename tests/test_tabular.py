@@ -14,18 +14,20 @@ import pytest
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from survey import tabular
+import survey.tabular.model
+import survey.tabular.reading
+import survey.tabular.xlsx_reader
 from survey.tabular import (
     ColumnMap,
     ColumnSpec,
     TableError,
-    cell_text,
     column_letter,
     match_columns,
-    normalise_header,
     read_table,
-    sniff_delimiter,
 )
+from survey.tabular.csv_reader import sniff_delimiter
+from survey.tabular.headers import normalise_header
+from survey.tabular.xlsx_reader import cell_text
 
 
 def xlsx_bytes(fill: Callable[[Worksheet], None]) -> bytes:
@@ -241,10 +243,10 @@ def test_it_normalises_decomposed_letters_to_composed_ones() -> None:
 
 
 def test_it_accepts_exactly_the_row_limit() -> None:
-    data = "Namn\n" + "".join(f"p{i}\n" for i in range(tabular.MAX_ROWS))
+    data = "Namn\n" + "".join(f"p{i}\n" for i in range(survey.tabular.model.MAX_ROWS))
     table = read_table(data.encode(), "a.csv")
-    assert len(table.rows) == tabular.MAX_ROWS
-    assert table.rows[-1].number == tabular.MAX_ROWS + 1
+    assert len(table.rows) == survey.tabular.model.MAX_ROWS
+    assert table.rows[-1].number == survey.tabular.model.MAX_ROWS + 1
 
 
 # --- Bad files -----------------------------------------------------------------------------
@@ -290,7 +292,7 @@ def error_value_workbook() -> bytes:
 def too_many_rows_workbook() -> bytes:
     def fill(sheet: Worksheet) -> None:
         sheet.write(0, 0, "Namn")
-        for index in range(1, tabular.MAX_ROWS + 2):
+        for index in range(1, survey.tabular.model.MAX_ROWS + 2):
             sheet.write(index, 0, index)
 
     return xlsx_bytes(fill)
@@ -409,7 +411,7 @@ BAD_FILES = [
     pytest.param(
         lambda: rezip(
             xlsx_rows([["Namn"], ["A"]]),
-            {f"xl/media/{i}.txt": b"" for i in range(tabular.MAX_ZIP_MEMBERS)},
+            {f"xl/media/{i}.txt": b"" for i in range(survey.tabular.xlsx_reader.MAX_ZIP_MEMBERS)},
         ),
         "a.xlsx",
         "packas upp",
@@ -442,7 +444,7 @@ BAD_FILES = [
         id="too many rows xlsx",
     ),
     pytest.param(
-        lambda: ("Namn\n" + "x\n" * (tabular.MAX_ROWS + 1)).encode(),
+        lambda: ("Namn\n" + "x\n" * (survey.tabular.model.MAX_ROWS + 1)).encode(),
         "a.csv",
         "fler än 20\N{NO-BREAK SPACE}000 rader",
         None,
@@ -538,7 +540,7 @@ def test_it_describes_where_an_error_is_and_how_many_cells_share_it() -> None:
 
 
 def test_it_refuses_a_file_over_the_size_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tabular, "MAX_FILE_BYTES", 1024)
+    monkeypatch.setattr(survey.tabular.reading, "MAX_FILE_BYTES", 1024)
     with pytest.raises(TableError, match="Filen är för stor"):
         read_table(b"Namn\n" + b"x\n" * 1000, "a.csv")
 
@@ -553,7 +555,7 @@ def test_it_refuses_a_file_over_the_size_limit(monkeypatch: pytest.MonkeyPatch) 
 def test_it_refuses_a_zip_bomb_by_each_limit_alone(
     monkeypatch: pytest.MonkeyPatch, setting: str, member_size: int
 ) -> None:
-    monkeypatch.setattr(tabular, setting, 10**12)  # switch the other check off
+    monkeypatch.setattr(survey.tabular.xlsx_reader, setting, 10**12)  # switch the other check off
     data = rezip(xlsx_rows([["Namn"], ["A"]]), {"xl/media/big.bin": bomb_member(member_size)})
     assert len(data) < 200 * 1024
     with pytest.raises(TableError, match="packas upp"):
@@ -570,14 +572,14 @@ def test_it_refuses_an_encrypted_zip_member() -> None:
 
 
 def test_it_accepts_exactly_the_column_limit() -> None:
-    headers = [f"k{index}" for index in range(tabular.MAX_COLUMNS)]
+    headers = [f"k{index}" for index in range(survey.tabular.model.MAX_COLUMNS)]
     for data, name in (
         (xlsx_rows([headers, headers]), "a.xlsx"),
         ((";".join(headers) + "\n").encode() * 2, "a.csv"),
     ):
         table = read_table(data, name)
-        assert len(table.headers) == tabular.MAX_COLUMNS
-        assert table.rows[0].values[-1] == f"k{tabular.MAX_COLUMNS - 1}"
+        assert len(table.headers) == survey.tabular.model.MAX_COLUMNS
+        assert table.rows[0].values[-1] == f"k{survey.tabular.model.MAX_COLUMNS - 1}"
 
 
 def test_it_reads_a_small_file_whose_members_compress_well() -> None:

@@ -1,0 +1,199 @@
+"""The table an upload is read into, its row and column limits, and the refusal it raises.
+
+Both readers (`survey.tabular.xlsx_reader`, `survey.tabular.csv_reader`) turn a file into
+`RawRow`s and hand them to `build_table`, which applies the rules they share:
+
+* The header is the first non-empty row. Fully empty rows are skipped, and every row keeps the
+  number Excel shows for it (a CSV record with a quoted line break is one row, as in Excel).
+* At most ``MAX_ROWS`` rows with data and ``MAX_COLUMNS`` columns.
+* Values are text: trimmed, NFC-normalised, line breaks as ``\\n``.
+* A cell a reader refused (a formula, an error value) refuses the whole file, naming the first
+  such cell and how many others there are.
+
+Every refusal is a ``TableError`` with a Swedish message for the person who uploaded the file.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+MAX_ROWS = 20_000
+MAX_COLUMNS = 200
+
+SAVE_AS_HINT = "Spara filen som .xlsx (Excel-arbetsbok) eller .csv och ladda upp den igen."
+
+# The first bytes of the files most often uploaded under the wrong name.
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+
+_DELIMITER_NAMES = {";": "semikolon", "\t": "tabb", ",": "komma"}
+
+
+class TableError(Exception):
+    """An uploaded table that cannot be read; the message is Swedish, for the user."""
+
+    def __init__(self, message: str, *, row: int | None = None, column: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.row = row
+        self.column = column
+
+    def __str__(self) -> str:
+        return describe_location(self.row, self.column, self.message)
+
+
+def describe_location(row: int | None, column: str | None, message: str) -> str:
+    """Prefix a message with the row and column it is about, in Swedish."""
+    if row is not None and column:
+        return f"Rad {row}, kolumn {column}: {message}"
+    if row is not None:
+        return f"Rad {row}: {message}"
+    if column:
+        return f"Kolumn {column}: {message}"
+    return message
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """One row with data: its row number as shown in Excel and one text per column."""
+
+    number: int
+    values: tuple[str, ...]
+
+    def value(self, index: int) -> str:
+        """Return the text in the column at ``index`` (0-based), or "" past the row's end."""
+        return self.values[index] if 0 <= index < len(self.values) else ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """The first sheet of an uploaded file: a header row and the non-empty rows below it."""
+
+    headers: list[str]
+    rows: list[TableRow]
+    header_row: int = 1
+    file_format: str = "csv"  # "xlsx" or "csv"
+    encoding: str | None = None  # CSV only: "utf-8", "windows-1252" or "utf-16"
+    delimiter: str | None = None  # CSV only
+
+    @property
+    def description(self) -> str:
+        """Say in Swedish how the file was read (for a preview page)."""
+        if self.file_format == "xlsx":
+            return "Excel-arbetsbok (.xlsx), första bladet"
+        delimiter = _DELIMITER_NAMES.get(self.delimiter or "", repr(self.delimiter))
+        encoding = (self.encoding or "").upper().replace("WINDOWS", "Windows")
+        return f"CSV-fil, teckenkodning {encoding}, avgränsare {delimiter}"
+
+
+def column_letter(index: int) -> str:
+    """Return the spreadsheet letter of the column at ``index`` (0-based): 0 → A, 26 → AA."""
+    number = index + 1
+    letters = ""
+    while number:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+# --- Building the table from raw rows -------------------------------------------------------
+
+
+@dataclass
+class RawRow:
+    """One row as a reader found it, before cleaning: its number, texts and refused cells."""
+
+    number: int
+    values: list[str]
+    # (0-based column, reason) of cells that must not be imported, e.g. formulas.
+    refused: list[tuple[int, str]] = field(default_factory=list)
+
+
+def build_table(
+    raw_rows: Iterable[RawRow],
+    *,
+    file_format: str,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    empty_message: str = "Filen är tom.",
+) -> Table:
+    """Make the table of a reader's rows: the header, the cleaned rows, or a TableError."""
+    headers: list[str] | None = None
+    header_row = 0
+    rows: list[TableRow] = []
+    refused: list[tuple[int, int, str]] = []
+    width = 0
+    for raw in raw_rows:
+        values = list(raw.values)
+        while values and not values[-1]:
+            values.pop()
+        values = [_clean_value(value) for value in values]
+        while values and not values[-1]:
+            values.pop()
+        refused.extend((raw.number, column, reason) for column, reason in raw.refused)
+        if not values and not raw.refused:
+            continue
+        if len(values) > MAX_COLUMNS:
+            raise TableError(
+                f"Raden har värden i fler än {MAX_COLUMNS} kolumner. "
+                "Ta bort överflödiga kolumner och försök igen.",
+                row=raw.number,
+            )
+        width = max(width, len(values))
+        if headers is None:
+            headers = values
+            header_row = raw.number
+            continue
+        if len(rows) >= MAX_ROWS:
+            raise TableError(
+                f"Filen har fler än {_thousands(MAX_ROWS)} rader med data; "
+                f"högst {_thousands(MAX_ROWS)} tas emot."
+            )
+        rows.append(TableRow(raw.number, tuple(values)))
+    if headers is None:
+        raise TableError(empty_message)
+    headers = headers + [""] * (width - len(headers))
+    if refused:
+        _raise_refused_cells(refused, headers)
+    if not rows:
+        raise TableError(
+            "Filen innehåller bara en rubrikrad och inga rader med data.", row=header_row
+        )
+    padded = [
+        row if len(row.values) == width else TableRow(row.number, _pad(row.values, width))
+        for row in rows
+    ]
+    return Table(
+        headers=headers,
+        rows=padded,
+        header_row=header_row,
+        file_format=file_format,
+        encoding=encoding,
+        delimiter=delimiter,
+    )
+
+
+def _thousands(number: int) -> str:
+    return f"{number:,}".replace(",", "\N{NO-BREAK SPACE}")
+
+
+def _pad(values: tuple[str, ...], width: int) -> tuple[str, ...]:
+    return values + ("",) * (width - len(values))
+
+
+def _clean_value(value: str) -> str:
+    # NFC so that "å" typed on a Mac (a + ring) equals "å" typed on Windows.
+    text = unicodedata.normalize("NFC", value).strip()
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def _raise_refused_cells(refused: list[tuple[int, int, str]], headers: Sequence[str]) -> None:
+    row, column, reason = refused[0]
+    header = headers[column] if column < len(headers) else ""
+    message = reason.format(cell=f"{column_letter(column)}{row}")
+    others = len(refused) - 1
+    if others:
+        message += f" Samma gäller {others} {'annan cell' if others == 1 else 'andra celler'}."
+    raise TableError(message, row=row, column=header or column_letter(column))

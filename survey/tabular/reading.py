@@ -1,0 +1,47 @@
+"""Read an uploaded table (.xlsx or .csv) by its file name, within the upload size limit."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath, PureWindowsPath
+
+from survey.tabular.csv_reader import read_csv
+from survey.tabular.model import SAVE_AS_HINT, Table, TableError
+from survey.tabular.xlsx_reader import read_xlsx
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+def read_table(data: bytes, filename: str) -> Table:
+    """Read the table in an uploaded .xlsx or .csv file, or raise TableError."""
+    extension = _extension(filename)
+    if len(data) > MAX_FILE_BYTES:
+        raise TableError(
+            f"Filen är för stor ({len(data) / 1024 / 1024:.1f} MB). "
+            f"Högst {MAX_FILE_BYTES / 1024 / 1024:.0f} MB tas emot."
+        )
+    if not data.strip():
+        raise TableError("Filen är tom.")
+    if extension == ".xlsx":
+        return read_xlsx(data)
+    if extension == ".csv":
+        return read_csv(data)
+    raise TableError(_unsupported_extension_message(extension))
+
+
+def _extension(filename: str) -> str:
+    # Browsers on Windows may send the whole client path ("C:\fakepath\mottagare.csv").
+    name = PureWindowsPath(PurePosixPath(filename.strip()).name).name
+    return PurePosixPath(name.lower()).suffix
+
+
+def _unsupported_extension_message(extension: str) -> str:
+    if not extension:
+        return f"Filen saknar filändelse. {SAVE_AS_HINT}"
+    if extension == ".xls":
+        return f"Filen är i det gamla Excel-formatet (.xls), som inte kan läsas. {SAVE_AS_HINT}"
+    if extension in (".xlsm", ".xlsb", ".xltx", ".xltm"):
+        return (
+            f"Excel-filer av typen {extension} (med makron, binära eller mallar) tas inte emot. "
+            f"{SAVE_AS_HINT}"
+        )
+    return f"Filtypen {extension} kan inte läsas. {SAVE_AS_HINT}"
