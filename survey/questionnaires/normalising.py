@@ -1,23 +1,18 @@
 """Stage 2: turn the located YAML tree into typed drafts, resolving every alias.
 
-This stage knows the shape of the format: which keys each mapping takes (unknown,
-duplicate and missing keys are reported here), what type each value has (text, true/false,
-number, list, date), and the accepted spellings of question types, measures, directions
-and organisation types. Plain-label choices get a value made from the label. The rules
-between values (ids, references, ranges) are checked by the next stage.
+This stage knows the shape of the format: the `Schema` of each kind of mapping (the keys it
+takes), which type each key's value has (text, true/false, number, list, date), and the
+accepted spellings of question types, measures, directions and organisation types. Plain-label
+choices get a value made from the label. The reading itself, reporting unknown, duplicate and
+missing keys and values of the wrong type, is `survey.questionnaires.fields`. The rules between
+values (ids, references, ranges) are checked by the next stage.
 """
 
 from __future__ import annotations
 
-import difflib
-import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import date, datetime
-from enum import StrEnum
-from typing import TypeVar
+from collections.abc import Callable
 
 from survey.organisations import (
     ORGANISATION_TYPE_LABELS,
@@ -37,17 +32,15 @@ from survey.questionnaires.drafts import (
     TargetDraft,
 )
 from survey.questionnaires.errors import Issues
-from survey.questionnaires.model import Direction, Measure, QuestionType
-from survey.questionnaires.reading import (
-    YamlEntry,
-    YamlList,
-    YamlMap,
-    YamlNode,
-    YamlScalar,
-    describe,
+from survey.questionnaires.fields import (
+    Fields,
+    Schema,
+    alias_key,
+    did_you_mean,
+    not_a_mapping,
 )
-
-E = TypeVar("E", bound=StrEnum)
+from survey.questionnaires.model import Direction, Measure, QuestionType
+from survey.questionnaires.reading import YamlMap, YamlNode, YamlScalar, describe
 
 QUESTION_TYPE_ALIASES: dict[str, QuestionType] = {
     **{str(kind): kind for kind in QuestionType},
@@ -81,8 +74,6 @@ DIRECTION_ALIASES: dict[str, Direction] = {
 
 EVERYONE_SPELLINGS = frozenset({"all", "alla"})
 
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
 
 def slug(label: str) -> str:
     """Make a choice value from a label: lower-case, å/ä→a, ö→o, other characters → _."""
@@ -91,41 +82,9 @@ def slug(label: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", plain).strip("_")
 
 
-def alias_key(text: str) -> str:
-    """The form an alias is looked up by: accents stripped, spaces and hyphens as _."""
-    return re.sub(r"[\s\-]+", "_", normalise_word(text))
-
-
-def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
-    """The candidate closest to a misspelt word, if any is close."""
-    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return matches[0] if matches else None
-
-
-def _suggestion_hint(word: str, aliases: dict[str, E], noun: str) -> str:
-    """'did you mean …?' (naming the canonical spelling) or the list of accepted values."""
-    canonical = list(dict.fromkeys(str(value) for value in aliases.values()))
-    close = did_you_mean(alias_key(word), aliases)
-    if close is not None:
-        return f"did you mean '{aliases[close]}'? The {noun} are: {', '.join(canonical)}"
-    return f"use one of: {', '.join(canonical)}"
-
-
 # -- the keys of each kind of mapping --------------------------------------------------
 
-
-@dataclass(frozen=True)
-class Schema:
-    """The keys a mapping takes: each with the hint given when a required key is missing."""
-
-    kind: str
-    required: dict[str, str]
-    optional: tuple[str, ...]
-
-    @property
-    def keys(self) -> tuple[str, ...]:
-        return (*self.required, *self.optional)
-
+AUDIENCE_EXAMPLE = "write e.g. 'audience: [kommun, regional_pv]'"
 
 TOP = Schema(
     "questionnaire",
@@ -136,6 +95,10 @@ TOP = Schema(
         "sections": "add 'sections:' with at least one section",
     },
     ("language", "intro", "indicators"),
+    lists={
+        "sections": "start each section on its own line with '- id: …'",
+        "indicators": "start each indicator on its own line with '- id: …'",
+    },
 )
 SECTION = Schema(
     "section",
@@ -145,6 +108,10 @@ SECTION = Schema(
         "questions": "add 'questions:' with at least one question",
     },
     ("intro", "audience"),
+    lists={
+        "questions": "start each question on its own line with '- id: …'",
+        "audience": AUDIENCE_EXAMPLE,
+    },
 )
 QUESTION = Schema(
     "question",
@@ -166,12 +133,17 @@ QUESTION = Schema(
         "audience",
         "show_if",
     ),
+    lists={
+        "choices": "write each choice on its own line starting with '- ', e.g. '- Mycket nöjd'",
+        "audience": AUDIENCE_EXAMPLE,
+    },
 )
 CHOICE = Schema("choice", {"label": "add 'label: …' (the text the respondent sees)"}, ("value",))
 CONDITION = Schema(
     "show_if",
     {"question": "add 'question: ID' naming an earlier choice question"},
     ("equals", "in"),
+    lists={"in": "write e.g. 'in: [ja, ej_aktuellt]'"},
 )
 INDICATOR = Schema(
     "indicator",
@@ -183,197 +155,14 @@ INDICATOR = Schema(
         "measure": f"add 'measure: …', one of: {', '.join(Measure)}",
     },
     ("options", "population", "per_organisation", "direction", "unit", "goal", "targets"),
+    lists={
+        "options": "write e.g. 'options: [ganska_nojd, mycket_nojd]'",
+        "targets": "write e.g. 'targets: [{date: 2025-12-31, value: 75}]'",
+    },
 )
 TARGET = Schema(
     "target", {"value": "add 'value: …', e.g. {date: 2025-12-31, value: 75}"}, ("date",)
 )
-
-LIST_EXAMPLES = {
-    "sections": "start each section on its own line with '- id: …'",
-    "questions": "start each question on its own line with '- id: …'",
-    "choices": "write each choice on its own line starting with '- ', e.g. '- Mycket nöjd'",
-    "audience": "write e.g. 'audience: [kommun, regional_pv]'",
-    "indicators": "start each indicator on its own line with '- id: …'",
-    "options": "write e.g. 'options: [ganska_nojd, mycket_nojd]'",
-    "targets": "write e.g. 'targets: [{date: 2025-12-31, value: 75}]'",
-    "in": "write e.g. 'in: [ja, ej_aktuellt]'",
-}
-
-
-class Fields:
-    """The keys of one YAML mapping, read against its schema; problems go to `issues`."""
-
-    def __init__(self, node: YamlMap, schema: Schema, context: str, issues: Issues) -> None:
-        self.context = context
-        self.issues = issues
-        self._entries: dict[str, YamlEntry] = {}
-        suggested: set[str] = set()
-        for entry in node.entries:
-            if entry.key in self._entries:
-                issues.add(
-                    entry.key_line,
-                    f"key '{entry.key}' is given twice in {context}",
-                    f"keep one of them (the other is on line {self._entries[entry.key].key_line})",
-                )
-            elif entry.key not in schema.keys:
-                suggested.add(self._unknown_key(entry, schema))
-            else:
-                self._entries[entry.key] = entry
-        for key, hint in schema.required.items():
-            # A misspelt key ("mesure") is reported once, as unknown with its correction.
-            if key not in self._entries and key not in suggested:
-                issues.add(node.line, f"{context} has no '{key}'", hint)
-
-    def _unknown_key(self, entry: YamlEntry, schema: Schema) -> str:
-        """Report an unknown key; return the key it is probably a misspelling of, or ''."""
-        close = did_you_mean(entry.key, schema.keys) or did_you_mean(entry.key.lower(), schema.keys)
-        hint = (
-            f"did you mean '{close}'?"
-            if close
-            else f"remove it; a {schema.kind} takes: {', '.join(schema.keys)}"
-        )
-        self.issues.add(entry.key_line, f"unknown key '{entry.key}' in {self.context}", hint)
-        return close or ""
-
-    @property
-    def written(self) -> frozenset[str]:
-        """The known keys the mapping has (whether or not their values could be read)."""
-        return frozenset(self._entries)
-
-    def entry(self, key: str) -> YamlEntry | None:
-        return self._entries.get(key)
-
-    def _scalar(self, key: str, expected: str, hint: str) -> tuple[YamlEntry, YamlScalar] | None:
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        node = entry.value
-        if isinstance(node, YamlScalar) and not node.is_null:
-            return entry, node
-        if isinstance(node, YamlScalar):
-            self.issues.add(entry.key_line, f"{self.context}: '{key}' has no value", hint)
-        else:
-            self.issues.add(
-                entry.key_line,
-                f"{self.context}: '{key}' must be {expected}, not {describe(node)}",
-                hint,
-            )
-        return None
-
-    def text(self, key: str) -> Located[str] | None:
-        """Text as written (numbers and dates included); empty text is an error."""
-        found = self._scalar(key, "text", f"write the text after '{key}:' on the same line")
-        if found is None:
-            return None
-        entry, node = found
-        if not node.text.strip():
-            self.issues.add(
-                entry.key_line,
-                f"{self.context}: '{key}' is empty",
-                f"write the text after '{key}:'",
-            )
-            return None
-        return Located(node.text.strip(), entry.key_line)
-
-    def boolean(self, key: str) -> Located[bool] | None:
-        hint = f"write '{key}: true' or '{key}: false'"
-        found = self._scalar(key, "true or false", hint)
-        if found is None:
-            return None
-        entry, node = found
-        if not isinstance(node.value, bool):
-            self.issues.add(
-                entry.key_line,
-                f"{self.context}: '{key}' must be true or false, not {describe(node)}",
-                hint,
-            )
-            return None
-        return Located(node.value, entry.key_line)
-
-    def number(self, key: str) -> Located[float] | None:
-        hint = f"write a plain number, e.g. '{key}: 75' (no % sign or unit)"
-        found = self._scalar(key, "a number", hint)
-        if found is None:
-            return None
-        entry, node = found
-        value = node.value
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
-            self.issues.add(
-                entry.key_line,
-                f"{self.context}: '{key}' must be a number, not {describe(node)}",
-                hint,
-            )
-            return None
-        return Located(float(value), entry.key_line)
-
-    def whole_number(self, key: str) -> Located[int] | None:
-        hint = f"write a whole number, e.g. '{key}: 1'"
-        found = self._scalar(key, "a whole number", hint)
-        if found is None:
-            return None
-        entry, node = found
-        if isinstance(node.value, bool) or not isinstance(node.value, int):
-            self.issues.add(
-                entry.key_line,
-                f"{self.context}: '{key}' must be a whole number, not {describe(node)}",
-                hint,
-            )
-            return None
-        return Located(node.value, entry.key_line)
-
-    def items(self, key: str) -> Located[tuple[YamlNode, ...]] | None:
-        """A list's items; an empty value counts as an empty list."""
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        node = entry.value
-        if isinstance(node, YamlList):
-            return Located(node.items, entry.key_line)
-        if isinstance(node, YamlScalar) and node.is_null:
-            return Located((), entry.key_line)
-        self.issues.add(
-            entry.key_line,
-            f"{self.context}: '{key}' must be a list, not {describe(node)}",
-            LIST_EXAMPLES.get(key, f"write '{key}: [a, b]'"),
-        )
-        return None
-
-    def words(self, key: str) -> Located[tuple[Located[str], ...]] | None:
-        """A list of single values, each with its own line."""
-        found = self.items(key)
-        if found is None:
-            return None
-        words: list[Located[str]] = []
-        for item in found.value:
-            if isinstance(item, YamlScalar) and not item.is_null and item.text.strip():
-                words.append(Located(item.text.strip(), item.line))
-            else:
-                self.issues.add(
-                    item.line,
-                    f"{self.context}: each item of '{key}' must be a single value, "
-                    f"not {describe(item)}",
-                    LIST_EXAMPLES.get(key, f"write '{key}: [a, b]'"),
-                )
-        return Located(tuple(words), found.line)
-
-    def alias(self, key: str, aliases: dict[str, E], noun: str) -> Located[E] | None:
-        """A value given in one of its accepted spellings (e.g. `ja_nej` for yes_no)."""
-        word = self.text(key)
-        if word is None:
-            return None
-        found = aliases.get(alias_key(word.value))
-        if found is None:
-            self.issues.add(
-                word.line,
-                f"{self.context}: unknown {key} '{word.value}'",
-                _suggestion_hint(word.value, aliases, noun),
-            )
-            return None
-        return Located(found, word.line)
 
 
 def _name_from_id(node: YamlMap, named: Callable[[str], str], fallback: str) -> str:
@@ -381,10 +170,6 @@ def _name_from_id(node: YamlMap, named: Callable[[str], str], fallback: str) -> 
     if entry is not None and isinstance(entry.value, YamlScalar) and entry.value.text.strip():
         return named(entry.value.text.strip())
     return fallback
-
-
-def _not_a_mapping(node: YamlNode, what: str, example: str, issues: Issues) -> None:
-    issues.add(node.line, f"{what} must be a mapping of keys, not {describe(node)}", example)
 
 
 # -- organisation types -----------------------------------------------------------------
@@ -498,7 +283,7 @@ def normalise(root: YamlNode | None, issues: Issues) -> QuestionnaireDraft | Non
 def _section(node: YamlNode, number: int, issues: Issues) -> SectionDraft:
     fallback = f"section {number}"
     if not isinstance(node, YamlMap):
-        _not_a_mapping(
+        not_a_mapping(
             node, fallback, "start each section with '- id: …' and indent its keys", issues
         )
         return SectionDraft(node.line, fallback)
@@ -527,7 +312,7 @@ def _section(node: YamlNode, number: int, issues: Issues) -> SectionDraft:
 def _question(node: YamlNode, number: int, section_name: str, issues: Issues) -> QuestionDraft:
     fallback = f"question {number} of {section_name}"
     if not isinstance(node, YamlMap):
-        _not_a_mapping(
+        not_a_mapping(
             node, fallback, "start each question with '- id: …' and indent its keys", issues
         )
         return QuestionDraft(node.line, fallback)
@@ -622,7 +407,7 @@ def _condition(fields: Fields, question_name: str) -> ConditionDraft | None:
 def _indicator(node: YamlNode, number: int, issues: Issues) -> IndicatorDraft:
     fallback = f"indicator {number}"
     if not isinstance(node, YamlMap):
-        _not_a_mapping(
+        not_a_mapping(
             node, fallback, "start each indicator with '- id: …' and indent its keys", issues
         )
         return IndicatorDraft(node.line, fallback)
@@ -658,39 +443,13 @@ def _indicator(node: YamlNode, number: int, issues: Issues) -> IndicatorDraft:
 
 def _target(node: YamlNode, name: str, issues: Issues) -> TargetDraft:
     if not isinstance(node, YamlMap):
-        _not_a_mapping(node, name, "write e.g. '- {date: 2025-12-31, value: 75}'", issues)
+        not_a_mapping(node, name, "write e.g. '- {date: 2025-12-31, value: 75}'", issues)
         return TargetDraft(node.line, name, None, None, has_date_key=True)
     fields = Fields(node, TARGET, name, issues)
     return TargetDraft(
         line=node.line,
         name=name,
-        date=_date(fields, "date"),
+        date=fields.iso_date("date", or_else="or remove 'date:' for a target that always applies"),
         value=fields.number("value"),
         has_date_key=fields.entry("date") is not None,
     )
-
-
-def _date(fields: Fields, key: str) -> Located[date] | None:
-    entry = fields.entry(key)
-    if entry is None:
-        return None
-    hint = "write the date as YYYY-MM-DD, e.g. 2025-12-31"
-    node = entry.value
-    if isinstance(node, YamlScalar) and node.is_null:
-        fields.issues.add(
-            entry.key_line,
-            f"{fields.context}: '{key}' has no value",
-            f"{hint}, or remove '{key}:' for a target that always applies",
-        )
-        return None
-    if isinstance(node, YamlScalar):
-        value = node.value
-        if isinstance(value, date) and not isinstance(value, datetime):
-            return Located(value, entry.key_line)
-        if isinstance(value, str) and ISO_DATE.fullmatch(value.strip()):
-            try:
-                return Located(date.fromisoformat(value.strip()), entry.key_line)
-            except ValueError:
-                pass
-    fields.issues.add(entry.key_line, f"{fields.context}: {describe(node)} is not a date", hint)
-    return None

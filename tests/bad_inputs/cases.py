@@ -216,7 +216,7 @@ QUESTIONNAIRE_ROWS = [
         "A misspelt key (`requried`), loaded",
         GOOD_YAML.replace("required: false", "requried: false"),
         "enkat.yaml:19: unknown key 'requried' in question 'kommentar' — did you mean 'required'?",
-        "survey.questionnaires.rules: unknown keys are errors with a "
+        "survey.questionnaires.fields: unknown keys are errors with a "
         "suggestion; load is all or nothing",
         command="load",
     ),
@@ -225,7 +225,7 @@ QUESTIONNAIRE_ROWS = [
         "Two questions with the same id",
         GOOD_YAML.replace("- id: kommentar", "- id: okning"),
         "enkat.yaml:16: question id 'okning' is used twice",
-        "survey.questionnaires.rules: question ids are unique",
+        "survey.questionnaires.rules.structure: question ids are unique",
     ),
     yaml_row(
         "yaml-condition-unknown-question",
@@ -233,14 +233,14 @@ QUESTIONNAIRE_ROWS = [
         GOOD_YAML.replace("{question: okning, equals: ja}", "{question: saknas, equals: ja}"),
         "enkat.yaml:15: show_if of question 'vilka' refers to "
         "question 'saknas', which does not exist",
-        "survey.questionnaires.rules: conditions must name an earlier question",
+        "survey.questionnaires.rules.questions: conditions must name an earlier question",
     ),
     yaml_row(
         "yaml-target-over-100",
         "A percentage target of 175",
         GOOD_YAML.replace("value: 75}", "value: 175}"),
         "enkat.yaml:27: target 1 of indicator 1a.1b: value 175 is outside 0–100",
-        "survey.questionnaires.rules: share targets are percentages",
+        "survey.questionnaires.rules.indicators: share targets are percentages",
     ),
     yaml_row(
         "yaml-unknown-question-type",
