@@ -25,15 +25,13 @@ from survey.questionnaires.model import (
     Section,
     Target,
 )
-from survey.results.attainment import (
-    IndicatorResult,
+from survey.results.attainment import IndicatorResult, compute_indicator_results, results_as_json
+from survey.results.attainment_rules import (
     Status,
     Trend,
     applicable_target,
-    compute_indicator_results,
     display_value,
     reaches_target,
-    results_as_json,
 )
 from survey.results.frame import responses_frame_from_records
 from tests.sample import AREAS, SATISFACTION, YES_NO, YES_NO_NA, sample_questionnaire

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 
 from survey.db import db
-from survey.results.attainment import Status, Trend
+from survey.results.attainment_rules import Status, Trend
 from survey.results.trends import (
     comparable_rounds,
     compute_round_results,

@@ -2,7 +2,7 @@
 
 Shares (and means of percentages) are stored as fractions formatted as percent: 75 % is
 0.75. Indicator values and targets are rounded to the decimals the results pages show
-(`survey.results.attainment.display_value`), so that the status always agrees with the
+(`survey.results.attainment_rules.display_value`), so that the status always agrees with the
 figure in the cell; a change is the difference of the two rounded values (percentage
 points for shares).
 """
@@ -22,7 +22,7 @@ from survey.questionnaires.model import (
     QuestionType,
     Target,
 )
-from survey.results.attainment import DISPLAY_DECIMALS, display_value
+from survey.results.attainment_rules import DISPLAY_DECIMALS, display_value
 
 
 class ValueKind(Enum):

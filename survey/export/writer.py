@@ -28,7 +28,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from survey.export.sanitise import clean_text, needs_quote_prefix
-from survey.results.attainment import Status
+from survey.results.attainment_rules import Status
 
 STOCKHOLM: Final = ZoneInfo("Europe/Stockholm")
 MAX_ROWS: Final = 1_048_576  # of an Excel sheet; xlsxwriter silently drops rows past it

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 
 from survey.questionnaires.model import Measure, Questionnaire
-from survey.results.attainment import ResponseArrays, applicable_target, attainment_status
+from survey.results.attainment_rules import applicable_target, attainment_status
 from survey.results.ordering import group_sort_key
+from survey.results.response_arrays import ResponseArrays
 
 GroupColumn = Literal["organisation_type", "kommun", "delregion"]
 GROUP_COLUMNS: tuple[GroupColumn, ...] = ("organisation_type", "kommun", "delregion")

@@ -47,12 +47,8 @@ from survey.questionnaires.model import (
     Target,
 )
 from survey.questionnaires.storage import questionnaire_of
-from survey.results.attainment import (
-    IndicatorResult,
-    Status,
-    compute_indicator_results,
-    display_value,
-)
+from survey.results.attainment import IndicatorResult, compute_indicator_results
+from survey.results.attainment_rules import Status, display_value
 from survey.results.breakdowns import GroupColumn, compute_breakdown, response_rates
 from survey.results.frame import load_recipients_frame, load_responses_frame
 from survey.results.freetext import FreeTextAnswer, FreeTextAnswers, collate_free_text
