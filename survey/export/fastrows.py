@@ -10,21 +10,52 @@ is handed to xlsxwriter's own code. The cells stored, the values and the formats
 xlsxwriter's, written through ``write_string``/``write_number``/``write_datetime``.
 
 The output is byte for byte what xlsxwriter writes (tests/test_export_safety.py compares
-the two on every kind of cell). It relies on xlsxwriter internals, so it is used only
-with the versions it was checked against (`TESTED_VERSIONS`); with any other version the
-export falls back to xlsxwriter's own worksheet, slower but the same.
+the two on every kind of cell). It relies on xlsxwriter internals, so it is used only with
+the versions it was checked against (`TESTED_VERSIONS`, the bound pyproject.toml puts on
+XlsxWriter), and only when those internals have the shape it was written for: the private
+methods it overrides and calls, with the same parameters, the row and column records and
+the cell records it reads. Otherwise `worksheet_class` logs a warning saying why and what to
+do, and the export uses xlsxwriter's own worksheet, slower but the same.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+import logging
 import re
 from typing import Any, Final, cast
 
 import xlsxwriter
-from xlsxwriter.utility import xl_rowcol_to_cell_fast
+import xlsxwriter.worksheet
+from xlsxwriter import utility
 from xlsxwriter.worksheet import Worksheet
 
-TESTED_VERSIONS: Final = ("3.2.", "3.3.")
+logger = logging.getLogger(__name__)
+
+# Keep in step with the XlsxWriter requirement in pyproject.toml (tests/test_export_fastrows.py
+# checks that they agree). 3.2 has no RowInfo: the override would fail there.
+TESTED_VERSIONS: Final = ("3.3.",)
+
+# What FastRowWorksheet overrides or calls, with the parameters it passes.
+PRIVATE_METHODS: Final[dict[str, tuple[str, ...]]] = {
+    "_write_single_row": ("self", "current_row_num"),
+    "_write_row": ("self", "row", "spans", "row_info", "empty_row"),
+    "_write_empty_row": ("self", "row", "spans", "row_info"),
+    "_write_cell": ("self", "row", "col", "cell"),
+    "_escape_control_characters": ("data",),
+    "_xml_end_tag": ("self", "tag"),
+}
+# The worksheet's state it reads (set in Worksheet.__init__).
+WORKSHEET_ATTRIBUTES: Final = ("previous_row", "table", "row_info", "comments", "col_info", "fh")
+# The cell records it renders itself (by class name) and the fields it reads.
+CELL_RECORDS: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
+    "CellStringTuple": ("String", ("string", "format")),
+    "CellNumberTuple": ("Number", ("number", "format")),
+    "CellDatetimeTuple": ("Datetime", ("number", "format")),
+}
+# The row and column settings it reads a format from.
+SETTINGS_RECORDS: Final = {"RowInfo": "row_format", "ColumnInfo": "column_format"}
 
 # What xlsxwriter's _escape_control_characters changes (besides "_xHHHH_" look-alikes).
 _NEEDS_CONTROL_ESCAPE = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff]")
@@ -57,6 +88,7 @@ class FastRowWorksheet(Worksheet):  # type: ignore[misc]
         row_info = self.row_info.get(row)
         row_format = row_info.row_format if row_info is not None else None
         col_info = self.col_info
+        cell_reference = utility.xl_rowcol_to_cell_fast
         for col in sorted(cells):
             cell = cells[col]
             kind = cell.__class__.__name__
@@ -82,7 +114,7 @@ class FastRowWorksheet(Worksheet):  # type: ignore[misc]
                 style = f' s="{col_info[col].column_format._get_xf_index()}"'
             else:
                 style = ""
-            reference = xl_rowcol_to_cell_fast(row, col)
+            reference = cell_reference(row, col)
             if kind == "String":
                 preserve = (
                     ' xml:space="preserve"' if string[:1].isspace() or string[-1:].isspace() else ""
@@ -99,8 +131,55 @@ class FastRowWorksheet(Worksheet):  # type: ignore[misc]
             self.fh.write("".join(parts))
 
 
+def fallback_reason() -> str | None:
+    """Say why the installed xlsxwriter cannot take the fast worksheet; None when it can."""
+    version = xlsxwriter.__version__
+    if not version.startswith(TESTED_VERSIONS):
+        tested = ", ".join(f"{prefix}x" for prefix in TESTED_VERSIONS)
+        return f"xlsxwriter {version} is not a version it was checked against ({tested})"
+    for name, expected in PRIVATE_METHODS.items():
+        method = getattr(Worksheet, name, None)
+        if not callable(method):
+            return f"xlsxwriter {version} has no method Worksheet.{name}"
+        try:
+            parameters = tuple(inspect.signature(method).parameters)
+        except (TypeError, ValueError):
+            parameters = ("?",)
+        if parameters != expected:
+            return (
+                f"Worksheet.{name} in xlsxwriter {version} takes ({', '.join(parameters)}), "
+                f"not ({', '.join(expected)})"
+            )
+    stock = Worksheet()
+    for attribute in WORKSHEET_ATTRIBUTES:
+        if not hasattr(stock, attribute):
+            return f"a worksheet of xlsxwriter {version} has no attribute {attribute}"
+    for name, (kind, fields) in CELL_RECORDS.items():
+        record = getattr(xlsxwriter.worksheet, name, None)
+        if getattr(record, "__name__", None) != kind or getattr(record, "_fields", ()) != fields:
+            return f"xlsxwriter {version} has no cell record {name} {kind}({', '.join(fields)})"
+    for name, field in SETTINGS_RECORDS.items():
+        record = getattr(xlsxwriter.worksheet, name, None)
+        if not dataclasses.is_dataclass(record) or field not in {
+            each.name for each in dataclasses.fields(record)
+        }:
+            return f"xlsxwriter {version} has no {name} with a field {field}"
+    if not callable(getattr(utility, "xl_rowcol_to_cell_fast", None)):
+        return f"xlsxwriter {version} has no utility.xl_rowcol_to_cell_fast"
+    return None
+
+
 def worksheet_class() -> type[Worksheet]:
-    """The fast worksheet with a tested xlsxwriter, else xlsxwriter's own."""
-    if xlsxwriter.__version__.startswith(TESTED_VERSIONS):
+    """The fast worksheet when xlsxwriter is as it was checked, else xlsxwriter's own (logged)."""
+    reason = fallback_reason()
+    if reason is None:
         return cast("type[Worksheet]", FastRowWorksheet)
+    logger.warning(
+        "The Excel export falls back to xlsxwriter's own row writer (same workbook, slower "
+        "for large rounds): %s. Install the XlsxWriter version pyproject.toml asks for "
+        "(`pip install .` in the app's virtualenv, as docs/deployment.md says), or have a "
+        "developer check survey/export/fastrows.py against this version and widen "
+        "TESTED_VERSIONS and the pin together.",
+        reason,
+    )
     return cast("type[Worksheet]", Worksheet)
