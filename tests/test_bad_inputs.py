@@ -145,7 +145,9 @@ SABOTAGE: dict[str, tuple[Callable[[pytest.MonkeyPatch], None], dict[str, Any]]]
         {},
     ),
     "answer-control-characters": (
-        lambda mp: mp.setattr(survey.questionnaires.answers, "_CONTROL_CHARACTERS", re.compile("(?!)")),
+        lambda mp: mp.setattr(
+            survey.questionnaires.answers, "_CONTROL_CHARACTERS", re.compile("(?!)")
+        ),
         {},
     ),
     "size-recipients-upload": (lambda mp: None, {"MAX_CONTENT_LENGTH": None}),
