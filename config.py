@@ -4,9 +4,11 @@ Three named configurations exist: ``development`` (the default: SQLite in the in
 folder, mail kept in the outbox), ``testing`` and ``production``. Every setting an
 operator needs is an environment variable; the README lists them all.
 
-Parsing is strict: a boolean that is neither true nor false, or a number that is not a
-number, stops the app with a message naming the variable instead of being guessed.
-A secret may also be given as ``<NAME>_FILE`` (a path whose content is the secret).
+Each configuration declares its variables as a pydantic-settings model: typed, bounded,
+read by `EnvironmentSource`. Parsing is strict: a boolean that is neither true nor false,
+or a number that is not a number, is refused instead of guessed, and one `ConfigError`
+names every variable that is wrong and how to fix it. A secret may also be given as
+``<NAME>_FILE`` (a path whose content is the secret).
 """
 
 from __future__ import annotations
@@ -14,9 +16,23 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from contextvars import ContextVar
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, NamedTuple, TypeVar
+
+import click
+from pydantic import (
+    BeforeValidator,
+    Field,
+    Strict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails, PydanticCustomError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 
@@ -35,54 +51,276 @@ KNOWN_WEAK_SECRET_KEYS = frozenset(
     }
 )
 MIN_SECRET_KEY_LENGTH = 32
+MAKE_A_KEY = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
 
-class ConfigError(RuntimeError):
-    """A setting is missing or malformed; the message says which and how to fix it."""
+class ConfigError(click.ClickException):
+    """Settings are missing or malformed; the message says which and how to fix each one."""
+
+    # A click exception: `survey` and `flask --app survey` print its message alone and exit
+    # with status 1, where any other exception would show a traceback.
+
+    def __init__(self, *problems: str) -> None:
+        self.problems = problems
+        if len(problems) == 1:
+            message = problems[0]
+        else:
+            message = f"{len(problems)} settings are wrong:\n" + "\n".join(
+                f"  - {problem}" for problem in problems
+            )
+        super().__init__(message)
 
 
-def env_str(
-    name: str, default: str | None = None, env: Mapping[str, str] | None = None
-) -> str | None:
-    """Return the variable, or the content of the file named by ``<NAME>_FILE``."""
-    env = os.environ if env is None else env
-    file_name = env.get(f"{name}_FILE")
-    if file_name:
-        try:
-            return Path(file_name).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigError(f"{name}_FILE={file_name!r} cannot be read: {exc.strerror}") from exc
-    value = env.get(name)
-    if value is None or value.strip() == "":
-        return default
-    return value.strip()
+def _refuse(message: str) -> PydanticCustomError:
+    """A validation error whose message is shown as it is (braces and all)."""
+    return PydanticCustomError("setting", "{message}", {"message": message})
 
 
-def env_bool(name: str, default: bool, env: Mapping[str, str] | None = None) -> bool:
-    """Parse a boolean strictly: true/false, yes/no, on/off, 1/0."""
-    raw = env_str(name, None, env)
-    if raw is None:
-        return default
-    lowered = raw.lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise ConfigError(f"{name}={raw!r} is not a boolean — use true or false")
+class UnreadableFile(NamedTuple):
+    """What `EnvironmentSource` gives a field whose ``<NAME>_FILE`` cannot be read."""
+
+    path: str
+    reason: str
 
 
-def env_int(name: str, default: int, env: Mapping[str, str] | None = None, minimum: int = 0) -> int:
-    """Parse a whole number, refusing anything below ``minimum``."""
-    raw = env_str(name, None, env)
-    if raw is None:
-        return default
+class EnvironmentSource(PydanticBaseSettingsSource):
+    """Each field from its variable, or from the file ``<NAME>_FILE`` names; blank is unset."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self.env = env
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        """Return the value (None when unset), the variable it came from, and False (simple)."""
+        file_variable = f"{field_name}_FILE"
+        file_name = self.env.get(file_variable)
+        if file_name:
+            try:
+                return Path(file_name).read_text(encoding="utf-8").strip(), file_variable, False
+            except OSError as exc:
+                return UnreadableFile(file_name, exc.strerror or str(exc)), file_variable, False
+            except UnicodeDecodeError:
+                return UnreadableFile(file_name, "it is not UTF-8 text"), file_variable, False
+        value = self.env.get(field_name)
+        if value is None or value.strip() == "":
+            return None, field_name, False
+        return value.strip(), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values = {}
+        for name, field in self.settings_cls.model_fields.items():
+            value, _, _ = self.get_field_value(field, name)
+            if value is not None:
+                values[name] = value
+        return values
+
+
+# The variables a model reads: os.environ, unless `read_environment` is given another mapping.
+_ENVIRONMENT: ContextVar[Mapping[str, str]] = ContextVar("environment", default=os.environ)
+
+
+class Environment(BaseSettings):
+    """Variables read from the environment (or ``<NAME>_FILE``) only: no .env file, no guessing."""
+
+    model_config = SettingsConfigDict(frozen=True, validate_default=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, EnvironmentSource(settings_cls, _ENVIRONMENT.get())
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _readable(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, UnreadableFile):
+            raise _refuse(
+                f"{info.field_name}_FILE={value.path!r} cannot be read: {value.reason} — "
+                f"name a file this process can read, or set {info.field_name} instead"
+            )
+        return value
+
+
+def _whole_number(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
     try:
-        value = int(raw)
+        return int(value)
     except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
-    if value < minimum:
-        raise ConfigError(f"{name}={value} is too small — use at least {minimum}")
-    return value
+        # The message (with the field's default as an example) is made by _problem.
+        raise PydanticCustomError("not_whole_number", "not a whole number") from None
+
+
+def _boolean(value: Any, info: ValidationInfo) -> Any:
+    if not isinstance(value, str):
+        return value
+    if value.lower() in TRUE_WORDS:
+        return True
+    if value.lower() in FALSE_WORDS:
+        return False
+    raise _refuse(f"{info.field_name}={value!r} is not a boolean — use true or false")
+
+
+def _comma_separated(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _without_trailing_slash(url: Any) -> Any:
+    return url.rstrip("/") if isinstance(url, str) else url
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number), Strict()]
+Boolean = Annotated[bool, BeforeValidator(_boolean), Strict()]
+CommaSeparated = Annotated[list[str], BeforeValidator(_comma_separated)]
+Address = Annotated[str, BeforeValidator(_without_trailing_slash)]
+
+
+def _problem(model: type[Environment], error: ErrorDetails) -> str:
+    """One line for one validation error: which variable, what is wrong, how to fix it."""
+    name = ".".join(str(part) for part in error["loc"])
+    if error["type"] == "setting":
+        return error["msg"]
+    if error["type"] == "not_whole_number":
+        example = model.model_fields[name].get_default(call_default_factory=True)
+        hint = f", e.g. {example}" if isinstance(example, int) else ""
+        return f"{name}={error['input']!r} is not a whole number — write it in digits{hint}"
+    if error["type"] == "missing":
+        # Every required variable has a description that says what to set.
+        return f"{name} is not set — {model.model_fields[name].description}"
+    if error["type"] == "greater_than_equal":
+        return f"{name}={error['input']} is too small — use at least {error['ctx']['ge']}"
+    return f"{name}={error['input']!r}: {error['msg']}"
+
+
+SettingsModel = TypeVar("SettingsModel", bound=Environment)
+
+
+def read_environment(
+    model: type[SettingsModel], env: Mapping[str, str] | None = None
+) -> SettingsModel:
+    """Read `model`'s variables from `env` (default: os.environ), or name every bad one."""
+    token = _ENVIRONMENT.set(os.environ if env is None else env)
+    try:
+        return model()
+    except ValidationError as exc:
+        raise ConfigError(*(_problem(model, error) for error in exc.errors())) from None
+    finally:
+        _ENVIRONMENT.reset(token)
+
+
+class ConfigurationChoice(Environment):
+    """Which configuration to build."""
+
+    SURVEY_ENV: str = "development"
+
+
+class CommonEnvironment(Environment):
+    """The variables every configuration reads (testing reads none: it takes the defaults)."""
+
+    SECRET_KEY: str | None = None
+    SECRET_KEY_FALLBACKS: CommaSeparated = Field(default_factory=list)
+    DATABASE_URL: str | None = None
+    SURVEY_SESSION_HOURS: WholeNumber = Field(12, ge=1)
+    SURVEY_MAX_UPLOAD_MB: WholeNumber = Field(10, ge=1)
+    SURVEY_BASE_URL: Address = "http://127.0.0.1:5000"
+    SURVEY_ORGANISATION_NAME: str = "Vårdsamverkan Skåne"
+    SURVEY_CONTACT_EMAIL: str = "naravard@example.se"
+    # Mail: "smtp" delivers through MAIL_SERVER; "outbox" keeps every message in the outbox.
+    SURVEY_MAIL_DELIVERY: str = "smtp"
+    SURVEY_MAIL_BATCH_SIZE: WholeNumber = Field(200, ge=1)
+    SURVEY_MAIL_MAX_ATTEMPTS: WholeNumber = Field(8, ge=1)
+    SURVEY_MAIL_LEASE_SECONDS: WholeNumber = Field(300, ge=10)
+    # Wait for the disk before each hand-over to SMTP (see survey/mail/worker.py).
+    SURVEY_MAIL_DURABLE_HANDOVER: Boolean = True
+    MAIL_SERVER: str = "localhost"
+    MAIL_PORT: WholeNumber = Field(25, ge=1)
+    MAIL_USE_TLS: Boolean = False
+    MAIL_USE_SSL: Boolean = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER: str = "enkat@example.se"
+    MAIL_TIMEOUT_SECONDS: WholeNumber = Field(30, ge=1)
+    SURVEY_MIN_RESPONSES: WholeNumber = Field(1, ge=1)
+    SURVEY_RETENTION_DAYS: WholeNumber = Field(730, ge=1)
+    SURVEY_LOGIN_MAX_FAILURES: WholeNumber = Field(5, ge=1)
+    SURVEY_LOGIN_WINDOW_SECONDS: WholeNumber = Field(900, ge=1)
+    SURVEY_TOKEN_MAX_FAILURES: WholeNumber = Field(20, ge=1)
+    SURVEY_TOKEN_WINDOW_SECONDS: WholeNumber = Field(600, ge=1)
+    SURVEY_TRUSTED_PROXIES: WholeNumber = Field(0, ge=0)
+    SURVEY_LOG_LEVEL: str = "INFO"
+
+
+class DevelopmentEnvironment(CommonEnvironment):
+    """Development keeps mail in the outbox unless told otherwise."""
+
+    SURVEY_MAIL_DELIVERY: str = "outbox"
+
+
+class ProductionEnvironment(CommonEnvironment):
+    """Production needs a strong key, a database URL and https links."""
+
+    # A missing one is named with its description.
+    SECRET_KEY: str = Field(
+        description=f"production needs a random key of at least {MIN_SECRET_KEY_LENGTH} "
+        f"characters, e.g. from `{MAKE_A_KEY}`"
+    )
+    DATABASE_URL: str = Field(
+        description="production needs a PostgreSQL URL such as postgresql://user@db-host:5432/survey"
+    )
+    # Declared after SURVEY_BASE_URL, so that its check below sees that address.
+    SURVEY_ALLOW_HTTP: Boolean = False
+
+    @field_validator("SECRET_KEY")
+    @classmethod
+    def _strong_key(cls, key: str) -> str:
+        weakness = secret_key_weakness(key, "SECRET_KEY")
+        if weakness:
+            raise _refuse(weakness)
+        return key
+
+    @field_validator("SECRET_KEY_FALLBACKS")
+    @classmethod
+    def _strong_fallbacks(cls, keys: list[str]) -> list[str]:
+        for key in keys:
+            weakness = secret_key_weakness(key, "SECRET_KEY_FALLBACKS")
+            if weakness:
+                raise _refuse(weakness)
+        return keys
+
+    @field_validator("SURVEY_ALLOW_HTTP")
+    @classmethod
+    def _https_links(cls, allow_http: bool, info: ValidationInfo) -> bool:
+        base_url = info.data.get("SURVEY_BASE_URL")
+        if base_url is not None and not base_url.startswith("https://") and not allow_http:
+            raise _refuse(
+                f"SURVEY_BASE_URL={base_url!r} is not an https:// address — links in emails "
+                "must use https (set SURVEY_ALLOW_HTTP=true only behind a test proxy)"
+            )
+        return allow_http
+
+
+def secret_key_weakness(key: str, name: str) -> str | None:
+    """Say why a key is refused (short, a known example, too few characters), or None."""
+    if key.lower() in KNOWN_WEAK_SECRET_KEYS or len(set(key)) < 8:
+        return (
+            f"{name} is a known example or trivially weak — generate a random key, "
+            f"e.g. with `{MAKE_A_KEY}`"
+        )
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        return (
+            f"{name} is {len(key)} characters — use a random key of at least "
+            f"{MIN_SECRET_KEY_LENGTH} characters"
+        )
+    return None
 
 
 def normalise_database_url(url: str) -> str:
@@ -93,49 +331,30 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def _common(env: Mapping[str, str]) -> dict[str, Any]:
-    fallbacks = env_str("SECRET_KEY_FALLBACKS", "", env) or ""
+# Variables that do not pass to the app's settings under their own name.
+_NOT_PASSED_AS_THEY_ARE = {
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "SURVEY_SESSION_HOURS",
+    "SURVEY_MAX_UPLOAD_MB",
+    "SURVEY_ALLOW_HTTP",
+}
+
+
+def _common(read: CommonEnvironment) -> dict[str, Any]:
     return {
-        "SECRET_KEY_FALLBACKS": [key.strip() for key in fallbacks.split(",") if key.strip()],
+        **read.model_dump(exclude=_NOT_PASSED_AS_THEY_ARE),
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # A respondent may take an hour over a form: the CSRF token lives as long as the session.
         "WTF_CSRF_TIME_LIMIT": None,
-        "PERMANENT_SESSION_LIFETIME": timedelta(hours=env_int("SURVEY_SESSION_HOURS", 12, env, 1)),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=read.SURVEY_SESSION_HOURS),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_NAME": "survey_session",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "MAX_CONTENT_LENGTH": env_int("SURVEY_MAX_UPLOAD_MB", 10, env, 1) * 1024 * 1024,
-        "SURVEY_BASE_URL": (env_str("SURVEY_BASE_URL", "http://127.0.0.1:5000", env) or "").rstrip(
-            "/"
-        ),
-        "SURVEY_ORGANISATION_NAME": env_str("SURVEY_ORGANISATION_NAME", "Vårdsamverkan Skåne", env),
-        "SURVEY_CONTACT_EMAIL": env_str("SURVEY_CONTACT_EMAIL", "naravard@example.se", env),
-        # Mail: "smtp" delivers through MAIL_SERVER; "outbox" keeps every message in the outbox.
-        "SURVEY_MAIL_DELIVERY": env_str("SURVEY_MAIL_DELIVERY", "smtp", env),
-        "SURVEY_MAIL_BATCH_SIZE": env_int("SURVEY_MAIL_BATCH_SIZE", 200, env, 1),
-        "SURVEY_MAIL_MAX_ATTEMPTS": env_int("SURVEY_MAIL_MAX_ATTEMPTS", 8, env, 1),
-        "SURVEY_MAIL_LEASE_SECONDS": env_int("SURVEY_MAIL_LEASE_SECONDS", 300, env, 10),
-        # Wait for the disk before each hand-over to SMTP (see survey/mail/worker.py).
-        "SURVEY_MAIL_DURABLE_HANDOVER": env_bool("SURVEY_MAIL_DURABLE_HANDOVER", True, env),
-        "MAIL_SERVER": env_str("MAIL_SERVER", "localhost", env),
-        "MAIL_PORT": env_int("MAIL_PORT", 25, env, 1),
-        "MAIL_USE_TLS": env_bool("MAIL_USE_TLS", False, env),
-        "MAIL_USE_SSL": env_bool("MAIL_USE_SSL", False, env),
-        "MAIL_USERNAME": env_str("MAIL_USERNAME", None, env),
-        "MAIL_PASSWORD": env_str("MAIL_PASSWORD", None, env),
-        "MAIL_DEFAULT_SENDER": env_str("MAIL_DEFAULT_SENDER", "enkat@example.se", env),
-        "MAIL_TIMEOUT_SECONDS": env_int("MAIL_TIMEOUT_SECONDS", 30, env, 1),
-        "SURVEY_MIN_RESPONSES": env_int("SURVEY_MIN_RESPONSES", 1, env, 1),
-        "SURVEY_RETENTION_DAYS": env_int("SURVEY_RETENTION_DAYS", 730, env, 1),
-        "SURVEY_LOGIN_MAX_FAILURES": env_int("SURVEY_LOGIN_MAX_FAILURES", 5, env, 1),
-        "SURVEY_LOGIN_WINDOW_SECONDS": env_int("SURVEY_LOGIN_WINDOW_SECONDS", 900, env, 1),
-        "SURVEY_TOKEN_MAX_FAILURES": env_int("SURVEY_TOKEN_MAX_FAILURES", 20, env, 1),
-        "SURVEY_TOKEN_WINDOW_SECONDS": env_int("SURVEY_TOKEN_WINDOW_SECONDS", 600, env, 1),
-        "SURVEY_TRUSTED_PROXIES": env_int("SURVEY_TRUSTED_PROXIES", 0, env, 0),
-        "SURVEY_LOG_LEVEL": env_str("SURVEY_LOG_LEVEL", "INFO", env),
+        "MAX_CONTENT_LENGTH": read.SURVEY_MAX_UPLOAD_MB * 1024 * 1024,
     }
 
 
@@ -168,25 +387,24 @@ def instance_secret_key(instance_path: Path) -> str:
 
 def development(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
     """Laptop settings: SQLite in the instance folder, mail kept in the outbox."""
-    settings = _common(env)
-    database_url = env_str("DATABASE_URL", None, env)
+    read = read_environment(DevelopmentEnvironment, env)
+    settings = _common(read)
     settings.update(
         SURVEY_ENV="development",
         DEBUG=False,
-        SECRET_KEY=env_str("SECRET_KEY", None, env) or instance_secret_key(instance_path),
-        SQLALCHEMY_DATABASE_URI=normalise_database_url(database_url)
-        if database_url
+        SECRET_KEY=read.SECRET_KEY or instance_secret_key(instance_path),
+        SQLALCHEMY_DATABASE_URI=normalise_database_url(read.DATABASE_URL)
+        if read.DATABASE_URL
         else f"sqlite:///{instance_path / 'survey.sqlite'}",
         SESSION_COOKIE_SECURE=False,
         REMEMBER_COOKIE_SECURE=False,
-        SURVEY_MAIL_DELIVERY=env_str("SURVEY_MAIL_DELIVERY", "outbox", env),
     )
     return settings
 
 
 def testing(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
     """Test settings; the test suite passes the database URL explicitly."""
-    settings = _common({})
+    settings = _common(read_environment(CommonEnvironment, {}))
     settings.update(
         SURVEY_ENV="testing",
         TESTING=True,
@@ -208,50 +426,17 @@ def testing(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
 
 def production(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
     """Production settings; refuses to start without a strong key and a database URL."""
-    settings = _common(env)
-    secret_key = env_str("SECRET_KEY", None, env)
-    if secret_key is None:
-        raise ConfigError(
-            "SECRET_KEY is not set — production needs a random key of at least "
-            f"{MIN_SECRET_KEY_LENGTH} characters, e.g. from `python -c 'import secrets; "
-            "print(secrets.token_urlsafe(48))'`"
-        )
-    check_secret_key_strength(secret_key, "SECRET_KEY")
-    for old_key in settings["SECRET_KEY_FALLBACKS"]:
-        check_secret_key_strength(old_key, "SECRET_KEY_FALLBACKS")
-    database_url = env_str("DATABASE_URL", None, env)
-    if database_url is None:
-        raise ConfigError(
-            "DATABASE_URL is not set — production needs a PostgreSQL URL such as "
-            "postgresql://user@db-host:5432/survey"
-        )
-    if not settings["SURVEY_BASE_URL"].startswith("https://") and not env_bool(
-        "SURVEY_ALLOW_HTTP", False, env
-    ):
-        raise ConfigError(
-            f"SURVEY_BASE_URL={settings['SURVEY_BASE_URL']!r} is not an https:// address — "
-            "links in emails must use https (set SURVEY_ALLOW_HTTP=true only behind a test proxy)"
-        )
+    read = read_environment(ProductionEnvironment, env)
+    settings = _common(read)
     settings.update(
         SURVEY_ENV="production",
-        SECRET_KEY=secret_key,
-        SQLALCHEMY_DATABASE_URI=normalise_database_url(database_url),
+        SECRET_KEY=read.SECRET_KEY,
+        SQLALCHEMY_DATABASE_URI=normalise_database_url(read.DATABASE_URL),
         SESSION_COOKIE_SECURE=True,
         REMEMBER_COOKIE_SECURE=True,
         PREFERRED_URL_SCHEME="https",
     )
     return settings
-
-
-def check_secret_key_strength(key: str, name: str) -> None:
-    """Refuse keys that are short, known examples, or made of one repeated character."""
-    if key.lower() in KNOWN_WEAK_SECRET_KEYS or len(set(key)) < 8:
-        raise ConfigError(f"{name} is a known example or trivially weak — generate a random key")
-    if len(key) < MIN_SECRET_KEY_LENGTH:
-        raise ConfigError(
-            f"{name} is {len(key)} characters — use a random key of at least "
-            f"{MIN_SECRET_KEY_LENGTH} characters"
-        )
 
 
 CONFIGURATIONS = {"development": development, "testing": testing, "production": production}
@@ -262,7 +447,7 @@ def load_settings(
 ) -> dict[str, Any]:
     """Build the settings of the named configuration (default: ``SURVEY_ENV`` or development)."""
     env = os.environ if env is None else env
-    chosen = name or env_str("SURVEY_ENV", "development", env) or "development"
+    chosen = name or read_environment(ConfigurationChoice, env).SURVEY_ENV
     try:
         build = CONFIGURATIONS[chosen]
     except KeyError:

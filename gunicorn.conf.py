@@ -25,40 +25,79 @@ The access log holds no query strings, referrers or user agents, and personal li
 request paths are blanked: `post_worker_init` installs the log filter of
 `survey.logredact` on gunicorn's loggers, so ``/svara/12/<token>`` is written
 ``/svara/12/[personlig-länk]``.
+
+A bad setting, gunicorn's or the app's, stops gunicorn before it starts a worker, with one
+message that names each one and how to fix it.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import sys
 from typing import Any
 
-from config import env_int, env_str
+from pydantic import Field
 
-bind = [env_str("GUNICORN_BIND", "127.0.0.1:8000") or "127.0.0.1:8000"]
-workers = env_int("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1, minimum=1)
-threads = env_int("GUNICORN_THREADS", 1, minimum=1)
+from config import ConfigError, Environment, WholeNumber, read_environment
+
+
+class GunicornEnvironment(Environment):
+    """gunicorn's variables (the table above; FORWARDED_ALLOW_IPS is read by gunicorn)."""
+
+    GUNICORN_BIND: str = "127.0.0.1:8000"
+    GUNICORN_WORKERS: WholeNumber = Field(
+        default_factory=lambda: multiprocessing.cpu_count() * 2 + 1, ge=1
+    )
+    GUNICORN_THREADS: WholeNumber = Field(1, ge=1)
+    # An export of a national round (100,000 responses) is built within the request.
+    GUNICORN_TIMEOUT: WholeNumber = Field(120, ge=30)
+    GUNICORN_ACCESS_LOG: str = "-"
+    GUNICORN_LOG_LEVEL: str = "info"
+
+
+try:
+    _environment = read_environment(GunicornEnvironment)
+except ConfigError as exc:
+    # The message alone: gunicorn shows a traceback for an error raised by its config file.
+    sys.exit(f"Error: {exc.format_message()}")
+
+bind = [_environment.GUNICORN_BIND]
+workers = _environment.GUNICORN_WORKERS
+threads = _environment.GUNICORN_THREADS
 worker_class = "gthread" if threads > 1 else "sync"
-# An export of a national round (100,000 responses) is built within the request.
-timeout = env_int("GUNICORN_TIMEOUT", 120, minimum=30)
+timeout = _environment.GUNICORN_TIMEOUT
 graceful_timeout = 30
 keepalive = 5
 # Recycle workers now and then, staggered, so that no slow leak can build up.
 max_requests = 2000
 max_requests_jitter = 200
 
-_access_log = env_str("GUNICORN_ACCESS_LOG", "-") or "-"
+_access_log = _environment.GUNICORN_ACCESS_LOG
 accesslog = None if _access_log == "off" else _access_log
 # Method, path and protocol (%(U)s: the path without the query string), status, bytes,
 # milliseconds. No %(r)s, %(q)s, %(f)s (referrer) or %(a)s (user agent).
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
-loglevel = env_str("GUNICORN_LOG_LEVEL", "info") or "info"
+loglevel = _environment.GUNICORN_LOG_LEVEL
 
 
 def _redact_personal_links() -> None:
     from survey.logredact import install_log_redaction
 
     install_log_redaction()
+
+
+def on_starting(server: Any) -> None:
+    """Refuse to start, with the app's own message, when its settings are wrong."""
+    # Otherwise each worker would fail to build the app and gunicorn would print its
+    # traceback before giving up. The app is built here and thrown away, not preloaded:
+    # each worker builds its own, so that a reload (HUP) still loads new code.
+    from survey import create_app
+
+    try:
+        create_app()
+    except ConfigError as exc:
+        sys.exit(f"Error: {exc.format_message()}")
 
 
 def when_ready(server: Any) -> None:

@@ -139,6 +139,20 @@ FAULTS: tuple[Proven, ...] = (
             "tests/test_sqlite_concurrency.py::test_it_waits_for_another_writer_instead_of_failing",
         ),
     ),
+    Proven(
+        "Settings missing, malformed or weak at start (a boolean that is not one, a number "
+        "below its minimum, an unreadable `<NAME>_FILE`, a weak key in production, a bad "
+        "sender address)",
+        "`survey`, `flask --app survey` and gunicorn stop before doing anything: exit status 1 "
+        "and one message naming every bad variable and its fix, no traceback; gunicorn starts "
+        "no worker.",
+        (
+            "tests/test_config_refusals.py::test_it_stops_the_survey_command_with_one_line_naming_the_setting_and_the_fix",
+            "tests/test_config_refusals.py::test_it_names_every_bad_setting_at_once",
+            "tests/test_config_refusals.py::test_it_stops_gunicorn_before_any_worker_with_one_line",
+            "tests/test_config.py::test_it_refuses_every_other_boolean_instead_of_guessing",
+        ),
+    ),
 )
 
 ATTACKS: tuple[Proven, ...] = (

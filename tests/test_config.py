@@ -109,3 +109,76 @@ def test_it_gives_development_a_random_key_of_its_own_kept_in_the_instance_folde
     assert first == again != other
     assert len(first) >= 48
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_it_names_every_bad_setting_at_once(tmp_path: Path):
+    env = production_env(
+        MAIL_PORT="twenty-five",
+        MAIL_USE_TLS="maybe",
+        SURVEY_SESSION_HOURS="0",
+        SURVEY_BASE_URL="http://enkat.example.se",
+        MAIL_PASSWORD_FILE=str(tmp_path / "missing"),
+    )
+    del env["SECRET_KEY"]
+    with pytest.raises(ConfigError) as refused:
+        load_settings("production", tmp_path, env)
+
+    problems = sorted(problem.split(" ", 1)[0] for problem in refused.value.problems)
+    assert problems == [
+        "MAIL_PASSWORD_FILE='" + str(tmp_path / "missing") + "'",
+        "MAIL_PORT='twenty-five'",
+        "MAIL_USE_TLS='maybe'",
+        "SECRET_KEY",
+        "SURVEY_BASE_URL='http://enkat.example.se'",
+        "SURVEY_SESSION_HOURS=0",
+    ]
+    assert str(refused.value).startswith("6 settings are wrong:\n  - ")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("true", True), ("True", True), ("yes", True), ("ON", True), ("1", True),
+     ("false", False), ("No", False), ("off", False), ("0", False), ("", False)],
+)  # fmt: skip
+def test_it_reads_the_six_words_of_a_boolean_in_any_case(tmp_path: Path, value, expected):
+    assert load_settings(None, tmp_path, {"MAIL_USE_TLS": value})["MAIL_USE_TLS"] is expected
+
+
+@pytest.mark.parametrize("value", ["t", "y", "n", "2", "-1", "ja", "enabled", "truee"])
+def test_it_refuses_every_other_boolean_instead_of_guessing(tmp_path: Path, value: str):
+    with pytest.raises(ConfigError, match=f"MAIL_USE_TLS='{value}' is not a boolean"):
+        load_settings(None, tmp_path, {"MAIL_USE_TLS": value})
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("SURVEY_SESSION_HOURS", "0", "SURVEY_SESSION_HOURS=0 is too small — use at least 1"),
+        ("SURVEY_MAIL_LEASE_SECONDS", "9",
+         "SURVEY_MAIL_LEASE_SECONDS=9 is too small — use at least 10"),
+        ("SURVEY_TRUSTED_PROXIES", "-1", "SURVEY_TRUSTED_PROXIES=-1 is too small — use at least 0"),
+        ("MAIL_PORT", "2.5", "MAIL_PORT='2.5' is not a whole number — write it in digits, e.g. 25"),
+    ],
+)  # fmt: skip
+def test_it_refuses_numbers_below_their_minimum_or_not_whole(
+    tmp_path: Path, name: str, value: str, message: str
+):
+    with pytest.raises(ConfigError) as refused:
+        load_settings(None, tmp_path, {name: value})
+    assert str(refused.value) == message
+
+
+def test_it_names_a_secret_file_it_cannot_read_and_the_way_out(tmp_path: Path):
+    env = production_env(SECRET_KEY_FILE=str(tmp_path))
+    with pytest.raises(ConfigError) as refused:
+        load_settings("production", tmp_path, env)
+    assert str(refused.value) == (
+        f"SECRET_KEY_FILE='{tmp_path}' cannot be read: Is a directory — "
+        "name a file this process can read, or set SECRET_KEY instead"
+    )
+
+
+def test_it_reads_no_variable_in_the_testing_configuration(tmp_path: Path):
+    settings = load_settings("testing", tmp_path, {"MAIL_PORT": "x", "SECRET_KEY": "dev"})
+    assert settings["MAIL_PORT"] == 1
+    assert settings["SECRET_KEY"] == "testing-key-not-secret"

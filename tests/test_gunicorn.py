@@ -8,6 +8,7 @@ worker starts).
 
 from __future__ import annotations
 
+import os
 import secrets
 import subprocess
 import sys
@@ -85,6 +86,19 @@ def test_it_refuses_a_setting_it_cannot_read(name, value, message):
 
     assert status != 0
     assert message in output
+
+
+def test_it_names_every_setting_it_cannot_read_at_once_without_a_traceback():
+    status, _, output = _printed_config(GUNICORN_WORKERS="many", GUNICORN_TIMEOUT="10")
+
+    assert status == 1
+    assert "Traceback" not in output
+    assert output.splitlines() == [
+        "Error: 2 settings are wrong:",
+        "  - GUNICORN_WORKERS='many' is not a whole number — write it in digits, e.g. "
+        f"{os.cpu_count() * 2 + 1}",
+        "  - GUNICORN_TIMEOUT=10 is too small — use at least 30",
+    ]
 
 
 def test_it_serves_the_app_and_keeps_links_and_query_strings_out_of_the_access_log(

@@ -117,3 +117,16 @@ def test_it_refuses_to_requeue_a_sent_message_and_changes_nothing(app):
 def test_it_refuses_to_start_with_unusable_mail_settings(make_app, settings, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
         make_app(**settings)
+
+
+def test_it_names_every_unusable_mail_setting_at_once(make_app):
+    with pytest.raises(ConfigError) as refused:
+        make_app(
+            SURVEY_MAIL_DELIVERY="print", MAIL_DEFAULT_SENDER="ingen adress", MAIL_MAX_EMAILS=5
+        )
+
+    assert [problem.split(" ", 1)[0] for problem in refused.value.problems] == [
+        "SURVEY_MAIL_DELIVERY='print'",
+        "MAIL_DEFAULT_SENDER",
+        "MAIL_MAX_EMAILS",
+    ]
