@@ -11,7 +11,7 @@ QUERY PLAN on SQLite) of the queries that run per request or per mail batch:
 * the round by id, with its questionnaire version (every respondent page);
 * the mail worker's claim of the next batch (`survey.mail.worker.claim_statement`), with
   half of the invitations already sent;
-* the send-time link lookup of a batch (`survey.rounds.service.live_links`);
+* the send-time link lookup of a batch (`survey.rounds.links.live_links`);
 * the results frame of the large round (`survey.results.frame.responses_statement`).
 """
 
@@ -30,7 +30,8 @@ def plans(database_url: str | None, responses: int, invitations: int) -> None:
     from survey.db import db, utcnow
     from survey.mail.worker import claim_statement
     from survey.results.frame import responses_statement
-    from survey.rounds.service import live_links_statement, open_round
+    from survey.rounds.lifecycle import open_round
+    from survey.rounds.links import live_links_statement
     from survey.rounds.tokens import hash_token
     from survey.schema.outbox import MailStatus, OutboxMessage
     from survey.schema.responses import Response

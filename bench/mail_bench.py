@@ -5,7 +5,7 @@
 
 Generates a draft round of the NV questionnaire with `--messages` recipients
 (`bench.data`), starts a local SMTP server (aiosmtpd, `bench.smtp_sink`) in a process of
-its own, and opens the round with the round service (`survey.rounds.service.open_round`:
+its own, and opens the round as a process leader does (`survey.rounds.lifecycle.open_round`:
 every recipient gets a personal link and an invitation is queued in the outbox, as when a
 process leader presses "Öppna"; timed, and reported, on its own). Then it runs,
 alternately and `--repeat` times each:
@@ -132,7 +132,7 @@ def run(
     from bench.data import bench_app, generate_recipients, scratch_database
     from survey.db import db, utcnow
     from survey.mail.worker import deliver_outbox
-    from survey.rounds.service import open_round
+    from survey.rounds.lifecycle import open_round
     from survey.schema.rounds import Round
 
     sink = SmtpSink(pipelining)

@@ -41,9 +41,10 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     from survey.responses import import_views as import_pages
     from survey.results import views as results_pages
     from survey.results.commands import import_responses_command, results_command
-    from survey.rounds import views as round_pages
+    from survey.rounds import outbox_pages, recipient_pages, round_pages  # noqa: F401  (routes)
     from survey.rounds.commands import round_cli
-    from survey.rounds.service import live_links
+    from survey.rounds.links import live_links
+    from survey.rounds.pages import bp as round_blueprint
     from survey.rounds.tokens import LINK_MARKER
     from survey.schema.accounts import Role
     from survey.ticks import tick_command
@@ -80,12 +81,14 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     security.protect(app)
     install_log_redaction((*DEFAULT_LOGGERS, app.logger.name))
 
-    # Pages. `<int:…>` matches row ids only; set before any route is added.
+    # Pages. `<int:…>` matches row ids only; set before any route is added. The rounds
+    # blueprint carries the routes of round_pages, recipient_pages and outbox_pages, which
+    # each add theirs to it when imported above.
     app.url_map.converters["int"] = pages.RowIdConverter
     for blueprint in (
         pages.bp,
         account_pages.bp,
-        round_pages.bp,
+        round_blueprint,
         respondent.bp,
         preview_pages.bp,
         results_pages.bp,

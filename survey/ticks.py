@@ -24,14 +24,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from survey.db import db, utcnow
 from survey.mail.worker import DeliveryReport, deliver_outbox
 from survey.privacy.purge import purge_personal_data
-from survey.rounds.service import (
-    RoundError,
-    close_round,
-    open_round,
-    open_rounds,
-    queue_due_reminders,
-    rounds_due_to_open,
-)
+from survey.rounds.lifecycle import close_round, open_round, open_rounds, rounds_due_to_open
+from survey.rounds.reminding import queue_due_reminders
+from survey.rounds.settings import RoundError
 from survey.schema.rounds import Round
 
 

@@ -41,8 +41,10 @@ def open_nv_round(now: datetime) -> tuple[Round, list[Recipient]]:
     """An open round of delregion NV, made by the round service, with two recipients
     (m1@ and m2@example.se, vårdcentraler in Lund) whose invitations are queued."""
     from survey.organisations import OrganisationType
+    from survey.rounds.lifecycle import create_round, open_round
     from survey.rounds.recipients_file import RecipientRow
-    from survey.rounds.service import RoundSettings, add_recipients, create_round, open_round
+    from survey.rounds.roster import add_recipients
+    from survey.rounds.settings import RoundSettings
 
     round_ = create_round(
         RoundSettings(

@@ -16,15 +16,11 @@ from sqlalchemy import select, update
 
 from survey.db import db, utcnow
 from survey.organisations import OrganisationType
+from survey.rounds.lifecycle import close_round, create_round, open_round
 from survey.rounds.recipients_file import RecipientRow
-from survey.rounds.service import (
-    RoundSettings,
-    add_recipients,
-    close_round,
-    create_round,
-    open_round,
-    remind_now,
-)
+from survey.rounds.reminding import remind_now
+from survey.rounds.roster import add_recipients
+from survey.rounds.settings import RoundSettings
 from survey.schema.outbox import MailStatus, OutboxMessage
 from survey.schema.questionnaires import QuestionnaireVersion
 from survey.schema.responses import Response

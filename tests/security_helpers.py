@@ -22,8 +22,10 @@ from werkzeug.routing import Rule
 
 from survey.db import db, utcnow
 from survey.organisations import OrganisationType
+from survey.rounds.lifecycle import create_round, open_round
 from survey.rounds.recipients_file import RecipientRow
-from survey.rounds.service import RoundSettings, add_recipients, create_round, open_round
+from survey.rounds.roster import add_recipients
+from survey.rounds.settings import RoundSettings
 from survey.schema.outbox import MailStatus, OutboxMessage
 from survey.schema.rounds import Recipient
 from tests.factories import Cast, login, make_cast, make_questionnaire_version, make_user

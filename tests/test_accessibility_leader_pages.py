@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from survey.db import db, utcnow
 from survey.organisations import OrganisationType
 from survey.rounds.recipients_file import RecipientRow
-from survey.rounds.service import add_recipients
+from survey.rounds.roster import add_recipients
 from survey.rounds.status import RecipientState
 from survey.schema.outbox import MailStatus, OutboxMessage
 from survey.schema.responses import Response

@@ -26,8 +26,10 @@ from survey.audit.reading import ACTION_LABELS, EVENTS_PER_PAGE
 from survey.audit.recording import COMMAND_LINE_ACTOR, record_audit
 from survey.db import db, utcnow
 from survey.organisations import OrganisationType
+from survey.rounds.lifecycle import create_round
 from survey.rounds.recipients_file import RecipientRow
-from survey.rounds.service import RoundSettings, add_recipients, create_round
+from survey.rounds.roster import add_recipients
+from survey.rounds.settings import RoundSettings
 from survey.schema.audit import AuditEvent
 from survey.schema.rounds import Recipient, Round
 from tests.factories import DEFAULT_PASSWORD

@@ -21,7 +21,8 @@ from sqlalchemy import func, select
 from survey.db import db, utcnow
 from survey.organisations import OrganisationType
 from survey.rounds.recipients_file import RecipientRow
-from survey.rounds.service import add_recipients, remind_now
+from survey.rounds.reminding import remind_now
+from survey.rounds.roster import add_recipients
 from survey.rounds.tokens import issue_link
 from survey.schema.audit import AuditEvent
 from survey.schema.outbox import MailStatus, OutboxMessage

@@ -11,7 +11,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from survey.db import db
-from survey.responses.importing import ImportOutcome, import_responses, responses_template_xlsx
+from survey.responses.answers_template import responses_template_xlsx
+from survey.responses.importing import ImportOutcome, import_responses
 from survey.results.trends import compute_round_results, indicator_trend
 from survey.schema.audit import AuditEvent
 from survey.schema.rounds import Recipient, Round, RoundState

@@ -13,16 +13,12 @@ from survey.db import db, utcnow
 from survey.mail.worker import deliver_outbox
 from survey.organisations import OrganisationType
 from survey.questionnaires.storage import find_questionnaire_version
+from survey.rounds.lifecycle import create_round, open_round
+from survey.rounds.links import reissue_link
 from survey.rounds.recipients_file import RecipientRow
-from survey.rounds.service import (
-    RoundSettings,
-    add_recipients,
-    create_round,
-    open_round,
-    reissue_link,
-    round_status,
-)
-from survey.rounds.status import RecipientState
+from survey.rounds.roster import add_recipients
+from survey.rounds.settings import RoundSettings
+from survey.rounds.status import RecipientState, round_status
 from survey.rounds.tokens import LINK_MARKER, hash_token
 from survey.schema.outbox import MailStatus, OutboxMessage
 from survey.schema.rounds import Recipient, Round

@@ -15,31 +15,26 @@ from survey.db import db
 from survey.localtime import local_datetime, moment_text
 from survey.organisations import OrganisationType
 from survey.questionnaires.storage import find_questionnaire_version
+from survey.rounds.lifecycle import (
+    close_round,
+    create_round,
+    extend_round,
+    open_round,
+    update_round,
+)
+from survey.rounds.links import live_links, reissue_link, revoke_link_only
+from survey.rounds.mailing import resend_message
 from survey.rounds.recipients_file import RecipientRow
-from survey.rounds.service import (
+from survey.rounds.reminding import queue_due_reminders, remind_now
+from survey.rounds.roster import add_recipient, add_recipients, correct_recipient, remove_recipient
+from survey.rounds.settings import (
     RoundError,
     RoundSettings,
     RoundSettingsInvalid,
-    add_recipient,
-    add_recipients,
     check_round_settings,
-    close_round,
-    correct_recipient,
-    create_round,
-    extend_round,
-    live_links,
-    open_round,
-    queue_due_reminders,
-    reissue_link,
-    remind_now,
-    remove_recipient,
-    resend_message,
-    revoke_link_only,
-    round_status,
-    update_round,
+    round_settings_problems,
 )
-from survey.rounds.settings import round_settings_problems
-from survey.rounds.status import RecipientState
+from survey.rounds.status import RecipientState, round_status
 from survey.rounds.tokens import LINK_MARKER, current_token, derive_token, hash_token
 from survey.schema.audit import AuditEvent
 from survey.schema.outbox import MailKind, MailStatus, OutboxMessage

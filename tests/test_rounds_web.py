@@ -16,13 +16,10 @@ from survey.db import db, utcnow
 from survey.localtime import to_local
 from survey.organisations import OrganisationType
 from survey.questionnaires.storage import find_questionnaire_version
+from survey.rounds.lifecycle import create_round, open_round
 from survey.rounds.recipients_file import RecipientRow
-from survey.rounds.service import (
-    RoundSettings,
-    add_recipients,
-    create_round,
-    open_round,
-)
+from survey.rounds.roster import add_recipients
+from survey.rounds.settings import RoundSettings
 from survey.rounds.tokens import current_token
 from survey.schema.audit import AuditEvent
 from survey.schema.outbox import MailKind, MailStatus, OutboxMessage

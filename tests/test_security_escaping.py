@@ -24,8 +24,10 @@ from survey.export.workbook import build_workbook
 from survey.mail.worker import deliver_outbox
 from survey.organisations import OrganisationType
 from survey.questionnaires.model import Choice, Indicator, Questionnaire
+from survey.rounds.lifecycle import create_round, open_round
 from survey.rounds.recipients_file import RecipientRow
-from survey.rounds.service import RoundSettings, add_recipients, create_round, open_round
+from survey.rounds.roster import add_recipients
+from survey.rounds.settings import RoundSettings
 from survey.rounds.tokens import issue_link
 from tests.export_helpers import all_cells, read_workbook
 from tests.factories import login, make_cast, make_questionnaire_version

@@ -10,8 +10,10 @@ from sqlalchemy import func, select
 
 from survey.db import db, utcnow
 from survey.organisations import OrganisationType
+from survey.rounds.lifecycle import create_round, open_round
 from survey.rounds.recipients_file import RecipientRow
-from survey.rounds.service import RoundSettings, add_recipients, create_round, open_round
+from survey.rounds.roster import add_recipients
+from survey.rounds.settings import RoundSettings
 from survey.schema.outbox import MailKind, OutboxMessage
 from survey.schema.rounds import Recipient, Round, RoundState
 from survey.ticks import run_tick

@@ -26,13 +26,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from survey.db import db
 from survey.questionnaires.storage import questionnaire_of
-from survey.responses.importing import (
-    NEW_RECIPIENT_COLUMNS,
-    ImportOutcome,
-    allowed_answers,
-    import_responses,
-    responses_template_xlsx,
-)
+from survey.responses.answer_cells import allowed_answers
+from survey.responses.answers_file import NEW_RECIPIENT_COLUMNS
+from survey.responses.answers_template import responses_template_xlsx
+from survey.responses.importing import ImportOutcome, import_responses
 from survey.rounds.access import round_view
 from survey.schema.rounds import Round
 

@@ -15,7 +15,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from survey.db import MAX_ROW_ID, db
 from survey.questionnaires.storage import questionnaire_of
-from survey.responses.importing import ImportOutcome, ImportProblem, import_responses
+from survey.responses.answers_file import ImportProblem
+from survey.responses.importing import ImportOutcome, import_responses
 from survey.results.attainment import IndicatorResult, results_as_json
 from survey.results.trends import compute_round_results
 from survey.schema.rounds import Round

@@ -19,18 +19,16 @@ from survey.db import MAX_ROW_ID, db, utcnow
 from survey.localtime import STOCKHOLM, format_local
 from survey.organisations import DELREGIONS, parse_delregion
 from survey.questionnaires.storage import find_questionnaire_version, list_questionnaire_versions
+from survey.rounds.lifecycle import close_round, create_round, extend_round, open_round
 from survey.rounds.recipients_file import RecipientsParse, RowProblem, parse_recipients_file
-from survey.rounds.service import (
+from survey.rounds.reminding import remind_now
+from survey.rounds.roster import add_recipients, recipient_emails
+from survey.rounds.settings import (
     RoundError,
-    add_recipients,
-    close_round,
-    create_round,
-    extend_round,
-    open_round,
-    recipient_emails,
-    remind_now,
+    RoundSettings,
+    default_sender_name,
+    round_settings_problems,
 )
-from survey.rounds.settings import RoundSettings, default_sender_name, round_settings_problems
 from survey.rounds.status import (
     RECIPIENT_STATE_LABELS,
     organisation_type_label,

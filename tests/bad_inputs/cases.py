@@ -397,7 +397,7 @@ RECIPIENTS_WEB_ROWS = [
         "mottagare.csv",
         lambda: b"",
         "Filen är tom.",
-        "survey.rounds.views.read_upload + survey.tabular: an empty file is named as such",
+        "survey.rounds.pages.read_upload + survey.tabular: an empty file is named as such",
     ),
     recipients_web_row(
         "recipients-blank-file",
@@ -687,14 +687,14 @@ IMPORT_ROWS = [
         "An answer that is not one of the options (“kanske” to a yes/no question)",
         lambda: files.answers_csv((ANNA_EMAIL, "kanske")),
         '"kanske" är inte ett av svarsalternativen.',
-        "survey.responses.importing: cells are checked by the form's own rules",
+        "survey.responses.answers_file: cells are checked by the form's own rules",
     ),
     import_row(
         "import-unknown-recipient",
         "A row for an address that is not a recipient of the round",
         lambda: files.answers_csv(("okand@example.se", "Ja")),
         "okand@example.se finns inte bland omgångens mottagare.",
-        "survey.responses.importing: rows must name a recipient (or --add-recipients)",
+        "survey.responses.answers_file: rows must name a recipient (or --add-recipients)",
     ),
     import_row(
         "import-number-with-letters",
@@ -729,14 +729,14 @@ IMPORT_ROWS = [
         "An answer to the kommun-only question for a vårdcentral",
         lambda: files.answers_csv((ANNA_EMAIL, "Ja", "Ja"), header=("e-post", "sip_okning", "npo")),
         "Frågan ställs inte till organisationstypen",
-        "survey.responses.importing: the audience rules of the form apply",
+        "survey.responses.answers_file: the audience rules of the form apply",
     ),
     import_row(
         "import-unknown-column",
         "Only columns that match no question",
         lambda: files.answers_csv((ANNA_EMAIL, "Ja"), header=("e-post", "fråga_som_inte_finns")),
         "Kolumnen känns inte igen.",
-        "survey.responses.importing: headers must be question ids",
+        "survey.responses.answers_file: headers must be question ids",
     ),
     BadInput(
         id="import-cli-bad-cell",
@@ -1335,7 +1335,7 @@ ADMIN_ROWS = [
         "Another delregion's recipient under one's own round",
         lambda w: f"/omgangar/{w.nv_open}/mottagare/{w.no_recipient.recipient_id}",
         "/omgangar/‹NV round›/mottagare/‹NO recipient›",
-        "survey.rounds.service.get_recipient: the recipient must belong to the round",
+        "survey.rounds.roster.get_recipient: the recipient must belong to the round",
     ),
     admin_post_row(
         "admin-other-delregion-close",
@@ -1351,7 +1351,7 @@ ADMIN_ROWS = [
         lambda w: f"/omgangar/{w.nv_open}/utskick/{w.no_message}/skicka-igen",
         {},
         "/omgangar/‹NV round›/utskick/‹NO message›/skicka-igen",
-        "survey.rounds.service.round_message: the message must belong to the round",
+        "survey.rounds.mailing.round_message: the message must belong to the round",
     ),
     admin_post_row(
         "admin-reader-closes",
@@ -1397,7 +1397,7 @@ ADMIN_ROWS = [
         "A questionnaire id beyond the integer range in `?enkat=`",
         lambda w: "/omgangar/ny?enkat=99999999999999999999",
         "/omgangar/ny?enkat=99999999999999999999",
-        "survey.rounds.views.new_round: the preselected questionnaire must be a known id",
+        "survey.rounds.round_pages.new_round: the preselected questionnaire must be a known id",
         status=200,
         message="Skapa omgång",
     ),
@@ -1506,7 +1506,7 @@ ADMIN_ROWS = [
         "Another delregion forged into the select",
         {"delregion": "NO"},
         "Du kan bara skapa omgångar i din egen delregion.",
-        "survey.rounds.views.new_round: creatable_delregions",
+        "survey.rounds.round_pages.new_round: creatable_delregions",
     ),
     admin_post_row(
         "admin-recipient-newline-in-name",
