@@ -34,6 +34,8 @@ from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails, PydanticCustomError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from survey.errors import ErrorCode, OperatorError
+
 PROJECT_ROOT = Path(__file__).resolve().parent
 
 # Keys that must never be accepted in production: the examples from our own docs.
@@ -56,13 +58,15 @@ TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
 
-class ConfigError(click.ClickException):
+class ConfigError(OperatorError, click.ClickException):  # type: ignore[misc]  # both set message
     """Settings are missing or malformed; the message says which and how to fix each one."""
 
     # A click exception: `survey` and `flask --app survey` print its message alone and exit
     # with status 1, where any other exception would show a traceback.
 
-    def __init__(self, *problems: str) -> None:
+    code = ErrorCode.CONFIG_INVALID
+
+    def __init__(self, *problems: str, code: ErrorCode | None = None) -> None:
         self.problems = problems
         if len(problems) == 1:
             message = problems[0]
@@ -70,7 +74,7 @@ class ConfigError(click.ClickException):
             message = f"{len(problems)} settings are wrong:\n" + "\n".join(
                 f"  - {problem}" for problem in problems
             )
-        super().__init__(message)
+        super().__init__(message, code=code)
 
 
 def _refuse(message: str) -> PydanticCustomError:

@@ -8,8 +8,6 @@ from typing import Any
 
 from flask import Flask
 
-from config import PROJECT_ROOT, load_settings
-
 
 def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     """Assemble the application: settings, extensions, infrastructure, pages, menu, commands.
@@ -18,6 +16,8 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     a mapping of settings applied on top of the configuration named by its
     ``SURVEY_ENV`` key (or the environment), or None for the environment's choice.
     """
+    # config imports survey.errors, so it is read here rather than when survey is imported.
+    from config import PROJECT_ROOT, load_settings
     from survey import pages, security
     from survey.accounts import commands as account_commands
     from survey.accounts import views as account_pages

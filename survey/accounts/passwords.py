@@ -9,6 +9,8 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
 
+from survey.errors import ErrorCode
+
 MIN_PASSWORD_LENGTH = 12
 # Long enough for any passphrase, short enough that nobody can make hashing expensive.
 MAX_PASSWORD_LENGTH = 256
@@ -26,6 +28,8 @@ class Problem:
     field: str
     swedish: str
     english: str
+    # A more precise code for the refusal than the one of the action (e.g. account.exists).
+    code: ErrorCode | None = None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from survey.accounts.passwords import Problem, hash_password, password_problems
 from survey.audit.recording import record_audit
 from survey.db import db
+from survey.errors import ErrorCode, SurveyError
 from survey.organisations import DELREGIONS
 from survey.schema.accounts import ROLE_LABELS, Role, User
 
@@ -22,12 +23,24 @@ MAX_EMAIL_LENGTH = 254
 MAX_NAME_LENGTH = 200
 
 
-class AccountError(Exception):
-    """A change was refused; `problems` says why, in Swedish and in English."""
+class AccountError(SurveyError):
+    """A change was refused; `problems` says why, in Swedish and in English.
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        super().__init__("; ".join(problem.english for problem in problems))
+    The code is the first problem's own code when it has one (e.g. an email already
+    taken), else the one the raise site gives.
+    """
+
+    code = ErrorCode.ACCOUNT_INVALID
+    shown = "operator_message"
+
+    def __init__(self, problems: Sequence[Problem], *, code: ErrorCode | None = None) -> None:
         self.problems = list(problems)
+        own = next((problem.code for problem in self.problems if problem.code), None)
+        super().__init__(
+            " ".join(problem.swedish for problem in self.problems),
+            operator_message="; ".join(problem.english for problem in self.problems),
+            code=own or code,
+        )
 
 
 @dataclass(frozen=True)

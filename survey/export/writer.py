@@ -27,6 +27,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from survey.errors import ErrorCode, OperatorError
 from survey.export.sanitise import clean_text, needs_quote_prefix
 from survey.results.attainment_rules import Status
 
@@ -55,13 +56,16 @@ STATUS_COLOURS: Final[dict[Status, tuple[str, str]]] = {
 CellWriter = Callable[[int, int, Any, Any], Any]
 
 
-class TooManyRows(ValueError):
+class TooManyRows(OperatorError, ValueError):
     """A sheet would need more rows than Excel has; nothing is silently left out."""
 
-    def __init__(self, sheet: str, rows: int) -> None:
+    code = ErrorCode.EXPORT_TOO_MANY_ROWS
+
+    def __init__(self, sheet: str, rows: int, *, code: ErrorCode | None = None) -> None:
         super().__init__(
             f"the sheet {sheet} would need {rows:,} rows, more than Excel's {MAX_ROWS:,}; "
-            "export a smaller round"
+            "export a smaller round",
+            code=code,
         )
 
 

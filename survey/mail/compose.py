@@ -29,6 +29,8 @@ from functools import lru_cache
 import idna
 from email_validator import EmailNotValidError, validate_email
 
+from survey.errors import ErrorCode, OperatorError
+
 # Longest values the outbox columns hold.
 MAX_ADDRESS_LENGTH = 254
 MAX_NAME_LENGTH = 200
@@ -45,16 +47,22 @@ ENCODED_WORD_BYTES = 45
 FOLD_WIDTH = 78
 
 
-class InvalidMail(ValueError):
+class InvalidMail(OperatorError, ValueError):
     """A message that cannot be queued; the text names the field and what is wrong."""
+
+    code = ErrorCode.MAIL_INVALID
 
 
 class UnsafeHeader(InvalidMail):
     """A header field holds a line break or another control character (header injection)."""
 
+    code = ErrorCode.MAIL_UNSAFE_HEADER
+
 
 class InvalidAddress(InvalidMail):
     """A field that must be one plain email address is something else."""
+
+    code = ErrorCode.MAIL_BAD_ADDRESS
 
 
 def check_header_text(field: str, value: str, max_length: int, *, required: bool = True) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from survey.db import db, table_of, utcnow
+from survey.errors import ErrorCode, OperatorError
 from survey.mail.compose import (
     MAX_NAME_LENGTH,
     MAX_SENDER_LENGTH,
@@ -34,8 +35,10 @@ from survey.mail.compose import (
 from survey.schema.outbox import MailKind, MailStatus, OutboxMessage
 
 
-class NotRequeueable(ValueError):
+class NotRequeueable(OperatorError, ValueError):
     """The message does not exist or is not in the state the re-queue asks for."""
+
+    code = ErrorCode.OUTBOX_WRONG_STATE
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,6 +57,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from survey.db import UTCDateTime, db, table_of, utcnow
+from survey.errors import ErrorCode, OperatorError
 from survey.mail.compose import OutgoingMail, address_part, ascii_address, compose_message
 from survey.mail.smtp import (
     Failure,
@@ -535,8 +536,10 @@ def _trim(text: str) -> str:
     return text if len(text) <= MAX_ERROR_LENGTH else text[: MAX_ERROR_LENGTH - 1] + "…"
 
 
-class _ClaimLost(Exception):
+class _ClaimLost(OperatorError):
     """Our claim on a message ran out and another worker has it: do not hand it over."""
+
+    code = ErrorCode.MAIL_CLAIM_LOST
 
 
 class _Batch:

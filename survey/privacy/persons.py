@@ -30,6 +30,7 @@ from survey import ratelimit
 from survey.accounts.users import normalise_email
 from survey.audit.recording import record_audit
 from survey.db import db, utcnow
+from survey.errors import ErrorCode, OperatorError
 from survey.privacy.pseudonymise import PseudonymisedCounts, pseudonymise
 from survey.schema.accounts import User
 from survey.schema.audit import AuditEvent
@@ -45,8 +46,10 @@ EMAIL_COUNTER_KINDS: Final = ("login-email",)
 PASSWORD_NOTE: Final = "Lösenordet lagras bara som en Argon2-hash och kan inte läsas ut."
 
 
-class NotAnEmailAddress(ValueError):
+class NotAnEmailAddress(OperatorError, ValueError):
     """The text given cannot be an email address; nothing was looked up."""
+
+    code = ErrorCode.PRIVACY_NOT_AN_EMAIL_ADDRESS
 
 
 def checked_email(text: str) -> str:

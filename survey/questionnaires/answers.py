@@ -31,6 +31,7 @@ from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Final, Protocol
 
+from survey.errors import ErrorCode, SurveyError
 from survey.organisations import OrganisationType
 from survey.questionnaires.model import (
     Condition,
@@ -270,8 +271,10 @@ class AnswerCheck:
         return not self.errors
 
 
-class AnswerError(ValueError):
+class AnswerError(SurveyError, ValueError):
     """An answer that breaks a rule; the message is Swedish and shown to the respondent."""
+
+    code = ErrorCode.ANSWERS_BAD_VALUE
 
 
 def check_answers(

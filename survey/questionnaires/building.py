@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from survey.errors import ErrorCode, OperatorError
 from survey.questionnaires.drafts import (
     ConditionDraft,
     IndicatorDraft,
@@ -42,8 +43,10 @@ DEFAULT_MAX_LENGTH = {QuestionType.SHORT_TEXT: 200, QuestionType.LONG_TEXT: 5000
 COUNT_UNIT = "st"
 
 
-class DraftIncomplete(Exception):
+class DraftIncomplete(OperatorError):
     """A draft with unread values reached the builder (the rules should have stopped it)."""
+
+    code = ErrorCode.QUESTIONNAIRE_DRAFT_INCOMPLETE
 
 
 def _need(located: Located[T] | None) -> T:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from survey.errors import ErrorCode, OperatorError
+
 
 @dataclass(frozen=True)
 class QuestionnaireError:
@@ -23,12 +25,16 @@ class QuestionnaireError:
         return f"{where}: {self.message} — {self.hint}" if self.hint else f"{where}: {self.message}"
 
 
-class QuestionnaireInvalid(Exception):
+class QuestionnaireInvalid(OperatorError):
     """A questionnaire file has errors; `errors` holds every one of them, in line order."""
 
-    def __init__(self, errors: list[QuestionnaireError]) -> None:
+    code = ErrorCode.QUESTIONNAIRE_INVALID
+
+    def __init__(
+        self, errors: list[QuestionnaireError], *, code: ErrorCode | None = None
+    ) -> None:
         self.errors = sorted(errors, key=lambda error: error.line)
-        super().__init__("\n".join(str(error) for error in self.errors))
+        super().__init__("\n".join(str(error) for error in self.errors), code=code)
 
 
 @dataclass(frozen=True, slots=True)

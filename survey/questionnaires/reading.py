@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 
+from survey.errors import ErrorCode, OperatorError
 from survey.questionnaires.errors import Issue
 
 # A YAML file can expand aliases to an enormous tree ("billion laughs"); a questionnaire
@@ -72,12 +73,14 @@ class YamlMap:
 YamlNode = YamlScalar | YamlList | YamlMap
 
 
-class YamlUnreadable(Exception):
+class YamlUnreadable(OperatorError):
     """The text is not YAML this reader accepts; `issue` says where and why."""
 
-    def __init__(self, issue: Issue) -> None:
+    code = ErrorCode.YAML_SYNTAX
+
+    def __init__(self, issue: Issue, *, code: ErrorCode | None = None) -> None:
         self.issue = issue
-        super().__init__(issue.message)
+        super().__init__(issue.message, code=code)
 
 
 def describe(node: YamlNode) -> str:

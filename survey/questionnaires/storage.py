@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from survey.audit.recording import record_audit
 from survey.db import db
+from survey.errors import ErrorCode, OperatorError
 from survey.questionnaires.model import Questionnaire
 from survey.schema.questionnaires import SOURCE_NAME_LENGTH, QuestionnaireVersion
 
@@ -51,16 +52,26 @@ class StoreOutcome:
         return self.status is StoreStatus.CREATED
 
 
-class QuestionnaireVersionConflict(Exception):
+class QuestionnaireVersionConflict(OperatorError):
     """A different questionnaire is already stored under this id and version."""
 
-    def __init__(self, questionnaire_id: str, version: str, highest_version: str) -> None:
+    code = ErrorCode.QUESTIONNAIRE_VERSION_CONFLICT
+
+    def __init__(
+        self,
+        questionnaire_id: str,
+        version: str,
+        highest_version: str,
+        *,
+        code: ErrorCode | None = None,
+    ) -> None:
         self.questionnaire_id = questionnaire_id
         self.version = version
         self.highest_version = highest_version
         super().__init__(
             f"questionnaire '{questionnaire_id}' version {version} is already loaded "
-            "with different content"
+            "with different content",
+            code=code,
         )
 
     @property

@@ -42,6 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from survey.db import db
+from survey.errors import ErrorCode, SurveyError
 from survey.schema.responses import Response, ResponseSubmission
 from survey.schema.rounds import Recipient, Round, RoundState
 
@@ -81,38 +82,44 @@ def phase_of(round_: Round, now: datetime) -> RoundPhase:
     return round_phase(round_.state, round_.opens_at, round_.closes_at, now)
 
 
-class AnswersRefused(Exception):
-    """Nothing was stored; `message` says why, in Swedish."""
+class AnswersRefused(SurveyError):
+    """Nothing was stored; `message` says why, in Swedish (only respondents see it)."""
 
-    message: str = "Svaren kunde inte sparas."
+    code = ErrorCode.RESPONSE_REFUSED
+    # The text of the kind of refusal, unless the raise site gives its own.
+    default_message: str = "Svaren kunde inte sparas."
 
-    def __str__(self) -> str:
-        return self.message
+    def __init__(self, message: str | None = None, *, code: ErrorCode | None = None) -> None:
+        super().__init__(self.default_message if message is None else message, code=code)
 
 
 class RoundNotOpen(AnswersRefused):
     """The round does not take answers now (not yet open, or closed)."""
 
-    def __init__(self, phase: RoundPhase) -> None:
-        super().__init__(phase)
+    code = ErrorCode.RESPONSE_ROUND_NOT_OPEN
+
+    def __init__(self, phase: RoundPhase, *, code: ErrorCode | None = None) -> None:
         self.phase = phase
-        self.message = (
+        super().__init__(
             "Enkäten är stängd och tar inte emot fler svar."
             if phase is RoundPhase.CLOSED
-            else "Enkäten har inte öppnat än."
+            else "Enkäten har inte öppnat än.",
+            code=code,
         )
 
 
 class RecipientGone(AnswersRefused):
     """The recipient was removed from the round (or does not exist)."""
 
-    message = "Du finns inte längre med bland mottagarna av enkäten."
+    code = ErrorCode.RESPONSE_RECIPIENT_GONE
+    default_message = "Du finns inte längre med bland mottagarna av enkäten."
 
 
 class ResponseConflict(AnswersRefused):
     """Another window changed the response at the same moment, twice; nothing was stored."""
 
-    message = CONFLICT_MESSAGE
+    code = ErrorCode.RESPONSE_CONFLICT
+    default_message = CONFLICT_MESSAGE
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from survey.errors import ErrorCode, SurveyError
 from survey.rounds.tokens import LINK_MARKER
 
 # Placeholders a process leader may use, with what each becomes.
@@ -52,8 +53,10 @@ Med vänliga hälsningar
 """
 
 
-class TemplateProblem(ValueError):
+class TemplateProblem(SurveyError, ValueError):
     """A message text that cannot be used; the message is Swedish, for the process leader."""
+
+    code = ErrorCode.TEMPLATE_INVALID
 
 
 @dataclass(frozen=True, slots=True)

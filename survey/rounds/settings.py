@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from survey.db import db
+from survey.errors import ErrorCode, SurveyError
 from survey.localtime import format_local, local_datetime, moment_text, to_local
 from survey.organisations import DELREGIONS
 from survey.rounds.messages import (
@@ -46,13 +47,22 @@ KNOWN_PLACEHOLDERS = " ".join("{" + name + "}" for name in PLACEHOLDERS)
 # --- Errors ---------------------------------------------------------------------------
 
 
-class RoundError(Exception):
+class RoundError(SurveyError):
     """An action that cannot be done; `swedish` for the web, `english` for the command line."""
 
-    def __init__(self, swedish: str, english: str) -> None:
-        super().__init__(english)
-        self.swedish = swedish
-        self.english = english
+    code = ErrorCode.ROUND_REFUSED
+    shown = "operator_message"
+
+    def __init__(self, swedish: str, english: str, *, code: ErrorCode | None = None) -> None:
+        super().__init__(swedish, operator_message=english, code=code)
+
+    @property
+    def swedish(self) -> str:
+        return self.message
+
+    @property
+    def english(self) -> str:
+        return self.operator_message
 
 
 @dataclass(frozen=True)
@@ -67,11 +77,16 @@ class SettingProblem:
 class RoundSettingsInvalid(RoundError):
     """Settings that break one or more rules; every problem is listed."""
 
-    def __init__(self, problems: Sequence[SettingProblem]) -> None:
+    code = ErrorCode.ROUND_INVALID_SETTINGS
+
+    def __init__(
+        self, problems: Sequence[SettingProblem], *, code: ErrorCode | None = None
+    ) -> None:
         self.problems = list(problems)
         super().__init__(
             " ".join(problem.swedish for problem in self.problems),
             "; ".join(problem.english for problem in self.problems),
+            code=code,
         )
 
 

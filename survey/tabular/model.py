@@ -19,6 +19,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from survey.errors import ErrorCode, SurveyError
+
 MAX_ROWS = 20_000
 MAX_COLUMNS = 200
 
@@ -31,14 +33,22 @@ ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 _DELIMITER_NAMES = {";": "semikolon", "\t": "tabb", ",": "komma"}
 
 
-class TableError(Exception):
+class TableError(SurveyError):
     """An uploaded table that cannot be read; the message is Swedish, for the user."""
 
-    def __init__(self, message: str, *, row: int | None = None, column: str | None = None):
-        super().__init__(message)
-        self.message = message
+    code = ErrorCode.TABLE_UNREADABLE
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        row: int | None = None,
+        column: str | None = None,
+        code: ErrorCode | None = None,
+    ):
         self.row = row
         self.column = column
+        super().__init__(message, code=code)
 
     def __str__(self) -> str:
         return describe_location(self.row, self.column, self.message)
