@@ -216,7 +216,9 @@ def read_environment(
     try:
         return model()
     except ValidationError as exc:
-        raise ConfigError(*(_problem(model, error) for error in exc.errors())) from None
+        raise ConfigError(
+            *(_problem(model, error) for error in exc.errors()), code=ErrorCode.CONFIG_INVALID
+        ) from None
     finally:
         _ENVIRONMENT.reset(token)
 
@@ -456,6 +458,7 @@ def load_settings(
         build = CONFIGURATIONS[chosen]
     except KeyError:
         raise ConfigError(
-            f"SURVEY_ENV={chosen!r} is unknown — use one of: {', '.join(CONFIGURATIONS)}"
+            f"SURVEY_ENV={chosen!r} is unknown — use one of: {', '.join(CONFIGURATIONS)}",
+            code=ErrorCode.CONFIG_UNKNOWN_ENVIRONMENT,
         ) from None
     return build(env, instance_path)

@@ -110,6 +110,7 @@ def email_problems(email: str, *, exclude_user_id: int | None = None) -> list[Pr
                 "email",
                 "Det finns redan ett konto med den e-postadressen.",
                 f"an account with the email {email} already exists",
+                ErrorCode.ACCOUNT_EXISTS,
             )
         ]
     return []
@@ -183,7 +184,7 @@ def create_user(new: NewUser, *, actor: User | None = None) -> User:
     """Create an account, or raise AccountError without writing anything."""
     problems = new_user_problems(new)
     if problems:
-        raise AccountError(problems)
+        raise AccountError(problems, code=ErrorCode.ACCOUNT_INVALID)
     role = parse_role(new.role)
     assert role is not None  # checked above
     user = User(
@@ -222,7 +223,7 @@ def update_user(
             )
         )
     if problems:
-        raise AccountError(problems)
+        raise AccountError(problems, code=ErrorCode.ACCOUNT_INVALID)
     parsed_role = parse_role(role)
     assert parsed_role is not None  # checked above
     before = {"name": user.name, "role": user.role, "delregion": user.delregion}
@@ -245,7 +246,7 @@ def set_password(user: User, password: str, *, actor: User | None = None) -> Non
     """Give the account a new password and end its other sessions, or raise AccountError."""
     problems = password_problems(password, user.email)
     if problems:
-        raise AccountError(problems)
+        raise AccountError(problems, code=ErrorCode.ACCOUNT_WEAK_PASSWORD)
     user.password_hash = hash_password(password)
     user.session_generation += 1
     own = actor is not None and actor.id == user.id
@@ -268,7 +269,8 @@ def deactivate_user(user: User, *, actor: User | None = None) -> None:
                     "Du kan inte inaktivera ditt eget konto.",
                     "an administrator cannot deactivate their own account",
                 )
-            ]
+            ],
+            code=ErrorCode.ACCOUNT_OWN_DEACTIVATION,
         )
     if not user.active:
         return

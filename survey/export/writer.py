@@ -72,7 +72,7 @@ class TooManyRows(OperatorError, ValueError):
 def check_rows(sheet: str, rows: int) -> None:
     """Refuse a sheet of more rows than Excel can hold."""
     if rows > MAX_ROWS:
-        raise TooManyRows(sheet, rows)
+        raise TooManyRows(sheet, rows, code=ErrorCode.EXPORT_TOO_MANY_ROWS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,12 +71,16 @@ def check_header_text(field: str, value: str, max_length: int, *, required: bool
         if unicodedata.category(char) in UNSAFE_CATEGORIES:
             raise UnsafeHeader(
                 f"{field} contains the control character U+{ord(char):04X} at position "
-                f"{position}; a header must be one line of printable text"
+                f"{position}; a header must be one line of printable text",
+                code=ErrorCode.MAIL_UNSAFE_HEADER,
             )
     if required and not value.strip():
-        raise InvalidMail(f"{field} is empty")
+        raise InvalidMail(f"{field} is empty", code=ErrorCode.MAIL_EMPTY_FIELD)
     if len(value) > max_length:
-        raise InvalidMail(f"{field} is {len(value)} characters long; at most {max_length} fit")
+        raise InvalidMail(
+            f"{field} is {len(value)} characters long; at most {max_length} fit",
+            code=ErrorCode.MAIL_FIELD_TOO_LONG,
+        )
 
 
 def check_address(field: str, value: str) -> None:
@@ -85,7 +89,10 @@ def check_address(field: str, value: str) -> None:
     try:
         validate_email(value, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
-        raise InvalidAddress(f"{field} {value!r} is not one valid email address: {exc}") from None
+        raise InvalidAddress(
+            f"{field} {value!r} is not one valid email address: {exc}",
+            code=ErrorCode.MAIL_BAD_ADDRESS,
+        ) from None
 
 
 def format_sender(sender_name: str | None, sender_address: str) -> str:

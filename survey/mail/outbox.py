@@ -135,7 +135,9 @@ def _checked_values(message: NewMessage, now: datetime) -> dict[str, Any]:
     """The outbox row of a message, after every check (raises InvalidMail and its kinds)."""
     kind = MailKind(message.kind)
     if message.sequence < 1:
-        raise InvalidMail(f"sequence must be 1 or more, not {message.sequence}")
+        raise InvalidMail(
+            f"sequence must be 1 or more, not {message.sequence}", code=ErrorCode.MAIL_BAD_SEQUENCE
+        )
     check_address("to_address", message.to_address)
     to_name = message.to_name
     if to_name is not None:
@@ -146,15 +148,18 @@ def _checked_values(message: NewMessage, now: datetime) -> dict[str, Any]:
         _check_repeated_address("reply_to", message.reply_to)
     check_header_text("subject", message.subject, MAX_SUBJECT_LENGTH)
     if not message.body_text.strip():
-        raise InvalidMail("body_text is empty")
+        raise InvalidMail("body_text is empty", code=ErrorCode.MAIL_EMPTY_FIELD)
     send_after = message.send_after
     if send_after is not None and send_after.tzinfo is None:
-        raise InvalidMail("send_after must be an aware datetime")
+        raise InvalidMail("send_after must be an aware datetime", code=ErrorCode.MAIL_NAIVE_TIME)
     sender_address = address_part(current_app.config["MAIL_DEFAULT_SENDER"])
     _check_repeated_address("MAIL_DEFAULT_SENDER", sender_address)
     sender = format_sender(message.sender_name, sender_address)
     if len(sender) > MAX_SENDER_LENGTH:
-        raise InvalidMail(f"sender_name makes a From header of {len(sender)} characters")
+        raise InvalidMail(
+            f"sender_name makes a From header of {len(sender)} characters",
+            code=ErrorCode.MAIL_FIELD_TOO_LONG,
+        )
     return {
         "round_id": message.round_id,
         "recipient_id": message.recipient_id,
@@ -274,10 +279,13 @@ def _requeue(message_id: int, expected: MailStatus) -> OutboxMessage:
     )
     message = db.session.get(OutboxMessage, message_id, populate_existing=True)
     if message is None:
-        raise NotRequeueable(f"outbox message {message_id} does not exist")
+        raise NotRequeueable(
+            f"outbox message {message_id} does not exist", code=ErrorCode.OUTBOX_NOT_FOUND
+        )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise NotRequeueable(
             f"outbox message {message_id} is {message.status}, not {expected.value}; "
-            "only such messages can be queued again"
+            "only such messages can be queued again",
+            code=ErrorCode.OUTBOX_WRONG_STATE,
         )
     return message

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from config import ConfigError
+from survey.errors import ErrorCode
 from survey.mail.compose import (
     MAX_SENDER_LENGTH,
     InvalidMail,
@@ -36,4 +37,4 @@ def check_mail_settings(config: Mapping[str, Any]) -> None:
         # messages per connection instead.
         problems.append("MAIL_MAX_EMAILS is not supported — set SURVEY_MAIL_BATCH_SIZE instead")
     if problems:
-        raise ConfigError(*problems)
+        raise ConfigError(*problems, code=ErrorCode.CONFIG_MAIL)

@@ -64,7 +64,8 @@ def checked_email(text: str) -> str:
     ):
         raise NotAnEmailAddress(
             f"{text!r} is not an email address — give the address exactly as the person wrote it, "
-            "e.g. anna.andersson@example.se"
+            "e.g. anna.andersson@example.se",
+            code=ErrorCode.PRIVACY_NOT_AN_EMAIL_ADDRESS,
         )
     return email
 

@@ -26,13 +26,16 @@ import textwrap
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Final, Protocol
 
-from survey.errors import ErrorCode, SurveyError
+from survey.errors import ErrorCode
 from survey.organisations import OrganisationType
+from survey.questionnaires.dates import DATE_FORMAT_MESSAGE as DATE_FORMAT_MESSAGE
+from survey.questionnaires.dates import WEEK_FORMAT_MESSAGE as WEEK_FORMAT_MESSAGE
+from survey.questionnaires.dates import format_iso_week, parse_date, parse_week
+from survey.questionnaires.errors import AnswerError as AnswerError
 from survey.questionnaires.model import (
     Condition,
     Question,
@@ -73,8 +76,6 @@ PERCENT_DECIMALS: Final = 1
 OTHER_VALUE_CAP: Final = 200
 # A forged multiple-choice post cannot make the draft grow without bound.
 MAX_CHOSEN: Final = 100
-EARLIEST_YEAR: Final = 1900
-LATEST_YEAR: Final = 2100
 
 
 # -- who is asked what -------------------------------------------------------------------
@@ -271,12 +272,6 @@ class AnswerCheck:
         return not self.errors
 
 
-class AnswerError(SurveyError, ValueError):
-    """An answer that breaks a rule; the message is Swedish and shown to the respondent."""
-
-    code = ErrorCode.ANSWERS_BAD_VALUE
-
-
 def check_answers(
     questionnaire: Questionnaire,
     raw: Mapping[str, str | list[str]],
@@ -320,7 +315,10 @@ def check_answer(question: Question, value: str | list[str] | None) -> AnswerVal
     match question.type:
         case QuestionType.YES_NO | QuestionType.SINGLE_CHOICE | QuestionType.SCALE:
             if text not in question.choice_values:
-                raise AnswerError(f"Det valda alternativet finns inte. {choose_message(question)}")
+                raise AnswerError(
+                    f"Det valda alternativet finns inte. {choose_message(question)}",
+                    code=ErrorCode.ANSWERS_BAD_CHOICE,
+                )
             return text
         case QuestionType.PERCENT | QuestionType.NUMBER:
             return _check_number(question, text)
@@ -346,7 +344,10 @@ def _as_single(question: Question, value: str | list[str] | None) -> str:
     if isinstance(value, list):
         values = [item for item in value if isinstance(item, str) and item.strip()]
         if len(values) > 1:
-            raise AnswerError(f"Ange bara ett svar. {missing_answer_message(question)}")
+            raise AnswerError(
+                f"Ange bara ett svar. {missing_answer_message(question)}",
+                code=ErrorCode.ANSWERS_SEVERAL,
+            )
         value = values[0] if values else None
     if not isinstance(value, str):
         return ""
@@ -356,7 +357,10 @@ def _as_single(question: Question, value: str | list[str] | None) -> str:
 def _check_multiple_choice(question: Question, chosen: list[str]) -> list[str]:
     allowed = question.choice_values
     if any(value not in allowed for value in chosen):
-        raise AnswerError("Ett av de valda alternativen finns inte. Välj bland alternativen.")
+        raise AnswerError(
+            "Ett av de valda alternativen finns inte. Välj bland alternativen.",
+            code=ErrorCode.ANSWERS_BAD_CHOICE,
+        )
     return [value for value in allowed if value in chosen]
 
 
@@ -367,7 +371,10 @@ def _check_text(question: Question, text: str) -> str:
         now = format_number(len(text))
         if len(text) == input_cap(question):
             now = f"minst {now}"
-        raise AnswerError(f"Svaret får vara högst {format_number(limit)} tecken (nu {now}).")
+        raise AnswerError(
+            f"Svaret får vara högst {format_number(limit)} tecken (nu {now}).",
+            code=ErrorCode.ANSWERS_TOO_LONG,
+        )
     return text
 
 
@@ -432,20 +439,32 @@ def _check_number(question: Question, text: str) -> int | float:
     decimals = allowed_decimals(question)
     if number is None:
         if is_percent:
-            raise AnswerError("Ange andelen med siffror, till exempel 45 eller 12,5.")
+            raise AnswerError(
+                "Ange andelen med siffror, till exempel 45 eller 12,5.",
+                code=ErrorCode.ANSWERS_NOT_A_NUMBER,
+            )
         if decimals == 0:
-            raise AnswerError("Ange ett heltal med siffror, till exempel 12.")
-        raise AnswerError("Ange ett tal med siffror, till exempel 12 eller 12,5.")
+            raise AnswerError(
+                "Ange ett heltal med siffror, till exempel 12.", code=ErrorCode.ANSWERS_NOT_A_NUMBER
+            )
+        raise AnswerError(
+            "Ange ett tal med siffror, till exempel 12 eller 12,5.",
+            code=ErrorCode.ANSWERS_NOT_A_NUMBER,
+        )
     low, high = number_bounds(question)
     if (low is not None and number < Decimal(str(low))) or (
         high is not None and number > Decimal(str(high))
     ):
-        raise AnswerError(range_message(question))
+        raise AnswerError(range_message(question), code=ErrorCode.ANSWERS_OUT_OF_RANGE)
     if decimal_places(number) > decimals:
         if decimals == 0:
-            raise AnswerError("Ange ett heltal, utan decimaler.")
+            raise AnswerError(
+                "Ange ett heltal, utan decimaler.", code=ErrorCode.ANSWERS_TOO_MANY_DECIMALS
+            )
         plural = "decimal" if decimals == 1 else "decimaler"
-        raise AnswerError(f"Ange talet med högst {decimals} {plural}.")
+        raise AnswerError(
+            f"Ange talet med högst {decimals} {plural}.", code=ErrorCode.ANSWERS_TOO_MANY_DECIMALS
+        )
     if number == number.to_integral_value():
         return int(number)
     return float(number)
@@ -467,69 +486,6 @@ def format_number(value: float | int | Decimal) -> str:
             whole = whole[:-3]
         whole = "\u00a0".join(groups)
     return sign + whole + ("," + fraction if fraction else "")
-
-
-# -- dates and weeks -----------------------------------------------------------------------
-
-_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
-_COMPACT_DATE = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})")
-DATE_FORMAT_MESSAGE: Final = "Ange datumet som ÅÅÅÅ-MM-DD, till exempel 2025-03-01."
-
-
-def _check_year(year: int) -> None:
-    if not EARLIEST_YEAR <= year <= LATEST_YEAR:
-        raise AnswerError(
-            f"Kontrollera årtalet: ange ett år mellan {EARLIEST_YEAR} och {LATEST_YEAR}."
-        )
-
-
-def parse_date(text: str) -> date:
-    """Read "2025-03-01", "2025-3-1" or "20250301"; raise `AnswerError` otherwise."""
-    match = _ISO_DATE.fullmatch(text.strip()) or _COMPACT_DATE.fullmatch(text.strip())
-    if match is None:
-        raise AnswerError(DATE_FORMAT_MESSAGE)
-    year, month, day = (int(part) for part in match.groups())
-    _check_year(year)
-    try:
-        return date(year, month, day)
-    except ValueError:
-        raise AnswerError(f"Datumet finns inte i kalendern. {DATE_FORMAT_MESSAGE}") from None
-
-
-_WEEK_AFTER_YEAR = re.compile(
-    r"([0-9]{4})\s*-?\s*(?:w|v|vecka)\s*\.?\s*([0-9]{1,2})", re.IGNORECASE
-)
-_WEEK_BEFORE_YEAR = re.compile(
-    r"(?:w|v|vecka|week)\s*\.?\s*([0-9]{1,2})\s*[,/-]?\s*(?:år\s*)?([0-9]{4})", re.IGNORECASE
-)
-WEEK_FORMAT_MESSAGE: Final = "Ange veckan som ÅÅÅÅ-Www, till exempel 2025-W09 för vecka 9 år 2025."
-
-
-def parse_week(text: str) -> tuple[int, int]:
-    """Read an ISO week as typed ("2025-W09", "v. 9 2025" …) into (year, week)."""
-    text = text.strip()
-    match = _WEEK_AFTER_YEAR.fullmatch(text)
-    if match is not None:
-        year, week = int(match.group(1)), int(match.group(2))
-    else:
-        match = _WEEK_BEFORE_YEAR.fullmatch(text)
-        if match is None:
-            raise AnswerError(WEEK_FORMAT_MESSAGE)
-        week, year = int(match.group(1)), int(match.group(2))
-    _check_year(year)
-    if not 1 <= week <= 53:
-        raise AnswerError("Ange ett veckonummer mellan 1 och 52 (53 vissa år).")
-    try:
-        date.fromisocalendar(year, week, 1)
-    except ValueError:
-        raise AnswerError(
-            f"År {year} har ingen vecka {week}. Ange en vecka mellan 1 och 52."
-        ) from None
-    return year, week
-
-
-def format_iso_week(year: int, week: int) -> str:
-    return f"{year:04d}-W{week:02d}"
 
 
 # -- messages and display ----------------------------------------------------------------

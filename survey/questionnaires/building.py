@@ -51,7 +51,10 @@ class DraftIncomplete(OperatorError):
 
 def _need(located: Located[T] | None) -> T:
     if located is None:
-        raise DraftIncomplete("a required value is missing; check the draft before building")
+        raise DraftIncomplete(
+            "a required value is missing; check the draft before building",
+            code=ErrorCode.QUESTIONNAIRE_DRAFT_INCOMPLETE,
+        )
     return located.value
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from survey.errors import ErrorCode, OperatorError
+from survey.errors import ErrorCode, OperatorError, SurveyError
 
 
 @dataclass(frozen=True)
@@ -30,9 +30,7 @@ class QuestionnaireInvalid(OperatorError):
 
     code = ErrorCode.QUESTIONNAIRE_INVALID
 
-    def __init__(
-        self, errors: list[QuestionnaireError], *, code: ErrorCode | None = None
-    ) -> None:
+    def __init__(self, errors: list[QuestionnaireError], *, code: ErrorCode | None = None) -> None:
         self.errors = sorted(errors, key=lambda error: error.line)
         super().__init__("\n".join(str(error) for error in self.errors), code=code)
 
@@ -56,3 +54,9 @@ class Issues(list[Issue]):
 
     def add(self, line: int, message: str, hint: str) -> None:
         self.append(Issue(line, message, hint))
+
+
+class AnswerError(SurveyError, ValueError):
+    """An answer that breaks a rule; the message is Swedish and shown to the respondent."""
+
+    code = ErrorCode.ANSWERS_BAD_VALUE

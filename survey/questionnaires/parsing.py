@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from survey.errors import ErrorCode
 from survey.questionnaires.building import build_questionnaire
 from survey.questionnaires.errors import Issues, QuestionnaireError, QuestionnaireInvalid
 from survey.questionnaires.model import Questionnaire
@@ -32,12 +33,16 @@ def parse_questionnaire(text: str, source: str) -> Questionnaire:
     try:
         root = read_yaml(text)
     except YamlUnreadable as exc:
-        raise QuestionnaireInvalid([exc.issue.for_source(source)]) from None
+        raise QuestionnaireInvalid(
+            [exc.issue.for_source(source)], code=ErrorCode.QUESTIONNAIRE_UNREADABLE
+        ) from None
     draft = normalise(root, issues)
     if draft is not None:
         issues.extend(check_rules(draft))
     if issues or draft is None:
-        raise QuestionnaireInvalid([issue.for_source(source) for issue in issues])
+        raise QuestionnaireInvalid(
+            [issue.for_source(source) for issue in issues], code=ErrorCode.QUESTIONNAIRE_INVALID
+        )
     return build_questionnaire(draft)
 
 
@@ -78,7 +83,8 @@ def read_questionnaire_text(path: Path) -> str:
                     "the file is not UTF-8 text",
                     "save it as UTF-8 (in most editors: Save as… → Encoding: UTF-8)",
                 )
-            ]
+            ],
+            code=ErrorCode.QUESTIONNAIRE_NOT_UTF8,
         ) from None
 
 
@@ -98,4 +104,6 @@ def top_level_key_line(text: str, key: str) -> int:
 
 
 def _file_error(source: str, message: str, hint: str) -> QuestionnaireInvalid:
-    return QuestionnaireInvalid([QuestionnaireError(source, 0, message, hint)])
+    return QuestionnaireInvalid(
+        [QuestionnaireError(source, 0, message, hint)], code=ErrorCode.QUESTIONNAIRE_FILE_UNREADABLE
+    )

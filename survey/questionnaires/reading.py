@@ -121,7 +121,7 @@ def read_yaml(text: str) -> YamlNode | None:
     try:
         root = yaml.compose(text, Loader=_AliasMarkingLoader)
     except yaml.MarkedYAMLError as exc:
-        raise YamlUnreadable(_syntax_issue(exc)) from None
+        raise YamlUnreadable(_syntax_issue(exc), code=ErrorCode.YAML_SYNTAX) from None
     except yaml.reader.ReaderError as exc:
         line = text[: exc.position].count("\n") + 1
         raise YamlUnreadable(
@@ -129,11 +129,13 @@ def read_yaml(text: str) -> YamlNode | None:
                 line,
                 f"the file contains a control character (#x{exc.character:04x}) that YAML forbids",
                 "remove it: it is invisible, often copied from Word or a PDF",
-            )
+            ),
+            code=ErrorCode.YAML_CONTROL_CHARACTER,
         ) from None
     except yaml.YAMLError as exc:
         raise YamlUnreadable(
-            Issue(1, f"YAML syntax error: {exc}", "check the file is valid YAML")
+            Issue(1, f"YAML syntax error: {exc}", "check the file is valid YAML"),
+            code=ErrorCode.YAML_SYNTAX,
         ) from None
     if root is None:
         return None
@@ -196,11 +198,13 @@ class _Converter:
                     line,
                     "the file expands to too many values (aliases used too often?)",
                     "write the questionnaire without repeated '*alias' references",
-                )
+                ),
+                code=ErrorCode.YAML_TOO_MANY_VALUES,
             )
         if depth > MAX_DEPTH:
             raise YamlUnreadable(
-                Issue(line, "values are nested too deeply", "check the indentation")
+                Issue(line, "values are nested too deeply", "check the indentation"),
+                code=ErrorCode.YAML_TOO_DEEP,
             )
         if isinstance(node, yaml.ScalarNode):
             return YamlScalar(self._construct(node), str(node.value), line, node.tag)
@@ -217,12 +221,16 @@ class _Converter:
                             key_line,
                             "a key must be a plain word",
                             "write keys as 'name: value', e.g. 'title: …'",
-                        )
+                        ),
+                        code=ErrorCode.YAML_BAD_KEY,
                     )
                 value = self.convert(value_node, depth + 1, used_on)
                 entries.append(YamlEntry(str(key_node.value), key_line, value))
             return YamlMap(tuple(entries), line)
-        raise YamlUnreadable(Issue(line, "unsupported YAML value", "use plain YAML values"))
+        raise YamlUnreadable(
+            Issue(line, "unsupported YAML value", "use plain YAML values"),
+            code=ErrorCode.YAML_UNSUPPORTED_VALUE,
+        )
 
     def _construct(self, node: yaml.ScalarNode) -> Any:
         # An impossible date such as 2025-13-01 fails here; keep the text and let the

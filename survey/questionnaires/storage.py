@@ -130,6 +130,7 @@ def _existing_outcome(stored: QuestionnaireVersion, questionnaire: Questionnaire
         questionnaire.id,
         questionnaire.version,
         highest.version if highest else questionnaire.version,
+        code=ErrorCode.QUESTIONNAIRE_VERSION_CONFLICT,
     )
 
 

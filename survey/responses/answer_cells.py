@@ -13,6 +13,7 @@ Only choices are turned into values here; everything else is left for the form's
 
 from __future__ import annotations
 
+from survey.errors import ErrorCode
 from survey.organisations import normalise_word
 from survey.questionnaires.answers import AnswerError, format_number, join_with_or, max_length
 from survey.questionnaires.model import Question, QuestionType
@@ -97,7 +98,8 @@ def raw_answer_from_cell(question: Question, text: str) -> str | list[str] | Non
             if value is None:
                 raise AnswerError(
                     f"{_shown(part)} är inte ett av svarsalternativen. Skriv "
-                    f"{allowed_answers(question)[0].lower()}{allowed_answers(question)[1:]}"
+                    f"{allowed_answers(question)[0].lower()}{allowed_answers(question)[1:]}",
+                    code=ErrorCode.ANSWERS_BAD_CHOICE,
                 )
             chosen.append(value)
         return chosen or None
@@ -106,7 +108,8 @@ def raw_answer_from_cell(question: Question, text: str) -> str | list[str] | Non
         if value is None:
             raise AnswerError(
                 f"{_shown(text)} är inte ett av svarsalternativen. "
-                f"Skriv {allowed_answers(question)}"
+                f"Skriv {allowed_answers(question)}",
+                code=ErrorCode.ANSWERS_BAD_CHOICE,
             )
         return value
     return text

@@ -240,18 +240,18 @@ def _check_round_and_recipient(target: _Target, now: datetime, *, check_open: bo
         .with_for_update(read=True)
     ).one_or_none()
     if round_row is None:
-        raise RecipientGone()
+        raise RecipientGone(code=ErrorCode.RESPONSE_RECIPIENT_GONE)
     if check_open:
         phase = round_phase(round_row.state, round_row.opens_at, round_row.closes_at, now)
         if phase is not RoundPhase.OPEN:
-            raise RoundNotOpen(phase)
+            raise RoundNotOpen(phase, code=ErrorCode.RESPONSE_ROUND_NOT_OPEN)
     removed_at = db.session.execute(
         select(Recipient.removed_at)
         .where(Recipient.id == target.recipient_id, Recipient.round_id == target.round_id)
         .with_for_update(read=True)
     ).one_or_none()
     if removed_at is None or removed_at.removed_at is not None:
-        raise RecipientGone()
+        raise RecipientGone(code=ErrorCode.RESPONSE_RECIPIENT_GONE)
 
 
 def _locked_response(target: _Target, now: datetime) -> Response:
@@ -285,7 +285,7 @@ def _run_with_retry(attempt: Callable[[], T]) -> T:
         except (StaleDataError, IntegrityError) as error:
             db.session.rollback()
             if number == ATTEMPTS:
-                raise ResponseConflict() from error
+                raise ResponseConflict(code=ErrorCode.RESPONSE_CONFLICT) from error
         except BaseException:
             db.session.rollback()
             raise

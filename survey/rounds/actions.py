@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from survey.audit.recording import record_audit
 from survey.db import db
+from survey.errors import ErrorCode
 from survey.rounds.settings import RoundError
 from survey.schema.rounds import Round
 
@@ -51,7 +52,11 @@ def lock_for_change(round_: Round) -> Round:
     db.session.flush()
     locked = lock_round(round_.id)
     if locked is None:
-        raise RoundError("Omgången finns inte längre.", f"round {round_.id} does not exist")
+        raise RoundError(
+            "Omgången finns inte längre.",
+            f"round {round_.id} does not exist",
+            code=ErrorCode.ROUND_NOT_FOUND,
+        )
     return locked
 
 

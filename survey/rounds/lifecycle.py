@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from survey.db import db
+from survey.errors import ErrorCode
 from survey.localtime import format_local
 from survey.rounds.actions import audit_round, lock_for_change
 from survey.rounds.mailing import invite, withdraw_queued
@@ -48,7 +49,7 @@ def create_round(settings: RoundSettings, *, actor: User | None = None, now: dat
     """Create a draft round; raise RoundSettingsInvalid listing every broken rule."""
     problems = round_settings_problems(settings, now=now)
     if problems:
-        raise RoundSettingsInvalid(problems)
+        raise RoundSettingsInvalid(problems, code=ErrorCode.ROUND_INVALID_SETTINGS)
     round_ = Round(
         **clean_settings(settings),
         state=RoundState.DRAFT.value,
@@ -81,6 +82,7 @@ def update_round(
         raise RoundError(
             "En stängd omgång kan inte ändras. Förläng den om den ska ta emot svar igen.",
             f"round {round_.id} is closed and cannot be changed — extend it to reopen it",
+            code=ErrorCode.ROUND_CLOSED,
         )
     current = settings_of(round_)
     problems = round_settings_problems(settings, now=now, check_dates=state is RoundState.DRAFT)
@@ -94,7 +96,7 @@ def update_round(
                     swedish = "Ändra sista svarsdag med ”Förläng”."
                 problems.append(SettingProblem(name, swedish, english))
     if problems:
-        raise RoundSettingsInvalid(problems)
+        raise RoundSettingsInvalid(problems, code=ErrorCode.ROUND_INVALID_SETTINGS)
     values = clean_settings(settings)
     changed = [name for name, value in values.items() if getattr(round_, name) != value]
     for name in changed:
@@ -127,18 +129,21 @@ def open_round(round_: Round, *, actor: User | None = None, now: datetime) -> Op
         raise RoundError(
             "Omgången är stängd. Förläng den för att öppna den igen.",
             f"round {round_.id} is closed — extend it with `survey round extend` to reopen it",
+            code=ErrorCode.ROUND_CLOSED,
         )
     if round_.closes_at <= now:
         raise RoundError(
             "Sista svarsdag har passerat. Förläng omgången innan den öppnas.",
             f"round {round_.id} closed at {format_local(round_.closes_at)} (Europe/Stockholm) "
             "— extend it first",
+            code=ErrorCode.ROUND_DEADLINE_PASSED,
         )
     recipients = active_recipients(round_.id)
     if not recipients:
         raise RoundError(
             "Omgången har inga mottagare. Lägg till mottagare innan den öppnas.",
             f"round {round_.id} has no recipients — add them with `survey round recipients`",
+            code=ErrorCode.ROUND_NO_RECIPIENTS,
         )
     opened = state is RoundState.DRAFT
     if opened:
@@ -177,6 +182,7 @@ def close_round(round_: Round, *, actor: User | None = None, now: datetime) -> R
         raise RoundError(
             "Omgången är redan stängd.",
             f"round {round_.id} is already closed",
+            code=ErrorCode.ROUND_ALREADY_CLOSED,
         )
     round_.state = RoundState.CLOSED.value
     round_.closed_at = now
@@ -207,7 +213,8 @@ def extend_round(
                     f"the new closing time {format_local(new_closes_at)} (Europe/Stockholm) "
                     "has passed — choose a time in the future",
                 )
-            ]
+            ],
+            code=ErrorCode.ROUND_BAD_CLOSING_TIME,
         )
     if new_closes_at <= round_.opens_at:
         raise RoundSettingsInvalid(
@@ -218,7 +225,8 @@ def extend_round(
                     "the closing time must be after the opening time "
                     f"({format_local(round_.opens_at)} Europe/Stockholm)",
                 )
-            ]
+            ],
+            code=ErrorCode.ROUND_BAD_CLOSING_TIME,
         )
     old = round_.closes_at
     reopened = round_.state_enum is RoundState.CLOSED

@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import Select, select
 
 from survey.db import db, utcnow
+from survey.errors import ErrorCode
 from survey.rounds.actions import audit_round, chunks, lock_for_change
 from survey.rounds.link_keys import link_keys
 from survey.rounds.mailing import invite_with_new_link, withdraw_queued
@@ -42,6 +43,7 @@ def reissue_link(
         raise RoundError(
             "En ny länk kan bara skickas medan omgången är öppen.",
             f"round {round_.id} is {round_.state}; links are issued only while it is open",
+            code=ErrorCode.ROUND_NOT_OPEN,
         )
     message = invite_with_new_link(round_, recipient, now)
     audit_round(
@@ -65,6 +67,7 @@ def revoke_link_only(
         raise RoundError(
             "Mottagaren har ingen giltig länk att återkalla.",
             f"recipient {recipient.id} has no live link",
+            code=ErrorCode.ROUND_NO_LIVE_LINK,
         )
     revoke_link(recipient)
     withdraw_queued(recipient_ids=[recipient.id])

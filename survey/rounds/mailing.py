@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, select
 
 from survey.db import db
+from survey.errors import ErrorCode
 from survey.mail.compose import MAX_SUBJECT_LENGTH
 from survey.mail.outbox import (
     NewMessage,
@@ -75,6 +76,7 @@ def _new_message(round_: Round, recipient: Recipient, kind: MailKind, sequence: 
         raise RoundError(
             "Mottagarens personuppgifter är rensade; inget meddelande kan skickas.",
             f"recipient {recipient.id} has been pseudonymised; no message can be sent",
+            code=ErrorCode.ROUND_RECIPIENT_PSEUDONYMISED,
         )
     return NewMessage(
         kind=kind,
@@ -188,23 +190,28 @@ def resend_message(
     message = round_message(round_, message_id)
     if message is None:
         raise RoundError(
-            "Meddelandet finns inte.", f"message {message_id} is not in round {round_.id}"
+            "Meddelandet finns inte.",
+            f"message {message_id} is not in round {round_.id}",
+            code=ErrorCode.ROUND_MESSAGE_NOT_FOUND,
         )
     if round_.state_enum is not RoundState.OPEN or now >= round_.closes_at:
         raise RoundError(
             "Meddelanden kan bara skickas igen medan omgången är öppen.",
             f"round {round_.id} is not open",
+            code=ErrorCode.ROUND_NOT_OPEN,
         )
     recipient = db.session.get(Recipient, message.recipient_id) if message.recipient_id else None
     if recipient is None or recipient.removed_at is not None:
         raise RoundError(
             "Mottagaren är borttagen från omgången.",
             f"the recipient of message {message_id} has been removed",
+            code=ErrorCode.ROUND_RECIPIENT_NOT_ACTIVE,
         )
     if recipient.token_hash is None:
         raise RoundError(
             "Mottagarens länk är återkallad. Skicka en ny länk i stället.",
             f"the recipient of message {message_id} has a revoked link — reissue it instead",
+            code=ErrorCode.ROUND_LINK_REVOKED,
         )
     previous = message.status
     renew_links_of_dropped_keys(round_, [recipient])
@@ -215,7 +222,9 @@ def resend_message(
             message = requeue_failed(message_id)
     except NotRequeueable as error:
         raise RoundError(
-            "Meddelandet kan inte skickas igen: det har redan köats eller skickats.", str(error)
+            "Meddelandet kan inte skickas igen: det har redan köats eller skickats.",
+            str(error),
+            code=ErrorCode.ROUND_MESSAGE_NOT_REQUEUEABLE,
         ) from None
     audit_round(
         round_,

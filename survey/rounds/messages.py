@@ -74,7 +74,9 @@ class MessageValues:
 def check_template(text: str, *, needs_link: bool) -> None:
     """Raise TemplateProblem for unknown placeholders, broken braces or a missing link."""
     if LINK_MARKER in text:
-        raise TemplateProblem(f"Texten får inte innehålla {LINK_MARKER}.")
+        raise TemplateProblem(
+            f"Texten får inte innehålla {LINK_MARKER}.", code=ErrorCode.TEMPLATE_LINK_MARKER
+        )
     try:
         parsed = [
             (name, spec, conversion)
@@ -83,7 +85,8 @@ def check_template(text: str, *, needs_link: bool) -> None:
         ]
     except ValueError:
         raise TemplateProblem(
-            "Texten har en ensam { eller }. Skriv {{ eller }} för att visa en klammer."
+            "Texten har en ensam { eller }. Skriv {{ eller }} för att visa en klammer.",
+            code=ErrorCode.TEMPLATE_LONE_BRACE,
         ) from None
     fields = [name for name, _, _ in parsed]
     for name, spec, conversion in parsed:
@@ -91,15 +94,20 @@ def check_template(text: str, *, needs_link: bool) -> None:
         if spec or conversion:
             raise TemplateProblem(
                 f"Platshållaren {{{name}{'!' + conversion if conversion else ''}"
-                f"{':' + spec if spec else ''}}} får inte ha tillägg. Skriv bara {{{name}}}."
+                f"{':' + spec if spec else ''}}} får inte ha tillägg. Skriv bara {{{name}}}.",
+                code=ErrorCode.TEMPLATE_PLACEHOLDER_SUFFIX,
             )
     for name in fields:
         if name not in PLACEHOLDERS:
             known = ", ".join("{" + key + "}" for key in PLACEHOLDERS)
-            raise TemplateProblem(f"Okänd platshållare {{{name}}}. Tillgängliga: {known}.")
+            raise TemplateProblem(
+                f"Okänd platshållare {{{name}}}. Tillgängliga: {known}.",
+                code=ErrorCode.TEMPLATE_UNKNOWN_PLACEHOLDER,
+            )
     if needs_link and "lank" not in fields:
         raise TemplateProblem(
-            "Texten måste innehålla {lank} så att mottagaren får sin personliga länk."
+            "Texten måste innehålla {lank} så att mottagaren får sin personliga länk.",
+            code=ErrorCode.TEMPLATE_MISSING_LINK,
         )
 
 
@@ -121,10 +129,16 @@ def check_subject(text: str) -> None:
     """Subjects are one line of printable text (no header injection), at most 200 characters."""
     if any(not ch.isprintable() for ch in text):
         raise TemplateProblem(
-            "Ämnesraden får bara vara en rad, utan radbrytningar eller styrtecken."
+            "Ämnesraden får bara vara en rad, utan radbrytningar eller styrtecken.",
+            code=ErrorCode.TEMPLATE_SUBJECT_NOT_ONE_LINE,
         )
     if not text.strip():
-        raise TemplateProblem("Ämnesraden får inte vara tom.")
+        raise TemplateProblem(
+            "Ämnesraden får inte vara tom.", code=ErrorCode.TEMPLATE_SUBJECT_EMPTY
+        )
     if len(text) > 200:
-        raise TemplateProblem(f"Ämnesraden får vara högst 200 tecken (nu {len(text)}).")
+        raise TemplateProblem(
+            f"Ämnesraden får vara högst 200 tecken (nu {len(text)}).",
+            code=ErrorCode.TEMPLATE_SUBJECT_TOO_LONG,
+        )
     check_template(text, needs_link=False)

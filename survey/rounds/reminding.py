@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from survey.db import db
+from survey.errors import ErrorCode
 from survey.rounds.actions import audit_round, lock_for_change
 from survey.rounds.mailing import queue_reminders
 from survey.rounds.reminders import ReminderCandidate, ReminderSchedule, due_reminders
@@ -160,6 +161,7 @@ def remind_now(
         raise RoundError(
             "Påminnelser kan bara skickas medan omgången är öppen.",
             f"round {round_.id} is not open; reminders are sent only while it is open",
+            code=ErrorCode.ROUND_NOT_OPEN,
         )
     candidates = _candidates(round_.id)
     if recipient_ids is not None:
@@ -171,6 +173,7 @@ def remind_now(
                 "Mottagaren finns inte i omgången.",
                 f"recipient(s) {', '.join(map(str, sorted(missing)))} are not active "
                 f"recipients of round {round_.id}",
+                code=ErrorCode.ROUND_RECIPIENT_NOT_ACTIVE,
             )
     chosen: list[int] = []
     recent = 0
@@ -189,7 +192,11 @@ def remind_now(
         if reason is None:
             chosen.append(candidate.recipient_id)
         elif recipient_ids is not None and len(candidates) == 1:
-            raise RoundError(reason[0], f"recipient {candidate.recipient_id} {reason[1]}")
+            raise RoundError(
+                reason[0],
+                f"recipient {candidate.recipient_id} {reason[1]}",
+                code=ErrorCode.ROUND_REMINDER_REFUSED,
+            )
     queued = queue_reminders(round_, chosen, now) if chosen else 0
     if queued:
         audit_round(

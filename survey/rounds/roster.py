@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import insert, select
 
 from survey.db import db
+from survey.errors import ErrorCode
 from survey.rounds.actions import audit_round, chunks, lock_for_change
 from survey.rounds.mailing import invite, invite_with_new_link, withdraw_queued
 from survey.rounds.recipients_file import RecipientRow
@@ -66,6 +67,7 @@ def require_active(round_: Round, recipient: Recipient) -> None:
         raise RoundError(
             "Mottagaren finns inte i omgången.",
             f"recipient {recipient.id} is not an active recipient of round {round_.id}",
+            code=ErrorCode.ROUND_RECIPIENT_NOT_ACTIVE,
         )
 
 
@@ -74,6 +76,7 @@ def _require_not_closed(round_: Round, english_action: str) -> None:
         raise RoundError(
             "Omgången är stängd. Förläng den först om mottagare ska ändras.",
             f"round {round_.id} is closed — cannot {english_action}",
+            code=ErrorCode.ROUND_CLOSED,
         )
 
 
@@ -91,6 +94,7 @@ def add_recipients(
         raise RoundError(
             f"{clashes[0]} finns redan bland omgångens mottagare.",
             f"already recipients of round {round_.id}: {', '.join(clashes)}",
+            code=ErrorCode.ROUND_RECIPIENT_EXISTS,
         )
     values = [
         {
@@ -153,6 +157,7 @@ def correct_recipient(
         raise RoundError(
             f"{row.email} finns redan bland omgångens mottagare.",
             f"{row.email} is already a recipient of round {round_.id}",
+            code=ErrorCode.ROUND_RECIPIENT_EXISTS,
         )
     values = {
         "name": row.name,

@@ -297,7 +297,10 @@ def round_settings_problems(
         try:
             check_subject(text)
             if "{lank}" in text:
-                raise TemplateProblem("Länken kan inte stå i ämnesraden, bara i texten.")
+                raise TemplateProblem(
+                    "Länken kan inte stå i ämnesraden, bara i texten.",
+                    code=ErrorCode.TEMPLATE_LINK_IN_SUBJECT,
+                )
         except TemplateProblem as error:
             problem(
                 name,
@@ -312,9 +315,14 @@ def round_settings_problems(
         text = getattr(settings, name)
         try:
             if not text.strip():
-                raise TemplateProblem("Texten får inte vara tom.")
+                raise TemplateProblem(
+                    "Texten får inte vara tom.", code=ErrorCode.TEMPLATE_BODY_EMPTY
+                )
             if len(text) > BODY_MAX_LENGTH:
-                raise TemplateProblem(f"Texten får vara högst {BODY_MAX_LENGTH} tecken.")
+                raise TemplateProblem(
+                    f"Texten får vara högst {BODY_MAX_LENGTH} tecken.",
+                    code=ErrorCode.TEMPLATE_BODY_TOO_LONG,
+                )
             check_template(text, needs_link=True)
         except TemplateProblem as error:
             problem(

@@ -14,6 +14,7 @@ import io
 import re
 from collections.abc import Iterator
 
+from survey.errors import ErrorCode
 from survey.tabular.model import (
     OLE2_MAGIC,
     SAVE_AS_HINT,
@@ -40,7 +41,7 @@ def read_csv(data: bytes) -> Table:
         delimiter = hint.group(1)
         text = text[hint.end() :]
     if not text.strip():
-        raise TableError("Filen är tom.")
+        raise TableError("Filen är tom.", code=ErrorCode.TABLE_EMPTY)
     delimiter = delimiter or sniff_delimiter(text)
     return build_table(
         _csv_rows(text, delimiter), file_format="csv", encoding=encoding, delimiter=delimiter
@@ -51,14 +52,18 @@ def _decode_csv(data: bytes) -> tuple[str, str]:
     if data.startswith(ZIP_MAGICS):
         raise TableError(
             "Filen är en Excel-arbetsbok (.xlsx) eller annan zip-fil men har filändelsen .csv. "
-            "Ge den rätt filändelse eller spara den som CSV."
+            "Ge den rätt filändelse eller spara den som CSV.",
+            code=ErrorCode.TABLE_WRONG_FORMAT,
         )
     if data.startswith(OLE2_MAGIC):
         raise TableError(
-            f"Filen är i det gamla Excel-formatet (.xls) men har filändelsen .csv. {SAVE_AS_HINT}"
+            f"Filen är i det gamla Excel-formatet (.xls) men har filändelsen .csv. {SAVE_AS_HINT}",
+            code=ErrorCode.TABLE_WRONG_FORMAT,
         )
     if data.startswith(b"%PDF"):
-        raise TableError(f"Filen är en PDF, inte en CSV-fil. {SAVE_AS_HINT}")
+        raise TableError(
+            f"Filen är en PDF, inte en CSV-fil. {SAVE_AS_HINT}", code=ErrorCode.TABLE_WRONG_FORMAT
+        )
     for bom, codec in (
         (b"\xff\xfe\x00\x00", "utf-32-le"),
         (b"\x00\x00\xfe\xff", "utf-32-be"),
@@ -70,18 +75,20 @@ def _decode_csv(data: bytes) -> tuple[str, str]:
                 text = data[len(bom) :].decode(codec)
             except UnicodeDecodeError as error:
                 raise TableError(
-                    f"Filens teckenkodning (Unicode) är trasig. {SAVE_AS_CSV_UTF8_HINT}"
+                    f"Filens teckenkodning (Unicode) är trasig. {SAVE_AS_CSV_UTF8_HINT}",
+                    code=ErrorCode.TABLE_BAD_ENCODING,
                 ) from error
             if "\x00" in text:
-                raise TableError(_binary_csv_message())
+                raise TableError(_binary_csv_message(), code=ErrorCode.TABLE_BINARY)
             return text, codec.split("-")[0] + "-" + codec.split("-")[1]
     if b"\x00" in data:
         if _looks_like_utf16(data):
             raise TableError(
                 "Filen verkar vara sparad som UTF-16 (Unicode-text) utan byte-ordningsmärke "
-                f"och kan inte läsas säkert. {SAVE_AS_CSV_UTF8_HINT}"
+                f"och kan inte läsas säkert. {SAVE_AS_CSV_UTF8_HINT}",
+                code=ErrorCode.TABLE_BAD_ENCODING,
             )
-        raise TableError(_binary_csv_message())
+        raise TableError(_binary_csv_message(), code=ErrorCode.TABLE_BINARY)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -93,7 +100,8 @@ def _decode_csv(data: bytes) -> tuple[str, str]:
     except UnicodeDecodeError as error:
         raise TableError(
             "Filens teckenkodning känns inte igen (varken UTF-8 eller Windows-1252). "
-            f"{SAVE_AS_CSV_UTF8_HINT}"
+            f"{SAVE_AS_CSV_UTF8_HINT}",
+            code=ErrorCode.TABLE_BAD_ENCODING,
         ) from error
 
 
@@ -149,6 +157,7 @@ def _csv_rows(text: str, delimiter: str) -> Iterator[RawRow]:
                 "Raden kan inte tolkas som CSV: ett fält är orimligt långt, ofta för att ett "
                 'citattecken (") saknar sitt avslutande citattecken.',
                 row=number + 1,
+                code=ErrorCode.TABLE_BAD_CSV,
             ) from error
         number += 1
         last, last_span = record, reader.line_num - line_before
@@ -164,4 +173,5 @@ def _csv_rows(text: str, delimiter: str) -> Iterator[RawRow]:
             'Ett citattecken (") på raden avslutas aldrig, så resten av filen blir ett enda '
             "fält. Rätta citattecknen eller spara om filen från Excel.",
             row=number,
+            code=ErrorCode.TABLE_BAD_CSV,
         )

@@ -150,6 +150,7 @@ def build_table(
                 f"Raden har värden i fler än {MAX_COLUMNS} kolumner. "
                 "Ta bort överflödiga kolumner och försök igen.",
                 row=raw.number,
+                code=ErrorCode.TABLE_TOO_MANY_COLUMNS,
             )
         width = max(width, len(values))
         if headers is None:
@@ -159,17 +160,20 @@ def build_table(
         if len(rows) >= MAX_ROWS:
             raise TableError(
                 f"Filen har fler än {_thousands(MAX_ROWS)} rader med data; "
-                f"högst {_thousands(MAX_ROWS)} tas emot."
+                f"högst {_thousands(MAX_ROWS)} tas emot.",
+                code=ErrorCode.TABLE_TOO_MANY_ROWS,
             )
         rows.append(TableRow(raw.number, tuple(values)))
     if headers is None:
-        raise TableError(empty_message)
+        raise TableError(empty_message, code=ErrorCode.TABLE_EMPTY)
     headers = headers + [""] * (width - len(headers))
     if refused:
         _raise_refused_cells(refused, headers)
     if not rows:
         raise TableError(
-            "Filen innehåller bara en rubrikrad och inga rader med data.", row=header_row
+            "Filen innehåller bara en rubrikrad och inga rader med data.",
+            row=header_row,
+            code=ErrorCode.TABLE_HEADER_ONLY,
         )
     padded = [
         row if len(row.values) == width else TableRow(row.number, _pad(row.values, width))
@@ -206,4 +210,6 @@ def _raise_refused_cells(refused: list[tuple[int, int, str]], headers: Sequence[
     others = len(refused) - 1
     if others:
         message += f" Samma gäller {others} {'annan cell' if others == 1 else 'andra celler'}."
-    raise TableError(message, row=row, column=header or column_letter(column))
+    raise TableError(
+        message, row=row, column=header or column_letter(column), code=ErrorCode.TABLE_BAD_CELL
+    )

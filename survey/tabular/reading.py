@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath, PureWindowsPath
 
+from survey.errors import ErrorCode
 from survey.tabular.csv_reader import read_csv
 from survey.tabular.model import SAVE_AS_HINT, Table, TableError
 from survey.tabular.xlsx_reader import read_xlsx
@@ -17,15 +18,18 @@ def read_table(data: bytes, filename: str) -> Table:
     if len(data) > MAX_FILE_BYTES:
         raise TableError(
             f"Filen är för stor ({len(data) / 1024 / 1024:.1f} MB). "
-            f"Högst {MAX_FILE_BYTES / 1024 / 1024:.0f} MB tas emot."
+            f"Högst {MAX_FILE_BYTES / 1024 / 1024:.0f} MB tas emot.",
+            code=ErrorCode.TABLE_TOO_LARGE,
         )
     if not data.strip():
-        raise TableError("Filen är tom.")
+        raise TableError("Filen är tom.", code=ErrorCode.TABLE_EMPTY)
     if extension == ".xlsx":
         return read_xlsx(data)
     if extension == ".csv":
         return read_csv(data)
-    raise TableError(_unsupported_extension_message(extension))
+    raise TableError(
+        _unsupported_extension_message(extension), code=ErrorCode.TABLE_UNSUPPORTED_EXTENSION
+    )
 
 
 def _extension(filename: str) -> str:

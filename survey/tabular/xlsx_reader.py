@@ -29,6 +29,7 @@ from collections.abc import Generator
 from contextlib import closing
 from datetime import date, datetime, time, timedelta
 
+from survey.errors import ErrorCode
 from survey.tabular.model import (
     MAX_COLUMNS,
     OLE2_MAGIC,
@@ -71,14 +72,19 @@ def _check_xlsx_container(data: bytes) -> None:
     if data.startswith(OLE2_MAGIC):
         raise TableError(
             "Filen är i det gamla Excel-formatet (.xls) eller lösenordsskyddad, och kan inte "
-            f"läsas. Ta bort ett eventuellt lösenord. {SAVE_AS_HINT}"
+            f"läsas. Ta bort ett eventuellt lösenord. {SAVE_AS_HINT}",
+            code=ErrorCode.TABLE_WRONG_FORMAT,
         )
     if data.startswith(b"%PDF"):
-        raise TableError(f"Filen är en PDF, inte en Excel-arbetsbok. {SAVE_AS_HINT}")
+        raise TableError(
+            f"Filen är en PDF, inte en Excel-arbetsbok. {SAVE_AS_HINT}",
+            code=ErrorCode.TABLE_WRONG_FORMAT,
+        )
     if not data.startswith(ZIP_MAGICS):
         raise TableError(
             "Filen är inte en Excel-arbetsbok (.xlsx) trots sin filändelse. Om det är en "
-            "CSV-fil, ge den filändelsen .csv; annars öppna den i Excel och spara den som .xlsx."
+            "CSV-fil, ge den filändelsen .csv; annars öppna den i Excel och spara den som .xlsx.",
+            code=ErrorCode.TABLE_WRONG_FORMAT,
         )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -86,31 +92,34 @@ def _check_xlsx_container(data: bytes) -> None:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as error:
         logger.info("refused .xlsx upload: not a readable zip (%s)", error)
         raise TableError(
-            "Excel-filen är skadad och kan inte läsas. Öppna den i Excel och spara den igen."
+            "Excel-filen är skadad och kan inte läsas. Öppna den i Excel och spara den igen.",
+            code=ErrorCode.TABLE_CORRUPT,
         ) from error
     if len(members) > MAX_ZIP_MEMBERS:
-        raise TableError(_zip_bomb_message())
+        raise TableError(_zip_bomb_message(), code=ErrorCode.TABLE_ZIP_BOMB)
     total = sum(member.file_size for member in members)
     compressed = sum(member.compress_size for member in members)
     if total > MAX_UNCOMPRESSED_BYTES:
-        raise TableError(_zip_bomb_message())
+        raise TableError(_zip_bomb_message(), code=ErrorCode.TABLE_ZIP_BOMB)
     if total > RATIO_CHECK_MIN_BYTES and total > MAX_COMPRESSION_RATIO * max(compressed, 1):
-        raise TableError(_zip_bomb_message())
+        raise TableError(_zip_bomb_message(), code=ErrorCode.TABLE_ZIP_BOMB)
     for member in members:
         if (
             member.file_size > RATIO_CHECK_MIN_BYTES
             and member.file_size > MAX_COMPRESSION_RATIO * max(member.compress_size, 1)
         ):
-            raise TableError(_zip_bomb_message())
+            raise TableError(_zip_bomb_message(), code=ErrorCode.TABLE_ZIP_BOMB)
         if member.flag_bits & 0x1:
             raise TableError(
-                f"Filen är krypterad eller lösenordsskyddad. Ta bort lösenordet. {SAVE_AS_HINT}"
+                f"Filen är krypterad eller lösenordsskyddad. Ta bort lösenordet. {SAVE_AS_HINT}",
+                code=ErrorCode.TABLE_ENCRYPTED,
             )
     names = {member.filename for member in members}
     if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
         if "xl/workbook.bin" in names:
             raise TableError(
-                f"Filen är en binär Excel-arbetsbok (.xlsb), som inte kan läsas. {SAVE_AS_HINT}"
+                f"Filen är en binär Excel-arbetsbok (.xlsb), som inte kan läsas. {SAVE_AS_HINT}",
+                code=ErrorCode.TABLE_WRONG_FORMAT,
             )
         return
     if "word/document.xml" in names:
@@ -121,7 +130,10 @@ def _check_xlsx_container(data: bytes) -> None:
         kind = "ett OpenDocument-dokument (t.ex. .ods)"
     else:
         kind = "en zip-fil"
-    raise TableError(f"Filen är {kind}, inte en Excel-arbetsbok. {SAVE_AS_HINT}")
+    raise TableError(
+        f"Filen är {kind}, inte en Excel-arbetsbok. {SAVE_AS_HINT}",
+        code=ErrorCode.TABLE_WRONG_FORMAT,
+    )
 
 
 def _zip_bomb_message() -> str:
@@ -148,12 +160,15 @@ def _xlsx_rows(data: bytes) -> Generator[RawRow, None, None]:
         except Exception as error:  # openpyxl raises many kinds on malformed input
             logger.info("refused .xlsx upload: openpyxl could not open it (%r)", error)
             raise TableError(
-                "Excel-filen kan inte läsas. Öppna den i Excel och spara den igen som .xlsx."
+                "Excel-filen kan inte läsas. Öppna den i Excel och spara den igen som .xlsx.",
+                code=ErrorCode.TABLE_CORRUPT,
             ) from error
         try:
             sheets = [sheet for sheet in workbook.worksheets if sheet.sheet_state == "visible"]
             if not sheets:
-                raise TableError("Excel-filen har inget synligt kalkylblad.")
+                raise TableError(
+                    "Excel-filen har inget synligt kalkylblad.", code=ErrorCode.TABLE_NO_SHEET
+                )
             # Cells beyond one column past the limit are not read: one is enough to refuse,
             # and capping keeps a stray cell in column XFD from padding every row.
             rows = sheets[0].iter_rows(max_row=EXCEL_MAX_ROWS, max_col=MAX_COLUMNS + 1)
@@ -194,7 +209,8 @@ def _xlsx_rows(data: bytes) -> Generator[RawRow, None, None]:
         except Exception as error:  # malformed sheet XML surfaces only while iterating
             logger.info("refused .xlsx upload: unreadable worksheet (%r)", error)
             raise TableError(
-                "Excel-filen kan inte läsas. Öppna den i Excel och spara den igen som .xlsx."
+                "Excel-filen kan inte läsas. Öppna den i Excel och spara den igen som .xlsx.",
+                code=ErrorCode.TABLE_CORRUPT,
             ) from error
         finally:
             workbook.close()
