@@ -21,7 +21,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, NamedTuple, TypeVar
 
-import click
 from pydantic import (
     BeforeValidator,
     Field,
@@ -34,7 +33,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails, PydanticCustomError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from survey.errors import ErrorCode, OperatorError
+from survey.errors import CommandError, ErrorCode
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 
@@ -58,7 +57,7 @@ TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
 
-class ConfigError(OperatorError, click.ClickException):  # type: ignore[misc]  # both set message
+class ConfigError(CommandError):
     """Settings are missing or malformed; the message says which and how to fix each one."""
 
     # A click exception: `survey` and `flask --app survey` print its message alone and exit

@@ -15,6 +15,7 @@ from flask.cli import AppGroup
 from survey.accounts.passwords import verify_password
 from survey.accounts.users import NewUser, create_user, find_user_by_email
 from survey.db import db
+from survey.errors import CommandError, ErrorCode
 from survey.schema.accounts import Role
 
 DEMO_PASSWORD = "demo-losenord-123"
@@ -65,10 +66,11 @@ def seed_command() -> None:
     """Create a demo administrator and a demo process leader (NV), if they are missing."""
     environment = current_app.config.get("SURVEY_ENV")
     if environment != "development":
-        raise click.ClickException(
+        raise CommandError(
             f"demo accounts have a published password and are only created when "
             f"SURVEY_ENV=development (this is {environment!r}) — create real accounts with "
-            "`survey user create`"
+            "`survey user create`",
+            code=ErrorCode.COMMAND_DEMO_REFUSED,
         )
     report = seed_demo_accounts()
     db.session.commit()

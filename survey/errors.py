@@ -17,12 +17,17 @@ its own: `message` falls back to the English `operator_message`. Errors seen by 
 (round actions, account changes) carry both texts. `str(error)` stays what each error
 printed before the family existed, so no visible text changed.
 
-This module sits on the ground floor: it imports nothing from the project.
+Command-line refusals are `CommandError`s (also click exceptions: click prints the line
+alone and exits with status 1); one that wraps another error passes its code on.
+
+This module sits on the ground floor: it imports nothing from the project (only click).
 """
 
 from __future__ import annotations
 
 from enum import StrEnum, unique
+
+import click
 
 
 @unique
@@ -36,14 +41,18 @@ class ErrorCode(StrEnum):
 
     # Command-line refusals that are not one of the errors below.
     COMMAND_FAILED = "command.failed"
-    COMMAND_NOT_FOUND = "command.not_found"
+    COMMAND_BAD_OPTION = "command.bad_option"
     COMMAND_BAD_FILE = "command.bad_file"
+    COMMAND_NO_DIRECTORY = "command.no_directory"
+    COMMAND_DATABASE_UNREACHABLE = "command.database_unreachable"
+    COMMAND_DEMO_REFUSED = "command.demo_refused"
 
     # Accounts.
     ACCOUNT_INVALID = "account.invalid"
     ACCOUNT_EXISTS = "account.exists"
     ACCOUNT_WEAK_PASSWORD = "account.weak_password"
     ACCOUNT_OWN_DEACTIVATION = "account.own_deactivation"
+    ACCOUNT_NOT_FOUND = "account.not_found"
 
     # Questionnaire files and their YAML.
     QUESTIONNAIRE_INVALID = "questionnaire.invalid"
@@ -52,6 +61,7 @@ class ErrorCode(StrEnum):
     QUESTIONNAIRE_NOT_UTF8 = "questionnaire.not_utf8"
     QUESTIONNAIRE_VERSION_CONFLICT = "questionnaire.version_conflict"
     QUESTIONNAIRE_DRAFT_INCOMPLETE = "questionnaire.draft_incomplete"
+    QUESTIONNAIRE_NOT_LOADED = "questionnaire.not_loaded"
     YAML_SYNTAX = "yaml.syntax"
     YAML_CONTROL_CHARACTER = "yaml.control_character"
     YAML_TOO_MANY_VALUES = "yaml.too_many_values"
@@ -85,7 +95,6 @@ class ErrorCode(StrEnum):
     TABLE_TOO_MANY_COLUMNS = "table.too_many_columns"
     TABLE_TOO_MANY_ROWS = "table.too_many_rows"
     TABLE_BAD_CELL = "table.bad_cell"
-    TABLE_MISSING_COLUMN = "table.missing_column"
     TABLE_WRONG_FORMAT = "table.wrong_format"
     TABLE_UNSUPPORTED_EXTENSION = "table.unsupported_extension"
     TABLE_CORRUPT = "table.corrupt"
@@ -95,6 +104,8 @@ class ErrorCode(StrEnum):
     TABLE_BAD_ENCODING = "table.bad_encoding"
     TABLE_BINARY = "table.binary"
     TABLE_BAD_CSV = "table.bad_csv"
+    TABLE_HAS_PROBLEMS = "table.has_problems"
+    TABLE_NO_ROWS = "table.no_rows"
 
     # Rounds and their recipients.
     ROUND_REFUSED = "round.refused"
@@ -143,6 +154,7 @@ class ErrorCode(StrEnum):
 
     # Privacy requests and exports.
     PRIVACY_NOT_AN_EMAIL_ADDRESS = "privacy.not_an_email_address"
+    PRIVACY_ONLY_AN_ACCOUNT = "privacy.only_an_account"
     EXPORT_TOO_MANY_ROWS = "export.too_many_rows"
 
 
@@ -190,3 +202,12 @@ class OperatorError(SurveyError):
 
     def __init__(self, operator_message: str = "", *, code: ErrorCode | None = None) -> None:
         super().__init__(operator_message=operator_message, code=code)
+
+
+class CommandError(OperatorError, click.ClickException):  # type: ignore[misc]  # both set message
+    """A command-line refusal: click prints the English line alone and exits with status 1.
+
+    Wrapping another SurveyError, it passes that error's code on (``code=error.code``).
+    """
+
+    code = ErrorCode.COMMAND_FAILED

@@ -22,6 +22,7 @@ from survey.accounts.users import (
     set_password,
 )
 from survey.db import db
+from survey.errors import CommandError, ErrorCode
 from survey.localtime import format_local
 from survey.organisations import parse_delregion
 from survey.schema.accounts import User
@@ -33,9 +34,17 @@ user_cli = AppGroup(
 ROLE_HELP = "admin, processledare (process leader) or lasare (reader)"
 
 
-def fail(action: str, problems: Sequence[Problem]) -> click.ClickException:
-    """An error for the operator, naming every broken rule; exits with status 1."""
-    return click.ClickException(f"{action}: " + "; ".join(problem.english for problem in problems))
+def fail(
+    action: str, problems: Sequence[Problem], code: ErrorCode = ErrorCode.ACCOUNT_INVALID
+) -> CommandError:
+    """An error for the operator, naming every broken rule; exits with status 1.
+
+    The code is the first problem's own (e.g. account.exists), else `code`.
+    """
+    return CommandError(
+        f"{action}: " + "; ".join(problem.english for problem in problems),
+        code=next((problem.code for problem in problems if problem.code), code),
+    )
 
 
 def read_password(from_stdin: bool, email: str) -> str:
@@ -43,9 +52,10 @@ def read_password(from_stdin: bool, email: str) -> str:
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
-            raise click.ClickException(
+            raise CommandError(
                 "--password-stdin was given but standard input held no password — "
-                "pipe one line, e.g. `printf '%s\\n' \"$PASSWORD\" | survey user …`"
+                "pipe one line, e.g. `printf '%s\\n' \"$PASSWORD\" | survey user …`",
+                code=ErrorCode.COMMAND_BAD_OPTION,
             )
     else:
         password = str(
@@ -53,15 +63,16 @@ def read_password(from_stdin: bool, email: str) -> str:
         )
     problems = password_problems(password, email)
     if problems:
-        raise fail("the password was refused", problems)
+        raise fail("the password was refused", problems, ErrorCode.ACCOUNT_WEAK_PASSWORD)
     return password
 
 
 def user_by_email(email: str) -> User:
     user = find_user_by_email(email)
     if user is None:
-        raise click.ClickException(
-            f"there is no account with the email {email.strip()!r} — see `survey user list`"
+        raise CommandError(
+            f"there is no account with the email {email.strip()!r} — see `survey user list`",
+            code=ErrorCode.ACCOUNT_NOT_FOUND,
         )
     return user
 
@@ -93,7 +104,7 @@ def create_command(
         )
     except AccountError as error:
         db.session.rollback()
-        raise fail("the account was not created", error.problems) from None
+        raise fail("the account was not created", error.problems, error.code) from None
     db.session.commit()
     where = f" in {user.delregion}" if user.delregion else ""
     click.echo(f"Created {user.role} {user.email} ({user.name}){where}.")
@@ -135,7 +146,7 @@ def set_password_command(email: str, password_stdin: bool) -> None:
         set_password(user, password)
     except AccountError as error:
         db.session.rollback()
-        raise fail("the password was not changed", error.problems) from None
+        raise fail("the password was not changed", error.problems, error.code) from None
     db.session.commit()
     click.echo(f"Changed the password of {user.email}; sessions logged in before have ended.")
 

@@ -10,6 +10,7 @@ import click
 from flask.cli import with_appcontext
 
 from survey.db import db
+from survey.errors import CommandError, ErrorCode
 from survey.export.workbook import build_workbook, record_export
 from survey.schema.rounds import Round
 
@@ -34,17 +35,22 @@ from survey.schema.rounds import Round
 def export_command(round_id: int, output: Path, identifying: bool) -> None:
     """Export a round's results, answers and non-respondents to an Excel file."""
     if output.suffix.lower() != ".xlsx":
-        raise click.ClickException(
-            f"{output}: the file name must end in .xlsx (the export is an Excel workbook)"
+        raise CommandError(
+            f"{output}: the file name must end in .xlsx (the export is an Excel workbook)",
+            code=ErrorCode.COMMAND_BAD_OPTION,
         )
     round_ = db.session.get(Round, round_id)
     if round_ is None:
-        raise click.ClickException(
-            f"round {round_id} does not exist — `survey round list` shows the rounds and their ids"
+        raise CommandError(
+            f"round {round_id} does not exist — `survey round list` shows the rounds and their ids",
+            code=ErrorCode.ROUND_NOT_FOUND,
         )
     directory = output.resolve().parent
     if not directory.is_dir():
-        raise click.ClickException(f"{output}: the directory {directory} does not exist")
+        raise CommandError(
+            f"{output}: the directory {directory} does not exist",
+            code=ErrorCode.COMMAND_NO_DIRECTORY,
+        )
     # Write next to the target and rename at the end: a failed export leaves no half file.
     handle, temporary = tempfile.mkstemp(prefix=".export-", suffix=".xlsx", dir=directory)
     os.close(handle)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from survey.db import db
+from survey.errors import CommandError, ErrorCode
 from survey.mail.outbox import (
     NotRequeueable,
     failed_messages,
@@ -86,7 +87,9 @@ def send_command(loop: bool, interval: float, batch_size: int | None) -> None:
             except OperationalError as exc:
                 problem = f"the database cannot be reached: {exc.orig}"
                 if not loop:
-                    raise click.ClickException(problem) from exc
+                    raise CommandError(
+                        problem, code=ErrorCode.COMMAND_DATABASE_UNREACHABLE
+                    ) from exc
                 click.echo(f"warning: {problem}; trying again in {interval:g} s", err=True)
                 report = DeliveryReport()
             if report.batches or report.uncertain or not loop:
@@ -152,6 +155,6 @@ def requeue_command(message_ids: tuple[int, ...]) -> None:
                 requeue_failed(message_id)
         except NotRequeueable as exc:
             db.session.rollback()
-            raise click.ClickException(f"{exc} (nothing was queued again)") from None
+            raise CommandError(f"{exc} (nothing was queued again)", code=exc.code) from None
     db.session.commit()
     click.echo(f"queued again: {', '.join(f'#{message_id}' for message_id in message_ids)}")

@@ -12,6 +12,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from survey.db import db, utcnow
+from survey.errors import CommandError, ErrorCode
 from survey.privacy.persons import (
     NotAnEmailAddress,
     erase_person,
@@ -63,7 +64,7 @@ def export_person_command(email: str, output: Path | None) -> None:
     try:
         record = person_record(email)
     except NotAnEmailAddress as error:
-        raise click.ClickException(str(error)) from None
+        raise CommandError(str(error), code=error.code) from None
     text = json.dumps(record.document, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
     if output is None:
         click.echo(text, nl=False)
@@ -87,7 +88,10 @@ def _write_privately(output: Path, text: str) -> None:
     """Write next to the target, readable by the owner only, and rename at the end."""
     directory = output.resolve().parent
     if not directory.is_dir():
-        raise click.ClickException(f"{output}: the directory {directory} does not exist")
+        raise CommandError(
+            f"{output}: the directory {directory} does not exist",
+            code=ErrorCode.COMMAND_NO_DIRECTORY,
+        )
     handle, temporary = tempfile.mkstemp(prefix=".person-", suffix=".json", dir=directory)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
@@ -106,14 +110,15 @@ def erase_person_command(email: str, yes: bool) -> None:
     try:
         record = person_record(email)
     except NotAnEmailAddress as error:
-        raise click.ClickException(str(error)) from None
+        raise CommandError(str(error), code=error.code) from None
     if not record.recipient_ids and not record.document["messages"]:
         db.session.rollback()
         if record.user_ids:
-            raise click.ClickException(
+            raise CommandError(
                 f"{record.email} is only an account (id {', '.join(map(str, record.user_ids))}), "
                 "not a respondent — deactivate it with `survey user deactivate`; accounts are kept "
-                "with the audit log (see docs/privacy.md)"
+                "with the audit log (see docs/privacy.md)",
+                code=ErrorCode.PRIVACY_ONLY_AN_ACCOUNT,
             )
         click.echo(f"Nothing to erase: no recipient or message has the address {record.email}.")
         return

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from survey.db import MAX_ROW_ID, db
+from survey.errors import CommandError, ErrorCode
 from survey.questionnaires.storage import questionnaire_of
 from survey.responses.answers_file import ImportProblem
 from survey.responses.importing import ImportOutcome, import_responses
@@ -29,8 +30,10 @@ def round_by_reference(reference: str) -> Round:
     known = text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ROW_ID
     round_ = db.session.get(Round, int(text)) if known else None
     if round_ is None:
-        raise click.ClickException(
-            f"round {reference!r} does not exist — give a round id as listed by `survey round list`"
+        raise CommandError(
+            f"round {reference!r} does not exist — give a round id as listed by "
+            "`survey round list`",
+            code=ErrorCode.ROUND_NOT_FOUND,
         )
     return round_
 
@@ -114,13 +117,16 @@ def import_responses_command(
     try:
         size = file.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise click.ClickException(
+            raise CommandError(
                 f"{file}: the file is {size / 1024 / 1024:.1f} MB — at most "
-                f"{MAX_FILE_BYTES // 1024 // 1024} MB is read"
+                f"{MAX_FILE_BYTES // 1024 // 1024} MB is read",
+                code=ErrorCode.TABLE_TOO_LARGE,
             )
         data = file.read_bytes()
     except OSError as error:
-        raise click.ClickException(f"{file}: cannot be read: {error.strerror}") from error
+        raise CommandError(
+            f"{file}: cannot be read: {error.strerror}", code=ErrorCode.COMMAND_BAD_FILE
+        ) from error
     try:
         outcome = import_responses(
             round_, data, file.name, add_recipients=add_recipients, dry_run=dry_run
@@ -131,9 +137,10 @@ def import_responses_command(
             db.session.rollback()
     except (IntegrityError, StaleDataError) as error:
         db.session.rollback()
-        raise click.ClickException(
+        raise CommandError(
             f"{file}: responses of round {round_.id} changed while importing; nothing was "
-            "imported — run the command again"
+            "imported — run the command again",
+            code=ErrorCode.RESPONSE_CONFLICT,
         ) from error
     except BaseException:
         db.session.rollback()
@@ -143,7 +150,9 @@ def import_responses_command(
     if not outcome.ok:
         problems = outcome.check.problems
         if not problems:
-            raise click.ClickException(f"{file}: the file has no rows with answers")
+            raise CommandError(
+                f"{file}: the file has no rows with answers", code=ErrorCode.TABLE_NO_ROWS
+            )
         click.echo(
             f"{file}: {len(problems)} problem{'s' if len(problems) != 1 else ''}; nothing was "
             "imported (the messages are those the process leader sees, in Swedish):",

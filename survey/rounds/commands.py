@@ -16,6 +16,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from survey.db import MAX_ROW_ID, db, utcnow
+from survey.errors import CommandError, ErrorCode
 from survey.localtime import STOCKHOLM, format_local
 from survey.organisations import DELREGIONS, parse_delregion
 from survey.questionnaires.storage import find_questionnaire_version, list_questionnaire_versions
@@ -51,9 +52,10 @@ def parse_datetime_option(name: str, value: str) -> datetime:
     except ValueError:
         moment = None
     if moment is None or "T" not in text:
-        raise click.ClickException(
+        raise CommandError(
             f"{name} {value!r} is not a date and time — write it as YYYY-MM-DDTHH:MM in "
-            "Europe/Stockholm time, e.g. 2025-11-01T08:00"
+            "Europe/Stockholm time, e.g. 2025-11-01T08:00",
+            code=ErrorCode.COMMAND_BAD_OPTION,
         )
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=STOCKHOLM)
@@ -64,21 +66,25 @@ def parse_date_option(name: str, value: str) -> date:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise click.ClickException(
-            f"{name} {value!r} is not a date — write it as YYYY-MM-DD, e.g. 2025-12-31"
+        raise CommandError(
+            f"{name} {value!r} is not a date — write it as YYYY-MM-DD, e.g. 2025-12-31",
+            code=ErrorCode.COMMAND_BAD_OPTION,
         ) from None
 
 
 def find_round(round_id: int) -> Round:
     round_ = db.session.get(Round, round_id) if 0 < round_id <= MAX_ROW_ID else None
     if round_ is None:
-        raise click.ClickException(f"there is no round {round_id} — see `survey round list`")
+        raise CommandError(
+            f"there is no round {round_id} — see `survey round list`",
+            code=ErrorCode.ROUND_NOT_FOUND,
+        )
     return round_
 
 
-def refused(error: RoundError) -> click.ClickException:
+def refused(error: RoundError) -> CommandError:
     db.session.rollback()
-    return click.ClickException(f"{error.english} (nothing was changed)")
+    return CommandError(f"{error.english} (nothing was changed)", code=error.code)
 
 
 def read_recipients(
@@ -88,7 +94,9 @@ def read_recipients(
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise click.ClickException(f"{path} cannot be read: {error.strerror}") from None
+        raise CommandError(
+            f"{path} cannot be read: {error.strerror}", code=ErrorCode.COMMAND_BAD_FILE
+        ) from None
     parsed = parse_recipients_file(
         data, path.name, existing_emails=existing, round_delregion=delregion
     )
@@ -97,12 +105,15 @@ def read_recipients(
     if parsed.problems:
         for problem in parsed.problems:
             click.echo(f"error: {describe_problem(path, problem)}", err=True)
-        raise click.ClickException(
+        raise CommandError(
             f"{path} has {len(parsed.problems)} problem(s), listed above by row and column; "
-            "nothing was imported — fix the file and run the command again"
+            "nothing was imported — fix the file and run the command again",
+            code=ErrorCode.TABLE_HAS_PROBLEMS,
         )
     if not parsed.recipients:
-        raise click.ClickException(f"{path} holds no recipients; nothing was imported")
+        raise CommandError(
+            f"{path} holds no recipients; nothing was imported", code=ErrorCode.TABLE_NO_ROWS
+        )
     click.echo(f"read {len(parsed.recipients)} recipient(s) from {path}")
     return parsed
 
@@ -152,9 +163,10 @@ def create_command(
         wanted = f"questionnaire {questionnaire_id!r}" + (
             f" version {version!r}" if version else ""
         )
-        raise click.ClickException(
+        raise CommandError(
             f"{wanted} is not loaded — load it with `survey questionnaire load FILE`"
-            + (f" (loaded: {loaded})" if loaded else "")
+            + (f" (loaded: {loaded})" if loaded else ""),
+            code=ErrorCode.QUESTIONNAIRE_NOT_LOADED,
         )
     code = parse_delregion(delregion) or delregion.strip()
     settings = RoundSettings(
@@ -172,8 +184,9 @@ def create_command(
     now = utcnow()
     problems = round_settings_problems(settings, now=now)
     if problems:
-        raise click.ClickException(
-            "the round was not created: " + "; ".join(problem.english for problem in problems)
+        raise CommandError(
+            "the round was not created: " + "; ".join(problem.english for problem in problems),
+            code=ErrorCode.ROUND_INVALID_SETTINGS,
         )
     parsed = None
     if recipients_file is not None:
