@@ -262,4 +262,3 @@ def test_a_weak_production_config(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as unknown:
         load_settings("staging", tmp_path, {})
     assert unknown.value.code is ErrorCode.CONFIG_UNKNOWN_ENVIRONMENT
-
