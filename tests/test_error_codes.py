@@ -48,7 +48,8 @@ def _family(cls: type[SurveyError] = SurveyError) -> Iterator[type[SurveyError]]
 def _error_classes() -> dict[str, type[SurveyError]]:
     _import_all()
     importlib.import_module("config")
-    return {cls.__name__: cls for cls in [SurveyError, *_family()]}
+    classes: list[type[SurveyError]] = [SurveyError, *_family()]
+    return {cls.__name__: cls for cls in classes}
 
 
 # -- the codes ---------------------------------------------------------------------------
