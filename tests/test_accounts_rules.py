@@ -26,6 +26,7 @@ from survey.accounts.users import (
 )
 from survey.audit.recording import record_audit
 from survey.db import db
+from survey.errors import ErrorCode
 from survey.schema.accounts import Role, User
 from survey.schema.audit import AuditEvent
 from tests.factories import make_user
@@ -112,6 +113,7 @@ def test_it_creates_nothing_when_a_rule_is_broken(app: Flask):
             create_user(new)
         assert [problem.field for problem in raised.value.problems] == ["delregion", "password"]
         assert "needs a delregion" in str(raised.value)
+        assert raised.value.code is ErrorCode.ACCOUNT_INVALID
         assert db.session.scalar(select(func.count()).select_from(User)) == 0
         assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 0
 
@@ -123,8 +125,9 @@ def test_it_bumps_the_session_generation_on_a_new_password(app: Flask):
         set_password(user, "ett-helt-nytt-lösenord")
         assert user.session_generation == 1
         assert user.get_id() != old_id
-        with pytest.raises(AccountError):
+        with pytest.raises(AccountError) as weak:
             set_password(user, "kort")
+        assert weak.value.code is ErrorCode.ACCOUNT_WEAK_PASSWORD
         assert user.session_generation == 1
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from config import ConfigError, load_settings
 from survey import create_app
+from survey.errors import ErrorCode
 
 STRONG_KEY = "k3y-" + "Zq8vN2xLp5RtY7wB4mC9dF6gH1jK0sA"
 
@@ -25,15 +26,17 @@ def production_env(**extra: str) -> dict[str, str]:
 def test_it_refuses_production_without_secret_key(tmp_path: Path):
     env = production_env()
     del env["SECRET_KEY"]
-    with pytest.raises(ConfigError, match="SECRET_KEY is not set"):
+    with pytest.raises(ConfigError, match="SECRET_KEY is not set") as refused:
         load_settings("production", tmp_path, env)
+    assert refused.value.code is ErrorCode.CONFIG_INVALID
 
 
 def test_it_refuses_production_without_database_url(tmp_path: Path):
     env = production_env()
     del env["DATABASE_URL"]
-    with pytest.raises(ConfigError, match="DATABASE_URL is not set"):
+    with pytest.raises(ConfigError, match="DATABASE_URL is not set") as refused:
         load_settings("production", tmp_path, env)
+    assert refused.value.code is ErrorCode.CONFIG_INVALID
 
 
 @pytest.mark.parametrize(
@@ -41,13 +44,15 @@ def test_it_refuses_production_without_database_url(tmp_path: Path):
     ["dev", "changeme", "development-key-not-secret", "a" * 64, "short-but-varied-key-1234"],
 )
 def test_it_refuses_weak_secret_keys_in_production(tmp_path: Path, weak_key: str):
-    with pytest.raises(ConfigError, match="SECRET_KEY"):
+    with pytest.raises(ConfigError, match="SECRET_KEY") as refused:
         load_settings("production", tmp_path, production_env(SECRET_KEY=weak_key))
+    assert refused.value.code is ErrorCode.CONFIG_INVALID
 
 
 def test_it_refuses_weak_fallback_keys_in_production(tmp_path: Path):
-    with pytest.raises(ConfigError, match="SECRET_KEY_FALLBACKS"):
+    with pytest.raises(ConfigError, match="SECRET_KEY_FALLBACKS") as refused:
         load_settings("production", tmp_path, production_env(SECRET_KEY_FALLBACKS="changeme"))
+    assert refused.value.code is ErrorCode.CONFIG_INVALID
 
 
 def test_it_builds_production_settings_from_environment(tmp_path: Path):
@@ -83,8 +88,12 @@ def test_it_reads_secrets_from_files(tmp_path: Path):
     ],
 )
 def test_it_refuses_malformed_settings(tmp_path: Path, name: str, value: str, message: str):
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(ConfigError, match=message) as refused:
         load_settings(None, tmp_path, {name: value})
+    unknown = name == "SURVEY_ENV"
+    assert refused.value.code is (
+        ErrorCode.CONFIG_UNKNOWN_ENVIRONMENT if unknown else ErrorCode.CONFIG_INVALID
+    )
 
 
 def test_it_uses_sqlite_in_the_instance_folder_by_default(tmp_path: Path):
@@ -146,8 +155,9 @@ def test_it_reads_the_six_words_of_a_boolean_in_any_case(tmp_path: Path, value, 
 
 @pytest.mark.parametrize("value", ["t", "y", "n", "2", "-1", "ja", "enabled", "truee"])
 def test_it_refuses_every_other_boolean_instead_of_guessing(tmp_path: Path, value: str):
-    with pytest.raises(ConfigError, match=f"MAIL_USE_TLS='{value}' is not a boolean"):
+    with pytest.raises(ConfigError, match=f"MAIL_USE_TLS='{value}' is not a boolean") as refused:
         load_settings(None, tmp_path, {"MAIL_USE_TLS": value})
+    assert refused.value.code is ErrorCode.CONFIG_INVALID
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from flask import Flask
 from openpyxl.workbook.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from survey.errors import ErrorCode
 from survey.export.fastrows import FastRowWorksheet
 from survey.export.sanitise import CUT_MARKER, MAX_CELL_CHARS, clean_text, needs_quote_prefix
 from survey.export.workbook import SHEET_NAMES, build_workbook
@@ -437,5 +438,6 @@ def test_it_refuses_a_sheet_longer_than_excel_allows() -> None:
     from survey.export.writer import MAX_ROWS, TooManyRows, check_rows
 
     check_rows("Svar", MAX_ROWS)
-    with pytest.raises(TooManyRows, match="the sheet Svar would need 1,048,577 rows"):
+    with pytest.raises(TooManyRows, match="the sheet Svar would need 1,048,577 rows") as refused:
         check_rows("Svar", MAX_ROWS + 1)
+    assert refused.value.code is ErrorCode.EXPORT_TOO_MANY_ROWS

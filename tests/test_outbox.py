@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event, func, select, update
 
 from survey.db import db, utcnow
+from survey.errors import ErrorCode
 from survey.mail.compose import InvalidAddress, InvalidMail, UnsafeHeader
 from survey.mail.outbox import (
     NewMessage,
@@ -146,8 +147,11 @@ def test_it_refuses_header_injection_and_queues_nothing(app, field, value):
     with app.app_context():
         recipient = make_recipient(make_round())
         db.session.commit()
-        with pytest.raises(UnsafeHeader, match=f"^{field} contains the control character U\\+"):
+        with pytest.raises(
+            UnsafeHeader, match=f"^{field} contains the control character U\\+"
+        ) as raised:
             queue_invitation(recipient, **{field: value})
+        assert raised.value.code is ErrorCode.MAIL_UNSAFE_HEADER
         assert outbox_count() == 0
         db.session.commit()  # the caller's transaction is still usable
 
@@ -170,24 +174,31 @@ def test_it_refuses_anything_but_one_plain_address(app, field, value, message):
         with pytest.raises(InvalidMail, match=message) as raised:
             queue_invitation(recipient, **{field: value})
         assert isinstance(raised.value, InvalidAddress) or value == ""
+        expected = ErrorCode.MAIL_EMPTY_FIELD if value == "" else ErrorCode.MAIL_BAD_ADDRESS
+        assert raised.value.code is expected
         assert outbox_count() == 0
 
 
 @pytest.mark.parametrize(
-    ("fields", "message"),
+    ("fields", "message", "code"),
     [
-        ({"subject": "   "}, "subject is empty"),
-        ({"subject": "x" * 301}, "subject is 301 characters long; at most 300 fit"),
-        ({"to_name": "Å" * 201}, "to_name is 201 characters long"),
-        ({"body_text": "\n"}, "body_text is empty"),
-        ({"sequence": 0}, "sequence must be 1 or more"),
-        ({"send_after": datetime(2030, 1, 1)}, "aware datetime"),
+        ({"subject": "   "}, "subject is empty", ErrorCode.MAIL_EMPTY_FIELD),
+        (
+            {"subject": "x" * 301},
+            "subject is 301 characters long; at most 300 fit",
+            ErrorCode.MAIL_FIELD_TOO_LONG,
+        ),
+        ({"to_name": "Å" * 201}, "to_name is 201 characters long", ErrorCode.MAIL_FIELD_TOO_LONG),
+        ({"body_text": "\n"}, "body_text is empty", ErrorCode.MAIL_EMPTY_FIELD),
+        ({"sequence": 0}, "sequence must be 1 or more", ErrorCode.MAIL_BAD_SEQUENCE),
+        ({"send_after": datetime(2030, 1, 1)}, "aware datetime", ErrorCode.MAIL_NAIVE_TIME),
     ],
 )
-def test_it_refuses_other_unusable_values(app, fields, message):
+def test_it_refuses_other_unusable_values(app, fields, message, code):
     with app.app_context():
-        with pytest.raises(InvalidMail, match=re.escape(message)):
+        with pytest.raises(InvalidMail, match=re.escape(message)) as raised:
             queue_invitation(make_recipient(make_round()), **fields)
+        assert raised.value.code is code
         assert outbox_count() == 0
 
 
@@ -260,10 +271,12 @@ def test_it_refuses_to_requeue_a_message_that_is_not_uncertain(app, status):
         queued = queue_invitation(make_recipient(make_round()))
         _set_status(queued.id, status)
         db.session.commit()
-        with pytest.raises(NotRequeueable, match=f"is {status.value}, not uncertain"):
+        with pytest.raises(NotRequeueable, match=f"is {status.value}, not uncertain") as wrong:
             requeue_uncertain(queued.id)
-        with pytest.raises(NotRequeueable, match="does not exist"):
+        assert wrong.value.code is ErrorCode.OUTBOX_WRONG_STATE
+        with pytest.raises(NotRequeueable, match="does not exist") as missing:
             requeue_failed(queued.id + 1000)
+        assert missing.value.code is ErrorCode.OUTBOX_NOT_FOUND
 
 
 def test_it_queues_once_when_two_transactions_race_for_the_same_message(app):

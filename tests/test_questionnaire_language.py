@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from survey.errors import ErrorCode
 from survey.organisations import OrganisationType
 from survey.questionnaires.model import (
     Choice,
@@ -863,18 +864,18 @@ def test_it_reads_a_file_and_names_it_in_errors(tmp_path: Path):
 
 
 @pytest.mark.parametrize(
-    ("content", "line", "message"),
+    ("content", "line", "message", "code"),
     [
-        (None, 0, "file not found"),
-        (b"id: x\nversion: 1\ntitle: Enk\xe4t\n", 3, "not UTF-8"),
-        (b"", 1, "the file is empty"),
-        (b"- a\n- b\n", 1, "must be a mapping"),
-        (b"just some text\n", 1, "must be a mapping"),
+        (None, 0, "file not found", ErrorCode.QUESTIONNAIRE_FILE_UNREADABLE),
+        (b"id: x\nversion: 1\ntitle: Enk\xe4t\n", 3, "not UTF-8", ErrorCode.QUESTIONNAIRE_NOT_UTF8),
+        (b"", 1, "the file is empty", ErrorCode.QUESTIONNAIRE_INVALID),
+        (b"- a\n- b\n", 1, "must be a mapping", ErrorCode.QUESTIONNAIRE_INVALID),
+        (b"just some text\n", 1, "must be a mapping", ErrorCode.QUESTIONNAIRE_INVALID),
     ],
     ids=["missing", "latin-1", "empty", "list", "text"],
 )
 def test_it_reports_a_file_that_cannot_be_a_questionnaire(
-    tmp_path: Path, content: bytes | None, line: int, message: str
+    tmp_path: Path, content: bytes | None, line: int, message: str, code: ErrorCode
 ):
     path = tmp_path / "enkat.yaml"
     if content is not None:
@@ -885,6 +886,7 @@ def test_it_reports_a_file_that_cannot_be_a_questionnaire(
     assert (error.source, error.line) == (str(path), line)
     assert message in error.message
     assert error.hint
+    assert caught.value.code is code
 
 
 def test_it_reads_a_file_with_a_byte_order_mark(tmp_path: Path):

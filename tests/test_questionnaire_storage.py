@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from survey.audit.recording import COMMAND_LINE_ACTOR
 from survey.db import db
+from survey.errors import ErrorCode
 from survey.questionnaires import storage
 from survey.questionnaires.model import Questionnaire
 from survey.questionnaires.parsing import parse_questionnaire
@@ -143,6 +144,7 @@ def test_it_refuses_different_content_under_a_stored_version(app: Flask):
         assert str(caught.value) == (
             "questionnaire 'prov' version 1 is already loaded with different content"
         )
+        assert caught.value.code is ErrorCode.QUESTIONNAIRE_VERSION_CONFLICT
         assert "raise 'version'" in caught.value.hint
         assert "the highest loaded is 1.1; e.g. 2 or 1.1.1" in caught.value.hint
         # Nothing was added to the session: committing now changes nothing.

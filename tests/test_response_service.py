@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from survey.db import db, utcnow
+from survey.errors import ErrorCode
 from survey.responses import service
 from survey.responses.service import (
     CONFLICT_MESSAGE,
@@ -180,6 +181,7 @@ def test_it_stores_nothing_while_the_round_does_not_take_answers(
         with pytest.raises(RoundNotOpen) as refused:
             submit_response(recipient_of(invited), ANSWERS_1, {}, utcnow())
         assert refused.value.phase is phase
+        assert refused.value.code is ErrorCode.RESPONSE_ROUND_NOT_OPEN
         with pytest.raises(RoundNotOpen):
             save_draft(recipient_of(invited), {"utbildning": "45"}, utcnow())
     assert stored_response(app, invited) == (None, [])
@@ -250,6 +252,7 @@ def test_it_retries_a_write_conflict_once_then_reports_it_in_swedish(
             service._run_with_retry(conflicting)
     assert len(calls) == 2
     assert str(reported.value) == CONFLICT_MESSAGE
+    assert reported.value.code is ErrorCode.RESPONSE_CONFLICT
     assert "samtidigt i ett annat fönster" in CONFLICT_MESSAGE
 
 

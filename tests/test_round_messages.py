@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from survey.errors import ErrorCode
 from survey.rounds.messages import (
     DEFAULT_INVITATION_BODY,
     DEFAULT_INVITATION_SUBJECT,
@@ -48,6 +49,19 @@ def test_it_keeps_braces_in_values_literal():
     assert render_template("{namn} / {organisation}", values) == "{lank} / {namn}"
 
 
+# The code of each refusal below, by the fragment of its message.
+TEMPLATE_CODES = {
+    "måste innehålla {lank}": ErrorCode.TEMPLATE_MISSING_LINK,
+    "ensam {": ErrorCode.TEMPLATE_LONE_BRACE,
+    "får inte innehålla": ErrorCode.TEMPLATE_LINK_MARKER,
+    "Okänd platshållare": ErrorCode.TEMPLATE_UNKNOWN_PLACEHOLDER,
+    "får inte ha tillägg": ErrorCode.TEMPLATE_PLACEHOLDER_SUFFIX,
+    "bara vara en rad": ErrorCode.TEMPLATE_SUBJECT_NOT_ONE_LINE,
+    "får inte vara tom": ErrorCode.TEMPLATE_SUBJECT_EMPTY,
+    "högst 200 tecken": ErrorCode.TEMPLATE_SUBJECT_TOO_LONG,
+}
+
+
 @pytest.mark.parametrize(
     ("text", "needs_link", "message"),
     [
@@ -62,8 +76,9 @@ def test_it_keeps_braces_in_values_literal():
     ],
 )
 def test_it_refuses_unusable_texts(text, needs_link, message):
-    with pytest.raises(TemplateProblem, match=message):
+    with pytest.raises(TemplateProblem, match=message) as refused:
         check_template(text, needs_link=needs_link)
+    assert refused.value.code is TEMPLATE_CODES[message]
 
 
 @pytest.mark.parametrize(
@@ -77,5 +92,6 @@ def test_it_refuses_unusable_texts(text, needs_link, message):
     ],
 )
 def test_it_refuses_unsafe_subjects(subject, message):
-    with pytest.raises(TemplateProblem, match=message):
+    with pytest.raises(TemplateProblem, match=message) as refused:
         check_subject(subject)
+    assert refused.value.code is TEMPLATE_CODES[message]

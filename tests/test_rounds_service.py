@@ -12,6 +12,7 @@ from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from survey.db import db
+from survey.errors import ErrorCode
 from survey.localtime import local_datetime, moment_text
 from survey.organisations import OrganisationType
 from survey.questionnaires.storage import find_questionnaire_version
@@ -123,6 +124,22 @@ def set_status(message: OutboxMessage, status: MailStatus, error: str | None = N
     db.session.commit()
 
 
+# The code of each refusal the tests expect, by the fragment of its Swedish message.
+ROUND_CODES = {
+    "inga mottagare": ErrorCode.ROUND_NO_RECIPIENTS,
+    "stängd": ErrorCode.ROUND_CLOSED,
+    "passerat": ErrorCode.ROUND_DEADLINE_PASSED,
+    "finns redan": ErrorCode.ROUND_RECIPIENT_EXISTS,
+    "ingen giltig länk": ErrorCode.ROUND_NO_LIVE_LINK,
+    "redan stängd": ErrorCode.ROUND_ALREADY_CLOSED,
+    "öppen": ErrorCode.ROUND_NOT_OPEN,
+    "framtiden": ErrorCode.ROUND_BAD_CLOSING_TIME,
+    "redan skickat in": ErrorCode.ROUND_REMINDER_REFUSED,
+    "mindre än ett dygn": ErrorCode.ROUND_REMINDER_REFUSED,
+    "redan köats": ErrorCode.ROUND_MESSAGE_NOT_REQUEUEABLE,
+}
+
+
 @contextmanager
 def refused(fragment: str) -> Iterator[None]:
     """Expect a RoundError whose Swedish message contains the fragment."""
@@ -130,6 +147,7 @@ def refused(fragment: str) -> Iterator[None]:
         yield
     assert fragment.lower() in caught.value.swedish.lower(), caught.value.swedish
     assert caught.value.english
+    assert caught.value.code is ROUND_CODES[fragment], caught.value.code
 
 
 @contextmanager
@@ -204,8 +222,9 @@ def test_it_refuses_bad_settings_with_a_message_per_field(
     assert message.lower() in problems[field].lower()
     [problem] = round_settings_problems(settings, now=NOW)
     assert problem.english and not any(letter in problem.english for letter in "åäöÅÄÖ")
-    with pytest.raises(RoundSettingsInvalid):
+    with pytest.raises(RoundSettingsInvalid) as invalid:
         create_round(settings, now=NOW)
+    assert invalid.value.code is ErrorCode.ROUND_INVALID_SETTINGS
     assert db.session.scalar(select(func.count()).select_from(Round)) == 0
 
 

@@ -19,6 +19,7 @@ from werkzeug.test import TestResponse
 from config import load_settings
 from survey import create_app
 from survey.db import db
+from survey.errors import ErrorCode
 from tests.conftest import _empty_all_tables
 from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.security_helpers import (
@@ -207,8 +208,9 @@ def test_it_refuses_to_start_in_production_with_the_development_key(
         "DATABASE_URL": "postgresql://survey@db/survey",
         "SURVEY_BASE_URL": "https://enkat.example.se",
     }
-    with pytest.raises(ConfigError, match="SECRET_KEY"):
+    with pytest.raises(ConfigError, match="SECRET_KEY") as weak:
         load_settings("production", tmp_path, env)
+    assert weak.value.code is ErrorCode.CONFIG_INVALID
     # Nor with a fallback key that is the testing key, nor with an http:// base address.
     with pytest.raises(ConfigError, match="SECRET_KEY_FALLBACKS"):
         load_settings(

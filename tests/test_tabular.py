@@ -17,6 +17,7 @@ from xlsxwriter.worksheet import Worksheet
 import survey.tabular.model
 import survey.tabular.reading
 import survey.tabular.xlsx_reader
+from survey.errors import ErrorCode
 from survey.tabular import (
     ColumnMap,
     ColumnSpec,
@@ -123,8 +124,9 @@ def test_it_says_when_the_first_sheet_is_empty() -> None:
     workbook.add_worksheet("Tom")
     workbook.add_worksheet("Mottagare").write_row(0, 0, ["Namn", "Anna"])
     workbook.close()
-    with pytest.raises(TableError, match="Första bladet i Excel-filen är tomt"):
+    with pytest.raises(TableError, match="Första bladet i Excel-filen är tomt") as caught:
         read_table(output.getvalue(), "a.xlsx")
+    assert caught.value.code is ErrorCode.TABLE_EMPTY
 
 
 def test_it_describes_how_a_file_was_read() -> None:
@@ -518,6 +520,37 @@ BAD_FILES = [
 ]
 
 
+# The code of each refusal above, by the fragment of its message.
+BAD_FILE_CODES = {
+    "Filen är tom": ErrorCode.TABLE_EMPTY,
+    "bara en rubrikrad": ErrorCode.TABLE_HEADER_ONLY,
+    "gamla Excel-formatet (.xls)": ErrorCode.TABLE_UNSUPPORTED_EXTENSION,
+    "Spara filen som .xlsx": ErrorCode.TABLE_UNSUPPORTED_EXTENSION,
+    "Filtypen .docx kan inte läsas": ErrorCode.TABLE_UNSUPPORTED_EXTENSION,
+    "saknar filändelse": ErrorCode.TABLE_UNSUPPORTED_EXTENSION,
+    "med makron": ErrorCode.TABLE_UNSUPPORTED_EXTENSION,
+    "gamla Excel-formatet (.xls) eller lösenordsskyddad": ErrorCode.TABLE_WRONG_FORMAT,
+    "Filen är en PDF": ErrorCode.TABLE_WRONG_FORMAT,
+    "Filen är ett Word-dokument": ErrorCode.TABLE_WRONG_FORMAT,
+    "Filen är en zip-fil": ErrorCode.TABLE_WRONG_FORMAT,
+    "inte en Excel-arbetsbok (.xlsx) trots sin filändelse": ErrorCode.TABLE_WRONG_FORMAT,
+    "har filändelsen .csv": ErrorCode.TABLE_WRONG_FORMAT,
+    "gamla Excel-formatet (.xls) men har filändelsen .csv": ErrorCode.TABLE_WRONG_FORMAT,
+    "skadad": ErrorCode.TABLE_CORRUPT,
+    "kan inte läsas": ErrorCode.TABLE_CORRUPT,
+    "packas upp": ErrorCode.TABLE_ZIP_BOMB,
+    "hårt packad": ErrorCode.TABLE_ZIP_BOMB,
+    "Cellen B3 innehåller en formel; klistra in värdet i stället": ErrorCode.TABLE_BAD_CELL,
+    "Cellen B2 innehåller felvärdet #N/A": ErrorCode.TABLE_BAD_CELL,
+    "fler än 20\u00a0000 rader": ErrorCode.TABLE_TOO_MANY_ROWS,
+    "fler än 200 kolumner": ErrorCode.TABLE_TOO_MANY_COLUMNS,
+    "innehåller binära data": ErrorCode.TABLE_BINARY,
+    "UTF-16 (Unicode-text) utan byte-ordningsmärke": ErrorCode.TABLE_BAD_ENCODING,
+    "teckenkodning känns inte igen": ErrorCode.TABLE_BAD_ENCODING,
+    "avslutas aldrig": ErrorCode.TABLE_BAD_CSV,
+}
+
+
 @pytest.mark.parametrize(
     ("make", "filename", "fragment", "row", "column"),
     BAD_FILES,
@@ -530,6 +563,7 @@ def test_it_refuses_bad_files_with_a_swedish_message(
     assert fragment in caught.value.message
     assert caught.value.row == row
     assert caught.value.column == column
+    assert caught.value.code is BAD_FILE_CODES[fragment]
 
 
 def test_it_describes_where_an_error_is_and_how_many_cells_share_it() -> None:
@@ -541,8 +575,9 @@ def test_it_describes_where_an_error_is_and_how_many_cells_share_it() -> None:
 
 def test_it_refuses_a_file_over_the_size_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(survey.tabular.reading, "MAX_FILE_BYTES", 1024)
-    with pytest.raises(TableError, match="Filen är för stor"):
+    with pytest.raises(TableError, match="Filen är för stor") as caught:
         read_table(b"Namn\n" + b"x\n" * 1000, "a.csv")
+    assert caught.value.code is ErrorCode.TABLE_TOO_LARGE
 
 
 @pytest.mark.parametrize(
@@ -558,8 +593,9 @@ def test_it_refuses_a_zip_bomb_by_each_limit_alone(
     monkeypatch.setattr(survey.tabular.xlsx_reader, setting, 10**12)  # switch the other check off
     data = rezip(xlsx_rows([["Namn"], ["A"]]), {"xl/media/big.bin": bomb_member(member_size)})
     assert len(data) < 200 * 1024
-    with pytest.raises(TableError, match="packas upp"):
+    with pytest.raises(TableError, match="packas upp") as caught:
         read_table(data, "a.xlsx")
+    assert caught.value.code is ErrorCode.TABLE_ZIP_BOMB
 
 
 def test_it_refuses_an_encrypted_zip_member() -> None:
@@ -567,8 +603,9 @@ def test_it_refuses_an_encrypted_zip_member() -> None:
     # zipfile cannot write encrypted members: set the "encrypted" flag in the central directory.
     central = data.find(b"PK\x01\x02")
     data[central + 8] |= 0x1
-    with pytest.raises(TableError, match="krypterad eller lösenordsskyddad"):
+    with pytest.raises(TableError, match="krypterad eller lösenordsskyddad") as caught:
         read_table(bytes(data), "a.xlsx")
+    assert caught.value.code is ErrorCode.TABLE_ENCRYPTED
 
 
 def test_it_accepts_exactly_the_column_limit() -> None:
