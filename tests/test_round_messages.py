@@ -55,6 +55,7 @@ TEMPLATE_CODES = {
     "ensam {": ErrorCode.TEMPLATE_LONE_BRACE,
     "får inte innehålla": ErrorCode.TEMPLATE_LINK_MARKER,
     "Okänd platshållare": ErrorCode.TEMPLATE_UNKNOWN_PLACEHOLDER,
+    "Okänd platshållare {nman}": ErrorCode.TEMPLATE_UNKNOWN_PLACEHOLDER,
     "får inte ha tillägg": ErrorCode.TEMPLATE_PLACEHOLDER_SUFFIX,
     "bara vara en rad": ErrorCode.TEMPLATE_SUBJECT_NOT_ONE_LINE,
     "får inte vara tom": ErrorCode.TEMPLATE_SUBJECT_EMPTY,
