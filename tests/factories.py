@@ -5,11 +5,13 @@ from __future__ import annotations
 import functools
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask.testing import FlaskClient
 
 from survey.accounts.passwords import hash_password
 from survey.db import db
@@ -203,6 +205,10 @@ class Cast:
     leader_nv: Member
     leader_no: Member
     reader_nv: Member
+
+
+# The `client_for` fixture: a new client logged in as a member of the cast, by attribute name.
+ClientFor = Callable[[str], FlaskClient]
 
 
 def make_cast() -> Cast:

@@ -38,11 +38,6 @@ from tests.import_helpers import (
 from tests.sample import sample_questionnaire
 
 
-@pytest.fixture
-def target(app: Flask) -> ImportRound:
-    return make_import_round(app)
-
-
 def run_import(
     app: Flask,
     round_id: int,

@@ -27,6 +27,7 @@ from survey.schema.rounds import Recipient, Round, RoundState
 from tests.factories import (
     DEFAULT_PASSWORD,
     Cast,
+    ClientFor,
     login,
     make_cast,
     make_questionnaire_version,
@@ -88,9 +89,8 @@ def recipient_row(number: int, delregion: str = "NV", **changes: object) -> Reci
 
 
 @pytest.fixture
-def world(app: Flask) -> World:
+def world(app: Flask, cast: Cast) -> World:
     with app.app_context():
-        cast = make_cast()
         version = make_questionnaire_version()
         now = utcnow()
         nv = create_round(settings(version.id, "NV", "Årlig enkät NV"), now=now)
@@ -115,13 +115,6 @@ def world(app: Flask) -> World:
             select(OutboxMessage.id).where(OutboxMessage.recipient_id == first.id)
         ).one()
         return World(cast, nv.id, no.id, draft.id, first.id, scripted.id, message, no_recipient.id)
-
-
-def client_for(app: Flask, world: World, who: str) -> FlaskClient:
-    client = app.test_client()
-    if who != "anonymous":
-        assert login(client, getattr(world.cast, who).email).status_code == 302
-    return client
 
 
 def snapshot(app: Flask) -> tuple[object, ...]:
@@ -212,8 +205,10 @@ def expected_status(who: str, method: str, need: str, delregion: str) -> set[int
 
 
 @pytest.mark.parametrize("who", ["anonymous", "reader_nv", "leader_no", "leader_nv", "admin"])
-def test_it_lets_each_cast_member_do_only_what_their_role_allows(app: Flask, world: World, who):
-    client = client_for(app, world, who)
+def test_it_lets_each_cast_member_do_only_what_their_role_allows(
+    app: Flask, world: World, client_for: ClientFor, who
+):
+    client = client_for(who)
     for method, path, need, delregion in routes(world):
         before = snapshot(app)
         response = client.open(path, method=method)
@@ -225,8 +220,10 @@ def test_it_lets_each_cast_member_do_only_what_their_role_allows(app: Flask, wor
             assert response.location.startswith("/logga-in")
 
 
-def test_it_answers_404_for_rounds_and_recipients_that_do_not_exist(app: Flask, world: World):
-    client = client_for(app, world, "admin")
+def test_it_answers_404_for_rounds_and_recipients_that_do_not_exist(
+    app: Flask, world: World, client_for: ClientFor
+):
+    client = client_for("admin")
     assert client.get("/omgangar/99999").status_code == 404
     assert client.get(f"/omgangar/{world.nv}/mottagare/{world.no_recipient}").status_code == 404
     assert client.post(f"/omgangar/{world.nv}/mottagare/99999/ny-lank").status_code == 404
@@ -234,19 +231,23 @@ def test_it_answers_404_for_rounds_and_recipients_that_do_not_exist(app: Flask, 
     assert client.get("/omgangar/mottagarmall.exe").status_code == 404
 
 
-def test_it_lists_only_the_rounds_of_the_users_delregion(app: Flask, world: World):
-    html = page(client_for(app, world, "leader_nv").get("/omgangar"))
+def test_it_lists_only_the_rounds_of_the_users_delregion(
+    app: Flask, world: World, client_for: ClientFor
+):
+    html = page(client_for("leader_nv").get("/omgangar"))
     assert "Årlig enkät NV" in html and "Utkast NV" in html and "Årlig enkät NO" not in html
     assert "Skapa ny omgång" in html
-    reader = page(client_for(app, world, "reader_nv").get("/omgangar"))
+    reader = page(client_for("reader_nv").get("/omgangar"))
     assert "Årlig enkät NV" in reader and "Skapa ny omgång" not in reader
-    assert "Årlig enkät NO" in page(client_for(app, world, "admin").get("/omgangar"))
-    menu = page(client_for(app, world, "reader_nv").get("/omgangar"))
+    assert "Årlig enkät NO" in page(client_for("admin").get("/omgangar"))
+    menu = page(client_for("reader_nv").get("/omgangar"))
     assert '<a href="/omgangar" aria-current="page">Omgångar</a>' in menu
 
 
-def test_it_shows_a_reader_the_status_without_any_action(app: Flask, world: World):
-    html = page(client_for(app, world, "reader_nv").get(f"/omgangar/{world.nv}"))
+def test_it_shows_a_reader_the_status_without_any_action(
+    app: Flask, world: World, client_for: ClientFor
+):
+    html = page(client_for("reader_nv").get(f"/omgangar/{world.nv}"))
     assert "Svarsfrekvens" in html and "Mottagare 1" in html
     for action in ("Påminn alla", "Stäng omgången", "Lägg till mottagare", "Skicka igen"):
         assert action not in html
@@ -263,7 +264,7 @@ def recipient_table(html: str) -> tuple[str, list[str]]:
 
 
 def test_it_shows_a_long_recipient_list_a_page_at_a_time_and_finds_recipients(
-    app: Flask, world: World
+    app: Flask, world: World, client_for: ClientFor
 ):
     with app.app_context():
         round_ = db.session.get(Round, world.nv)
@@ -274,7 +275,7 @@ def test_it_shows_a_long_recipient_list_a_page_at_a_time_and_finds_recipients(
         ]
         add_recipients(round_, rows, now=utcnow())
         db.session.commit()
-    client = client_for(app, world, "leader_nv")
+    client = client_for("leader_nv")
     url = f"/omgangar/{world.nv}"
 
     html = page(client.get(url))
@@ -356,20 +357,24 @@ def rounds_titled(app: Flask, title: str) -> list[Round]:
         return found
 
 
-def test_it_shows_the_new_round_form_with_swedish_defaults(app: Flask, world: World):
-    html = page(client_for(app, world, "leader_nv").get("/omgangar/ny"))
+def test_it_shows_the_new_round_form_with_swedish_defaults(
+    app: Flask, world: World, client_for: ClientFor
+):
+    html = page(client_for("leader_nv").get("/omgangar/ny"))
     assert "Skapa omgång" in html
     assert "Svara via din personliga länk:" in html  # the default invitation text
     assert "{sista_dag}" in html and "sista svarsdag" in html  # the placeholder list
     assert '<option selected value="NV">' in html and 'value="NO"' not in html
     assert "/omgangar/mottagarmall.xlsx" in html
     assert 'enctype="multipart/form-data"' in html
-    admin = page(client_for(app, world, "admin").get("/omgangar/ny"))
+    admin = page(client_for("admin").get("/omgangar/ny"))
     assert 'value="NO"' in admin
 
 
-def test_it_creates_a_round_with_recipients_from_a_file(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_creates_a_round_with_recipients_from_a_file(
+    app: Flask, world: World, client_for: ClientFor
+):
+    client = client_for("leader_nv")
     data = form_data(app, recipients_file=(io.BytesIO(GOOD_CSV), "mottagare.csv"))
     response = client.post("/omgangar/ny", data=data, content_type="multipart/form-data")
 
@@ -393,8 +398,10 @@ def test_it_creates_a_round_with_recipients_from_a_file(app: Flask, world: World
         )
 
 
-def test_it_previews_both_messages_without_creating_anything(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_previews_both_messages_without_creating_anything(
+    app: Flask, world: World, client_for: ClientFor
+):
+    client = client_for("leader_nv")
     data = form_data(app, action="preview")
     before = snapshot(app)
     html = page(client.post("/omgangar/ny", data=data))
@@ -408,8 +415,10 @@ def test_it_previews_both_messages_without_creating_anything(app: Flask, world: 
     assert "/forhandsgranska/prov?version=1" in html
 
 
-def test_it_lists_every_problem_of_a_file_and_creates_nothing(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_lists_every_problem_of_a_file_and_creates_nothing(
+    app: Flask, world: World, client_for: ClientFor
+):
+    client = client_for("leader_nv")
     data = form_data(app, recipients_file=(io.BytesIO(BAD_CSV), "mottagare.csv"))
     before = snapshot(app)
     response = client.post("/omgangar/ny", data=data, content_type="multipart/form-data")
@@ -442,9 +451,9 @@ def test_it_lists_every_problem_of_a_file_and_creates_nothing(app: Flask, world:
     ],
 )
 def test_it_shows_settings_problems_next_to_their_fields(
-    app: Flask, world: World, changes, field, message
+    app: Flask, world: World, client_for: ClientFor, changes, field, message
 ):
-    client = client_for(app, world, "leader_nv")
+    client = client_for("leader_nv")
     before = snapshot(app)
     html = page(client.post("/omgangar/ny", data=form_data(app, **changes)))
 
@@ -457,8 +466,10 @@ def test_it_shows_settings_problems_next_to_their_fields(
 # --- The round page and its actions ---------------------------------------------------
 
 
-def test_it_shows_recipient_names_and_organisations_escaped(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_shows_recipient_names_and_organisations_escaped(
+    app: Flask, world: World, client_for: ClientFor
+):
+    client = client_for("leader_nv")
     for path in (
         f"/omgangar/{world.nv}",
         f"/omgangar/{world.nv}/mottagare/{world.scripted}",
@@ -471,8 +482,8 @@ def test_it_shows_recipient_names_and_organisations_escaped(app: Flask, world: W
         assert "&lt;script&gt;alert" in html or "&lt;img src=x" in html, path
 
 
-def test_it_opens_a_draft_round_now(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_opens_a_draft_round_now(app: Flask, world: World, client_for: ClientFor):
+    client = client_for("leader_nv")
     with app.app_context():
         round_ = db.session.get(Round, world.draft)
         add_recipients(round_, [recipient_row(10), recipient_row(11)], now=utcnow())
@@ -484,16 +495,20 @@ def test_it_opens_a_draft_round_now(app: Flask, world: World):
     assert "Öppen" in html and "Ej skickad" in html
 
 
-def test_it_refuses_to_open_a_draft_without_recipients(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_refuses_to_open_a_draft_without_recipients(
+    app: Flask, world: World, client_for: ClientFor
+):
+    client = client_for("leader_nv")
     html = page(client.post(f"/omgangar/{world.draft}/oppna", follow_redirects=True))
     assert "Omgången har inga mottagare" in html
     with app.app_context():
         assert db.session.get(Round, world.draft).state == RoundState.DRAFT
 
 
-def test_it_reminds_everyone_or_one_and_says_who_was_skipped(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_reminds_everyone_or_one_and_says_who_was_skipped(
+    app: Flask, world: World, client_for: ClientFor
+):
+    client = client_for("leader_nv")
     html = page(client.post(f"/omgangar/{world.nv}/paminn", follow_redirects=True))
     assert (
         "0 påminnelser är köade" in html
@@ -516,8 +531,8 @@ def test_it_reminds_everyone_or_one_and_says_who_was_skipped(app: Flask, world: 
     assert "En påminnelse är köad för utskick." in page(client.post(other, follow_redirects=True))
 
 
-def test_it_reissues_and_revokes_links(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_reissues_and_revokes_links(app: Flask, world: World, client_for: ClientFor):
+    client = client_for("leader_nv")
     with app.app_context():
         old_hash = db.session.get(Recipient, world.recipient).token_hash
     base = f"/omgangar/{world.nv}/mottagare/{world.recipient}"
@@ -538,8 +553,10 @@ def test_it_reissues_and_revokes_links(app: Flask, world: World):
         assert db.session.get(Recipient, world.recipient).token_hash is None
 
 
-def test_it_adds_corrects_and_removes_a_recipient_by_hand(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_adds_corrects_and_removes_a_recipient_by_hand(
+    app: Flask, world: World, client_for: ClientFor
+):
+    client = client_for("leader_nv")
     new = {
         "name": "Cecilia Holm",
         "email": "Cecilia.Holm@Example.se",
@@ -590,9 +607,9 @@ def test_it_adds_corrects_and_removes_a_recipient_by_hand(app: Flask, world: Wor
 
 
 def test_it_uploads_recipients_to_an_open_round_only_when_the_file_is_clean(
-    app: Flask, world: World
+    app: Flask, world: World, client_for: ClientFor
 ):
-    client = client_for(app, world, "leader_nv")
+    client = client_for("leader_nv")
     path = f"/omgangar/{world.nv}/mottagare/ladda-upp"
     before = snapshot(app)
     html = page(client.post(path, data={"recipients_file": (io.BytesIO(BAD_CSV), "fel.csv")},
@@ -612,8 +629,8 @@ def test_it_uploads_recipients_to_an_open_round_only_when_the_file_is_clean(
     assert "finns redan bland omgångens mottagare" in again
 
 
-def test_it_downloads_the_recipients_templates(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_downloads_the_recipients_templates(app: Flask, world: World, client_for: ClientFor):
+    client = client_for("leader_nv")
     xlsx = client.get("/omgangar/mottagarmall.xlsx")
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
     assert "attachment" in xlsx.headers["Content-Disposition"]
@@ -621,8 +638,8 @@ def test_it_downloads_the_recipients_templates(app: Flask, world: World):
     assert csv.data.decode("utf-8-sig").startswith("Namn;E-post;Organisation")
 
 
-def test_it_closes_and_extends_a_round(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_closes_and_extends_a_round(app: Flask, world: World, client_for: ClientFor):
+    client = client_for("leader_nv")
     assert "Stäng omgången nu" in page(client.get(f"/omgangar/{world.nv}/stang"))
     html = page(client.post(f"/omgangar/{world.nv}/stang", follow_redirects=True))
     assert "Omgången är stängd. Inga fler svar tas emot." in html
@@ -644,8 +661,10 @@ def test_it_closes_and_extends_a_round(app: Flask, world: World):
         assert db.session.get(Round, world.nv).state == RoundState.OPEN
 
 
-def test_it_edits_an_open_rounds_texts_but_not_its_questionnaire(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_edits_an_open_rounds_texts_but_not_its_questionnaire(
+    app: Flask, world: World, client_for: ClientFor
+):
+    client = client_for("leader_nv")
     edit = f"/omgangar/{world.nv}/andra"
     html = page(client.get(edit))
     assert "går inte att ändra när omgången har öppnats" in html
@@ -660,8 +679,10 @@ def test_it_edits_an_open_rounds_texts_but_not_its_questionnaire(app: Flask, wor
         assert round_.questionnaire_version.questionnaire_id == "prov"
 
 
-def test_it_shows_failed_delivery_and_resends_on_request(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_shows_failed_delivery_and_resends_on_request(
+    app: Flask, world: World, client_for: ClientFor
+):
+    client = client_for("leader_nv")
     with app.app_context():
         db.session.execute(
             update(OutboxMessage)
@@ -726,8 +747,8 @@ def test_it_lets_a_developer_open_the_respondents_link_from_a_held_mail(make_app
     assert "Prova enkäten som mottagaren" in html
 
 
-def test_it_hides_mails_when_they_are_really_sent(app: Flask, world: World):
-    client = client_for(app, world, "admin")
+def test_it_hides_mails_when_they_are_really_sent(app: Flask, world: World, client_for: ClientFor):
+    client = client_for("admin")
     assert client.get(f"/omgangar/{world.nv}/utskick/{world.message}").status_code == 404
 
 
