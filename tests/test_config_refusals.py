@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.load_bench import app_environment
+from tests.gunicorn_helpers import app_environment
 
 pytestmark = pytest.mark.slow
 

@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bench.load_bench import Client, app_environment, start_gunicorn, stop
 from survey.db import db
 from survey.ratelimit import counter_key
 from survey.rounds.tokens import issue_link
 from survey.schema.ratelimit import RateLimitCounter
 from tests.factories import make_recipient, make_round
+from tests.gunicorn_helpers import Client, app_environment, start_gunicorn, stop
 
 pytestmark = pytest.mark.slow
 

@@ -26,8 +26,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bench.data import load_questionnaire
-from bench.load_bench import CSRF_TOKEN, Client, app_environment, form_fields, start_gunicorn, stop
 from survey.db import db, utcnow
 from survey.organisations import OrganisationType
 from survey.questionnaires.storage import find_questionnaire_version, questionnaire_of
@@ -36,7 +34,9 @@ from survey.schema.outbox import MailKind, MailStatus, OutboxMessage
 from survey.schema.responses import Response, ResponseSubmission
 from survey.schema.rounds import Recipient, Round, RoundState
 from tests.factories import make_recipient, make_round
+from tests.gunicorn_helpers import CSRF_TOKEN, Client, app_environment, start_gunicorn, stop
 from tests.outbox_helpers import PROJECT_ROOT, SURVEY_COMMAND
+from tests.realistic_data import form_fields, load_questionnaire
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres_only]
 
@@ -227,7 +227,7 @@ def test_it_delivers_every_message_once_and_keeps_every_answer_across_two_server
 ):
     import random
 
-    from bench.data import _answers
+    from tests.realistic_data import realistic_answers
 
     smtp_server.slow_down(0.02)  # the workers overlap instead of one doing everything
     with mail_app.app_context():
@@ -238,7 +238,7 @@ def test_it_delivers_every_message_once_and_keeps_every_answer_across_two_server
     order = sorted(emails)
     group = {email: (EARLY, LATE, NEVER)[index % 3] for index, email in enumerate(order)}
     rng = random.Random(7)
-    typed = {email: _answers(rng, questionnaire, kinds[emails[email]]) for email in order}
+    typed = {email: realistic_answers(rng, questionnaire, kinds[emails[email]]) for email in order}
     answers = {email: form_fields(typed[email]) for email in order}
 
     deployment = Deployment(postgres_url, smtp_server, tmp_path)
