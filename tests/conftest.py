@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from config import normalise_database_url
 from survey import create_app
 from survey.db import db
-from tests.factories import Cast, ClientFor, login, make_cast
+from tests.factories import Cast, ClientFor, MakeApp, login, make_cast
 from tests.import_helpers import ImportRound, make_import_round
 
 POSTGRES_URL = os.environ.get("SURVEY_TEST_DATABASE_URL")
@@ -88,7 +88,7 @@ def _empty_all_tables(app: Flask) -> None:
 
 
 @pytest.fixture
-def make_app(database_url: str) -> Iterator[object]:
+def make_app(database_url: str) -> Iterator[MakeApp]:
     """Build apps on the test database with extra settings; tables are emptied afterwards."""
     made: list[Flask] = []
 
@@ -107,15 +107,15 @@ def make_app(database_url: str) -> Iterator[object]:
 
 
 @pytest.fixture
-def app(make_app) -> Flask:  # type: ignore[no-untyped-def]
+def app(make_app: MakeApp) -> Flask:
     """The app in test configuration (CSRF off; see `csrf_app` for CSRF on)."""
-    return make_app()  # type: ignore[no-any-return]
+    return make_app()
 
 
 @pytest.fixture
-def csrf_app(make_app) -> Flask:  # type: ignore[no-untyped-def]
+def csrf_app(make_app: MakeApp) -> Flask:
     """The app with CSRF protection on, as in production."""
-    return make_app(WTF_CSRF_ENABLED=True)  # type: ignore[no-any-return]
+    return make_app(WTF_CSRF_ENABLED=True)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 
 from survey.accounts.passwords import hash_password
@@ -21,6 +21,9 @@ from survey.schema.questionnaires import QuestionnaireVersion
 from survey.schema.responses import Response, ResponseSubmission
 from survey.schema.rounds import Recipient, Round, RoundState
 from tests.sample import sample_questionnaire
+
+# The `make_app` fixture: `make_app(SETTING=value, ...)` builds an app on the test database.
+MakeApp = Callable[..., Flask]
 
 
 def make_questionnaire_version(questionnaire: Questionnaire | None = None) -> QuestionnaireVersion:

@@ -12,7 +12,7 @@ from survey.accounts.passwords import verify_password
 from survey.db import db
 from survey.schema.accounts import User
 from survey.schema.audit import AuditEvent
-from tests.factories import DEFAULT_PASSWORD, Cast, ClientFor, login, make_cast
+from tests.factories import DEFAULT_PASSWORD, Cast, ClientFor, MakeApp, login, make_cast
 
 NEW_PASSWORD = "ett-nytt-långt-lösenord"
 
@@ -54,7 +54,7 @@ def admin_requests(cast: Cast) -> list[tuple[str, str]]:
 )
 def test_it_lets_only_administrators_in(
     app: Flask, cast: Cast, client_for: ClientFor, who: str, expected: int
-):
+) -> None:
     client = client_for(who)
     for method, path in admin_requests(cast):
         response = client.open(path, method=method)
@@ -67,7 +67,9 @@ def test_it_lets_only_administrators_in(
     assert audit_actions(app) == []
 
 
-def test_it_shows_administrators_every_account(app: Flask, cast: Cast, client_for: ClientFor):
+def test_it_shows_administrators_every_account(
+    app: Flask, cast: Cast, client_for: ClientFor
+) -> None:
     client = client_for("admin")
     response = client.get("/admin/anvandare")
     html = response.get_data(as_text=True)
@@ -78,7 +80,9 @@ def test_it_shows_administrators_every_account(app: Flask, cast: Cast, client_fo
     assert '<a href="/admin/anvandare" aria-current="page">Användare</a>' in html
 
 
-def test_it_answers_404_for_an_account_that_does_not_exist(app: Flask, client_for: ClientFor):
+def test_it_answers_404_for_an_account_that_does_not_exist(
+    app: Flask, client_for: ClientFor
+) -> None:
     client = client_for("admin")
     assert client.get("/admin/anvandare/99999/andra").status_code == 404
     assert client.post("/admin/anvandare/99999/inaktivera").status_code == 404
@@ -97,7 +101,7 @@ def create_form(**changes: str) -> dict[str, str]:
     return form
 
 
-def test_it_creates_an_account(app: Flask, cast: Cast, client_for: ClientFor):
+def test_it_creates_an_account(app: Flask, cast: Cast, client_for: ClientFor) -> None:
     client = client_for("admin")
     response = client.post("/admin/anvandare/ny", data=create_form(), follow_redirects=True)
     assert "Kontot för Nora Nyström (ny.processledare@example.se) är skapat." in response.get_data(
@@ -122,7 +126,7 @@ def test_it_creates_an_account(app: Flask, cast: Cast, client_for: ClientFor):
     assert login(new_client, "ny.processledare@example.se", NEW_PASSWORD).status_code == 302
 
 
-def test_it_creates_an_administrator_without_a_delregion(app: Flask, client_for: ClientFor):
+def test_it_creates_an_administrator_without_a_delregion(app: Flask, client_for: ClientFor) -> None:
     client = client_for("admin")
     data = create_form(email="ny.admin@example.se", role="admin", delregion="")
     assert client.post("/admin/anvandare/ny", data=data).status_code == 302
@@ -176,7 +180,7 @@ def test_it_creates_an_administrator_without_a_delregion(app: Flask, client_for:
 )
 def test_it_explains_what_is_wrong_and_creates_nothing(
     app: Flask, client_for: ClientFor, changes: dict[str, str], field: str, message: str
-):
+) -> None:
     client = client_for("admin")
     users_before = count(app, User)
     response = client.post("/admin/anvandare/ny", data=create_form(**changes))
@@ -188,14 +192,16 @@ def test_it_explains_what_is_wrong_and_creates_nothing(
     assert audit_actions(app) == []
 
 
-def test_it_keeps_what_was_typed_except_passwords(app: Flask, client_for: ClientFor):
+def test_it_keeps_what_was_typed_except_passwords(app: Flask, client_for: ClientFor) -> None:
     client = client_for("admin")
     html = client.post("/admin/anvandare/ny", data=create_form(delregion="")).get_data(as_text=True)
     assert 'value="Nora Nyström"' in html
     assert NEW_PASSWORD not in html
 
 
-def test_it_deactivates_and_reactivates_an_account(app: Flask, cast: Cast, client_for: ClientFor):
+def test_it_deactivates_and_reactivates_an_account(
+    app: Flask, cast: Cast, client_for: ClientFor
+) -> None:
     admin = client_for("admin")
     leader = client_for("leader_nv")
     assert leader.get("/konto/losenord").status_code == 200
@@ -213,7 +219,7 @@ def test_it_deactivates_and_reactivates_an_account(app: Flask, cast: Cast, clien
 
 def test_it_does_not_let_administrators_deactivate_themselves(
     app: Flask, cast: Cast, client_for: ClientFor
-):
+) -> None:
     admin = client_for("admin")
     response = admin.post(f"/admin/anvandare/{cast.admin.id}/inaktivera", follow_redirects=True)
     assert "Du kan inte inaktivera ditt eget konto." in response.get_data(as_text=True)
@@ -221,7 +227,7 @@ def test_it_does_not_let_administrators_deactivate_themselves(
     assert audit_actions(app) == []
 
 
-def test_it_changes_name_role_and_delregion(app: Flask, cast: Cast, client_for: ClientFor):
+def test_it_changes_name_role_and_delregion(app: Flask, cast: Cast, client_for: ClientFor) -> None:
     admin = client_for("admin")
     data = {"name": "Läsare Blir Ledare", "role": "processledare", "delregion": "SV"}
     assert admin.post(f"/admin/anvandare/{cast.reader_nv.id}/andra", data=data).status_code == 302
@@ -232,7 +238,7 @@ def test_it_changes_name_role_and_delregion(app: Flask, cast: Cast, client_for: 
 
 def test_it_does_not_let_administrators_change_their_own_role(
     app: Flask, cast: Cast, client_for: ClientFor
-):
+) -> None:
     admin = client_for("admin")
     data = {"name": "Admin", "role": "lasare", "delregion": "NV"}
     response = admin.post(f"/admin/anvandare/{cast.admin.id}/andra", data=data)
@@ -242,7 +248,7 @@ def test_it_does_not_let_administrators_change_their_own_role(
 
 def test_it_resets_a_password_and_ends_the_users_sessions(
     app: Flask, cast: Cast, client_for: ClientFor
-):
+) -> None:
     admin = client_for("admin")
     leader = client_for("leader_nv")
     data = {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD}
@@ -257,7 +263,7 @@ def test_it_resets_a_password_and_ends_the_users_sessions(
     assert NEW_PASSWORD not in summary
 
 
-def test_it_refuses_a_weak_reset_password(app: Flask, cast: Cast, client_for: ClientFor):
+def test_it_refuses_a_weak_reset_password(app: Flask, cast: Cast, client_for: ClientFor) -> None:
     admin = client_for("admin")
     data = {"password": "kort", "password_confirm": "kort"}
     response = admin.post(f"/admin/anvandare/{cast.leader_nv.id}/losenord", data=data)
@@ -265,7 +271,7 @@ def test_it_refuses_a_weak_reset_password(app: Flask, cast: Cast, client_for: Cl
     assert login(app.test_client(), cast.leader_nv.email, DEFAULT_PASSWORD).status_code == 302
 
 
-def test_it_refuses_administration_without_a_csrf_token(make_app):
+def test_it_refuses_administration_without_a_csrf_token(make_app: MakeApp) -> None:
     app = make_app(WTF_CSRF_ENABLED=True)
     with app.app_context():
         cast = make_cast()
@@ -296,7 +302,7 @@ def test_it_refuses_administration_without_a_csrf_token(make_app):
     assert count(app, User) == users_before + 1
 
 
-def test_it_lists_every_error_at_once(app: Flask, client_for: ClientFor):
+def test_it_lists_every_error_at_once(app: Flask, client_for: ClientFor) -> None:
     client = client_for("admin")
     data = create_form(email="", role="lasare", delregion="", password="kort", password_confirm="x")
     html = client.post("/admin/anvandare/ny", data=data).get_data(as_text=True)
@@ -308,7 +314,7 @@ def test_it_lists_every_error_at_once(app: Flask, client_for: ClientFor):
 
 def test_it_explains_a_missing_delregion_when_changing_an_account(
     app: Flask, cast: Cast, client_for: ClientFor
-):
+) -> None:
     admin = client_for("admin")
     data = {"name": "Läsare NV", "role": "lasare", "delregion": ""}
     response = admin.post(f"/admin/anvandare/{cast.reader_nv.id}/andra", data=data)

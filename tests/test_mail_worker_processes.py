@@ -10,10 +10,12 @@ import signal
 import subprocess
 
 import pytest
+from flask import Flask
 
 from survey.db import db
 from survey.mail.outbox import requeue_uncertain
 from survey.schema.outbox import MailStatus
+from tests.factories import MakeApp
 from tests.outbox_helpers import (
     expire_leases,
     queue_invitations,
@@ -22,12 +24,13 @@ from tests.outbox_helpers import (
     start_worker,
     statuses,
 )
+from tests.smtp_server import SmtpServer
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def mail_app(make_app, smtp_server):
+def mail_app(make_app: MakeApp, smtp_server: SmtpServer):
     return make_app(**smtp_server.settings)
 
 
@@ -39,8 +42,8 @@ def _stop(worker: subprocess.Popen[str]) -> str:
 
 
 def test_it_delivers_each_message_once_when_a_worker_is_killed_mid_send(
-    mail_app, database_url, smtp_server
-):
+    mail_app: Flask, database_url: str, smtp_server: SmtpServer
+) -> None:
     with mail_app.app_context():
         queued = queue_invitations(6)
     in_flight = queued[2]
@@ -91,8 +94,8 @@ def test_it_delivers_each_message_once_when_a_worker_is_killed_mid_send(
 
 
 def test_it_delivers_each_message_once_with_two_workers_at_once(
-    mail_app, database_url, smtp_server
-):
+    mail_app: Flask, database_url: str, smtp_server: SmtpServer
+) -> None:
     with mail_app.app_context():
         queued = queue_invitations(200)
     smtp_server.slow_down(0.01)  # each worker alone would need seconds: they overlap
@@ -109,7 +112,9 @@ def test_it_delivers_each_message_once_with_two_workers_at_once(
         assert set(statuses().values()) == {MailStatus.SENT}
 
 
-def test_it_stops_cleanly_on_sigterm_after_the_current_message(mail_app, database_url, smtp_server):
+def test_it_stops_cleanly_on_sigterm_after_the_current_message(
+    mail_app: Flask, database_url: str, smtp_server: SmtpServer
+) -> None:
     with mail_app.app_context():
         queued = queue_invitations(5)
     block = smtp_server.block(to=queued[1].to_address, accept=True)
@@ -139,8 +144,8 @@ def test_it_stops_cleanly_on_sigterm_after_the_current_message(mail_app, databas
 
 
 def test_it_keeps_running_in_loop_mode_and_delivers_what_is_queued_later(
-    mail_app, database_url, smtp_server
-):
+    mail_app: Flask, database_url: str, smtp_server: SmtpServer
+) -> None:
     worker = start_worker(database_url, smtp_server, "--loop", "--interval", "0.2")
     try:
         with mail_app.app_context():

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import pytest
+from flask import Flask
 from sqlalchemy import event, func, select, update
 
 from survey.db import db, utcnow
@@ -35,7 +36,7 @@ def outbox_count() -> int:
     return db.session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
 
 
-def test_it_queues_a_message_with_a_stable_message_id_in_our_domain(app):
+def test_it_queues_a_message_with_a_stable_message_id_in_our_domain(app: Flask) -> None:
     with app.app_context():
         recipient = make_recipient(make_round())
         queued = queue_invitation(recipient)
@@ -50,14 +51,16 @@ def test_it_queues_a_message_with_a_stable_message_id_in_our_domain(app):
         assert queued.next_attempt_at <= utcnow()
 
 
-def test_it_sends_from_our_address_even_without_a_sender_name(app):
+def test_it_sends_from_our_address_even_without_a_sender_name(app: Flask) -> None:
     with app.app_context():
         queued = queue_invitation(make_recipient(make_round()), sender_name=None, reply_to=None)
         assert queued.sender == "enkat@example.se"
         assert queued.reply_to is None
 
 
-def test_it_queues_once_per_recipient_kind_and_sequence_inside_the_callers_transaction(app):
+def test_it_queues_once_per_recipient_kind_and_sequence_inside_the_callers_transaction(
+    app: Flask,
+) -> None:
     with app.app_context():
         round_ = make_round()
         recipient = make_recipient(round_)
@@ -83,7 +86,7 @@ def test_it_queues_once_per_recipient_kind_and_sequence_inside_the_callers_trans
         assert outbox_count() == 1
 
 
-def test_it_queues_other_kinds_and_sequences_of_the_same_recipient(app):
+def test_it_queues_other_kinds_and_sequences_of_the_same_recipient(app: Flask) -> None:
     with app.app_context():
         recipient = make_recipient(make_round())
         messages = {
@@ -96,7 +99,7 @@ def test_it_queues_other_kinds_and_sequences_of_the_same_recipient(app):
         assert outbox_count() == 3
 
 
-def test_it_never_deduplicates_messages_without_a_recipient(app):
+def test_it_never_deduplicates_messages_without_a_recipient(app: Flask) -> None:
     with app.app_context():
         round_ = make_round()
         for _ in range(2):
@@ -116,7 +119,7 @@ def test_it_never_deduplicates_messages_without_a_recipient(app):
         assert outbox_count() == 2
 
 
-def test_it_waits_until_the_time_given(app):
+def test_it_waits_until_the_time_given(app: Flask) -> None:
     with app.app_context():
         later = utcnow() + timedelta(days=7)
         queued = queue_invitation(make_recipient(make_round()), send_after=later)
@@ -142,7 +145,7 @@ UNSAFE = [
 
 
 @pytest.mark.parametrize(("field", "value"), UNSAFE)
-def test_it_refuses_header_injection_and_queues_nothing(app, field, value):
+def test_it_refuses_header_injection_and_queues_nothing(app: Flask, field, value) -> None:
     with app.app_context():
         recipient = make_recipient(make_round())
         db.session.commit()
@@ -164,7 +167,7 @@ def test_it_refuses_header_injection_and_queues_nothing(app, field, value):
         ("reply_to", "processledare", "@-sign"),
     ],
 )
-def test_it_refuses_anything_but_one_plain_address(app, field, value, message):
+def test_it_refuses_anything_but_one_plain_address(app: Flask, field, value, message) -> None:
     with app.app_context():
         recipient = make_recipient(make_round())
         with pytest.raises(InvalidMail, match=message) as raised:
@@ -184,14 +187,14 @@ def test_it_refuses_anything_but_one_plain_address(app, field, value, message):
         ({"send_after": datetime(2030, 1, 1)}, "aware datetime"),
     ],
 )
-def test_it_refuses_other_unusable_values(app, fields, message):
+def test_it_refuses_other_unusable_values(app: Flask, fields, message) -> None:
     with app.app_context():
         with pytest.raises(InvalidMail, match=re.escape(message)):
             queue_invitation(make_recipient(make_round()), **fields)
         assert outbox_count() == 0
 
 
-def test_it_accepts_names_with_swedish_letters_commas_and_quotes(app):
+def test_it_accepts_names_with_swedish_letters_commas_and_quotes(app: Flask) -> None:
     with app.app_context():
         recipient = make_recipient(make_round(), name='Åsa "Åsan" Öberg, Vårdcentralen Ängelholm')
         queued = queue_invitation(recipient, sender_name="Nära vård: Skåne, NV")
@@ -207,7 +210,7 @@ def _set_status(message_id: int, status: MailStatus, **values: object) -> None:
     )
 
 
-def test_it_counts_a_rounds_messages_and_lists_those_needing_a_person(app):
+def test_it_counts_a_rounds_messages_and_lists_those_needing_a_person(app: Flask) -> None:
     with app.app_context():
         round_ = make_round()
         other_round = make_round(round_.questionnaire_version)
@@ -239,7 +242,9 @@ def test_it_counts_a_rounds_messages_and_lists_those_needing_a_person(app):
     ("requeue", "status"),
     [(requeue_uncertain, MailStatus.UNCERTAIN), (requeue_failed, MailStatus.FAILED)],
 )
-def test_it_requeues_on_a_persons_decision_keeping_the_message_id(app, requeue, status):
+def test_it_requeues_on_a_persons_decision_keeping_the_message_id(
+    app: Flask, requeue, status
+) -> None:
     with app.app_context():
         queued = queue_invitation(make_recipient(make_round()))
         _set_status(queued.id, status, attempts=3, claimed_by="worker", lease_until=None)
@@ -255,7 +260,7 @@ def test_it_requeues_on_a_persons_decision_keeping_the_message_id(app, requeue, 
 
 
 @pytest.mark.parametrize("status", [MailStatus.QUEUED, MailStatus.SENT, MailStatus.FAILED])
-def test_it_refuses_to_requeue_a_message_that_is_not_uncertain(app, status):
+def test_it_refuses_to_requeue_a_message_that_is_not_uncertain(app: Flask, status) -> None:
     with app.app_context():
         queued = queue_invitation(make_recipient(make_round()))
         _set_status(queued.id, status)
@@ -266,7 +271,7 @@ def test_it_refuses_to_requeue_a_message_that_is_not_uncertain(app, status):
             requeue_failed(queued.id + 1000)
 
 
-def test_it_queues_once_when_two_transactions_race_for_the_same_message(app):
+def test_it_queues_once_when_two_transactions_race_for_the_same_message(app: Flask) -> None:
     with app.app_context():
         recipient = make_recipient(make_round())
         recipient_id = recipient.id
@@ -319,7 +324,7 @@ def _new_invitation(recipient: Recipient, **fields) -> NewMessage:
     return NewMessage(**values)
 
 
-def test_it_queues_many_messages_in_one_statement_skipping_those_already_queued(app):
+def test_it_queues_many_messages_in_one_statement_skipping_those_already_queued(app: Flask) -> None:
     with app.app_context():
         round_ = make_round()
         recipients = [make_recipient(round_) for _ in range(5)]
@@ -347,7 +352,9 @@ def test_it_queues_many_messages_in_one_statement_skipping_those_already_queued(
         ("reply_to", "inte en adress", InvalidAddress),
     ],
 )
-def test_it_queues_none_of_many_messages_when_one_is_refused(app, field, value, error):
+def test_it_queues_none_of_many_messages_when_one_is_refused(
+    app: Flask, field, value, error
+) -> None:
     with app.app_context():
         round_ = make_round()
         recipients = [make_recipient(round_) for _ in range(3)]

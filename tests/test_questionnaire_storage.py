@@ -85,7 +85,7 @@ def count_versions() -> int:
     return db.session.scalar(select(func.count(QuestionnaireVersion.id))) or 0
 
 
-def test_it_stores_a_new_version(app: Flask):
+def test_it_stores_a_new_version(app: Flask) -> None:
     with app.app_context():
         questionnaire = parsed()
         outcome = store_questionnaire(questionnaire, SOURCE, "questionnaires/prov.yaml")
@@ -114,7 +114,7 @@ def test_it_stores_a_new_version(app: Flask):
         }
 
 
-def test_it_leaves_the_same_content_unchanged_whatever_its_layout(app: Flask):
+def test_it_leaves_the_same_content_unchanged_whatever_its_layout(app: Flask) -> None:
     assert parsed(RELAID).content_hash == parsed().content_hash
     with app.app_context():
         store_questionnaire(parsed(), SOURCE, "prov.yaml")
@@ -132,7 +132,7 @@ def test_it_leaves_the_same_content_unchanged_whatever_its_layout(app: Flask):
         assert db.session.scalar(select(func.count(AuditEvent.id))) == 1
 
 
-def test_it_refuses_different_content_under_a_stored_version(app: Flask):
+def test_it_refuses_different_content_under_a_stored_version(app: Flask) -> None:
     with app.app_context():
         store_questionnaire(parsed(), SOURCE, "prov.yaml")
         store_questionnaire(parsed(version="1.1"), SOURCE, "prov.yaml")
@@ -155,7 +155,7 @@ def test_it_refuses_different_content_under_a_stored_version(app: Flask):
         assert count_versions() == 2
 
 
-def test_it_stores_changed_content_under_a_new_version(app: Flask):
+def test_it_stores_changed_content_under_a_new_version(app: Flask) -> None:
     with app.app_context():
         store_questionnaire(parsed(), SOURCE, "prov.yaml")
         outcome = store_questionnaire(parsed(CHANGED, version="2"), CHANGED, "prov.yaml")
@@ -167,7 +167,7 @@ def test_it_stores_changed_content_under_a_new_version(app: Flask):
         ] == [("1", 75), ("2", 80)]
 
 
-def test_it_compares_a_row_stored_by_an_older_model_by_its_meaning(app: Flask):
+def test_it_compares_a_row_stored_by_an_older_model_by_its_meaning(app: Flask) -> None:
     with app.app_context():
         outcome = store_questionnaire(parsed(), SOURCE, "prov.yaml")
         # As if hashed before the model gained a key: the definition still means the same.
@@ -183,7 +183,7 @@ def test_it_compares_a_row_stored_by_an_older_model_by_its_meaning(app: Flask):
 
 def test_it_compares_with_the_winner_when_a_concurrent_load_stores_first(
     app: Flask, monkeypatch: pytest.MonkeyPatch
-):
+) -> None:
     with app.app_context():
         store_questionnaire(parsed(), SOURCE, "prov.yaml")
         db.session.commit()
@@ -206,7 +206,7 @@ def test_it_compares_with_the_winner_when_a_concurrent_load_stores_first(
         assert count_versions() == 1
 
 
-def test_it_finds_the_highest_version_by_number(app: Flask):
+def test_it_finds_the_highest_version_by_number(app: Flask) -> None:
     with app.app_context():
         for version in ("1", "10", "1.1", "2", "9", "1.10"):
             store_questionnaire(parsed(version=version), SOURCE, "prov.yaml")
@@ -232,7 +232,7 @@ def test_it_finds_the_highest_version_by_number(app: Flask):
         ]
 
 
-def test_it_keeps_swedish_text_intact(app: Flask):
+def test_it_keeps_swedish_text_intact(app: Flask) -> None:
     with app.app_context():
         store_questionnaire(parsed(), SOURCE, "prov.yaml")
         db.session.commit()

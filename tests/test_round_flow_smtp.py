@@ -23,7 +23,13 @@ from survey.rounds.tokens import LINK_MARKER, hash_token
 from survey.schema.outbox import MailStatus, OutboxMessage
 from survey.schema.rounds import Recipient, Round
 from survey.ticks import run_tick
-from tests.factories import login, make_cast, make_questionnaire_version, make_submitted_response
+from tests.factories import (
+    MakeApp,
+    login,
+    make_cast,
+    make_questionnaire_version,
+    make_submitted_response,
+)
 from tests.outbox_helpers import make_all_due
 from tests.smtp_server import ReceivedMessage, SmtpServer
 
@@ -32,7 +38,7 @@ ADDRESSES = ("asa.oberg@example.se", "bjorn.ek@example.se", "cecilia.holm@exampl
 
 
 @pytest.fixture
-def flow_app(make_app, smtp_server: SmtpServer) -> Flask:  # type: ignore[no-untyped-def]
+def flow_app(make_app: MakeApp, smtp_server: SmtpServer) -> Flask:
     return make_app(SURVEY_BASE_URL=BASE_URL, **smtp_server.settings)  # type: ignore[no-any-return]
 
 
@@ -103,7 +109,7 @@ def all_table_text(*tables: str) -> str:
 
 def test_it_invites_reminds_and_reissues_through_a_real_mail_server(
     flow_app: Flask, smtp_server: SmtpServer
-):
+) -> None:
     with flow_app.app_context():
         round_id = start_round()
         report = deliver_outbox()
@@ -164,7 +170,7 @@ def test_it_invites_reminds_and_reissues_through_a_real_mail_server(
 
 def test_it_retries_a_temporary_refusal_and_marks_a_permanent_one(
     flow_app: Flask, smtp_server: SmtpServer
-):
+) -> None:
     refused, delayed, fine = ADDRESSES
     smtp_server.refuse_recipient(refused, code=550, text="5.1.1 Mailbox does not exist")
     with flow_app.app_context():
@@ -199,7 +205,7 @@ def test_it_retries_a_temporary_refusal_and_marks_a_permanent_one(
 
 def test_it_never_sends_a_message_whose_link_died_after_queueing(
     flow_app: Flask, smtp_server: SmtpServer
-):
+) -> None:
     with flow_app.app_context():
         round_id = start_round(ADDRESSES[:2])
         # As if the link were revoked while a worker held the message: still queued here.

@@ -80,7 +80,7 @@ def created_id(output: str) -> int:
 
 def test_it_creates_a_round_with_recipients_and_prints_its_id_last(
     app: Flask, runner: FlaskCliRunner, loaded: None, tmp_path: Path
-):
+) -> None:
     file = csv_file(tmp_path, GOOD_CSV)
     options = {
         "--recipients": file,
@@ -128,7 +128,7 @@ def test_it_creates_a_round_with_recipients_and_prints_its_id_last(
 )
 def test_it_refuses_bad_options_in_english_and_writes_nothing(
     app: Flask, runner: FlaskCliRunner, loaded: None, changes, message
-):
+) -> None:
     before = counts(app)
     result = runner.invoke(args=create_args(**changes))
     assert result.exit_code == 1
@@ -138,7 +138,7 @@ def test_it_refuses_bad_options_in_english_and_writes_nothing(
 
 def test_it_lists_every_problem_of_a_recipients_file_and_creates_nothing(
     app: Flask, runner: FlaskCliRunner, loaded: None, tmp_path: Path
-):
+) -> None:
     file = csv_file(tmp_path, BAD_CSV, "fel.csv")
     before = counts(app)
     result = runner.invoke(args=create_args(**{"--recipients": file}))
@@ -168,7 +168,7 @@ def make_round(runner: FlaskCliRunner, tmp_path: Path | None = None) -> int:
 
 def test_it_adds_recipients_all_or_nothing(
     app: Flask, runner: FlaskCliRunner, loaded: None, tmp_path: Path
-):
+) -> None:
     round_id = make_round(runner)
     bad = runner.invoke(
         args=["round", "recipients", str(round_id), csv_file(tmp_path, BAD_CSV, "fel.csv")]
@@ -187,7 +187,7 @@ def test_it_adds_recipients_all_or_nothing(
 
 def test_it_sends_reminds_reports_closes_and_extends(
     app: Flask, runner: FlaskCliRunner, loaded: None, tmp_path: Path
-):
+) -> None:
     round_id = make_round(runner, tmp_path)
     empty_id = make_round(runner)
     refused = runner.invoke(args=["round", "send", str(empty_id)])
@@ -243,6 +243,6 @@ def test_it_sends_reminds_reports_closes_and_extends(
     assert f"{empty_id}\tdraft\tNV" in listing.output
 
 
-def test_it_says_when_there_are_no_rounds(runner: FlaskCliRunner):
+def test_it_says_when_there_are_no_rounds(runner: FlaskCliRunner) -> None:
     assert "no rounds yet" in runner.invoke(args=["round", "list"]).output
     assert runner.invoke(args=["round", "status", "5"]).exit_code == 1

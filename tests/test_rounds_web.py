@@ -28,6 +28,7 @@ from tests.factories import (
     DEFAULT_PASSWORD,
     Cast,
     ClientFor,
+    MakeApp,
     login,
     make_cast,
     make_questionnaire_version,
@@ -136,7 +137,7 @@ def snapshot(app: Flask) -> tuple[object, ...]:
         )
 
 
-def page(response) -> str:  # type: ignore[no-untyped-def]
+def page(response) -> str:
     return response.get_data(as_text=True)
 
 
@@ -207,7 +208,7 @@ def expected_status(who: str, method: str, need: str, delregion: str) -> set[int
 @pytest.mark.parametrize("who", ["anonymous", "reader_nv", "leader_no", "leader_nv", "admin"])
 def test_it_lets_each_cast_member_do_only_what_their_role_allows(
     app: Flask, world: World, client_for: ClientFor, who
-):
+) -> None:
     client = client_for(who)
     for method, path, need, delregion in routes(world):
         before = snapshot(app)
@@ -222,7 +223,7 @@ def test_it_lets_each_cast_member_do_only_what_their_role_allows(
 
 def test_it_answers_404_for_rounds_and_recipients_that_do_not_exist(
     app: Flask, world: World, client_for: ClientFor
-):
+) -> None:
     client = client_for("admin")
     assert client.get("/omgangar/99999").status_code == 404
     assert client.get(f"/omgangar/{world.nv}/mottagare/{world.no_recipient}").status_code == 404
@@ -233,7 +234,7 @@ def test_it_answers_404_for_rounds_and_recipients_that_do_not_exist(
 
 def test_it_lists_only_the_rounds_of_the_users_delregion(
     app: Flask, world: World, client_for: ClientFor
-):
+) -> None:
     html = page(client_for("leader_nv").get("/omgangar"))
     assert "Årlig enkät NV" in html and "Utkast NV" in html and "Årlig enkät NO" not in html
     assert "Skapa ny omgång" in html
@@ -246,7 +247,7 @@ def test_it_lists_only_the_rounds_of_the_users_delregion(
 
 def test_it_shows_a_reader_the_status_without_any_action(
     app: Flask, world: World, client_for: ClientFor
-):
+) -> None:
     html = page(client_for("reader_nv").get(f"/omgangar/{world.nv}"))
     assert "Svarsfrekvens" in html and "Mottagare 1" in html
     for action in ("Påminn alla", "Stäng omgången", "Lägg till mottagare", "Skicka igen"):
@@ -265,7 +266,7 @@ def recipient_table(html: str) -> tuple[str, list[str]]:
 
 def test_it_shows_a_long_recipient_list_a_page_at_a_time_and_finds_recipients(
     app: Flask, world: World, client_for: ClientFor
-):
+) -> None:
     with app.app_context():
         round_ = db.session.get(Round, world.nv)
         assert round_ is not None
@@ -359,7 +360,7 @@ def rounds_titled(app: Flask, title: str) -> list[Round]:
 
 def test_it_shows_the_new_round_form_with_swedish_defaults(
     app: Flask, world: World, client_for: ClientFor
-):
+) -> None:
     html = page(client_for("leader_nv").get("/omgangar/ny"))
     assert "Skapa omgång" in html
     assert "Svara via din personliga länk:" in html  # the default invitation text
@@ -373,7 +374,7 @@ def test_it_shows_the_new_round_form_with_swedish_defaults(
 
 def test_it_creates_a_round_with_recipients_from_a_file(
     app: Flask, world: World, client_for: ClientFor
-):
+) -> None:
     client = client_for("leader_nv")
     data = form_data(app, recipients_file=(io.BytesIO(GOOD_CSV), "mottagare.csv"))
     response = client.post("/omgangar/ny", data=data, content_type="multipart/form-data")
@@ -400,7 +401,7 @@ def test_it_creates_a_round_with_recipients_from_a_file(
 
 def test_it_previews_both_messages_without_creating_anything(
     app: Flask, world: World, client_for: ClientFor
-):
+) -> None:
     client = client_for("leader_nv")
     data = form_data(app, action="preview")
     before = snapshot(app)
@@ -417,7 +418,7 @@ def test_it_previews_both_messages_without_creating_anything(
 
 def test_it_lists_every_problem_of_a_file_and_creates_nothing(
     app: Flask, world: World, client_for: ClientFor
-):
+) -> None:
     client = client_for("leader_nv")
     data = form_data(app, recipients_file=(io.BytesIO(BAD_CSV), "mottagare.csv"))
     before = snapshot(app)
@@ -452,7 +453,7 @@ def test_it_lists_every_problem_of_a_file_and_creates_nothing(
 )
 def test_it_shows_settings_problems_next_to_their_fields(
     app: Flask, world: World, client_for: ClientFor, changes, field, message
-):
+) -> None:
     client = client_for("leader_nv")
     before = snapshot(app)
     html = page(client.post("/omgangar/ny", data=form_data(app, **changes)))
@@ -468,7 +469,7 @@ def test_it_shows_settings_problems_next_to_their_fields(
 
 def test_it_shows_recipient_names_and_organisations_escaped(
     app: Flask, world: World, client_for: ClientFor
-):
+) -> None:
     client = client_for("leader_nv")
     for path in (
         f"/omgangar/{world.nv}",
@@ -482,7 +483,7 @@ def test_it_shows_recipient_names_and_organisations_escaped(
         assert "&lt;script&gt;alert" in html or "&lt;img src=x" in html, path
 
 
-def test_it_opens_a_draft_round_now(app: Flask, world: World, client_for: ClientFor):
+def test_it_opens_a_draft_round_now(app: Flask, world: World, client_for: ClientFor) -> None:
     client = client_for("leader_nv")
     with app.app_context():
         round_ = db.session.get(Round, world.draft)
@@ -497,7 +498,7 @@ def test_it_opens_a_draft_round_now(app: Flask, world: World, client_for: Client
 
 def test_it_refuses_to_open_a_draft_without_recipients(
     app: Flask, world: World, client_for: ClientFor
-):
+) -> None:
     client = client_for("leader_nv")
     html = page(client.post(f"/omgangar/{world.draft}/oppna", follow_redirects=True))
     assert "Omgången har inga mottagare" in html
@@ -507,7 +508,7 @@ def test_it_refuses_to_open_a_draft_without_recipients(
 
 def test_it_reminds_everyone_or_one_and_says_who_was_skipped(
     app: Flask, world: World, client_for: ClientFor
-):
+) -> None:
     client = client_for("leader_nv")
     html = page(client.post(f"/omgangar/{world.nv}/paminn", follow_redirects=True))
     assert (
@@ -531,7 +532,7 @@ def test_it_reminds_everyone_or_one_and_says_who_was_skipped(
     assert "En påminnelse är köad för utskick." in page(client.post(other, follow_redirects=True))
 
 
-def test_it_reissues_and_revokes_links(app: Flask, world: World, client_for: ClientFor):
+def test_it_reissues_and_revokes_links(app: Flask, world: World, client_for: ClientFor) -> None:
     client = client_for("leader_nv")
     with app.app_context():
         old_hash = db.session.get(Recipient, world.recipient).token_hash
@@ -555,7 +556,7 @@ def test_it_reissues_and_revokes_links(app: Flask, world: World, client_for: Cli
 
 def test_it_adds_corrects_and_removes_a_recipient_by_hand(
     app: Flask, world: World, client_for: ClientFor
-):
+) -> None:
     client = client_for("leader_nv")
     new = {
         "name": "Cecilia Holm",
@@ -608,7 +609,7 @@ def test_it_adds_corrects_and_removes_a_recipient_by_hand(
 
 def test_it_uploads_recipients_to_an_open_round_only_when_the_file_is_clean(
     app: Flask, world: World, client_for: ClientFor
-):
+) -> None:
     client = client_for("leader_nv")
     path = f"/omgangar/{world.nv}/mottagare/ladda-upp"
     before = snapshot(app)
@@ -629,7 +630,9 @@ def test_it_uploads_recipients_to_an_open_round_only_when_the_file_is_clean(
     assert "finns redan bland omgångens mottagare" in again
 
 
-def test_it_downloads_the_recipients_templates(app: Flask, world: World, client_for: ClientFor):
+def test_it_downloads_the_recipients_templates(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
     client = client_for("leader_nv")
     xlsx = client.get("/omgangar/mottagarmall.xlsx")
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
@@ -638,7 +641,7 @@ def test_it_downloads_the_recipients_templates(app: Flask, world: World, client_
     assert csv.data.decode("utf-8-sig").startswith("Namn;E-post;Organisation")
 
 
-def test_it_closes_and_extends_a_round(app: Flask, world: World, client_for: ClientFor):
+def test_it_closes_and_extends_a_round(app: Flask, world: World, client_for: ClientFor) -> None:
     client = client_for("leader_nv")
     assert "Stäng omgången nu" in page(client.get(f"/omgangar/{world.nv}/stang"))
     html = page(client.post(f"/omgangar/{world.nv}/stang", follow_redirects=True))
@@ -663,7 +666,7 @@ def test_it_closes_and_extends_a_round(app: Flask, world: World, client_for: Cli
 
 def test_it_edits_an_open_rounds_texts_but_not_its_questionnaire(
     app: Flask, world: World, client_for: ClientFor
-):
+) -> None:
     client = client_for("leader_nv")
     edit = f"/omgangar/{world.nv}/andra"
     html = page(client.get(edit))
@@ -681,7 +684,7 @@ def test_it_edits_an_open_rounds_texts_but_not_its_questionnaire(
 
 def test_it_shows_failed_delivery_and_resends_on_request(
     app: Flask, world: World, client_for: ClientFor
-):
+) -> None:
     client = client_for("leader_nv")
     with app.app_context():
         db.session.execute(
@@ -724,7 +727,7 @@ def held_invitation(app: Flask) -> tuple[FlaskClient, int, int, str | None]:
     return client, round_id, message_id, token
 
 
-def test_it_shows_mails_only_in_outbox_mode_and_never_a_token(make_app):
+def test_it_shows_mails_only_in_outbox_mode_and_never_a_token(make_app: MakeApp) -> None:
     app = make_app(SURVEY_MAIL_DELIVERY="outbox")
     client, round_id, message_id, token = held_invitation(app)
     listing = page(client.get(f"/omgangar/{round_id}/utskick"))
@@ -736,7 +739,7 @@ def test_it_shows_mails_only_in_outbox_mode_and_never_a_token(make_app):
     assert "Utvecklingsläge" in page(client.get(f"/omgangar/{round_id}"))
 
 
-def test_it_lets_a_developer_open_the_respondents_link_from_a_held_mail(make_app):
+def test_it_lets_a_developer_open_the_respondents_link_from_a_held_mail(make_app: MakeApp) -> None:
     app = make_app(
         SURVEY_ENV="development", WTF_CSRF_ENABLED=False, SURVEY_FAST_PASSWORD_HASHING=True
     )
@@ -747,7 +750,9 @@ def test_it_lets_a_developer_open_the_respondents_link_from_a_held_mail(make_app
     assert "Prova enkäten som mottagaren" in html
 
 
-def test_it_hides_mails_when_they_are_really_sent(app: Flask, world: World, client_for: ClientFor):
+def test_it_hides_mails_when_they_are_really_sent(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
     client = client_for("admin")
     assert client.get(f"/omgangar/{world.nv}/utskick/{world.message}").status_code == 404
 
@@ -755,7 +760,7 @@ def test_it_hides_mails_when_they_are_really_sent(app: Flask, world: World, clie
 # --- CSRF -----------------------------------------------------------------------------
 
 
-def test_it_refuses_every_form_without_a_csrf_token(csrf_app: Flask):
+def test_it_refuses_every_form_without_a_csrf_token(csrf_app: Flask) -> None:
     world_ = _world_in(csrf_app)
     client = csrf_app.test_client()
     assert login(client, world_.cast.leader_nv.email).status_code == 302

@@ -24,6 +24,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from sqlalchemy import func, select
 
 from survey.db import db, utcnow
@@ -33,10 +34,11 @@ from survey.rounds.messages import DEFAULT_INVITATION_BODY, DEFAULT_REMINDER_BOD
 from survey.schema.outbox import MailKind, MailStatus, OutboxMessage
 from survey.schema.responses import Response, ResponseSubmission
 from survey.schema.rounds import Recipient, Round, RoundState
-from tests.factories import make_recipient, make_round
+from tests.factories import MakeApp, make_recipient, make_round
 from tests.gunicorn_helpers import CSRF_TOKEN, Client, app_environment, start_gunicorn, stop
 from tests.outbox_helpers import PROJECT_ROOT, SURVEY_COMMAND
 from tests.realistic_data import form_fields, load_questionnaire
+from tests.smtp_server import SmtpServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres_only]
 
@@ -60,14 +62,14 @@ def postgres_url(database_url: str) -> str:
 
 
 @pytest.fixture
-def mail_app(make_app, smtp_server, postgres_url):
+def mail_app(make_app: MakeApp, smtp_server: SmtpServer, postgres_url: str):
     return make_app(**smtp_server.settings)
 
 
 class Deployment:
     """The processes of the deployment, sharing one environment (and so one SECRET_KEY)."""
 
-    def __init__(self, database_url: str, smtp_server, directory: Path) -> None:
+    def __init__(self, database_url: str, smtp_server: SmtpServer, directory: Path) -> None:
         self.environment = app_environment(
             database_url,
             secrets.token_urlsafe(48),
@@ -174,7 +176,7 @@ def _move_time_forward(round_id: int, days: int) -> None:
     db.session.commit()
 
 
-def _links(smtp_server, kind_subject: str) -> dict[str, str]:
+def _links(smtp_server: SmtpServer, kind_subject: str) -> dict[str, str]:
     """Each recipient's personal link from the messages whose subject starts with the kind."""
     links = {}
     for received in list(smtp_server.received):
@@ -223,8 +225,8 @@ def _answer(ports: list[int], link: str, answers: list[tuple[str, str]], submit:
 
 
 def test_it_delivers_every_message_once_and_keeps_every_answer_across_two_servers(
-    mail_app, smtp_server, postgres_url, tmp_path
-):
+    mail_app: Flask, smtp_server: SmtpServer, postgres_url: str, tmp_path: Path
+) -> None:
     import random
 
     from tests.realistic_data import realistic_answers
