@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from survey.accounts.passwords import hash_password
 from survey.db import db
@@ -171,7 +172,9 @@ def make_user(
     return user
 
 
-def login(client: Any, email: str, password: str = DEFAULT_PASSWORD, **kwargs: Any) -> Any:
+def login(
+    client: FlaskClient, email: str, password: str = DEFAULT_PASSWORD, **kwargs: Any
+) -> TestResponse:
     """Log in through the login page, with its CSRF token if it has one; returns the response."""
     data = {"email": email, "password": password}
     form = client.get("/logga-in").get_data(as_text=True)
@@ -181,7 +184,7 @@ def login(client: Any, email: str, password: str = DEFAULT_PASSWORD, **kwargs: A
     return client.post("/logga-in", data=data, **kwargs)
 
 
-def logged_in_client(app: Any, role: str = "lasare", delregion: str | None = "NV") -> Any:
+def logged_in_client(app: Flask, role: str = "lasare", delregion: str | None = "NV") -> FlaskClient:
     """A test client of `app` logged in as a new account of the role."""
     with app.app_context():
         email = make_user(role, delregion).email

@@ -39,7 +39,7 @@ from typing import Any
 
 from flask import Flask
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy import Table, create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
 from config import PROJECT_ROOT, normalise_database_url
@@ -601,8 +601,10 @@ def _flush(
         for row in rows:
             kept = {name: value for name, value in row.items() if value is not None}
             groups.setdefault(tuple(kept), []).append(kept)
+        table = model.__table__
+        assert isinstance(table, Table)
         for group in groups.values():
-            db.session.execute(insert(model.__table__), group)
+            db.session.execute(insert(table), group)
         if key is not None:
             counts[key] += len(rows)
         rows.clear()

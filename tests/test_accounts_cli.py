@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
@@ -31,7 +32,7 @@ def row_counts(app: Flask) -> tuple[int, int]:
         return users, events
 
 
-def create(runner: FlaskCliRunner, *options: str, password: str = PASSWORD):
+def create(runner: FlaskCliRunner, *options: str, password: str = PASSWORD) -> Result:
     return runner.invoke(
         args=["user", "create", *options, "--password-stdin"], input=f"{password}\n"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -26,7 +27,7 @@ LOGIN_FAILED = "Fel e-postadress eller lösenord."
 THROTTLED = "För många misslyckade inloggningsförsök."
 
 
-def add_user(app: Flask, role: str = "admin", delregion: str | None = None, **fields) -> str:
+def add_user(app: Flask, role: str = "admin", delregion: str | None = None, **fields: Any) -> str:
     with app.app_context():
         user = make_user(role, delregion, **fields)
         db.session.commit()

@@ -142,7 +142,9 @@ def test_it_names_every_bad_setting_at_once(tmp_path: Path) -> None:
     [("true", True), ("True", True), ("yes", True), ("ON", True), ("1", True),
      ("false", False), ("No", False), ("off", False), ("0", False), ("", False)],
 )  # fmt: skip
-def test_it_reads_the_six_words_of_a_boolean_in_any_case(tmp_path: Path, value, expected) -> None:
+def test_it_reads_the_six_words_of_a_boolean_in_any_case(
+    tmp_path: Path, value: str, expected: bool
+) -> None:
     assert load_settings(None, tmp_path, {"MAIL_USE_TLS": value})["MAIL_USE_TLS"] is expected
 
 

@@ -76,7 +76,7 @@ def assert_refused_in_one_line(done: subprocess.CompletedProcess[str], *fragment
          "unknown-configuration", "mail-sender", "mail-delivery"],
 )  # fmt: skip
 def test_it_stops_the_survey_command_with_one_line_naming_the_setting_and_the_fix(
-    settings, fragments
+    settings: dict[str, str | None], fragments: list[str]
 ) -> None:
     assert_refused_in_one_line(run(["survey", "db", "upgrade"], settings), *fragments)
 
@@ -86,7 +86,7 @@ def test_it_stops_the_survey_command_with_one_line_naming_the_setting_and_the_fi
     [["survey", "--help"], ["survey"], ["flask", "--app", "survey", "db", "upgrade"]],
     ids=["survey-help", "survey-alone", "flask"],
 )
-def test_it_stops_listing_commands_and_flask_the_same_way(command) -> None:
+def test_it_stops_listing_commands_and_flask_the_same_way(command: list[str]) -> None:
     done = run(command, {"SECRET_KEY": "changeme"})
 
     assert_refused_in_one_line(done, "SECRET_KEY is a known example or trivially weak")

@@ -35,7 +35,7 @@ RECIPIENTS = (
 @pytest.fixture
 def app(make_app: MakeApp, smtp_server: SmtpServer) -> Flask:
     """The test app sending mail to the real SMTP server on loopback."""
-    return make_app(**smtp_server.settings)  # type: ignore[no-any-return]
+    return make_app(**smtp_server.settings)
 
 
 def log_in(page: Page, live_server: LiveServer, email: str) -> None:

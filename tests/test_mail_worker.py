@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 import pytest
@@ -24,6 +25,7 @@ from tests.factories import MakeApp, make_recipient, make_round
 from tests.outbox_helpers import (
     REPLY_TO,
     SENDER_NAME,
+    address_of,
     make_all_due,
     queue_invitation,
     queue_invitations,
@@ -34,7 +36,7 @@ from tests.smtp_server import SmtpServer
 
 
 @pytest.fixture
-def mail_app(make_app: MakeApp, smtp_server: SmtpServer):
+def mail_app(make_app: MakeApp, smtp_server: SmtpServer) -> Flask:
     return make_app(**smtp_server.settings)
 
 
@@ -135,7 +137,7 @@ def test_it_delivers_messages_queued_for_later_only_when_due(
 
 @pytest.mark.parametrize("stage", ["data", "rcpt"])
 def test_it_retries_temporary_failures_later_and_delivers_once(
-    mail_app: Flask, smtp_server: SmtpServer, stage
+    mail_app: Flask, smtp_server: SmtpServer, stage: str
 ) -> None:
     with mail_app.app_context():
         [queued] = queue_invitations(1)
@@ -180,7 +182,10 @@ def test_it_grows_the_retry_delay_up_to_a_cap() -> None:
     ids=["5xx-after-data", "5xx-at-rcpt", "refused-recipient"],
 )
 def test_it_fails_permanent_errors_at_once_and_sends_the_rest(
-    mail_app: Flask, smtp_server: SmtpServer, fail, expected_error
+    mail_app: Flask,
+    smtp_server: SmtpServer,
+    fail: Callable[[SmtpServer], None],
+    expected_error: str,
 ) -> None:
     with mail_app.app_context():
         first, *others = queue_invitations(3)
@@ -264,7 +269,7 @@ def test_it_retries_a_message_whose_recipient_step_timed_out(
     app = make_app(MAIL_TIMEOUT_SECONDS=1, **smtp_server.settings)
     with app.app_context():
         [queued] = queue_invitations(1)
-        block = smtp_server.block(to=queued.to_address, stage="rcpt")
+        block = smtp_server.block(to=address_of(queued), stage="rcpt")
 
         report = deliver_outbox()
 
@@ -285,7 +290,7 @@ def test_it_marks_uncertain_a_message_whose_final_reply_timed_out(
     app = make_app(MAIL_TIMEOUT_SECONDS=1, **smtp_server.settings)
     with app.app_context():
         [queued] = queue_invitations(1)
-        smtp_server.block(to=queued.to_address, stage="data")
+        smtp_server.block(to=address_of(queued), stage="data")
 
         report = deliver_outbox()
 
@@ -425,7 +430,7 @@ def test_it_fills_send_time_fields_once_per_batch_and_never_stores_them(
         linked_id, revoked_id = linked.id, revoked.id
         db.session.commit()
 
-        def links(recipient_ids):
+        def links(recipient_ids: Iterable[int]) -> dict[int, str]:
             lookups.append(list(recipient_ids))
             return {linked_id: "https://enkat.example.se/svara/1/abc?x=1&y=2"}
 
@@ -495,7 +500,7 @@ def test_it_fails_a_message_whose_address_was_purged(
 
 @pytest.mark.parametrize("durable", [False, True], ids=["relaxed", "durable"])
 def test_it_delivers_in_both_durability_modes_and_leaves_connections_as_found(
-    make_app: MakeApp, smtp_server: SmtpServer, durable
+    make_app: MakeApp, smtp_server: SmtpServer, durable: bool
 ) -> None:
     app = make_app(SURVEY_MAIL_DURABLE_HANDOVER=durable, **smtp_server.settings)
     with app.app_context():

@@ -17,6 +17,7 @@ from survey.mail.outbox import requeue_uncertain
 from survey.schema.outbox import MailStatus
 from tests.factories import MakeApp
 from tests.outbox_helpers import (
+    address_of,
     expire_leases,
     queue_invitations,
     rows,
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def mail_app(make_app: MakeApp, smtp_server: SmtpServer):
+def mail_app(make_app: MakeApp, smtp_server: SmtpServer) -> Flask:
     return make_app(**smtp_server.settings)
 
 
@@ -48,7 +49,7 @@ def test_it_delivers_each_message_once_when_a_worker_is_killed_mid_send(
         queued = queue_invitations(6)
     in_flight = queued[2]
     # The server holds the third message after its final "." until the worker is dead.
-    block = smtp_server.block(to=in_flight.to_address)
+    block = smtp_server.block(to=address_of(in_flight))
     worker = start_worker(database_url, smtp_server)
     try:
         assert block.reached.wait(60), _stop(worker)
@@ -117,7 +118,7 @@ def test_it_stops_cleanly_on_sigterm_after_the_current_message(
 ) -> None:
     with mail_app.app_context():
         queued = queue_invitations(5)
-    block = smtp_server.block(to=queued[1].to_address, accept=True)
+    block = smtp_server.block(to=address_of(queued[1]), accept=True)
     worker = start_worker(database_url, smtp_server, "--loop", "--interval", "0.2")
     try:
         assert block.reached.wait(60), _stop(worker)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import event, func, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.engine.interfaces import DBAPICursor, ExecutionContext
 
 from survey.db import db, utcnow
 from survey.mail.compose import InvalidAddress, InvalidMail, UnsafeHeader
@@ -145,7 +148,7 @@ UNSAFE = [
 
 
 @pytest.mark.parametrize(("field", "value"), UNSAFE)
-def test_it_refuses_header_injection_and_queues_nothing(app: Flask, field, value) -> None:
+def test_it_refuses_header_injection_and_queues_nothing(app: Flask, field: str, value: str) -> None:
     with app.app_context():
         recipient = make_recipient(make_round())
         db.session.commit()
@@ -167,7 +170,9 @@ def test_it_refuses_header_injection_and_queues_nothing(app: Flask, field, value
         ("reply_to", "processledare", "@-sign"),
     ],
 )
-def test_it_refuses_anything_but_one_plain_address(app: Flask, field, value, message) -> None:
+def test_it_refuses_anything_but_one_plain_address(
+    app: Flask, field: str, value: str, message: str
+) -> None:
     with app.app_context():
         recipient = make_recipient(make_round())
         with pytest.raises(InvalidMail, match=message) as raised:
@@ -187,7 +192,7 @@ def test_it_refuses_anything_but_one_plain_address(app: Flask, field, value, mes
         ({"send_after": datetime(2030, 1, 1)}, "aware datetime"),
     ],
 )
-def test_it_refuses_other_unusable_values(app: Flask, fields, message) -> None:
+def test_it_refuses_other_unusable_values(app: Flask, fields: dict[str, Any], message: str) -> None:
     with app.app_context():
         with pytest.raises(InvalidMail, match=re.escape(message)):
             queue_invitation(make_recipient(make_round()), **fields)
@@ -243,7 +248,7 @@ def test_it_counts_a_rounds_messages_and_lists_those_needing_a_person(app: Flask
     [(requeue_uncertain, MailStatus.UNCERTAIN), (requeue_failed, MailStatus.FAILED)],
 )
 def test_it_requeues_on_a_persons_decision_keeping_the_message_id(
-    app: Flask, requeue, status
+    app: Flask, requeue: Callable[[int], OutboxMessage], status: MailStatus
 ) -> None:
     with app.app_context():
         queued = queue_invitation(make_recipient(make_round()))
@@ -260,7 +265,9 @@ def test_it_requeues_on_a_persons_decision_keeping_the_message_id(
 
 
 @pytest.mark.parametrize("status", [MailStatus.QUEUED, MailStatus.SENT, MailStatus.FAILED])
-def test_it_refuses_to_requeue_a_message_that_is_not_uncertain(app: Flask, status) -> None:
+def test_it_refuses_to_requeue_a_message_that_is_not_uncertain(
+    app: Flask, status: MailStatus
+) -> None:
     with app.app_context():
         queued = queue_invitation(make_recipient(make_round()))
         _set_status(queued.id, status)
@@ -307,7 +314,7 @@ def test_it_queues_once_when_two_transactions_race_for_the_same_message(app: Fla
         racer.join(10)
 
 
-def _new_invitation(recipient: Recipient, **fields) -> NewMessage:
+def _new_invitation(recipient: Recipient, **fields: Any) -> NewMessage:
     values = {
         "kind": MailKind.INVITATION,
         "sequence": 1,
@@ -353,7 +360,7 @@ def test_it_queues_many_messages_in_one_statement_skipping_those_already_queued(
     ],
 )
 def test_it_queues_none_of_many_messages_when_one_is_refused(
-    app: Flask, field, value, error
+    app: Flask, field: str, value: str, error: type[Exception]
 ) -> None:
     with app.app_context():
         round_ = make_round()
@@ -373,7 +380,14 @@ def _statements() -> Iterator[list[str]]:
     """The SQL statements sent to the database inside the block."""
     seen: list[str] = []
 
-    def collect(conn, cursor, statement, parameters, context, executemany) -> None:
+    def collect(
+        conn: Connection,
+        cursor: DBAPICursor,
+        statement: str,
+        parameters: object,
+        context: ExecutionContext | None,
+        executemany: bool,
+    ) -> None:
         seen.append(statement.lstrip())
 
     event.listen(db.engine, "before_cursor_execute", collect)

@@ -124,7 +124,7 @@ def test_it_refuses_to_requeue_a_sent_message_and_changes_nothing(app: Flask) ->
     ],
 )
 def test_it_refuses_to_start_with_unusable_mail_settings(
-    make_app: MakeApp, settings, message
+    make_app: MakeApp, settings: dict[str, object], message: str
 ) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)):
         make_app(**settings)

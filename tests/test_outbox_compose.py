@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from email import policy
 from email.header import decode_header, make_header
 from email.message import EmailMessage
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ DATE = datetime(2025, 3, 14, 8, 30, tzinfo=UTC)
 
 
 def mail(**fields: object) -> OutgoingMail:
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "to_address": "anna@example.se",
         "to_name": "Anna Andersson",
         "sender": format_sender("Processledare nära vård NV", "enkat@example.se"),
@@ -28,7 +29,7 @@ def mail(**fields: object) -> OutgoingMail:
         "message_id": "<outbox-0123456789abcdef0123456789abcdef@example.se>",
     }
     values.update(fields)
-    return OutgoingMail(**values)  # type: ignore[arg-type]
+    return OutgoingMail(**values)
 
 
 def read_back(data: bytes) -> EmailMessage:
@@ -54,7 +55,7 @@ LONG_NAME = "Åsa-Britt Öberg-Lindqvist, verksamhetschef för primärvården i 
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_it_writes_names_that_read_back_exactly(name) -> None:
+def test_it_writes_names_that_read_back_exactly(name: str) -> None:
     name = name.strip()
     message = read_back(compose_message(mail(to_name=name), DATE))
 
@@ -63,7 +64,7 @@ def test_it_writes_names_that_read_back_exactly(name) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_it_writes_sender_names_that_read_back_exactly(name) -> None:
+def test_it_writes_sender_names_that_read_back_exactly(name: str) -> None:
     name = name.strip()
     message = read_back(compose_message(mail(sender=format_sender(name, "enkat@example.se")), DATE))
 
@@ -81,13 +82,13 @@ def test_it_writes_sender_names_that_read_back_exactly(name) -> None:
         "Ö" * 300,
     ],
 )
-def test_it_writes_subjects_that_read_back_exactly(subject) -> None:
+def test_it_writes_subjects_that_read_back_exactly(subject: str) -> None:
     data = compose_message(mail(subject=subject), DATE)
     assert read_back(data)["Subject"] == subject
 
 
 @pytest.mark.parametrize("header", ["To", "From"])
-def test_it_writes_long_names_as_encoded_words_that_read_back_exactly(header) -> None:
+def test_it_writes_long_names_as_encoded_words_that_read_back_exactly(header: str) -> None:
     data = compose_message(
         mail(to_name=LONG_NAME * 2, sender=format_sender(LONG_NAME * 2, "enkat@example.se")),
         DATE,
@@ -141,7 +142,7 @@ def test_it_writes_exactly_one_recipient_and_the_stored_message_id() -> None:
         "Emoji 😀 och ”citattecken” – tankstreck\n",
     ],
 )
-def test_it_writes_text_bodies_that_read_back_exactly(body) -> None:
+def test_it_writes_text_bodies_that_read_back_exactly(body: str) -> None:
     message = read_back(compose_message(mail(body_text=body), DATE))
 
     expected = body.replace("\r\n", "\n")

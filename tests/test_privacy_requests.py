@@ -147,7 +147,8 @@ def test_it_records_an_extract_in_the_audit_log_without_the_address(
         ).one()
     assert event.actor == "kommandorad"
     assert person.email not in event.summary + json.dumps(event.details)
-    assert sorted(event.details["recipient_ids"]) == sorted(  # type: ignore[index]
+    assert event.details is not None
+    assert sorted(event.details["recipient_ids"]) == sorted(
         [person.closed.recipient_ids[1], person.open_recipient_id]
     )
 

@@ -190,7 +190,9 @@ def test_it_compares_with_the_winner_when_a_concurrent_load_stores_first(
     real_find = storage.find_questionnaire_version
     calls: list[str | None] = []
 
-    def find_missing_the_concurrent_row(questionnaire_id: str, version: str | None = None):
+    def find_missing_the_concurrent_row(
+        questionnaire_id: str, version: str | None = None
+    ) -> QuestionnaireVersion | None:
         # The first look-up happens before the other load commits: it sees nothing.
         calls.append(version)
         return None if len(calls) == 1 else real_find(questionnaire_id, version)

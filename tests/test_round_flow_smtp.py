@@ -39,7 +39,7 @@ ADDRESSES = ("asa.oberg@example.se", "bjorn.ek@example.se", "cecilia.holm@exampl
 
 @pytest.fixture
 def flow_app(make_app: MakeApp, smtp_server: SmtpServer) -> Flask:
-    return make_app(SURVEY_BASE_URL=BASE_URL, **smtp_server.settings)  # type: ignore[no-any-return]
+    return make_app(SURVEY_BASE_URL=BASE_URL, **smtp_server.settings)
 
 
 def start_round(addresses: tuple[str, ...] = ADDRESSES) -> int:
@@ -86,7 +86,9 @@ def body_of(received: ReceivedMessage) -> str:
 
 
 def link_in(received: ReceivedMessage, round_id: int) -> str:
-    found = re.findall(rf"{re.escape(BASE_URL)}/svara/(\d+)/([A-Za-z0-9_-]+)", body_of(received))
+    found: list[tuple[str, str]] = re.findall(
+        rf"{re.escape(BASE_URL)}/svara/(\d+)/([A-Za-z0-9_-]+)", body_of(received)
+    )
     assert len(found) == 1, body_of(received)
     [(round_part, token)] = found
     assert int(round_part) == round_id and len(token) == 43
@@ -133,7 +135,7 @@ def test_it_invites_reminds_and_reissues_through_a_real_mail_server(
 
         # The first recipient submits; a week later only the others are reminded.
         answered = recipient_by_email(ADDRESSES[0])
-        make_submitted_response(db.session.get(Round, round_id), answered, {"sip_okning": "ja"})
+        make_submitted_response(db.session.get_one(Round, round_id), answered, {"sip_okning": "ja"})
         db.session.commit()
         week = utcnow() + timedelta(days=7, minutes=1)
         assert run_tick(now=week).reminders == 2
@@ -147,7 +149,7 @@ def test_it_invites_reminds_and_reissues_through_a_real_mail_server(
 
         # A reissued link arrives; the old token no longer matches.
         second = recipient_by_email(ADDRESSES[1])
-        reissue_link(db.session.get(Round, round_id), second, now=utcnow())
+        reissue_link(db.session.get_one(Round, round_id), second, now=utcnow())
         db.session.commit()
         assert deliver_outbox().sent == 1
         newest = smtp_server.messages_to(ADDRESSES[1])[-1]
@@ -184,7 +186,8 @@ def test_it_retries_a_temporary_refusal_and_marks_a_permanent_one(
         assert {r.envelope_recipients[0] for r in smtp_server.received} == {delayed, fine}
 
         states = {
-            row.email: row.state for row in round_status(db.session.get(Round, round_id)).recipients
+            row.email: row.state
+            for row in round_status(db.session.get_one(Round, round_id)).recipients
         }
         assert states == {
             refused: RecipientState.DELIVERY_FAILED,

@@ -61,7 +61,7 @@ def test_it_keeps_braces_in_values_literal() -> None:
         ("{namn!r} {lank}", True, "får inte ha tillägg"),
     ],
 )
-def test_it_refuses_unusable_texts(text, needs_link, message) -> None:
+def test_it_refuses_unusable_texts(text: str, needs_link: bool, message: str) -> None:
     with pytest.raises(TemplateProblem, match=message):
         check_template(text, needs_link=needs_link)
 
@@ -76,6 +76,6 @@ def test_it_refuses_unusable_texts(text, needs_link, message) -> None:
         ("Inbjudan {okand}", "Okänd platshållare"),
     ],
 )
-def test_it_refuses_unsafe_subjects(subject, message) -> None:
+def test_it_refuses_unsafe_subjects(subject: str, message: str) -> None:
     with pytest.raises(TemplateProblem, match=message):
         check_subject(subject)

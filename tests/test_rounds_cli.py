@@ -66,10 +66,11 @@ def csv_file(tmp_path: Path, content: str, name: str = "mottagare.csv") -> str:
 
 def counts(app: Flask) -> tuple[int, int, int, int]:
     with app.app_context():
-        return tuple(  # type: ignore[return-value]
+        rounds, recipients, messages, events = (
             db.session.scalar(select(func.count()).select_from(model)) or 0
             for model in (Round, Recipient, OutboxMessage, AuditEvent)
         )
+        return rounds, recipients, messages, events
 
 
 def created_id(output: str) -> int:
@@ -127,7 +128,7 @@ def test_it_creates_a_round_with_recipients_and_prints_its_id_last(
     ],
 )
 def test_it_refuses_bad_options_in_english_and_writes_nothing(
-    app: Flask, runner: FlaskCliRunner, loaded: None, changes, message
+    app: Flask, runner: FlaskCliRunner, loaded: None, changes: dict[str, str], message: str
 ) -> None:
     before = counts(app)
     result = runner.invoke(args=create_args(**changes))
@@ -206,8 +207,9 @@ def test_it_sends_reminds_reports_closes_and_extends(
     assert "queued 0 reminder(s)" in soon.output and "skipped 2 recipient(s)" in soon.output
     with app.app_context():
         db.session.execute(update(Recipient).values(last_contacted_at=utcnow() - timedelta(days=2)))
-        round_ = db.session.get(Round, round_id)
+        round_ = db.session.get_one(Round, round_id)
         first = db.session.scalars(select(Recipient).order_by(Recipient.id)).first()
+        assert first is not None
         make_submitted_response(round_, first, {"sip_okning": "ja"})
         db.session.commit()
     reminded = runner.invoke(args=["round", "remind", str(round_id)])

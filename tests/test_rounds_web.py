@@ -6,11 +6,13 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
+from werkzeug.test import TestResponse
 
 from survey.db import db, utcnow
 from survey.localtime import to_local
@@ -77,7 +79,7 @@ def settings(version_id: int, delregion: str, title: str) -> RoundSettings:
 
 
 def recipient_row(number: int, delregion: str = "NV", **changes: object) -> RecipientRow:
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "name": f"Mottagare {number}",
         "email": f"mottagare{number}@example.se",
         "organisation": f"Vårdcentralen {number}",
@@ -86,7 +88,7 @@ def recipient_row(number: int, delregion: str = "NV", **changes: object) -> Reci
         "delregion": delregion,
     }
     values.update(changes)
-    return RecipientRow(**values)  # type: ignore[arg-type]
+    return RecipientRow(**values)
 
 
 @pytest.fixture
@@ -137,7 +139,7 @@ def snapshot(app: Flask) -> tuple[object, ...]:
         )
 
 
-def page(response) -> str:
+def page(response: TestResponse) -> str:
     return response.get_data(as_text=True)
 
 
@@ -207,7 +209,7 @@ def expected_status(who: str, method: str, need: str, delregion: str) -> set[int
 
 @pytest.mark.parametrize("who", ["anonymous", "reader_nv", "leader_no", "leader_nv", "admin"])
 def test_it_lets_each_cast_member_do_only_what_their_role_allows(
-    app: Flask, world: World, client_for: ClientFor, who
+    app: Flask, world: World, client_for: ClientFor, who: str
 ) -> None:
     client = client_for(who)
     for method, path, need, delregion in routes(world):
@@ -259,16 +261,25 @@ def recipient_table(html: str) -> tuple[str, list[str]]:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
-    table = soup.find("caption", id="tabell-show-2").find_parent("table")
-    names = [row.find("th").find("a").get_text() for row in table.select("tbody tr")]
-    return " ".join(table.caption.get_text().split()), names
+    caption = soup.find("caption", id="tabell-show-2")
+    assert caption is not None
+    table = caption.find_parent("table")
+    assert table is not None
+    names = []
+    for row in table.select("tbody tr"):
+        header = row.find("th")
+        assert header is not None
+        link = header.find("a")
+        assert link is not None
+        names.append(link.get_text())
+    return " ".join(caption.get_text().split()), names
 
 
 def test_it_shows_a_long_recipient_list_a_page_at_a_time_and_finds_recipients(
     app: Flask, world: World, client_for: ClientFor
 ) -> None:
     with app.app_context():
-        round_ = db.session.get(Round, world.nv)
+        round_ = db.session.get_one(Round, world.nv)
         assert round_ is not None
         rows = [
             recipient_row(number, kommun="Höganäs" if number % 50 == 0 else "Ängelholm")
@@ -452,7 +463,12 @@ def test_it_lists_every_problem_of_a_file_and_creates_nothing(
     ],
 )
 def test_it_shows_settings_problems_next_to_their_fields(
-    app: Flask, world: World, client_for: ClientFor, changes, field, message
+    app: Flask,
+    world: World,
+    client_for: ClientFor,
+    changes: dict[str, str],
+    field: str,
+    message: str,
 ) -> None:
     client = client_for("leader_nv")
     before = snapshot(app)
@@ -486,7 +502,7 @@ def test_it_shows_recipient_names_and_organisations_escaped(
 def test_it_opens_a_draft_round_now(app: Flask, world: World, client_for: ClientFor) -> None:
     client = client_for("leader_nv")
     with app.app_context():
-        round_ = db.session.get(Round, world.draft)
+        round_ = db.session.get_one(Round, world.draft)
         add_recipients(round_, [recipient_row(10), recipient_row(11)], now=utcnow())
         db.session.commit()
     response = client.post(f"/omgangar/{world.draft}/oppna")
@@ -503,7 +519,7 @@ def test_it_refuses_to_open_a_draft_without_recipients(
     html = page(client.post(f"/omgangar/{world.draft}/oppna", follow_redirects=True))
     assert "Omgången har inga mottagare" in html
     with app.app_context():
-        assert db.session.get(Round, world.draft).state == RoundState.DRAFT
+        assert db.session.get_one(Round, world.draft).state == RoundState.DRAFT
 
 
 def test_it_reminds_everyone_or_one_and_says_who_was_skipped(
@@ -522,8 +538,8 @@ def test_it_reminds_everyone_or_one_and_says_who_was_skipped(
     assert "2 påminnelser är köade" in html
     with app.app_context():
         db.session.execute(update(Recipient).values(last_contacted_at=utcnow() - timedelta(days=3)))
-        round_ = db.session.get(Round, world.nv)
-        make_submitted_response(round_, db.session.get(Recipient, world.recipient), {"x": 1})
+        round_ = db.session.get_one(Round, world.nv)
+        make_submitted_response(round_, db.session.get_one(Recipient, world.recipient), {"x": 1})
         db.session.commit()
     one = f"/omgangar/{world.nv}/mottagare/{world.recipient}/paminn"
     html = page(client.post(one, follow_redirects=True))
@@ -535,12 +551,12 @@ def test_it_reminds_everyone_or_one_and_says_who_was_skipped(
 def test_it_reissues_and_revokes_links(app: Flask, world: World, client_for: ClientFor) -> None:
     client = client_for("leader_nv")
     with app.app_context():
-        old_hash = db.session.get(Recipient, world.recipient).token_hash
+        old_hash = db.session.get_one(Recipient, world.recipient).token_hash
     base = f"/omgangar/{world.nv}/mottagare/{world.recipient}"
     html = page(client.post(f"{base}/ny-lank", follow_redirects=True))
     assert "Den gamla länken fungerar inte längre" in html
     with app.app_context():
-        recipient = db.session.get(Recipient, world.recipient)
+        recipient = db.session.get_one(Recipient, world.recipient)
         assert recipient.token_hash not in (None, old_hash)
         sequences = db.session.scalars(
             select(OutboxMessage.sequence)
@@ -551,7 +567,7 @@ def test_it_reissues_and_revokes_links(app: Flask, world: World, client_for: Cli
     html = page(client.post(f"{base}/aterkalla", follow_redirects=True))
     assert "Länken är återkallad" in html and "Återkallad" in html
     with app.app_context():
-        assert db.session.get(Recipient, world.recipient).token_hash is None
+        assert db.session.get_one(Recipient, world.recipient).token_hash is None
 
 
 def test_it_adds_corrects_and_removes_a_recipient_by_hand(
@@ -597,6 +613,7 @@ def test_it_adds_corrects_and_removes_a_recipient_by_hand(
             .where(OutboxMessage.recipient_id == added_id)
             .order_by(OutboxMessage.id.desc())
         ).first()
+        assert latest is not None
         assert (latest.to_address, latest.sequence) == ("cecilia.holm2@example.se", 2)
 
     html = page(
@@ -661,7 +678,7 @@ def test_it_closes_and_extends_a_round(app: Flask, world: World, client_for: Cli
     )
     assert "Omgången är öppen igen." in html and "kl. 16.30" in html
     with app.app_context():
-        assert db.session.get(Round, world.nv).state == RoundState.OPEN
+        assert db.session.get_one(Round, world.nv).state == RoundState.OPEN
 
 
 def test_it_edits_an_open_rounds_texts_but_not_its_questionnaire(
@@ -677,7 +694,7 @@ def test_it_edits_an_open_rounds_texts_but_not_its_questionnaire(
     html = page(client.post(edit, data=data, follow_redirects=True))
     assert "Inställningarna är sparade." in html
     with app.app_context():
-        round_ = db.session.get(Round, world.nv)
+        round_ = db.session.get_one(Round, world.nv)
         assert (round_.title, round_.reminder_subject) == ("Ny titel", "Glöm inte: {omgang}")
         assert round_.questionnaire_version.questionnaire_id == "prov"
 
@@ -704,7 +721,7 @@ def test_it_shows_failed_delivery_and_resends_on_request(
     assert response.status_code == 302
     assert "Meddelandet är köat för att skickas igen." in page(client.get(response.location))
     with app.app_context():
-        assert db.session.get(OutboxMessage, world.message).status == MailStatus.QUEUED
+        assert db.session.get_one(OutboxMessage, world.message).status == MailStatus.QUEUED
 
 
 def held_invitation(app: Flask) -> tuple[FlaskClient, int, int, str | None]:
@@ -795,7 +812,7 @@ def test_it_refuses_every_form_without_a_csrf_token(csrf_app: Flask) -> None:
         client.post(f"/omgangar/{r}/stang", data={"csrf_token": token.group(1)}).status_code == 302
     )
     with csrf_app.app_context():
-        assert db.session.get(Round, r).state == RoundState.CLOSED
+        assert db.session.get_one(Round, r).state == RoundState.CLOSED
 
 
 def _world_in(app: Flask) -> World:

@@ -62,7 +62,7 @@ def postgres_url(database_url: str) -> str:
 
 
 @pytest.fixture
-def mail_app(make_app: MakeApp, smtp_server: SmtpServer, postgres_url: str):
+def mail_app(make_app: MakeApp, smtp_server: SmtpServer, postgres_url: str) -> Flask:
     return make_app(**smtp_server.settings)
 
 
@@ -181,7 +181,9 @@ def _links(smtp_server: SmtpServer, kind_subject: str) -> dict[str, str]:
     links = {}
     for received in list(smtp_server.received):
         if received.message["Subject"].startswith(kind_subject):
-            body = received.message.get_body(preferencelist=("plain",)).get_content()
+            part = received.message.get_body(preferencelist=("plain",))
+            assert part is not None
+            body = part.get_content()
             match = LINK.search(body)
             assert match is not None, body
             links[received.envelope_recipients[0]] = match.group(0)[len(BASE_URL) :]
@@ -234,8 +236,11 @@ def test_it_delivers_every_message_once_and_keeps_every_answer_across_two_server
     smtp_server.slow_down(0.02)  # the workers overlap instead of one doing everything
     with mail_app.app_context():
         round_id, kinds = _prepare_round(3 * GROUP_SIZE)
-        emails = dict(db.session.execute(select(Recipient.email, Recipient.id)).all())
-        questionnaire = questionnaire_of(db.session.get(Round, round_id).questionnaire_version)
+        emails: dict[str, int] = {}
+        for email, recipient_id in db.session.execute(select(Recipient.email, Recipient.id)):
+            assert email is not None
+            emails[email] = recipient_id
+        questionnaire = questionnaire_of(db.session.get_one(Round, round_id).questionnaire_version)
         db.session.rollback()
     order = sorted(emails)
     group = {email: (EARLY, LATE, NEVER)[index % 3] for index, email in enumerate(order)}
@@ -325,6 +330,7 @@ def test_it_delivers_every_message_once_and_keeps_every_answer_across_two_server
                 assert (response is not None) == bool(emails[email] % 2)
                 continue
             assert response is not None and response.submitted_at is not None, email
+            assert response.answers is not None
             assert response.submission_count == 1
             assert set(response.answers) == set(typed[email]), email
             for question_id, value in typed[email].items():

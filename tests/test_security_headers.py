@@ -108,7 +108,7 @@ def test_it_sends_the_headers_on_error_pages_and_refused_posts(csrf_app: Flask) 
 def test_it_sends_the_headers_on_an_unexpected_error(make_app: MakeApp) -> None:
     app = make_app(PROPAGATE_EXCEPTIONS=False)
 
-    @app.get("/boom-for-test")  # type: ignore[untyped-decorator]
+    @app.get("/boom-for-test")
     def boom() -> str:
         raise RuntimeError("a bug")
 
@@ -263,7 +263,9 @@ UNESCAPED = re.compile(r"\|\s*safe\b|autoescape\s+false|Markup\(")
         ("output that is not escaped", UNESCAPED),
     ],
 )
-def test_it_has_no_template_that_csp_would_break_or_that_skips_escaping(what: str, pattern) -> None:
+def test_it_has_no_template_that_csp_would_break_or_that_skips_escaping(
+    what: str, pattern: re.Pattern[str]
+) -> None:
     templates = list(every_template())
     assert len(templates) > 30
     offenders = [

@@ -127,7 +127,9 @@ def test_it_holds_exactly_the_annual_survey_indicators(nv: Questionnaire) -> Non
         ("4.2", [(date(2026, 12, 31), 100)]),
     ],
 )
-def test_it_carries_the_plans_targets(nv: Questionnaire, indicator_id: str, targets: list) -> None:
+def test_it_carries_the_plans_targets(
+    nv: Questionnaire, indicator_id: str, targets: list[tuple[date | None, float]]
+) -> None:
     assert targets_of(nv, indicator_id) == targets
 
 

@@ -23,7 +23,7 @@ from tests.smtp_server import SmtpServer
 
 @pytest.fixture
 def tick_app(make_app: MakeApp, smtp_server: SmtpServer) -> Flask:
-    return make_app(**smtp_server.settings)  # type: ignore[no-any-return]
+    return make_app(**smtp_server.settings)
 
 
 def new_round(title: str, *, opens_in: timedelta, closes_in: timedelta, recipients: int) -> Round:
@@ -62,7 +62,7 @@ def new_round(title: str, *, opens_in: timedelta, closes_in: timedelta, recipien
 
 def state_of(round_id: int) -> str:
     db.session.expire_all()
-    return db.session.get(Round, round_id).state  # type: ignore[union-attr]
+    return db.session.get_one(Round, round_id).state
 
 
 def test_it_opens_reminds_closes_and_delivers_and_a_second_tick_sends_nothing(
@@ -108,7 +108,9 @@ def test_it_opens_reminds_closes_and_delivers_and_a_second_tick_sends_nothing(
             select(OutboxMessage.recipient_id).where(OutboxMessage.round_id == due_id)
         ).first()
         make_submitted_response(
-            db.session.get(Round, due_id), db.session.get(Recipient, answered), {"sip_okning": "ja"}
+            db.session.get_one(Round, due_id),
+            db.session.get_one(Recipient, answered),
+            {"sip_okning": "ja"},
         )
         db.session.commit()
         week = utcnow() + timedelta(days=7, minutes=1)
