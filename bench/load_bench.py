@@ -4,7 +4,8 @@
                                [--database-url postgresql://postgres@127.0.0.1:5432/test]
 
 Generates an open round of the NV questionnaire whose recipients have personal links
-(`tests.realistic_data`), starts gunicorn with the project's ``gunicorn.conf.py`` in the production
+(`tests.realistic_data`), starts gunicorn (`tests.gunicorn_helpers`) with the project's
+``gunicorn.conf.py`` in the production
 configuration (a strong SECRET_KEY, DATABASE_URL, behind one trusted proxy: the clients
 send ``X-Forwarded-For`` and ``X-Forwarded-Proto: https`` as nginx would), warms each
 worker up, and then runs `--clients` concurrent clients (threads with their own
@@ -51,7 +52,6 @@ from bench.report import Figure, machine, print_figures
 from tests.gunicorn_helpers import CSRF_TOKEN, Client, app_environment, start_gunicorn, stop
 from tests.realistic_data import form_fields
 
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 HEALTH, OPEN_LINK, FORM_GET, POST, CONFIRMATION = (
     "health",
