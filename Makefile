@@ -46,7 +46,7 @@ reliability-report: install
 
 lint: install
 	$(BIN)/ruff check survey tests bench config.py
-	$(BIN)/mypy survey config.py
+	$(BIN)/mypy survey config.py tests bench
 
 bench: install
 	$(BIN)/python -m bench.run_all

@@ -2,7 +2,7 @@
 
     python -m bench.attainment_bench [--responses 100000] [--repeat 7] [--database-url URL]
 
-Generates a round (`bench.data`), loads its results frame once
+Generates a round (`tests.realistic_data`), loads its results frame once
 (`survey.results.frame.load_responses_frame`, the one query and the typed columns: what a
 user waits for, timed on its own) and then runs, alternately and `--repeat` times each:
 
@@ -41,10 +41,10 @@ def run(database_url: str | None, responses: int, repeat: int, load_repeat: int)
     """Generate the round, time the frame load, the attainment and the floor; print them."""
     import pandas as pd
 
-    from bench.data import bench_app, generate_round, scratch_database
     from survey.db import db
     from survey.results.attainment import compute_indicator_results
     from survey.results.frame import load_responses_frame
+    from tests.realistic_data import bench_app, generate_round, scratch_database
 
     with scratch_database(database_url) as url:
         app = bench_app(url)
@@ -129,10 +129,10 @@ def run(database_url: str | None, responses: int, repeat: int, load_repeat: int)
 
 
 def generated_reference_date() -> Any:
-    """The reference date `bench.data.generate_round` gives a round by default."""
+    """The reference date `tests.realistic_data.generate_round` gives a round by default."""
     import inspect
 
-    from bench.data import generate_round
+    from tests.realistic_data import generate_round
 
     return inspect.signature(generate_round).parameters["reference_date"].default
 

@@ -26,7 +26,6 @@ from sqlalchemy import select, update
 
 def plans(database_url: str | None, responses: int, invitations: int) -> None:
     """Generate the data and print every plan."""
-    from bench.data import bench_app, generate_recipients, generate_round, scratch_database
     from survey.db import db, utcnow
     from survey.mail.worker import claim_statement
     from survey.results.frame import responses_statement
@@ -36,6 +35,12 @@ def plans(database_url: str | None, responses: int, invitations: int) -> None:
     from survey.schema.outbox import MailStatus, OutboxMessage
     from survey.schema.responses import Response
     from survey.schema.rounds import Recipient, Round
+    from tests.realistic_data import (
+        bench_app,
+        generate_recipients,
+        generate_round,
+        scratch_database,
+    )
 
     with scratch_database(database_url) as url:
         app = bench_app(url)

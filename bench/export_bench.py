@@ -3,7 +3,7 @@
     python -m bench.export_bench --responses 100000 [--repeat 3] [--database-url URL]
     python -m bench.export_bench --growth [--repeat 3] [--database-url URL]
 
-The first form generates a round (`bench.data`) and then runs, alternately and each in a
+The first form generates a round (`tests.realistic_data`) and then runs, alternately and each in a
 child process of its own (so that neither inherits the other's memory high-water mark):
 
 * the project's export: `survey.export.workbook.build_workbook`, pseudonymised, the whole
@@ -48,8 +48,8 @@ FLOOR = "floor"
 
 def run_project(database_url: str, round_id: int, out: Path) -> dict[str, Any]:
     """Time the project's export of the round."""
-    from bench.data import bench_app
     from survey.export.workbook import build_workbook
+    from tests.realistic_data import bench_app
 
     app = bench_app(database_url)
     with app.app_context():
@@ -183,7 +183,7 @@ def run_child(kind: str, database_url: str, round_id: int, directory: Path) -> d
 def generate(
     database_url: str, responses: int, delregion: str, seed: int, reference_date: date | None = None
 ) -> int:
-    from bench.data import bench_app, generate_round
+    from tests.realistic_data import bench_app, generate_round
 
     app = bench_app(database_url)
     with app.app_context():
@@ -342,7 +342,7 @@ def main(argv: list[str] | None = None) -> list[Figure]:
         print(json.dumps(figures))
         return []
 
-    from bench.data import scratch_database
+    from tests.realistic_data import scratch_database
 
     with scratch_database(arguments.database_url) as database_url:
         if arguments.growth:

@@ -4,7 +4,8 @@
                                [--database-url postgresql://postgres@127.0.0.1:5432/test]
 
 Generates an open round of the NV questionnaire whose recipients have personal links
-(`bench.data`), starts gunicorn with the project's ``gunicorn.conf.py`` in the production
+(`tests.realistic_data`), starts gunicorn (`tests.gunicorn_helpers`) with the project's
+``gunicorn.conf.py`` in the production
 configuration (a strong SECRET_KEY, DATABASE_URL, behind one trusted proxy: the clients
 send ``X-Forwarded-For`` and ``X-Forwarded-Proto: https`` as nginx would), warms each
 worker up, and then runs `--clients` concurrent clients (threads with their own
@@ -33,15 +34,11 @@ SURVEY_BENCH_POSTGRES_URL).
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import random
 import re
 import secrets
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -50,13 +47,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from bench.report import Figure, machine, print_figures
+from tests.gunicorn_helpers import CSRF_TOKEN, Client, app_environment, start_gunicorn, stop
+from tests.realistic_data import form_fields
 
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
-CSRF_TOKEN = re.compile(r'<input type="hidden" name="csrf_token" value="([^"]+)"')
 HEALTH, OPEN_LINK, FORM_GET, POST, CONFIRMATION = (
     "health",
     "open link",
@@ -89,47 +85,6 @@ class Timings:
     def error(self, text: str) -> None:
         with self.lock:
             self.errors.append(text)
-
-
-class Client:
-    """One browser: a connection to the server, its cookies, as if behind the proxy."""
-
-    def __init__(self, port: int, address: str) -> None:
-        self.port = port
-        self.cookies: dict[str, str] = {}
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        # What nginx adds in front of the app (SURVEY_TRUSTED_PROXIES=1).
-        self.proxy_headers = {
-            "X-Forwarded-For": address,
-            "X-Forwarded-Proto": "https",
-            "X-Forwarded-Host": "enkat.example.se",
-        }
-
-    def request(self, method: str, path: str, body: str | None = None) -> tuple[int, str, float]:
-        headers = dict(self.proxy_headers)
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
-        if body is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        started = time.perf_counter()
-        try:
-            self.connection.request(method, path, body=body, headers=headers)
-            response = self.connection.getresponse()
-            text = response.read().decode("utf-8")
-        except (OSError, http.client.HTTPException):
-            self.connection.close()  # reconnect once: the server may have closed it
-            self.connection.request(method, path, body=body, headers=headers)
-            response = self.connection.getresponse()
-            text = response.read().decode("utf-8")
-        seconds = time.perf_counter() - started
-        for header, value in response.getheaders():
-            if header.lower() == "set-cookie":
-                name, _, rest = value.partition("=")
-                self.cookies[name] = rest.split(";", 1)[0]
-        return response.status, text, seconds
-
-    def close(self) -> None:
-        self.connection.close()
 
 
 def answer_as_respondent(client: Client, respondent: Respondent, timings: Timings) -> None:
@@ -168,27 +123,14 @@ def _csrf_token(page: str) -> str:
     return match.group(1)
 
 
-def form_fields(answers: dict[str, Any]) -> list[tuple[str, str]]:
-    """Typed answers as the browser posts them: decimal commas, one field per choice."""
-    fields: list[tuple[str, str]] = []
-    for question_id, value in answers.items():
-        if isinstance(value, list):
-            fields.extend((question_id, str(item)) for item in value)
-        elif isinstance(value, float):
-            fields.append((question_id, f"{value:g}".replace(".", ",")))
-        else:
-            fields.append((question_id, str(value)))
-    return fields
-
-
 def prepare(database_url: str, respondents: int, key: str) -> list[Respondent]:
     """An open round with `respondents` recipients and links; their answers to post."""
     from sqlalchemy import select
 
-    from bench.data import _answers, bench_app, generate_recipients
     from survey.db import db, utcnow
     from survey.organisations import OrganisationType
     from survey.schema.rounds import Recipient, RoundState
+    from tests.realistic_data import bench_app, generate_recipients, realistic_answers
 
     app = bench_app(database_url)
     with app.app_context():
@@ -215,90 +157,13 @@ def prepare(database_url: str, respondents: int, key: str) -> list[Respondent]:
             generated.round_id,
             generated.tokens[recipient_id],
             form_fields(
-                _answers(rng, generated.questionnaire, OrganisationType(kinds[recipient_id]))
+                realistic_answers(
+                    rng, generated.questionnaire, OrganisationType(kinds[recipient_id])
+                )
             ),
         )
         for recipient_id in generated.recipient_ids
     ]
-
-
-def app_environment(database_url: str, key: str, **settings: str) -> dict[str, str]:
-    """The environment of the app in production settings on `database_url`, behind one proxy.
-
-    Inherited SURVEY_*, MAIL_*, GUNICORN_*, SECRET_KEY and DATABASE_URL variables are left
-    out, so that only what is given here (and in `settings`) counts.
-    """
-    inherited = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("SURVEY_", "MAIL_", "GUNICORN_", "SECRET_KEY", "DATABASE_URL"))
-    }
-    return {
-        **inherited,
-        "SURVEY_ENV": "production",
-        "SECRET_KEY": key,
-        "DATABASE_URL": database_url,
-        "SURVEY_BASE_URL": "https://enkat.example.se",
-        "SURVEY_TRUSTED_PROXIES": "1",
-        "PYTHONUNBUFFERED": "1",
-        **settings,
-    }
-
-
-def start_gunicorn(
-    environment: dict[str, str],
-    *,
-    workers: int = 2,
-    threads: int = 1,
-    access_log: Path | None = None,
-    output: Any = None,
-) -> tuple[subprocess.Popen[bytes], int]:
-    """gunicorn with the project's gunicorn.conf.py on a free port; wait until it serves."""
-    port = _free_port()
-    settings = {
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": str(workers),
-        "GUNICORN_THREADS": str(threads),
-        "GUNICORN_ACCESS_LOG": str(access_log) if access_log is not None else "off",
-        "GUNICORN_LOG_LEVEL": "warning",
-    }
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    process = subprocess.Popen(
-        [str(gunicorn), "-c", "gunicorn.conf.py", "survey:create_app()"],
-        cwd=ROOT,
-        env={**environment, **settings},
-        stdout=output,
-        stderr=subprocess.STDOUT if output is not None else None,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with status {process.returncode}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return process, port
-        except OSError:
-            time.sleep(0.2)
-    stop(process)
-    raise RuntimeError("gunicorn did not answer /healthz within 60 s")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop gunicorn gracefully (SIGTERM), or kill it."""
-    process.terminate()
-    try:
-        process.wait(30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def run_clients(port: int, respondents: list[Respondent], clients: int, timings: Timings) -> float:
@@ -333,9 +198,9 @@ def check_database(database_url: str, round_id: int, expected: int) -> str:
     """Count the submitted responses and submissions of the round."""
     from sqlalchemy import func, select
 
-    from bench.data import bench_app
     from survey.db import db
     from survey.schema.responses import Response, ResponseSubmission
+    from tests.realistic_data import bench_app
 
     app = bench_app(database_url)
     with app.app_context():
@@ -392,7 +257,7 @@ def run(
     database_url: str, clients: int, iterations: int, workers: int, threads: int
 ) -> list[Figure]:
     """Prepare, serve, load, report."""
-    from bench.data import scratch_database
+    from tests.realistic_data import scratch_database
 
     key = secrets.token_urlsafe(48)
     warm_up = workers * 4

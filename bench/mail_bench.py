@@ -4,7 +4,7 @@
                                [--no-pipelining]
 
 Generates a draft round of the NV questionnaire with `--messages` recipients
-(`bench.data`), starts a local SMTP server (aiosmtpd, `bench.smtp_sink`) in a process of
+(`tests.realistic_data`), starts a local SMTP server (aiosmtpd, `bench.smtp_sink`) in a process of
 its own, and opens the round as a process leader does (`survey.rounds.lifecycle.open_round`:
 every recipient gets a personal link and an invitation is queued in the outbox, as when a
 process leader presses "Öppna"; timed, and reported, on its own). Then it runs,
@@ -129,11 +129,11 @@ def run(
     durable: bool | None = None,
 ) -> list[Figure]:
     """Generate the round, open it, run both contenders alternately; print the figures."""
-    from bench.data import bench_app, generate_recipients, scratch_database
     from survey.db import db, utcnow
     from survey.mail.worker import deliver_outbox
     from survey.rounds.lifecycle import open_round
     from survey.schema.rounds import Round
+    from tests.realistic_data import bench_app, generate_recipients, scratch_database
 
     sink = SmtpSink(pipelining)
     try:

@@ -22,6 +22,8 @@ from sqlalchemy.engine import make_url
 from config import normalise_database_url
 from survey import create_app
 from survey.db import db
+from tests.factories import Cast, ClientFor, MakeApp, login, make_cast
+from tests.import_helpers import ImportRound, make_import_round
 
 POSTGRES_URL = os.environ.get("SURVEY_TEST_DATABASE_URL")
 
@@ -86,7 +88,7 @@ def _empty_all_tables(app: Flask) -> None:
 
 
 @pytest.fixture
-def make_app(database_url: str) -> Iterator[object]:
+def make_app(database_url: str) -> Iterator[MakeApp]:
     """Build apps on the test database with extra settings; tables are emptied afterwards."""
     made: list[Flask] = []
 
@@ -105,15 +107,15 @@ def make_app(database_url: str) -> Iterator[object]:
 
 
 @pytest.fixture
-def app(make_app) -> Flask:  # type: ignore[no-untyped-def]
+def app(make_app: MakeApp) -> Flask:
     """The app in test configuration (CSRF off; see `csrf_app` for CSRF on)."""
-    return make_app()  # type: ignore[no-any-return]
+    return make_app()
 
 
 @pytest.fixture
-def csrf_app(make_app) -> Flask:  # type: ignore[no-untyped-def]
+def csrf_app(make_app: MakeApp) -> Flask:
     """The app with CSRF protection on, as in production."""
-    return make_app(WTF_CSRF_ENABLED=True)  # type: ignore[no-any-return]
+    return make_app(WTF_CSRF_ENABLED=True)
 
 
 @pytest.fixture
@@ -124,3 +126,32 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def cast(app: Flask) -> Cast:
+    """The cast of permission tests (admin, leaders of NV and NO, reader of NV), committed."""
+    with app.app_context():
+        made = make_cast()
+        db.session.commit()
+        return made
+
+
+@pytest.fixture
+def client_for(app: Flask, cast: Cast) -> ClientFor:
+    """`client_for("leader_nv")`: a new client of `app` logged in as that member of the cast
+    (`"anonymous"`: not logged in)."""
+
+    def logged_in(who: str) -> FlaskClient:
+        new_client = app.test_client()
+        if who != "anonymous":
+            assert login(new_client, getattr(cast, who).email).status_code == 302
+        return new_client
+
+    return logged_in
+
+
+@pytest.fixture
+def target(app: Flask) -> ImportRound:
+    """The round the answers-import tests import into (sample questionnaire, NV, closed)."""
+    return make_import_round(app)

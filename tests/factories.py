@@ -5,11 +5,14 @@ from __future__ import annotations
 import functools
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from survey.accounts.passwords import hash_password
 from survey.db import db
@@ -19,6 +22,9 @@ from survey.schema.questionnaires import QuestionnaireVersion
 from survey.schema.responses import Response, ResponseSubmission
 from survey.schema.rounds import Recipient, Round, RoundState
 from tests.sample import sample_questionnaire
+
+# The `make_app` fixture: `make_app(SETTING=value, ...)` builds an app on the test database.
+MakeApp = Callable[..., Flask]
 
 
 def make_questionnaire_version(questionnaire: Questionnaire | None = None) -> QuestionnaireVersion:
@@ -166,7 +172,9 @@ def make_user(
     return user
 
 
-def login(client: Any, email: str, password: str = DEFAULT_PASSWORD, **kwargs: Any) -> Any:
+def login(
+    client: FlaskClient, email: str, password: str = DEFAULT_PASSWORD, **kwargs: Any
+) -> TestResponse:
     """Log in through the login page, with its CSRF token if it has one; returns the response."""
     data = {"email": email, "password": password}
     form = client.get("/logga-in").get_data(as_text=True)
@@ -176,7 +184,7 @@ def login(client: Any, email: str, password: str = DEFAULT_PASSWORD, **kwargs: A
     return client.post("/logga-in", data=data, **kwargs)
 
 
-def logged_in_client(app: Any, role: str = "lasare", delregion: str | None = "NV") -> Any:
+def logged_in_client(app: Flask, role: str = "lasare", delregion: str | None = "NV") -> FlaskClient:
     """A test client of `app` logged in as a new account of the role."""
     with app.app_context():
         email = make_user(role, delregion).email
@@ -203,6 +211,10 @@ class Cast:
     leader_nv: Member
     leader_no: Member
     reader_nv: Member
+
+
+# The `client_for` fixture: a new client logged in as a member of the cast, by attribute name.
+ClientFor = Callable[[str], FlaskClient]
 
 
 def make_cast() -> Cast:

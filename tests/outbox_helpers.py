@@ -25,6 +25,12 @@ SURVEY_COMMAND = str(Path(sys.executable).parent / "survey")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def address_of(message: OutboxMessage) -> str:
+    """The message's recipient address (set on every message the tests queue)."""
+    assert message.to_address is not None
+    return message.to_address
+
+
 def queue_invitations(
     count: int, *, round_: Round | None = None, **fields: Any
 ) -> list[OutboxMessage]:

@@ -24,14 +24,14 @@ from survey.schema.outbox import MailStatus, OutboxMessage
 from survey.schema.responses import Response
 from survey.schema.rounds import Recipient, Round
 from tests.browser import LiveServer, axe_report, expect_error_title
-from tests.factories import DEFAULT_PASSWORD, make_submitted_response
+from tests.factories import DEFAULT_PASSWORD, MakeApp, make_submitted_response
 from tests.security_helpers import World, seed_world
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def app(make_app) -> Flask:
+def app(make_app: MakeApp) -> Flask:
     """The app as in production: with CSRF protection (the live server serves this one)."""
     made: Flask = make_app(WTF_CSRF_ENABLED=True)
     return made
@@ -97,7 +97,7 @@ def check(page: Page, what: str) -> None:
 
 def test_it_passes_axe_on_the_login_page_and_the_error_pages(
     app: Flask, live_server: LiveServer, browser_page: Page
-):
+) -> None:
     page = browser_page
     page.goto(live_server("/logga-in"))
     check(page, "the login page")
@@ -115,7 +115,7 @@ def test_it_passes_axe_on_the_login_page_and_the_error_pages(
 
 def test_it_passes_axe_on_the_round_outbox_and_log_pages(
     app: Flask, live_server: LiveServer, browser_page: Page
-):
+) -> None:
     world = seed_world(app)
     recipients_in_every_state(app, world)
     page = browser_page
@@ -143,7 +143,7 @@ def test_it_passes_axe_on_the_round_outbox_and_log_pages(
 
 def test_it_passes_axe_on_a_long_log_with_pages(
     app: Flask, live_server: LiveServer, browser_page: Page
-):
+) -> None:
     from survey.audit.recording import record_audit
 
     world = seed_world(app)
@@ -164,7 +164,7 @@ def test_it_passes_axe_on_a_long_log_with_pages(
 
 def test_it_passes_axe_on_a_new_round_with_every_field_wrong(
     app: Flask, live_server: LiveServer, browser_page: Page
-):
+) -> None:
     world = seed_world(app)
     page = browser_page
     log_in(page, live_server, world.cast.leader_nv.email)
@@ -184,7 +184,7 @@ def test_it_passes_axe_on_a_new_round_with_every_field_wrong(
 
 def test_it_passes_axe_on_the_user_administration_pages(
     app: Flask, live_server: LiveServer, browser_page: Page
-):
+) -> None:
     world = seed_world(app)
     page = browser_page
     log_in(page, live_server, world.cast.admin.email)
@@ -209,7 +209,9 @@ def test_it_passes_axe_on_the_user_administration_pages(
     check(page, "the user list with a deactivated account")
 
 
-def test_it_passes_axe_on_a_refused_form(app: Flask, live_server: LiveServer, browser_page: Page):
+def test_it_passes_axe_on_a_refused_form(
+    app: Flask, live_server: LiveServer, browser_page: Page
+) -> None:
     world = seed_world(app)
     page = browser_page
     log_in(page, live_server, world.cast.leader_nv.email)

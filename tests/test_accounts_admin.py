@@ -6,31 +6,15 @@ import re
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from survey.accounts.passwords import verify_password
 from survey.db import db
 from survey.schema.accounts import User
 from survey.schema.audit import AuditEvent
-from tests.factories import DEFAULT_PASSWORD, Cast, login, make_cast
+from tests.factories import DEFAULT_PASSWORD, Cast, ClientFor, MakeApp, login, make_cast
 
 NEW_PASSWORD = "ett-nytt-långt-lösenord"
-
-
-@pytest.fixture
-def cast(app: Flask) -> Cast:
-    with app.app_context():
-        made = make_cast()
-        db.session.commit()
-        return made
-
-
-def client_for(app: Flask, cast: Cast, who: str) -> FlaskClient:
-    client = app.test_client()
-    if who != "anonymous":
-        assert login(client, getattr(cast, who).email).status_code == 302
-    return client
 
 
 def user_by_email(app: Flask, email: str) -> User:
@@ -68,8 +52,10 @@ def admin_requests(cast: Cast) -> list[tuple[str, str]]:
     ("who", "expected"),
     [("anonymous", 302), ("reader_nv", 403), ("leader_nv", 403), ("leader_no", 403)],
 )
-def test_it_lets_only_administrators_in(app: Flask, cast: Cast, who: str, expected: int):
-    client = client_for(app, cast, who)
+def test_it_lets_only_administrators_in(
+    app: Flask, cast: Cast, client_for: ClientFor, who: str, expected: int
+) -> None:
+    client = client_for(who)
     for method, path in admin_requests(cast):
         response = client.open(path, method=method)
         assert response.status_code == expected, (method, path)
@@ -81,8 +67,10 @@ def test_it_lets_only_administrators_in(app: Flask, cast: Cast, who: str, expect
     assert audit_actions(app) == []
 
 
-def test_it_shows_administrators_every_account(app: Flask, cast: Cast):
-    client = client_for(app, cast, "admin")
+def test_it_shows_administrators_every_account(
+    app: Flask, cast: Cast, client_for: ClientFor
+) -> None:
+    client = client_for("admin")
     response = client.get("/admin/anvandare")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -92,8 +80,10 @@ def test_it_shows_administrators_every_account(app: Flask, cast: Cast):
     assert '<a href="/admin/anvandare" aria-current="page">Användare</a>' in html
 
 
-def test_it_answers_404_for_an_account_that_does_not_exist(app: Flask, cast: Cast):
-    client = client_for(app, cast, "admin")
+def test_it_answers_404_for_an_account_that_does_not_exist(
+    app: Flask, client_for: ClientFor
+) -> None:
+    client = client_for("admin")
     assert client.get("/admin/anvandare/99999/andra").status_code == 404
     assert client.post("/admin/anvandare/99999/inaktivera").status_code == 404
 
@@ -111,8 +101,8 @@ def create_form(**changes: str) -> dict[str, str]:
     return form
 
 
-def test_it_creates_an_account(app: Flask, cast: Cast):
-    client = client_for(app, cast, "admin")
+def test_it_creates_an_account(app: Flask, cast: Cast, client_for: ClientFor) -> None:
+    client = client_for("admin")
     response = client.post("/admin/anvandare/ny", data=create_form(), follow_redirects=True)
     assert "Kontot för Nora Nyström (ny.processledare@example.se) är skapat." in response.get_data(
         as_text=True
@@ -136,8 +126,8 @@ def test_it_creates_an_account(app: Flask, cast: Cast):
     assert login(new_client, "ny.processledare@example.se", NEW_PASSWORD).status_code == 302
 
 
-def test_it_creates_an_administrator_without_a_delregion(app: Flask, cast: Cast):
-    client = client_for(app, cast, "admin")
+def test_it_creates_an_administrator_without_a_delregion(app: Flask, client_for: ClientFor) -> None:
+    client = client_for("admin")
     data = create_form(email="ny.admin@example.se", role="admin", delregion="")
     assert client.post("/admin/anvandare/ny", data=data).status_code == 302
     user = user_by_email(app, "ny.admin@example.se")
@@ -189,9 +179,9 @@ def test_it_creates_an_administrator_without_a_delregion(app: Flask, cast: Cast)
     ],
 )
 def test_it_explains_what_is_wrong_and_creates_nothing(
-    app: Flask, cast: Cast, changes: dict[str, str], field: str, message: str
-):
-    client = client_for(app, cast, "admin")
+    app: Flask, client_for: ClientFor, changes: dict[str, str], field: str, message: str
+) -> None:
+    client = client_for("admin")
     users_before = count(app, User)
     response = client.post("/admin/anvandare/ny", data=create_form(**changes))
     html = response.get_data(as_text=True)
@@ -202,16 +192,18 @@ def test_it_explains_what_is_wrong_and_creates_nothing(
     assert audit_actions(app) == []
 
 
-def test_it_keeps_what_was_typed_except_passwords(app: Flask, cast: Cast):
-    client = client_for(app, cast, "admin")
+def test_it_keeps_what_was_typed_except_passwords(app: Flask, client_for: ClientFor) -> None:
+    client = client_for("admin")
     html = client.post("/admin/anvandare/ny", data=create_form(delregion="")).get_data(as_text=True)
     assert 'value="Nora Nyström"' in html
     assert NEW_PASSWORD not in html
 
 
-def test_it_deactivates_and_reactivates_an_account(app: Flask, cast: Cast):
-    admin = client_for(app, cast, "admin")
-    leader = client_for(app, cast, "leader_nv")
+def test_it_deactivates_and_reactivates_an_account(
+    app: Flask, cast: Cast, client_for: ClientFor
+) -> None:
+    admin = client_for("admin")
+    leader = client_for("leader_nv")
     assert leader.get("/konto/losenord").status_code == 200
     response = admin.post(f"/admin/anvandare/{cast.leader_nv.id}/inaktivera", follow_redirects=True)
     assert "är inaktiverat" in response.get_data(as_text=True)
@@ -225,16 +217,18 @@ def test_it_deactivates_and_reactivates_an_account(app: Flask, cast: Cast):
     assert actions == ["user.deactivated", "user.reactivated"]
 
 
-def test_it_does_not_let_administrators_deactivate_themselves(app: Flask, cast: Cast):
-    admin = client_for(app, cast, "admin")
+def test_it_does_not_let_administrators_deactivate_themselves(
+    app: Flask, cast: Cast, client_for: ClientFor
+) -> None:
+    admin = client_for("admin")
     response = admin.post(f"/admin/anvandare/{cast.admin.id}/inaktivera", follow_redirects=True)
     assert "Du kan inte inaktivera ditt eget konto." in response.get_data(as_text=True)
     assert user_by_email(app, cast.admin.email).active
     assert audit_actions(app) == []
 
 
-def test_it_changes_name_role_and_delregion(app: Flask, cast: Cast):
-    admin = client_for(app, cast, "admin")
+def test_it_changes_name_role_and_delregion(app: Flask, cast: Cast, client_for: ClientFor) -> None:
+    admin = client_for("admin")
     data = {"name": "Läsare Blir Ledare", "role": "processledare", "delregion": "SV"}
     assert admin.post(f"/admin/anvandare/{cast.reader_nv.id}/andra", data=data).status_code == 302
     user = user_by_email(app, cast.reader_nv.email)
@@ -242,17 +236,21 @@ def test_it_changes_name_role_and_delregion(app: Flask, cast: Cast):
     assert audit_actions(app)[-1][0] == "user.updated"
 
 
-def test_it_does_not_let_administrators_change_their_own_role(app: Flask, cast: Cast):
-    admin = client_for(app, cast, "admin")
+def test_it_does_not_let_administrators_change_their_own_role(
+    app: Flask, cast: Cast, client_for: ClientFor
+) -> None:
+    admin = client_for("admin")
     data = {"name": "Admin", "role": "lasare", "delregion": "NV"}
     response = admin.post(f"/admin/anvandare/{cast.admin.id}/andra", data=data)
     assert "Du kan inte ändra din egen roll." in response.get_data(as_text=True)
     assert user_by_email(app, cast.admin.email).role == "admin"
 
 
-def test_it_resets_a_password_and_ends_the_users_sessions(app: Flask, cast: Cast):
-    admin = client_for(app, cast, "admin")
-    leader = client_for(app, cast, "leader_nv")
+def test_it_resets_a_password_and_ends_the_users_sessions(
+    app: Flask, cast: Cast, client_for: ClientFor
+) -> None:
+    admin = client_for("admin")
+    leader = client_for("leader_nv")
     data = {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD}
     response = admin.post(f"/admin/anvandare/{cast.leader_nv.id}/losenord", data=data)
     assert response.status_code == 302
@@ -265,15 +263,15 @@ def test_it_resets_a_password_and_ends_the_users_sessions(app: Flask, cast: Cast
     assert NEW_PASSWORD not in summary
 
 
-def test_it_refuses_a_weak_reset_password(app: Flask, cast: Cast):
-    admin = client_for(app, cast, "admin")
+def test_it_refuses_a_weak_reset_password(app: Flask, cast: Cast, client_for: ClientFor) -> None:
+    admin = client_for("admin")
     data = {"password": "kort", "password_confirm": "kort"}
     response = admin.post(f"/admin/anvandare/{cast.leader_nv.id}/losenord", data=data)
     assert "Lösenordet måste vara minst 12 tecken långt." in response.get_data(as_text=True)
     assert login(app.test_client(), cast.leader_nv.email, DEFAULT_PASSWORD).status_code == 302
 
 
-def test_it_refuses_administration_without_a_csrf_token(make_app):
+def test_it_refuses_administration_without_a_csrf_token(make_app: MakeApp) -> None:
     app = make_app(WTF_CSRF_ENABLED=True)
     with app.app_context():
         cast = make_cast()
@@ -304,8 +302,8 @@ def test_it_refuses_administration_without_a_csrf_token(make_app):
     assert count(app, User) == users_before + 1
 
 
-def test_it_lists_every_error_at_once(app: Flask, cast: Cast):
-    client = client_for(app, cast, "admin")
+def test_it_lists_every_error_at_once(app: Flask, client_for: ClientFor) -> None:
+    client = client_for("admin")
     data = create_form(email="", role="lasare", delregion="", password="kort", password_confirm="x")
     html = client.post("/admin/anvandare/ny", data=data).get_data(as_text=True)
     start = html.index('class="error-summary"')
@@ -314,8 +312,10 @@ def test_it_lists_every_error_at_once(app: Flask, cast: Cast):
     assert linked_fields == ["email", "delregion", "password", "password_confirm"]
 
 
-def test_it_explains_a_missing_delregion_when_changing_an_account(app: Flask, cast: Cast):
-    admin = client_for(app, cast, "admin")
+def test_it_explains_a_missing_delregion_when_changing_an_account(
+    app: Flask, cast: Cast, client_for: ClientFor
+) -> None:
+    admin = client_for("admin")
     data = {"name": "Läsare NV", "role": "lasare", "delregion": ""}
     response = admin.post(f"/admin/anvandare/{cast.reader_nv.id}/andra", data=data)
     html = response.get_data(as_text=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
@@ -12,7 +13,7 @@ from survey.db import db
 from survey.demo import DEMO_PASSWORD
 from survey.schema.accounts import User
 from survey.schema.audit import AuditEvent
-from tests.factories import DEFAULT_PASSWORD, login, make_user
+from tests.factories import DEFAULT_PASSWORD, MakeApp, login, make_user
 
 PASSWORD = "kommandorad-lösenord-1"
 
@@ -31,7 +32,7 @@ def row_counts(app: Flask) -> tuple[int, int]:
         return users, events
 
 
-def create(runner: FlaskCliRunner, *options: str, password: str = PASSWORD):
+def create(runner: FlaskCliRunner, *options: str, password: str = PASSWORD) -> Result:
     return runner.invoke(
         args=["user", "create", *options, "--password-stdin"], input=f"{password}\n"
     )
@@ -39,7 +40,7 @@ def create(runner: FlaskCliRunner, *options: str, password: str = PASSWORD):
 
 def test_it_creates_a_user_with_the_password_from_standard_input(
     app: Flask, runner: FlaskCliRunner
-):
+) -> None:
     result = create(
         runner,
         "--email",
@@ -66,7 +67,7 @@ def test_it_creates_a_user_with_the_password_from_standard_input(
 
 def test_it_creates_a_user_with_the_password_from_a_confirmed_prompt(
     app: Flask, runner: FlaskCliRunner
-):
+) -> None:
     result = runner.invoke(
         args=[
             "user",
@@ -95,7 +96,7 @@ def test_it_creates_a_user_with_the_password_from_a_confirmed_prompt(
 )
 def test_it_understands_role_and_delregion_as_people_write_them(
     app: Flask, runner: FlaskCliRunner, role: str, delregion: str, expected: tuple[str, str]
-):
+) -> None:
     result = create(
         runner, "--email", "x@example.se", "--name", "X", "--role", role, "--delregion", delregion
     )
@@ -140,7 +141,7 @@ def test_it_understands_role_and_delregion_as_people_write_them(
 )
 def test_it_explains_errors_in_english_and_writes_nothing(
     app: Flask, runner: FlaskCliRunner, options: list[str], password: str, message: str
-):
+) -> None:
     with app.app_context():
         make_user("admin", email="befintlig@example.se")
         db.session.commit()
@@ -154,7 +155,7 @@ def test_it_explains_errors_in_english_and_writes_nothing(
     assert row_counts(app) == before
 
 
-def test_it_lists_every_account_in_a_table(app: Flask, runner: FlaskCliRunner):
+def test_it_lists_every_account_in_a_table(app: Flask, runner: FlaskCliRunner) -> None:
     assert "No accounts yet" in runner.invoke(args=["user", "list"]).output
     with app.app_context():
         make_user("admin", email="admin@example.se", name="Alva Admin")
@@ -175,7 +176,7 @@ def test_it_lists_every_account_in_a_table(app: Flask, runner: FlaskCliRunner):
     assert role_column == admin_line.index(" admin ") + 1 == reader_line.index(" lasare") + 1
 
 
-def test_it_sets_a_password_and_ends_open_sessions(app: Flask, runner: FlaskCliRunner):
+def test_it_sets_a_password_and_ends_open_sessions(app: Flask, runner: FlaskCliRunner) -> None:
     with app.app_context():
         make_user("processledare", "NV", email="pl@example.se")
         db.session.commit()
@@ -198,7 +199,7 @@ def test_it_sets_a_password_and_ends_open_sessions(app: Flask, runner: FlaskCliR
         assert (event.action, event.actor) == ("user.password_reset", "kommandorad")
 
 
-def test_it_sets_a_password_from_a_prompt(app: Flask, runner: FlaskCliRunner):
+def test_it_sets_a_password_from_a_prompt(app: Flask, runner: FlaskCliRunner) -> None:
     with app.app_context():
         make_user("admin", email="a@example.se")
         db.session.commit()
@@ -218,7 +219,7 @@ def test_it_sets_a_password_from_a_prompt(app: Flask, runner: FlaskCliRunner):
 )
 def test_it_refuses_to_set_a_password_and_changes_nothing(
     app: Flask, runner: FlaskCliRunner, email: str, password: str, message: str
-):
+) -> None:
     with app.app_context():
         make_user("admin", email="a@example.se")
         db.session.commit()
@@ -233,7 +234,7 @@ def test_it_refuses_to_set_a_password_and_changes_nothing(
     assert row_counts(app)[1] == 0
 
 
-def test_it_deactivates_and_activates_accounts(app: Flask, runner: FlaskCliRunner):
+def test_it_deactivates_and_activates_accounts(app: Flask, runner: FlaskCliRunner) -> None:
     with app.app_context():
         make_user("lasare", "NV", email="l@example.se")
         db.session.commit()
@@ -243,7 +244,7 @@ def test_it_deactivates_and_activates_accounts(app: Flask, runner: FlaskCliRunne
     assert login(app.test_client(), "l@example.se", DEFAULT_PASSWORD).status_code == 302
 
 
-def test_it_seeds_demo_accounts_once_in_development(make_app):
+def test_it_seeds_demo_accounts_once_in_development(make_app: MakeApp) -> None:
     app = make_app(SURVEY_ENV="development", SURVEY_BASE_URL="http://127.0.0.1:5000")
     runner = app.test_cli_runner()
     first = runner.invoke(args=["demo", "seed"])
@@ -262,7 +263,7 @@ def test_it_seeds_demo_accounts_once_in_development(make_app):
     assert verify_password(admin.password_hash, DEMO_PASSWORD).matches
 
 
-def test_it_does_not_show_a_demo_password_that_was_changed(make_app):
+def test_it_does_not_show_a_demo_password_that_was_changed(make_app: MakeApp) -> None:
     app = make_app(SURVEY_ENV="development")
     runner = app.test_cli_runner()
     runner.invoke(args=["demo", "seed"])
@@ -275,7 +276,7 @@ def test_it_does_not_show_a_demo_password_that_was_changed(make_app):
 
 
 @pytest.mark.parametrize("environment", ["testing", "production"])
-def test_it_refuses_demo_accounts_outside_development(app: Flask, environment: str):
+def test_it_refuses_demo_accounts_outside_development(app: Flask, environment: str) -> None:
     app.config["SURVEY_ENV"] = environment
     result = app.test_cli_runner().invoke(args=["demo", "seed"])
     assert result.exit_code == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -20,13 +21,13 @@ from survey.accounts.redirects import safe_next_path
 from survey.db import db
 from survey.schema.accounts import User
 from survey.schema.ratelimit import RateLimitCounter
-from tests.factories import DEFAULT_PASSWORD, login, make_user
+from tests.factories import DEFAULT_PASSWORD, MakeApp, login, make_user
 
 LOGIN_FAILED = "Fel e-postadress eller lösenord."
 THROTTLED = "För många misslyckade inloggningsförsök."
 
 
-def add_user(app: Flask, role: str = "admin", delregion: str | None = None, **fields) -> str:
+def add_user(app: Flask, role: str = "admin", delregion: str | None = None, **fields: Any) -> str:
     with app.app_context():
         user = make_user(role, delregion, **fields)
         db.session.commit()
@@ -54,7 +55,7 @@ def page_without_tokens(html: str, email: str) -> str:
     return html.replace(email, "EMAIL")
 
 
-def test_it_shows_a_login_form_with_labelled_fields(client: FlaskClient):
+def test_it_shows_a_login_form_with_labelled_fields(client: FlaskClient) -> None:
     response = client.get("/logga-in")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -63,7 +64,9 @@ def test_it_shows_a_login_form_with_labelled_fields(client: FlaskClient):
     assert 'autocomplete="current-password"' in html
 
 
-def test_it_logs_in_and_lands_on_the_first_page_of_the_menu(app: Flask, client: FlaskClient):
+def test_it_logs_in_and_lands_on_the_first_page_of_the_menu(
+    app: Flask, client: FlaskClient
+) -> None:
     email = add_user(app, "admin")
     response = login(client, email.upper())  # email case does not matter
     assert response.status_code == 302
@@ -72,12 +75,12 @@ def test_it_logs_in_and_lands_on_the_first_page_of_the_menu(app: Flask, client: 
     assert is_logged_in(client)
 
 
-def test_it_lands_readers_on_the_rounds_they_may_read(app: Flask, client: FlaskClient):
+def test_it_lands_readers_on_the_rounds_they_may_read(app: Flask, client: FlaskClient) -> None:
     email = add_user(app, "lasare", "NV")
     assert login(client, email).location == "/omgangar"
 
 
-def test_it_answers_unknown_emails_and_wrong_passwords_alike(app: Flask):
+def test_it_answers_unknown_emails_and_wrong_passwords_alike(app: Flask) -> None:
     known = add_user(app, "processledare", "NV")
     unknown = "finns.inte@example.se"
     wrong_password = login(app.test_client(), known, "fel-lösenord-123456")
@@ -90,8 +93,8 @@ def test_it_answers_unknown_emails_and_wrong_passwords_alike(app: Flask):
 
 
 def test_it_spends_one_real_verification_on_an_unknown_email_as_on_a_wrong_password(
-    make_app, monkeypatch: pytest.MonkeyPatch
-):
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Equal work, not equal seconds: timings belong in benchmarks, not in tests."""
     app = make_app(SURVEY_FAST_PASSWORD_HASHING=False)  # the real parameters
     known = add_user(app, "processledare", "NV")
@@ -120,7 +123,7 @@ def test_it_spends_one_real_verification_on_an_unknown_email_as_on_a_wrong_passw
 )
 def test_it_asks_for_missing_fields_without_counting_a_failure(
     app: Flask, client: FlaskClient, data: dict[str, str], messages: list[str]
-):
+) -> None:
     response = client.post("/logga-in", data=data)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -130,7 +133,9 @@ def test_it_asks_for_missing_fields_without_counting_a_failure(
     assert counters(app) == 0
 
 
-def test_it_refuses_a_deactivated_user_with_the_right_password(app: Flask, client: FlaskClient):
+def test_it_refuses_a_deactivated_user_with_the_right_password(
+    app: Flask, client: FlaskClient
+) -> None:
     email = add_user(app, "processledare", "NV", active=False)
     response = login(client, email)
     assert response.status_code == 200
@@ -138,7 +143,7 @@ def test_it_refuses_a_deactivated_user_with_the_right_password(app: Flask, clien
     assert not is_logged_in(client)
 
 
-def test_it_ends_the_session_of_a_user_who_is_deactivated(app: Flask, client: FlaskClient):
+def test_it_ends_the_session_of_a_user_who_is_deactivated(app: Flask, client: FlaskClient) -> None:
     email = add_user(app, "processledare", "NV")
     login(client, email)
     with app.app_context():
@@ -148,13 +153,13 @@ def test_it_ends_the_session_of_a_user_who_is_deactivated(app: Flask, client: Fl
 
 
 @pytest.fixture
-def strict_app(make_app) -> Flask:
+def strict_app(make_app: MakeApp) -> Flask:
     """Three failures per email (twelve per address) in a 10-minute window."""
     app: Flask = make_app(SURVEY_LOGIN_MAX_FAILURES=3, SURVEY_LOGIN_WINDOW_SECONDS=600)
     return app
 
 
-def test_it_throttles_an_email_after_too_many_failures(strict_app: Flask):
+def test_it_throttles_an_email_after_too_many_failures(strict_app: Flask) -> None:
     email = add_user(strict_app, "processledare", "NV")
     client = strict_app.test_client()
     for _ in range(3):
@@ -171,7 +176,7 @@ def test_it_throttles_an_email_after_too_many_failures(strict_app: Flask):
     assert response.status_code == 429
 
 
-def test_it_throttles_a_client_address_after_four_times_as_many_failures(strict_app: Flask):
+def test_it_throttles_a_client_address_after_four_times_as_many_failures(strict_app: Flask) -> None:
     email = add_user(strict_app, "processledare", "NV")
     client = strict_app.test_client()
     address = {"REMOTE_ADDR": "198.51.100.4"}
@@ -184,7 +189,7 @@ def test_it_throttles_a_client_address_after_four_times_as_many_failures(strict_
     assert login(elsewhere, email, environ_base={"REMOTE_ADDR": "198.51.100.5"}).status_code == 302
 
 
-def test_it_forgets_an_emails_failures_after_a_successful_login(strict_app: Flask):
+def test_it_forgets_an_emails_failures_after_a_successful_login(strict_app: Flask) -> None:
     email = add_user(strict_app, "processledare", "NV")
     client = strict_app.test_client()
     for _ in range(2):
@@ -197,7 +202,7 @@ def test_it_forgets_an_emails_failures_after_a_successful_login(strict_app: Flas
     assert login(client, email).status_code == 302
 
 
-def test_it_lets_an_email_try_again_once_the_window_has_passed(strict_app: Flask):
+def test_it_lets_an_email_try_again_once_the_window_has_passed(strict_app: Flask) -> None:
     email = add_user(strict_app, "processledare", "NV")
     client = strict_app.test_client()
     for _ in range(3):
@@ -212,8 +217,8 @@ def test_it_lets_an_email_try_again_once_the_window_has_passed(strict_app: Flask
 
 
 def test_it_keeps_the_session_in_a_hardened_cookie_with_production_settings(
-    make_app, tmp_path: Path
-):
+    make_app: MakeApp, tmp_path: Path
+) -> None:
     production = load_settings(
         "production",
         tmp_path,
@@ -239,7 +244,7 @@ def test_it_keeps_the_session_in_a_hardened_cookie_with_production_settings(
     assert "SameSite=Lax" in cookie
 
 
-def test_it_starts_a_fresh_session_on_login(app: Flask, client: FlaskClient):
+def test_it_starts_a_fresh_session_on_login(app: Flask, client: FlaskClient) -> None:
     email = add_user(app, "admin")
     with client.session_transaction() as session:
         session["planted_by_someone_else"] = "x"
@@ -249,7 +254,7 @@ def test_it_starts_a_fresh_session_on_login(app: Flask, client: FlaskClient):
         assert session.permanent
 
 
-def test_it_logs_out(app: Flask, client: FlaskClient):
+def test_it_logs_out(app: Flask, client: FlaskClient) -> None:
     email = add_user(app, "admin")
     login(client, email)
     response = client.post("/logga-ut", follow_redirects=True)
@@ -257,7 +262,7 @@ def test_it_logs_out(app: Flask, client: FlaskClient):
     assert not is_logged_in(client)
 
 
-def test_it_sends_visitors_to_the_login_page_and_back(app: Flask, client: FlaskClient):
+def test_it_sends_visitors_to_the_login_page_and_back(app: Flask, client: FlaskClient) -> None:
     email = add_user(app, "admin")
     response = client.get("/admin/anvandare?sida=2")
     assert response.status_code == 302
@@ -271,7 +276,9 @@ def test_it_sends_visitors_to_the_login_page_and_back(app: Flask, client: FlaskC
     )
 
 
-def test_it_sends_a_logged_in_user_away_from_the_login_page(app: Flask, client: FlaskClient):
+def test_it_sends_a_logged_in_user_away_from_the_login_page(
+    app: Flask, client: FlaskClient
+) -> None:
     email = add_user(app, "admin")
     login(client, email)
     assert client.get("/logga-in").location == "/omgangar"
@@ -304,21 +311,23 @@ NEXT_TARGETS = [
 
 
 @pytest.mark.parametrize(("target", "expected"), NEXT_TARGETS)
-def test_it_accepts_only_paths_on_this_site_as_next(target: str | None, expected: str | None):
+def test_it_accepts_only_paths_on_this_site_as_next(
+    target: str | None, expected: str | None
+) -> None:
     assert safe_next_path(target) == expected
 
 
 @pytest.mark.parametrize(("target", "expected"), NEXT_TARGETS[:12])
 def test_it_redirects_after_login_only_within_the_site(
     app: Flask, client: FlaskClient, target: str, expected: str | None
-):
+) -> None:
     email = add_user(app, "admin")
     response = login(client, email, query_string={"next": target})
     assert response.status_code == 302
     assert response.location == iri_to_uri(expected or "/omgangar")
 
 
-def test_it_rehashes_a_password_hashed_with_old_parameters(app: Flask, client: FlaskClient):
+def test_it_rehashes_a_password_hashed_with_old_parameters(app: Flask, client: FlaskClient) -> None:
     old_hash = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(DEFAULT_PASSWORD)
     email = add_user(app, "admin")
     with app.app_context():
@@ -331,7 +340,7 @@ def test_it_rehashes_a_password_hashed_with_old_parameters(app: Flask, client: F
         assert verify_password(new_hash, DEFAULT_PASSWORD) == Verification(True, False)
 
 
-def test_it_ends_other_sessions_when_a_user_changes_their_password(app: Flask):
+def test_it_ends_other_sessions_when_a_user_changes_their_password(app: Flask) -> None:
     email = add_user(app, "processledare", "NV")
     here, elsewhere = app.test_client(), app.test_client()
     login(here, email)
@@ -383,7 +392,7 @@ def test_it_ends_other_sessions_when_a_user_changes_their_password(app: Flask):
 )
 def test_it_keeps_the_password_when_the_change_is_refused(
     app: Flask, client: FlaskClient, data: dict[str, str], message: str
-):
+) -> None:
     email = add_user(app, "processledare", "NV")
     login(client, email)
     before = user_row(app, email).password_hash
@@ -396,7 +405,7 @@ def test_it_keeps_the_password_when_the_change_is_refused(
     assert is_logged_in(client)
 
 
-def test_it_refuses_a_login_without_a_csrf_token_and_changes_nothing(csrf_app: Flask):
+def test_it_refuses_a_login_without_a_csrf_token_and_changes_nothing(csrf_app: Flask) -> None:
     email = add_user(csrf_app, "admin")
     client = csrf_app.test_client()
     response = client.post("/logga-in", data={"email": email, "password": DEFAULT_PASSWORD})
@@ -410,7 +419,7 @@ def test_it_refuses_a_login_without_a_csrf_token_and_changes_nothing(csrf_app: F
     assert client.get("/admin/anvandare").status_code == 200
 
 
-def test_it_refuses_a_logout_without_a_csrf_token(csrf_app: Flask):
+def test_it_refuses_a_logout_without_a_csrf_token(csrf_app: Flask) -> None:
     email = add_user(csrf_app, "admin")
     client = csrf_app.test_client()
     assert login(client, email).status_code == 302
@@ -420,8 +429,8 @@ def test_it_refuses_a_logout_without_a_csrf_token(csrf_app: Flask):
 
 @pytest.mark.parametrize(("trusted_proxies", "other_address_limited"), [(1, False), (0, True)])
 def test_it_throttles_the_forwarded_address_only_behind_trusted_proxies(
-    make_app, trusted_proxies: int, other_address_limited: bool
-):
+    make_app: MakeApp, trusted_proxies: int, other_address_limited: bool
+) -> None:
     app = make_app(SURVEY_TRUSTED_PROXIES=trusted_proxies, SURVEY_LOGIN_MAX_FAILURES=1)
     email = add_user(app, "processledare", "NV")
     client = app.test_client()
@@ -433,7 +442,7 @@ def test_it_throttles_the_forwarded_address_only_behind_trusted_proxies(
     assert (response.status_code == 429) is other_address_limited
 
 
-def test_it_names_every_problem_of_a_new_password_at_once(app: Flask, client: FlaskClient):
+def test_it_names_every_problem_of_a_new_password_at_once(app: Flask, client: FlaskClient) -> None:
     email = add_user(app, "processledare", "NV")
     login(client, email)
     data = {"current_password": "", "password": "kort", "password_confirm": "annat"}
@@ -446,7 +455,7 @@ def test_it_names_every_problem_of_a_new_password_at_once(app: Flask, client: Fl
 
 def test_it_answers_a_login_with_control_characters_like_any_failure(
     app: Flask, client: FlaskClient
-):
+) -> None:
     email = add_user(app, "admin")
     response = login(client, email.replace("@", "\x00@"))
     assert response.status_code == 200

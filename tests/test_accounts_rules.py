@@ -52,13 +52,13 @@ NOT_THE_EMAIL = "Lösenordet får inte vara e-postadressen."
         ("åäö-lösenord-med-mellanslag ", "a@example.se", None),
     ],
 )
-def test_it_checks_new_passwords(password: str, email: str, swedish: str | None):
+def test_it_checks_new_passwords(password: str, email: str, swedish: str | None) -> None:
     problems = password_problems(password, email)
     assert [problem.swedish for problem in problems] == ([swedish] if swedish else [])
     assert all(problem.english and problem.field == "password" for problem in problems)
 
 
-def test_it_hashes_with_argon2id_and_real_parameters_outside_the_test_suite(tmp_path: Path):
+def test_it_hashes_with_argon2id_and_real_parameters_outside_the_test_suite(tmp_path: Path) -> None:
     strong = hash_password("ett-långt-lösenord")
     assert strong.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     assert verify_password(strong, "ett-långt-lösenord") == Verification(True, False)
@@ -82,7 +82,7 @@ def test_it_hashes_with_argon2id_and_real_parameters_outside_the_test_suite(tmp_
         ("", None),
     ],
 )
-def test_it_reads_roles_as_people_write_them(text: str, role: Role | None):
+def test_it_reads_roles_as_people_write_them(text: str, role: Role | None) -> None:
     assert parse_role(text) == role
 
 
@@ -102,11 +102,11 @@ def test_it_reads_roles_as_people_write_them(text: str, role: Role | None):
 )
 def test_it_requires_a_known_delregion_for_everyone_but_administrators(
     name: str, role: str, delregion: str | None, fields: list[str]
-):
+) -> None:
     assert [problem.field for problem in role_problems(name, role, delregion)] == fields
 
 
-def test_it_creates_nothing_when_a_rule_is_broken(app: Flask):
+def test_it_creates_nothing_when_a_rule_is_broken(app: Flask) -> None:
     with app.app_context():
         new = NewUser("ny@example.se", "Ny", "processledare", None, "kort")
         with pytest.raises(AccountError) as raised:
@@ -118,7 +118,7 @@ def test_it_creates_nothing_when_a_rule_is_broken(app: Flask):
         assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 0
 
 
-def test_it_bumps_the_session_generation_on_a_new_password(app: Flask):
+def test_it_bumps_the_session_generation_on_a_new_password(app: Flask) -> None:
     with app.app_context():
         user = make_user("lasare", "NV")
         old_id = user.get_id()
@@ -131,7 +131,7 @@ def test_it_bumps_the_session_generation_on_a_new_password(app: Flask):
         assert user.session_generation == 1
 
 
-def test_it_records_the_command_line_as_actor_outside_requests(app: Flask):
+def test_it_records_the_command_line_as_actor_outside_requests(app: Flask) -> None:
     with app.app_context():
         event = record_audit("round.opened", "Omgången öppnades.", round_id=None, delregion="NV")
         db.session.commit()
@@ -140,7 +140,7 @@ def test_it_records_the_command_line_as_actor_outside_requests(app: Flask):
         assert (stored.actor, stored.user_id, stored.delregion) == ("kommandorad", None, "NV")
 
 
-def test_it_records_the_logged_in_user_as_actor_in_requests(app: Flask):
+def test_it_records_the_logged_in_user_as_actor_in_requests(app: Flask) -> None:
     with app.app_context():
         user = make_user("processledare", "NV", email="pl@example.se")
         db.session.commit()
@@ -155,7 +155,7 @@ def test_it_records_the_logged_in_user_as_actor_in_requests(app: Flask):
         assert (event.actor, event.user_id) == ("webb (ej inloggad)", None)
 
 
-def test_it_records_an_explicit_actor_and_leaves_committing_to_the_caller(app: Flask):
+def test_it_records_an_explicit_actor_and_leaves_committing_to_the_caller(app: Flask) -> None:
     with app.app_context():
         user = make_user("admin", email="admin@example.se")
         db.session.commit()

@@ -308,7 +308,7 @@ ACTIONS: list[tuple[str, str, Callable[[Flask, World, FlaskClient], Done]]] = [
 )
 def test_it_records_who_did_what_to_which_round_and_when(
     app: Flask, who: str, action: str, do: Callable[[Flask, World, FlaskClient], Done]
-):
+) -> None:
     world = seed_world(app)
     actor = COMMAND_LINE_ACTOR if who == "cli" else getattr(world.cast, who).email
     client = client_of(app, None if who == "cli" else actor)
@@ -366,7 +366,7 @@ def world(app: Flask) -> World:
 )
 def test_it_lets_process_leaders_of_the_delregion_and_administrators_read_the_log(
     app: Flask, world: World, who: str | None, round_log: int, all_log: int
-):
+) -> None:
     email = getattr(world.cast, who).email if who else None
     client = client_of(app, email)
     assert client.get(f"/omgangar/{world.round_id}/logg").status_code == round_log
@@ -378,7 +378,9 @@ def summaries(html: str) -> list[str]:
     return [row.find_all("td")[-1].get_text() for row in soup.select("table.audit-log tbody tr")]
 
 
-def test_it_shows_a_process_leader_the_events_of_their_delregion_only(app: Flask, world: World):
+def test_it_shows_a_process_leader_the_events_of_their_delregion_only(
+    app: Flask, world: World
+) -> None:
     leader = client_of(app, world.cast.leader_nv.email)
     shown = summaries(leader.get("/logg").get_data(as_text=True))
     assert any("Årlig enkät 2025" in summary for summary in shown)
@@ -394,7 +396,7 @@ def test_it_shows_a_process_leader_the_events_of_their_delregion_only(app: Flask
     assert theirs == ["Skapade omgången ”Nordost 2025” (utkast)."]
 
 
-def test_it_shows_who_when_what_and_which_round_in_swedish(app: Flask, world: World):
+def test_it_shows_who_when_what_and_which_round_in_swedish(app: Flask, world: World) -> None:
     leader = client_of(app, world.cast.leader_nv.email)
     leader.post(f"/omgangar/{world.round_id}/mottagare/{world.recipient_id}/aterkalla")
     html = leader.get(f"/omgangar/{world.round_id}/logg").get_data(as_text=True)
@@ -419,7 +421,7 @@ def test_it_shows_who_when_what_and_which_round_in_swedish(app: Flask, world: Wo
     assert link is not None and link["href"] == f"/omgangar/{world.round_id}/logg"
 
 
-def test_it_pages_a_long_log(app: Flask, world: World):
+def test_it_pages_a_long_log(app: Flask, world: World) -> None:
     with app.app_context():
         for number in range(1, 2 * EVENTS_PER_PAGE + 11):
             record_audit(
@@ -454,7 +456,7 @@ def test_it_pages_a_long_log(app: Flask, world: World):
 
 def test_it_links_the_log_from_the_menu_and_the_round_page_for_those_who_may_read_it(
     app: Flask, world: World
-):
+) -> None:
     for who, sees in (("leader_nv", True), ("admin", True), ("reader_nv", False)):
         client = client_of(app, getattr(world.cast, who).email)
         page = BeautifulSoup(
@@ -466,7 +468,7 @@ def test_it_links_the_log_from_the_menu_and_the_round_page_for_those_who_may_rea
         assert (f"/omgangar/{world.round_id}/logg" in links) is sees, who
 
 
-def test_it_says_when_nothing_is_logged(app: Flask):
+def test_it_says_when_nothing_is_logged(app: Flask) -> None:
     from tests.factories import make_user
 
     with app.app_context():

@@ -23,6 +23,7 @@ import survey.accounts.views
 import survey.answering.respondent
 import survey.pages
 import survey.questionnaires.answers
+import survey.rounds.pages
 import survey.rounds.recipient_pages
 import survey.tabular.xlsx_reader
 from tests.bad_inputs.cases import (
@@ -118,7 +119,7 @@ def test_it_counts_a_wrong_link_only_in_the_rate_limit_table() -> None:
 
 def _upload_that_ignores_empty_files(monkeypatch: pytest.MonkeyPatch) -> None:
     """The upload as it was before the fix: an empty file counted as no file chosen."""
-    original = survey.rounds.recipient_pages.read_upload
+    original = survey.rounds.pages.read_upload
 
     def read_upload(storage: FileStorage | None, *args: Any) -> Any:
         if storage is not None and not storage.read():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.load_bench import app_environment
+from tests.gunicorn_helpers import app_environment
 
 pytestmark = pytest.mark.slow
 
@@ -76,8 +76,8 @@ def assert_refused_in_one_line(done: subprocess.CompletedProcess[str], *fragment
          "unknown-configuration", "mail-sender", "mail-delivery"],
 )  # fmt: skip
 def test_it_stops_the_survey_command_with_one_line_naming_the_setting_and_the_fix(
-    settings, fragments
-):
+    settings: dict[str, str | None], fragments: list[str]
+) -> None:
     assert_refused_in_one_line(run(["survey", "db", "upgrade"], settings), *fragments)
 
 
@@ -86,13 +86,13 @@ def test_it_stops_the_survey_command_with_one_line_naming_the_setting_and_the_fi
     [["survey", "--help"], ["survey"], ["flask", "--app", "survey", "db", "upgrade"]],
     ids=["survey-help", "survey-alone", "flask"],
 )
-def test_it_stops_listing_commands_and_flask_the_same_way(command):
+def test_it_stops_listing_commands_and_flask_the_same_way(command: list[str]) -> None:
     done = run(command, {"SECRET_KEY": "changeme"})
 
     assert_refused_in_one_line(done, "SECRET_KEY is a known example or trivially weak")
 
 
-def test_it_names_every_bad_setting_at_once():
+def test_it_names_every_bad_setting_at_once() -> None:
     done = run(["survey", "db", "upgrade"], {"SECRET_KEY": "dev", "MAIL_PORT": "twenty-five"})
 
     assert done.returncode == 1, done.stderr
@@ -105,7 +105,7 @@ def test_it_names_every_bad_setting_at_once():
     ]
 
 
-def test_it_names_every_bad_mail_setting_at_once():
+def test_it_names_every_bad_mail_setting_at_once() -> None:
     done = run(
         ["survey", "db", "upgrade"],
         {"SURVEY_MAIL_DELIVERY": "print", "MAIL_DEFAULT_SENDER": "ingen adress"},
@@ -120,7 +120,7 @@ def test_it_names_every_bad_mail_setting_at_once():
     assert len(lines) == 3
 
 
-def test_it_stops_gunicorn_before_any_worker_with_one_line():
+def test_it_stops_gunicorn_before_any_worker_with_one_line() -> None:
     done = run(
         ["gunicorn", "-c", "gunicorn.conf.py", "survey:create_app()"],
         {"SECRET_KEY": "dev", "GUNICORN_BIND": "127.0.0.1:0", "GUNICORN_WORKERS": "1"},

@@ -19,7 +19,8 @@ from survey.questionnaires.parsing import read_questionnaire_file
 from survey.questionnaires.storage import store_questionnaire
 from survey.ticks import run_tick
 from tests.browser import LiveServer
-from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.factories import DEFAULT_PASSWORD, MakeApp, make_user
+from tests.smtp_server import SmtpServer
 
 NV_FILE = Path(__file__).resolve().parent.parent / "questionnaires" / "nv-arlig-enkat.yaml"
 LINK = re.compile(r"(http://127\.0\.0\.1:\d+/svara/\d+/[A-Za-z0-9_-]{43})")
@@ -32,9 +33,9 @@ RECIPIENTS = (
 
 
 @pytest.fixture
-def app(make_app, smtp_server) -> Flask:  # type: ignore[no-untyped-def]
+def app(make_app: MakeApp, smtp_server: SmtpServer) -> Flask:
     """The test app sending mail to the real SMTP server on loopback."""
-    return make_app(**smtp_server.settings)  # type: ignore[no-any-return]
+    return make_app(**smtp_server.settings)
 
 
 def log_in(page: Page, live_server: LiveServer, email: str) -> None:
@@ -69,8 +70,8 @@ def answer_every_question(page: Page) -> None:
 
 @pytest.mark.browser
 def test_it_runs_a_round_from_launch_to_results(
-    app: Flask, live_server: LiveServer, browser: Browser, smtp_server, tmp_path: Path
-):
+    app: Flask, live_server: LiveServer, browser: Browser, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
     app.config["SURVEY_BASE_URL"] = live_server.url
     with app.app_context():
         store_questionnaire(read_questionnaire_file(NV_FILE), NV_FILE.read_text(), NV_FILE.name)

@@ -453,7 +453,7 @@ def test_it_shows_shares_and_means_of_percentages_as_percent() -> None:
 def test_it_exports_the_shipped_nv_questionnaire_with_realistic_answers(
     app: Flask, tmp_path: Path
 ) -> None:
-    from bench.data import generate_round
+    from tests.realistic_data import generate_round
 
     with app.app_context():
         generated = generate_round(responses=300, reference_date=date(2025, 12, 31))

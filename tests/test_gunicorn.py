@@ -8,7 +8,7 @@ worker starts).
 
 from __future__ import annotations
 
-import os
+import multiprocessing
 import secrets
 import subprocess
 import sys
@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bench.load_bench import Client, app_environment, start_gunicorn, stop
 from survey.db import db
 from survey.ratelimit import counter_key
 from survey.rounds.tokens import issue_link
 from survey.schema.ratelimit import RateLimitCounter
-from tests.factories import make_recipient, make_round
+from tests.factories import MakeApp, make_recipient, make_round
+from tests.gunicorn_helpers import Client, app_environment, start_gunicorn, stop
 
 pytestmark = pytest.mark.slow
 
@@ -64,7 +64,9 @@ def _printed_config(**environment: str) -> tuple[int, dict[str, str], str]:
     ],
     ids=["defaults", "from-the-environment"],
 )  # fmt: skip
-def test_it_reads_its_settings_from_the_environment(environment, expected):
+def test_it_reads_its_settings_from_the_environment(
+    environment: dict[str, str], expected: dict[str, str]
+) -> None:
     status, settings, output = _printed_config(**environment)
 
     assert status == 0, output
@@ -81,14 +83,14 @@ def test_it_reads_its_settings_from_the_environment(environment, expected):
         ("GUNICORN_TIMEOUT", "10", "GUNICORN_TIMEOUT=10 is too small — use at least 30"),
     ],
 )
-def test_it_refuses_a_setting_it_cannot_read(name, value, message):
+def test_it_refuses_a_setting_it_cannot_read(name: str, value: str, message: str) -> None:
     status, _, output = _printed_config(**{name: value})
 
     assert status != 0
     assert message in output
 
 
-def test_it_names_every_setting_it_cannot_read_at_once_without_a_traceback():
+def test_it_names_every_setting_it_cannot_read_at_once_without_a_traceback() -> None:
     status, _, output = _printed_config(GUNICORN_WORKERS="many", GUNICORN_TIMEOUT="10")
 
     assert status == 1
@@ -96,14 +98,14 @@ def test_it_names_every_setting_it_cannot_read_at_once_without_a_traceback():
     assert output.splitlines() == [
         "Error: 2 settings are wrong:",
         "  - GUNICORN_WORKERS='many' is not a whole number — write it in digits, e.g. "
-        f"{os.cpu_count() * 2 + 1}",
+        f"{multiprocessing.cpu_count() * 2 + 1}",
         "  - GUNICORN_TIMEOUT=10 is too small — use at least 30",
     ]
 
 
 def test_it_serves_the_app_and_keeps_links_and_query_strings_out_of_the_access_log(
-    make_app, database_url, tmp_path
-):
+    make_app: MakeApp, database_url: str, tmp_path: Path
+) -> None:
     key = secrets.token_urlsafe(48)
     app = make_app(SECRET_KEY=key)
     with app.app_context():
@@ -138,8 +140,8 @@ def test_it_serves_the_app_and_keeps_links_and_query_strings_out_of_the_access_l
     ("trusted_proxies", "seen_as"), [("1", "10.2.0.9"), ("0", "127.0.0.1")], ids=["1", "0"]
 )
 def test_it_takes_the_client_address_from_the_proxy_only_when_told_to(
-    make_app, database_url, trusted_proxies, seen_as
-):
+    make_app: MakeApp, database_url: str, trusted_proxies: str, seen_as: str
+) -> None:
     app = make_app()
     environment = app_environment(
         database_url, secrets.token_urlsafe(48), SURVEY_TRUSTED_PROXIES=trusted_proxies

@@ -27,7 +27,7 @@ from survey.schema.audit import AuditEvent
 from survey.schema.outbox import MailKind, MailStatus, OutboxMessage
 from survey.schema.responses import Response
 from survey.schema.rounds import Recipient
-from tests.factories import Cast, login, make_cast, open_nv_round
+from tests.factories import Cast, MakeApp, login, make_cast, open_nv_round
 from tests.smtp_server import SmtpServer
 
 KEY_A = "gammal-nyckel-Zq8vN2xLp5RtY7wB4mC9dF6gH1jK0sA"
@@ -109,7 +109,7 @@ def remind(client: FlaskClient, rotation: Rotation, recipient_id: int) -> None:
 
 
 @pytest.fixture
-def rotation(make_app, smtp_server: SmtpServer) -> Rotation:
+def rotation(make_app: MakeApp, smtp_server: SmtpServer) -> Rotation:
     app_a = make_app(SECRET_KEY=KEY_A, WTF_CSRF_ENABLED=True, **smtp_server.settings)
     with app_a.app_context():
         cast = make_cast()
@@ -126,7 +126,7 @@ def rotation(make_app, smtp_server: SmtpServer) -> Rotation:
     return Rotation(make_app, smtp_server, cast, round_id, first_id, second_id, links)
 
 
-def test_it_opens_a_link_made_with_the_old_key_after_rotation(rotation: Rotation):
+def test_it_opens_a_link_made_with_the_old_key_after_rotation(rotation: Rotation) -> None:
     rotated = rotation.app(KEY_B, KEY_A)
     client = rotated.test_client()
     response = client.get(path_of(rotation.links[rotation.first]))
@@ -134,7 +134,7 @@ def test_it_opens_a_link_made_with_the_old_key_after_rotation(rotation: Rotation
     assert client.get(response.headers["Location"]).status_code == 200
 
 
-def test_it_keeps_a_session_made_with_the_old_key_logged_in(rotation: Rotation):
+def test_it_keeps_a_session_made_with_the_old_key_logged_in(rotation: Rotation) -> None:
     before = rotation.app(KEY_A).test_client()
     assert login(before, rotation.cast.leader_nv.email).status_code == 302
     open_page = before.get(f"/omgangar/{rotation.round_id}/mottagare/ny").get_data(as_text=True)
@@ -163,7 +163,7 @@ def test_it_keeps_a_session_made_with_the_old_key_logged_in(rotation: Rotation):
     assert added.status_code == 302
 
 
-def test_it_sends_the_same_link_in_a_reminder_after_rotation(rotation: Rotation):
+def test_it_sends_the_same_link_in_a_reminder_after_rotation(rotation: Rotation) -> None:
     rotated = rotation.app(KEY_B, KEY_A)
     allow_reminders(rotated, rotation.first)
     leader = rotated.test_client()
@@ -179,7 +179,7 @@ def test_it_sends_the_same_link_in_a_reminder_after_rotation(rotation: Rotation)
     assert sorted(kinds) == [MailKind.INVITATION, MailKind.REMINDER]
 
 
-def test_it_keeps_the_answers_of_a_form_opened_before_rotation(rotation: Rotation):
+def test_it_keeps_the_answers_of_a_form_opened_before_rotation(rotation: Rotation) -> None:
     before = rotation.app(KEY_A).test_client()
     assert before.get(path_of(rotation.links[rotation.second])).status_code == 303
     form = before.get(f"/svara/{rotation.round_id}").get_data(as_text=True)
@@ -204,7 +204,7 @@ def test_it_keeps_the_answers_of_a_form_opened_before_rotation(rotation: Rotatio
     assert draft is not None and draft["kommentar"] == "Skrivet före omstarten"
 
 
-def test_it_still_opens_an_old_link_once_the_old_key_is_dropped(rotation: Rotation):
+def test_it_still_opens_an_old_link_once_the_old_key_is_dropped(rotation: Rotation) -> None:
     before = rotation.app(KEY_A).test_client()
     assert login(before, rotation.cast.leader_nv.email).status_code == 302
     dropped = rotation.app(KEY_B)
@@ -216,7 +216,7 @@ def test_it_still_opens_an_old_link_once_the_old_key_is_dropped(rotation: Rotati
     assert stale.get(f"/omgangar/{rotation.round_id}").status_code == 302
 
 
-def test_it_sends_a_new_working_link_once_the_old_key_is_dropped(rotation: Rotation):
+def test_it_sends_a_new_working_link_once_the_old_key_is_dropped(rotation: Rotation) -> None:
     dropped = rotation.app(KEY_B)
     allow_reminders(dropped, rotation.first)
     leader = dropped.test_client()
@@ -240,7 +240,7 @@ def test_it_sends_a_new_working_link_once_the_old_key_is_dropped(rotation: Rotat
 
 def test_it_does_not_send_a_message_queued_before_the_key_was_dropped_until_resent(
     rotation: Rotation,
-):
+) -> None:
     rotated = rotation.app(KEY_B, KEY_A)
     allow_reminders(rotated, rotation.first)
     leader = rotated.test_client()

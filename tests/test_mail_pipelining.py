@@ -13,17 +13,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from flask import Flask
 
 from survey.mail.worker import DeliveryReport, deliver_outbox
 from survey.schema.outbox import MailStatus
-from tests.outbox_helpers import make_all_due, queue_invitations, rows, statuses
+from tests.factories import MakeApp
+from tests.outbox_helpers import address_of, make_all_due, queue_invitations, rows, statuses
 from tests.smtp_server import SmtpServer
 
 MODES = pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "one-by-one"])
 
 
 @pytest.fixture
-def mail_app(make_app, smtp_server):
+def mail_app(make_app: MakeApp, smtp_server: SmtpServer) -> Flask:
     return make_app(**smtp_server.settings)
 
 
@@ -64,8 +66,8 @@ def _counts(report: DeliveryReport) -> tuple[int, int, int, int]:
 
 @MODES
 def test_it_pipelines_the_envelope_only_when_the_server_announces_it(
-    mail_app, smtp_server, pipelining
-):
+    mail_app: Flask, smtp_server: SmtpServer, pipelining: bool
+) -> None:
     smtp_server.pipelining = pipelining
     with mail_app.app_context():
         queued = queue_invitations(5)
@@ -81,12 +83,12 @@ def test_it_pipelines_the_envelope_only_when_the_server_announces_it(
 @MODES
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
 def test_it_gives_each_failure_the_same_outcome_with_and_without_pipelining(
-    mail_app, smtp_server, pipelining, case
-):
+    mail_app: Flask, smtp_server: SmtpServer, pipelining: bool, case: Case
+) -> None:
     smtp_server.pipelining = pipelining
     with mail_app.app_context():
         first, *others = queue_invitations(3)
-        case.fail(smtp_server, first.to_address)
+        case.fail(smtp_server, address_of(first))
 
         report = deliver_outbox()
 
@@ -125,13 +127,13 @@ def test_it_gives_each_failure_the_same_outcome_with_and_without_pipelining(
 
 @MODES
 def test_it_ends_an_empty_message_when_the_server_takes_data_after_refusing_the_recipient(
-    mail_app, smtp_server, pipelining
-):
+    mail_app: Flask, smtp_server: SmtpServer, pipelining: bool
+) -> None:
     smtp_server.pipelining = pipelining
     smtp_server.data_despite_refusals = True
     with mail_app.app_context():
         first, *others = queue_invitations(3)
-        smtp_server.refuse_recipient(first.to_address)
+        smtp_server.refuse_recipient(address_of(first))
 
         report = deliver_outbox()
 
@@ -146,13 +148,13 @@ def test_it_ends_an_empty_message_when_the_server_takes_data_after_refusing_the_
 
 @MODES
 def test_it_marks_a_message_sending_before_its_final_dot_and_the_previous_one_sent(
-    mail_app, smtp_server, pipelining
-):
+    mail_app: Flask, smtp_server: SmtpServer, pipelining: bool
+) -> None:
     smtp_server.pipelining = pipelining
     with mail_app.app_context():
         queued = queue_invitations(4)
         # The server holds the third message after its final "." (it may take it).
-        block = smtp_server.block(to=queued[2].to_address, accept=True)
+        block = smtp_server.block(to=address_of(queued[2]), accept=True)
         outcome: list[DeliveryReport] = []
         worker = threading.Thread(
             target=lambda: outcome.append(_deliver_in(mail_app)), name="worker"
@@ -175,6 +177,6 @@ def test_it_marks_a_message_sending_before_its_final_dot_and_the_previous_one_se
     assert smtp_server.message_id_counts() == {message.message_id: 1 for message in queued}
 
 
-def _deliver_in(app) -> DeliveryReport:
+def _deliver_in(app: Flask) -> DeliveryReport:
     with app.app_context():
         return deliver_outbox()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 import pytest
+from flask import Flask
 from sqlalchemy import update
 
 from survey import create_app
@@ -19,24 +21,28 @@ from survey.mail.worker import (
     retry_delay,
 )
 from survey.schema.outbox import MailStatus, OutboxMessage
-from tests.factories import make_recipient, make_round
+from tests.factories import MakeApp, make_recipient, make_round
 from tests.outbox_helpers import (
     REPLY_TO,
     SENDER_NAME,
+    address_of,
     make_all_due,
     queue_invitation,
     queue_invitations,
     rows,
     statuses,
 )
+from tests.smtp_server import SmtpServer
 
 
 @pytest.fixture
-def mail_app(make_app, smtp_server):
+def mail_app(make_app: MakeApp, smtp_server: SmtpServer) -> Flask:
     return make_app(**smtp_server.settings)
 
 
-def test_it_delivers_a_queued_message_to_the_real_server(mail_app, smtp_server):
+def test_it_delivers_a_queued_message_to_the_real_server(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
     with mail_app.app_context():
         round_ = make_round()
         recipient = make_recipient(round_, name="Örjan Åkesson, Vårdcentralen Ängelholm")
@@ -75,7 +81,9 @@ def test_it_delivers_a_queued_message_to_the_real_server(mail_app, smtp_server):
         assert row.lease_until is None
 
 
-def test_it_sends_html_as_an_alternative_to_the_text(mail_app, smtp_server):
+def test_it_sends_html_as_an_alternative_to_the_text(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
     with mail_app.app_context():
         [queued] = queue_invitations(
             1, body_html="<p>Hej <strong>Åsa</strong> &amp; välkommen!</p>"
@@ -91,7 +99,7 @@ def test_it_sends_html_as_an_alternative_to_the_text(mail_app, smtp_server):
         assert html.get_content() == "<p>Hej <strong>Åsa</strong> &amp; välkommen!</p>\n"
 
 
-def test_it_sends_a_batch_over_one_connection(make_app, smtp_server):
+def test_it_sends_a_batch_over_one_connection(make_app: MakeApp, smtp_server: SmtpServer) -> None:
     app = make_app(SURVEY_MAIL_BATCH_SIZE=10, **smtp_server.settings)
     with app.app_context():
         queue_invitations(25)
@@ -105,7 +113,7 @@ def test_it_sends_a_batch_over_one_connection(make_app, smtp_server):
         assert [sessions.count(number) for number in (1, 2, 3)] == [10, 10, 5]
 
 
-def test_it_sends_nothing_more_on_a_second_run(mail_app, smtp_server):
+def test_it_sends_nothing_more_on_a_second_run(mail_app: Flask, smtp_server: SmtpServer) -> None:
     with mail_app.app_context():
         queue_invitations(3)
         assert deliver_outbox().sent == 3
@@ -117,7 +125,9 @@ def test_it_sends_nothing_more_on_a_second_run(mail_app, smtp_server):
         assert smtp_server.sessions == 1
 
 
-def test_it_delivers_messages_queued_for_later_only_when_due(mail_app, smtp_server):
+def test_it_delivers_messages_queued_for_later_only_when_due(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
     with mail_app.app_context():
         queue_invitations(1, send_after=utcnow() + timedelta(hours=1))
         assert deliver_outbox().sent == 0
@@ -126,7 +136,9 @@ def test_it_delivers_messages_queued_for_later_only_when_due(mail_app, smtp_serv
 
 
 @pytest.mark.parametrize("stage", ["data", "rcpt"])
-def test_it_retries_temporary_failures_later_and_delivers_once(mail_app, smtp_server, stage):
+def test_it_retries_temporary_failures_later_and_delivers_once(
+    mail_app: Flask, smtp_server: SmtpServer, stage: str
+) -> None:
     with mail_app.app_context():
         [queued] = queue_invitations(1)
         smtp_server.fail_next(2, code=451, stage=stage)
@@ -150,7 +162,7 @@ def test_it_retries_temporary_failures_later_and_delivers_once(mail_app, smtp_se
         assert (row.status, row.attempts, row.last_error) == (MailStatus.SENT, 3, None)
 
 
-def test_it_grows_the_retry_delay_up_to_a_cap():
+def test_it_grows_the_retry_delay_up_to_a_cap() -> None:
     delays = [retry_delay(attempts) for attempts in range(1, 12)]
     assert all(later > earlier for earlier, later in itertools.pairwise(delays[:7]))
     assert max(delays) <= timedelta(hours=2, minutes=12)
@@ -170,8 +182,11 @@ def test_it_grows_the_retry_delay_up_to_a_cap():
     ids=["5xx-after-data", "5xx-at-rcpt", "refused-recipient"],
 )
 def test_it_fails_permanent_errors_at_once_and_sends_the_rest(
-    mail_app, smtp_server, fail, expected_error
-):
+    mail_app: Flask,
+    smtp_server: SmtpServer,
+    fail: Callable[[SmtpServer], None],
+    expected_error: str,
+) -> None:
     with mail_app.app_context():
         first, *others = queue_invitations(3)
         fail(smtp_server)
@@ -189,7 +204,9 @@ def test_it_fails_permanent_errors_at_once_and_sends_the_rest(
         assert deliver_outbox().batches == 0
 
 
-def test_it_keeps_every_message_while_the_server_is_down(mail_app, smtp_server):
+def test_it_keeps_every_message_while_the_server_is_down(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
     with mail_app.app_context():
         queued = queue_invitations(4)
         with smtp_server.down():
@@ -205,7 +222,9 @@ def test_it_keeps_every_message_while_the_server_is_down(mail_app, smtp_server):
         assert smtp_server.message_id_counts() == {message.message_id: 1 for message in queued}
 
 
-def test_it_delivers_the_rest_later_when_the_connection_drops_mid_batch(mail_app, smtp_server):
+def test_it_delivers_the_rest_later_when_the_connection_drops_mid_batch(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
     with mail_app.app_context():
         queued = queue_invitations(6)
         smtp_server.drop_connection_after(2)
@@ -226,7 +245,9 @@ def test_it_delivers_the_rest_later_when_the_connection_drops_mid_batch(mail_app
         assert smtp_server.message_id_counts() == {message.message_id: 1 for message in queued}
 
 
-def test_it_never_resends_a_message_whose_reply_was_lost(mail_app, smtp_server):
+def test_it_never_resends_a_message_whose_reply_was_lost(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
     with mail_app.app_context():
         queued = queue_invitations(3)
         smtp_server.drop_after_data(1)
@@ -242,11 +263,13 @@ def test_it_never_resends_a_message_whose_reply_was_lost(mail_app, smtp_server):
         assert smtp_server.message_id_counts() == {message.message_id: 1 for message in queued}
 
 
-def test_it_retries_a_message_whose_recipient_step_timed_out(make_app, smtp_server):
+def test_it_retries_a_message_whose_recipient_step_timed_out(
+    make_app: MakeApp, smtp_server: SmtpServer
+) -> None:
     app = make_app(MAIL_TIMEOUT_SECONDS=1, **smtp_server.settings)
     with app.app_context():
         [queued] = queue_invitations(1)
-        block = smtp_server.block(to=queued.to_address, stage="rcpt")
+        block = smtp_server.block(to=address_of(queued), stage="rcpt")
 
         report = deliver_outbox()
 
@@ -261,11 +284,13 @@ def test_it_retries_a_message_whose_recipient_step_timed_out(make_app, smtp_serv
         assert smtp_server.message_id_counts() == {queued.message_id: 1}
 
 
-def test_it_marks_uncertain_a_message_whose_final_reply_timed_out(make_app, smtp_server):
+def test_it_marks_uncertain_a_message_whose_final_reply_timed_out(
+    make_app: MakeApp, smtp_server: SmtpServer
+) -> None:
     app = make_app(MAIL_TIMEOUT_SECONDS=1, **smtp_server.settings)
     with app.app_context():
         [queued] = queue_invitations(1)
-        smtp_server.block(to=queued.to_address, stage="data")
+        smtp_server.block(to=address_of(queued), stage="data")
 
         report = deliver_outbox()
 
@@ -275,7 +300,9 @@ def test_it_marks_uncertain_a_message_whose_final_reply_timed_out(make_app, smtp
         assert deliver_outbox().batches == 0
 
 
-def test_it_fails_a_message_after_the_maximum_attempts(make_app, smtp_server):
+def test_it_fails_a_message_after_the_maximum_attempts(
+    make_app: MakeApp, smtp_server: SmtpServer
+) -> None:
     app = make_app(SURVEY_MAIL_MAX_ATTEMPTS=3, **smtp_server.settings)
     with app.app_context():
         queue_invitations(1)
@@ -310,8 +337,8 @@ def _as_if_a_worker_died_while_sending(message_id: int) -> None:
 
 
 def test_it_marks_a_stale_sending_message_uncertain_and_resends_it_only_when_asked(
-    mail_app, smtp_server
-):
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
     with mail_app.app_context():
         stale, fresh = queue_invitations(2)
         _as_if_a_worker_died_while_sending(stale.id)
@@ -332,7 +359,9 @@ def test_it_marks_a_stale_sending_message_uncertain_and_resends_it_only_when_ask
         assert statuses()[stale.id] == MailStatus.SENT
 
 
-def test_it_leaves_a_sending_message_alone_while_its_lease_runs(mail_app, smtp_server):
+def test_it_leaves_a_sending_message_alone_while_its_lease_runs(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
     with mail_app.app_context():
         [queued] = queue_invitations(1)
         _as_if_a_worker_died_while_sending(queued.id)
@@ -347,7 +376,9 @@ def test_it_leaves_a_sending_message_alone_while_its_lease_runs(mail_app, smtp_s
         assert statuses() == {queued.id: MailStatus.UNCERTAIN}
 
 
-def test_it_reclaims_messages_a_dead_worker_claimed_but_never_sent(mail_app, smtp_server):
+def test_it_reclaims_messages_a_dead_worker_claimed_but_never_sent(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
     with mail_app.app_context():
         expired, live = queue_invitations(2)
         for message, lease_until in (
@@ -368,7 +399,9 @@ def test_it_reclaims_messages_a_dead_worker_claimed_but_never_sent(mail_app, smt
         assert statuses()[live.id] == MailStatus.QUEUED
 
 
-def test_it_holds_mail_in_development_instead_of_sending(make_app, smtp_server):
+def test_it_holds_mail_in_development_instead_of_sending(
+    make_app: MakeApp, smtp_server: SmtpServer
+) -> None:
     app = make_app(SURVEY_MAIL_DELIVERY="outbox", **smtp_server.settings)
     with app.app_context():
         queued = queue_invitations(3)
@@ -382,7 +415,9 @@ def test_it_holds_mail_in_development_instead_of_sending(make_app, smtp_server):
         assert smtp_server.sessions == 0
 
 
-def test_it_fills_send_time_fields_once_per_batch_and_never_stores_them(mail_app, smtp_server):
+def test_it_fills_send_time_fields_once_per_batch_and_never_stores_them(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
     marker = "[[PERSONLIG-LANK]]"
     lookups = []
     with mail_app.app_context():
@@ -395,7 +430,7 @@ def test_it_fills_send_time_fields_once_per_batch_and_never_stores_them(mail_app
         linked_id, revoked_id = linked.id, revoked.id
         db.session.commit()
 
-        def links(recipient_ids):
+        def links(recipient_ids: Iterable[int]) -> dict[int, str]:
             lookups.append(list(recipient_ids))
             return {linked_id: "https://enkat.example.se/svara/1/abc?x=1&y=2"}
 
@@ -417,7 +452,9 @@ def test_it_fills_send_time_fields_once_per_batch_and_never_stores_them(mail_app
         assert marker in (failed.last_error or "")
 
 
-def test_it_stops_after_the_current_message_when_asked(mail_app, smtp_server):
+def test_it_stops_after_the_current_message_when_asked(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
     with mail_app.app_context():
         queued = queue_invitations(4)
         report = deliver_outbox(stop=lambda: len(smtp_server.received) >= 1)
@@ -429,7 +466,9 @@ def test_it_stops_after_the_current_message_when_asked(mail_app, smtp_server):
         assert smtp_server.message_id_counts() == {message.message_id: 1 for message in queued}
 
 
-def test_it_sends_to_internationalised_domains_in_their_ascii_form(mail_app, smtp_server):
+def test_it_sends_to_internationalised_domains_in_their_ascii_form(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
     with mail_app.app_context():
         round_ = make_round()
         recipient = make_recipient(round_, name="Kommunen", email="registrator@malmö.se")
@@ -442,7 +481,9 @@ def test_it_sends_to_internationalised_domains_in_their_ascii_form(mail_app, smt
         assert received.message["To"].addresses[0].domain == "xn--malm-8qa.se"
 
 
-def test_it_fails_a_message_whose_address_was_purged(mail_app, smtp_server):
+def test_it_fails_a_message_whose_address_was_purged(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
     with mail_app.app_context():
         [queued] = queue_invitations(1)
         db.session.execute(update(OutboxMessage).values(to_address=None))
@@ -459,8 +500,8 @@ def test_it_fails_a_message_whose_address_was_purged(mail_app, smtp_server):
 
 @pytest.mark.parametrize("durable", [False, True], ids=["relaxed", "durable"])
 def test_it_delivers_in_both_durability_modes_and_leaves_connections_as_found(
-    make_app, smtp_server, durable
-):
+    make_app: MakeApp, smtp_server: SmtpServer, durable: bool
+) -> None:
     app = make_app(SURVEY_MAIL_DURABLE_HANDOVER=durable, **smtp_server.settings)
     with app.app_context():
         queued = queue_invitations(3)
@@ -484,7 +525,7 @@ def test_it_delivers_in_both_durability_modes_and_leaves_connections_as_found(
                 assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
 
 
-def test_it_stops_after_the_batches_asked_for(make_app, smtp_server):
+def test_it_stops_after_the_batches_asked_for(make_app: MakeApp, smtp_server: SmtpServer) -> None:
     app = make_app(SURVEY_MAIL_BATCH_SIZE=2, **smtp_server.settings)
     with app.app_context():
         queue_invitations(5)
@@ -494,7 +535,9 @@ def test_it_stops_after_the_batches_asked_for(make_app, smtp_server):
         assert deliver_outbox().sent == 3
 
 
-def test_it_never_hands_over_a_message_another_worker_took_from_it(mail_app, smtp_server):
+def test_it_never_hands_over_a_message_another_worker_took_from_it(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
     with mail_app.app_context():
         queued = queue_invitations(4)
         taken = queued[1]
@@ -526,7 +569,7 @@ def test_it_never_hands_over_a_message_another_worker_took_from_it(mail_app, smt
         )
 
 
-def test_it_delivers_from_an_in_memory_sqlite_database(smtp_server):
+def test_it_delivers_from_an_in_memory_sqlite_database(smtp_server: SmtpServer) -> None:
     # The worker's database thread shares the one connection an in-memory database has.
     app = create_app({"SURVEY_ENV": "testing", **smtp_server.settings})
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "sqlite://"

@@ -10,11 +10,14 @@ import signal
 import subprocess
 
 import pytest
+from flask import Flask
 
 from survey.db import db
 from survey.mail.outbox import requeue_uncertain
 from survey.schema.outbox import MailStatus
+from tests.factories import MakeApp
 from tests.outbox_helpers import (
+    address_of,
     expire_leases,
     queue_invitations,
     rows,
@@ -22,12 +25,13 @@ from tests.outbox_helpers import (
     start_worker,
     statuses,
 )
+from tests.smtp_server import SmtpServer
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def mail_app(make_app, smtp_server):
+def mail_app(make_app: MakeApp, smtp_server: SmtpServer) -> Flask:
     return make_app(**smtp_server.settings)
 
 
@@ -39,13 +43,13 @@ def _stop(worker: subprocess.Popen[str]) -> str:
 
 
 def test_it_delivers_each_message_once_when_a_worker_is_killed_mid_send(
-    mail_app, database_url, smtp_server
-):
+    mail_app: Flask, database_url: str, smtp_server: SmtpServer
+) -> None:
     with mail_app.app_context():
         queued = queue_invitations(6)
     in_flight = queued[2]
     # The server holds the third message after its final "." until the worker is dead.
-    block = smtp_server.block(to=in_flight.to_address)
+    block = smtp_server.block(to=address_of(in_flight))
     worker = start_worker(database_url, smtp_server)
     try:
         assert block.reached.wait(60), _stop(worker)
@@ -91,8 +95,8 @@ def test_it_delivers_each_message_once_when_a_worker_is_killed_mid_send(
 
 
 def test_it_delivers_each_message_once_with_two_workers_at_once(
-    mail_app, database_url, smtp_server
-):
+    mail_app: Flask, database_url: str, smtp_server: SmtpServer
+) -> None:
     with mail_app.app_context():
         queued = queue_invitations(200)
     smtp_server.slow_down(0.01)  # each worker alone would need seconds: they overlap
@@ -109,10 +113,12 @@ def test_it_delivers_each_message_once_with_two_workers_at_once(
         assert set(statuses().values()) == {MailStatus.SENT}
 
 
-def test_it_stops_cleanly_on_sigterm_after_the_current_message(mail_app, database_url, smtp_server):
+def test_it_stops_cleanly_on_sigterm_after_the_current_message(
+    mail_app: Flask, database_url: str, smtp_server: SmtpServer
+) -> None:
     with mail_app.app_context():
         queued = queue_invitations(5)
-    block = smtp_server.block(to=queued[1].to_address, accept=True)
+    block = smtp_server.block(to=address_of(queued[1]), accept=True)
     worker = start_worker(database_url, smtp_server, "--loop", "--interval", "0.2")
     try:
         assert block.reached.wait(60), _stop(worker)
@@ -139,8 +145,8 @@ def test_it_stops_cleanly_on_sigterm_after_the_current_message(mail_app, databas
 
 
 def test_it_keeps_running_in_loop_mode_and_delivers_what_is_queued_later(
-    mail_app, database_url, smtp_server
-):
+    mail_app: Flask, database_url: str, smtp_server: SmtpServer
+) -> None:
     worker = start_worker(database_url, smtp_server, "--loop", "--interval", "0.2")
     try:
         with mail_app.app_context():

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy import event, func, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.engine.interfaces import DBAPICursor, ExecutionContext
 
 from survey.db import db, utcnow
 from survey.errors import ErrorCode
@@ -36,7 +40,7 @@ def outbox_count() -> int:
     return db.session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
 
 
-def test_it_queues_a_message_with_a_stable_message_id_in_our_domain(app):
+def test_it_queues_a_message_with_a_stable_message_id_in_our_domain(app: Flask) -> None:
     with app.app_context():
         recipient = make_recipient(make_round())
         queued = queue_invitation(recipient)
@@ -51,14 +55,16 @@ def test_it_queues_a_message_with_a_stable_message_id_in_our_domain(app):
         assert queued.next_attempt_at <= utcnow()
 
 
-def test_it_sends_from_our_address_even_without_a_sender_name(app):
+def test_it_sends_from_our_address_even_without_a_sender_name(app: Flask) -> None:
     with app.app_context():
         queued = queue_invitation(make_recipient(make_round()), sender_name=None, reply_to=None)
         assert queued.sender == "enkat@example.se"
         assert queued.reply_to is None
 
 
-def test_it_queues_once_per_recipient_kind_and_sequence_inside_the_callers_transaction(app):
+def test_it_queues_once_per_recipient_kind_and_sequence_inside_the_callers_transaction(
+    app: Flask,
+) -> None:
     with app.app_context():
         round_ = make_round()
         recipient = make_recipient(round_)
@@ -84,7 +90,7 @@ def test_it_queues_once_per_recipient_kind_and_sequence_inside_the_callers_trans
         assert outbox_count() == 1
 
 
-def test_it_queues_other_kinds_and_sequences_of_the_same_recipient(app):
+def test_it_queues_other_kinds_and_sequences_of_the_same_recipient(app: Flask) -> None:
     with app.app_context():
         recipient = make_recipient(make_round())
         messages = {
@@ -97,7 +103,7 @@ def test_it_queues_other_kinds_and_sequences_of_the_same_recipient(app):
         assert outbox_count() == 3
 
 
-def test_it_never_deduplicates_messages_without_a_recipient(app):
+def test_it_never_deduplicates_messages_without_a_recipient(app: Flask) -> None:
     with app.app_context():
         round_ = make_round()
         for _ in range(2):
@@ -117,7 +123,7 @@ def test_it_never_deduplicates_messages_without_a_recipient(app):
         assert outbox_count() == 2
 
 
-def test_it_waits_until_the_time_given(app):
+def test_it_waits_until_the_time_given(app: Flask) -> None:
     with app.app_context():
         later = utcnow() + timedelta(days=7)
         queued = queue_invitation(make_recipient(make_round()), send_after=later)
@@ -143,7 +149,7 @@ UNSAFE = [
 
 
 @pytest.mark.parametrize(("field", "value"), UNSAFE)
-def test_it_refuses_header_injection_and_queues_nothing(app, field, value):
+def test_it_refuses_header_injection_and_queues_nothing(app: Flask, field: str, value: str) -> None:
     with app.app_context():
         recipient = make_recipient(make_round())
         db.session.commit()
@@ -168,7 +174,9 @@ def test_it_refuses_header_injection_and_queues_nothing(app, field, value):
         ("reply_to", "processledare", "@-sign"),
     ],
 )
-def test_it_refuses_anything_but_one_plain_address(app, field, value, message):
+def test_it_refuses_anything_but_one_plain_address(
+    app: Flask, field: str, value: str, message: str
+) -> None:
     with app.app_context():
         recipient = make_recipient(make_round())
         with pytest.raises(InvalidMail, match=message) as raised:
@@ -194,7 +202,9 @@ def test_it_refuses_anything_but_one_plain_address(app, field, value, message):
         ({"send_after": datetime(2030, 1, 1)}, "aware datetime", ErrorCode.MAIL_NAIVE_TIME),
     ],
 )
-def test_it_refuses_other_unusable_values(app, fields, message, code):
+def test_it_refuses_other_unusable_values(
+    app: Flask, fields: dict[str, Any], message: str, code: ErrorCode
+) -> None:
     with app.app_context():
         with pytest.raises(InvalidMail, match=re.escape(message)) as raised:
             queue_invitation(make_recipient(make_round()), **fields)
@@ -202,7 +212,7 @@ def test_it_refuses_other_unusable_values(app, fields, message, code):
         assert outbox_count() == 0
 
 
-def test_it_accepts_names_with_swedish_letters_commas_and_quotes(app):
+def test_it_accepts_names_with_swedish_letters_commas_and_quotes(app: Flask) -> None:
     with app.app_context():
         recipient = make_recipient(make_round(), name='Åsa "Åsan" Öberg, Vårdcentralen Ängelholm')
         queued = queue_invitation(recipient, sender_name="Nära vård: Skåne, NV")
@@ -218,7 +228,7 @@ def _set_status(message_id: int, status: MailStatus, **values: object) -> None:
     )
 
 
-def test_it_counts_a_rounds_messages_and_lists_those_needing_a_person(app):
+def test_it_counts_a_rounds_messages_and_lists_those_needing_a_person(app: Flask) -> None:
     with app.app_context():
         round_ = make_round()
         other_round = make_round(round_.questionnaire_version)
@@ -250,7 +260,9 @@ def test_it_counts_a_rounds_messages_and_lists_those_needing_a_person(app):
     ("requeue", "status"),
     [(requeue_uncertain, MailStatus.UNCERTAIN), (requeue_failed, MailStatus.FAILED)],
 )
-def test_it_requeues_on_a_persons_decision_keeping_the_message_id(app, requeue, status):
+def test_it_requeues_on_a_persons_decision_keeping_the_message_id(
+    app: Flask, requeue: Callable[[int], OutboxMessage], status: MailStatus
+) -> None:
     with app.app_context():
         queued = queue_invitation(make_recipient(make_round()))
         _set_status(queued.id, status, attempts=3, claimed_by="worker", lease_until=None)
@@ -266,7 +278,9 @@ def test_it_requeues_on_a_persons_decision_keeping_the_message_id(app, requeue, 
 
 
 @pytest.mark.parametrize("status", [MailStatus.QUEUED, MailStatus.SENT, MailStatus.FAILED])
-def test_it_refuses_to_requeue_a_message_that_is_not_uncertain(app, status):
+def test_it_refuses_to_requeue_a_message_that_is_not_uncertain(
+    app: Flask, status: MailStatus
+) -> None:
     with app.app_context():
         queued = queue_invitation(make_recipient(make_round()))
         _set_status(queued.id, status)
@@ -279,7 +293,7 @@ def test_it_refuses_to_requeue_a_message_that_is_not_uncertain(app, status):
         assert missing.value.code is ErrorCode.OUTBOX_NOT_FOUND
 
 
-def test_it_queues_once_when_two_transactions_race_for_the_same_message(app):
+def test_it_queues_once_when_two_transactions_race_for_the_same_message(app: Flask) -> None:
     with app.app_context():
         recipient = make_recipient(make_round())
         recipient_id = recipient.id
@@ -315,7 +329,7 @@ def test_it_queues_once_when_two_transactions_race_for_the_same_message(app):
         racer.join(10)
 
 
-def _new_invitation(recipient: Recipient, **fields) -> NewMessage:
+def _new_invitation(recipient: Recipient, **fields: Any) -> NewMessage:
     values = {
         "kind": MailKind.INVITATION,
         "sequence": 1,
@@ -332,7 +346,7 @@ def _new_invitation(recipient: Recipient, **fields) -> NewMessage:
     return NewMessage(**values)
 
 
-def test_it_queues_many_messages_in_one_statement_skipping_those_already_queued(app):
+def test_it_queues_many_messages_in_one_statement_skipping_those_already_queued(app: Flask) -> None:
     with app.app_context():
         round_ = make_round()
         recipients = [make_recipient(round_) for _ in range(5)]
@@ -360,7 +374,9 @@ def test_it_queues_many_messages_in_one_statement_skipping_those_already_queued(
         ("reply_to", "inte en adress", InvalidAddress),
     ],
 )
-def test_it_queues_none_of_many_messages_when_one_is_refused(app, field, value, error):
+def test_it_queues_none_of_many_messages_when_one_is_refused(
+    app: Flask, field: str, value: str, error: type[Exception]
+) -> None:
     with app.app_context():
         round_ = make_round()
         recipients = [make_recipient(round_) for _ in range(3)]
@@ -379,7 +395,14 @@ def _statements() -> Iterator[list[str]]:
     """The SQL statements sent to the database inside the block."""
     seen: list[str] = []
 
-    def collect(conn, cursor, statement, parameters, context, executemany) -> None:
+    def collect(
+        conn: Connection,
+        cursor: DBAPICursor,
+        statement: str,
+        parameters: object,
+        context: ExecutionContext | None,
+        executemany: bool,
+    ) -> None:
         seen.append(statement.lstrip())
 
     event.listen(db.engine, "before_cursor_execute", collect)

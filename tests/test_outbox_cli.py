@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 
 import pytest
+from flask import Flask
 from sqlalchemy import update
 
 from config import ConfigError
 from survey.db import db
 from survey.errors import ErrorCode
 from survey.schema.outbox import MailStatus, OutboxMessage
+from tests.factories import MakeApp
 from tests.outbox_helpers import queue_invitations, statuses
+from tests.smtp_server import SmtpServer
 
 
 def _set_status(message_id: int, status: MailStatus, **values: object) -> None:
@@ -23,7 +26,9 @@ def _set_status(message_id: int, status: MailStatus, **values: object) -> None:
     db.session.commit()
 
 
-def test_it_sends_the_due_messages_and_reports_progress(make_app, smtp_server):
+def test_it_sends_the_due_messages_and_reports_progress(
+    make_app: MakeApp, smtp_server: SmtpServer
+) -> None:
     app = make_app(**smtp_server.settings)
     with app.app_context():
         queued = queue_invitations(5)
@@ -37,7 +42,9 @@ def test_it_sends_the_due_messages_and_reports_progress(make_app, smtp_server):
     assert smtp_server.message_id_counts() == {message.message_id: 1 for message in queued}
 
 
-def test_it_warns_when_the_mail_server_cannot_be_reached(make_app, smtp_server):
+def test_it_warns_when_the_mail_server_cannot_be_reached(
+    make_app: MakeApp, smtp_server: SmtpServer
+) -> None:
     app = make_app(**smtp_server.settings)
     with app.app_context():
         queue_invitations(2)
@@ -51,7 +58,7 @@ def test_it_warns_when_the_mail_server_cannot_be_reached(make_app, smtp_server):
         assert set(statuses().values()) == {MailStatus.QUEUED}
 
 
-def test_it_shows_counts_and_the_messages_that_need_a_decision(app):
+def test_it_shows_counts_and_the_messages_that_need_a_decision(app: Flask) -> None:
     with app.app_context():
         sent, failed, uncertain, _waiting = queue_invitations(4)
         _set_status(sent.id, MailStatus.SENT)
@@ -74,7 +81,9 @@ def test_it_shows_counts_and_the_messages_that_need_a_decision(app):
     assert per_round.output.splitlines()[0].startswith(f"Round {round_id}: 1 queued")
 
 
-def test_it_requeues_uncertain_and_failed_messages_on_request(make_app, smtp_server):
+def test_it_requeues_uncertain_and_failed_messages_on_request(
+    make_app: MakeApp, smtp_server: SmtpServer
+) -> None:
     app = make_app(**smtp_server.settings)
     with app.app_context():
         failed, uncertain = queue_invitations(2)
@@ -91,7 +100,7 @@ def test_it_requeues_uncertain_and_failed_messages_on_request(make_app, smtp_ser
     assert smtp_server.message_id_counts() == {failed.message_id: 1, uncertain.message_id: 1}
 
 
-def test_it_refuses_to_requeue_a_sent_message_and_changes_nothing(app):
+def test_it_refuses_to_requeue_a_sent_message_and_changes_nothing(app: Flask) -> None:
     with app.app_context():
         sent, failed = queue_invitations(2)
         _set_status(sent.id, MailStatus.SENT)
@@ -115,13 +124,15 @@ def test_it_refuses_to_requeue_a_sent_message_and_changes_nothing(app):
         ({"MAIL_MAX_EMAILS": 50}, "MAIL_MAX_EMAILS is not supported"),
     ],
 )
-def test_it_refuses_to_start_with_unusable_mail_settings(make_app, settings, message):
+def test_it_refuses_to_start_with_unusable_mail_settings(
+    make_app: MakeApp, settings: dict[str, object], message: str
+) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)) as refused:
         make_app(**settings)
     assert refused.value.code is ErrorCode.CONFIG_MAIL
 
 
-def test_it_names_every_unusable_mail_setting_at_once(make_app):
+def test_it_names_every_unusable_mail_setting_at_once(make_app: MakeApp) -> None:
     with pytest.raises(ConfigError) as refused:
         make_app(
             SURVEY_MAIL_DELIVERY="print", MAIL_DEFAULT_SENDER="ingen adress", MAIL_MAX_EMAILS=5

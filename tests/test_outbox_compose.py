@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from email import policy
 from email.header import decode_header, make_header
 from email.message import EmailMessage
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ DATE = datetime(2025, 3, 14, 8, 30, tzinfo=UTC)
 
 
 def mail(**fields: object) -> OutgoingMail:
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "to_address": "anna@example.se",
         "to_name": "Anna Andersson",
         "sender": format_sender("Processledare nära vård NV", "enkat@example.se"),
@@ -28,7 +29,7 @@ def mail(**fields: object) -> OutgoingMail:
         "message_id": "<outbox-0123456789abcdef0123456789abcdef@example.se>",
     }
     values.update(fields)
-    return OutgoingMail(**values)  # type: ignore[arg-type]
+    return OutgoingMail(**values)
 
 
 def read_back(data: bytes) -> EmailMessage:
@@ -54,7 +55,7 @@ LONG_NAME = "Åsa-Britt Öberg-Lindqvist, verksamhetschef för primärvården i 
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_it_writes_names_that_read_back_exactly(name):
+def test_it_writes_names_that_read_back_exactly(name: str) -> None:
     name = name.strip()
     message = read_back(compose_message(mail(to_name=name), DATE))
 
@@ -63,7 +64,7 @@ def test_it_writes_names_that_read_back_exactly(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_it_writes_sender_names_that_read_back_exactly(name):
+def test_it_writes_sender_names_that_read_back_exactly(name: str) -> None:
     name = name.strip()
     message = read_back(compose_message(mail(sender=format_sender(name, "enkat@example.se")), DATE))
 
@@ -81,13 +82,13 @@ def test_it_writes_sender_names_that_read_back_exactly(name):
         "Ö" * 300,
     ],
 )
-def test_it_writes_subjects_that_read_back_exactly(subject):
+def test_it_writes_subjects_that_read_back_exactly(subject: str) -> None:
     data = compose_message(mail(subject=subject), DATE)
     assert read_back(data)["Subject"] == subject
 
 
 @pytest.mark.parametrize("header", ["To", "From"])
-def test_it_writes_long_names_as_encoded_words_that_read_back_exactly(header):
+def test_it_writes_long_names_as_encoded_words_that_read_back_exactly(header: str) -> None:
     data = compose_message(
         mail(to_name=LONG_NAME * 2, sender=format_sender(LONG_NAME * 2, "enkat@example.se")),
         DATE,
@@ -102,7 +103,7 @@ def test_it_writes_long_names_as_encoded_words_that_read_back_exactly(header):
     assert address.startswith("<") and address.endswith("@example.se>")
 
 
-def test_it_keeps_header_lines_and_encoded_words_short():
+def test_it_keeps_header_lines_and_encoded_words_short() -> None:
     data = compose_message(
         mail(to_name="Ö" * 200, subject="Å" * 300, sender=format_sender("Ä" * 200, "e@example.se")),
         DATE,
@@ -114,7 +115,7 @@ def test_it_keeps_header_lines_and_encoded_words_short():
         assert len(word) <= 75
 
 
-def test_it_writes_exactly_one_recipient_and_the_stored_message_id():
+def test_it_writes_exactly_one_recipient_and_the_stored_message_id() -> None:
     data = compose_message(mail(), DATE)
     message = read_back(data)
 
@@ -141,7 +142,7 @@ def test_it_writes_exactly_one_recipient_and_the_stored_message_id():
         "Emoji 😀 och ”citattecken” – tankstreck\n",
     ],
 )
-def test_it_writes_text_bodies_that_read_back_exactly(body):
+def test_it_writes_text_bodies_that_read_back_exactly(body: str) -> None:
     message = read_back(compose_message(mail(body_text=body), DATE))
 
     expected = body.replace("\r\n", "\n")
@@ -151,7 +152,7 @@ def test_it_writes_text_bodies_that_read_back_exactly(body):
     assert message.get_content() == expected
 
 
-def test_it_offers_html_as_an_alternative_to_the_text():
+def test_it_offers_html_as_an_alternative_to_the_text() -> None:
     message = read_back(
         compose_message(mail(body_html="<p>Hej <b>Åsa</b>!</p>\n<p>Svara här.</p>"), DATE)
     )
@@ -163,12 +164,12 @@ def test_it_offers_html_as_an_alternative_to_the_text():
     assert parts[1].get_content() == "<p>Hej <b>Åsa</b>!</p>\n<p>Svara här.</p>\n"
 
 
-def test_it_writes_internationalised_domains_in_ascii():
+def test_it_writes_internationalised_domains_in_ascii() -> None:
     message = read_back(compose_message(mail(to_address="registrator@malmö.se"), DATE))
     assert message["To"].addresses[0].addr_spec == "registrator@xn--malm-8qa.se"
 
 
-def test_it_splits_encoded_words_between_characters():
+def test_it_splits_encoded_words_between_characters() -> None:
     words = encode_words("å" * 40).split("\r\n ")
     assert len(words) == 2
     assert read_back(f"Subject: {encode_words('å' * 40)}\r\n\r\n".encode())["Subject"] == "å" * 40

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from survey.paging import page_number, page_of, requested_page
+from survey.paging import Page, page_number, page_of, requested_page
 
 
 @pytest.mark.parametrize(
@@ -24,7 +24,7 @@ from survey.paging import page_number, page_of, requested_page
         ("1e3", 1),
     ],
 )
-def test_it_reads_the_page_number_asked_for(value, expected):
+def test_it_reads_the_page_number_asked_for(value: str | None, expected: int) -> None:
     assert requested_page(value) == expected
 
 
@@ -40,11 +40,13 @@ def test_it_reads_the_page_number_asked_for(value, expected):
         (-2, 250, (1, 3)),
     ],
 )
-def test_it_moves_a_page_out_of_range_onto_the_nearest(requested, total, expected):
+def test_it_moves_a_page_out_of_range_onto_the_nearest(
+    requested: int, total: int, expected: tuple[int, int]
+) -> None:
     assert page_number(requested, total, 100) == expected
 
 
-def test_it_cuts_a_list_into_pages_and_says_where_each_lies():
+def test_it_cuts_a_list_into_pages_and_says_where_each_lies() -> None:
     items = list(range(1, 251))
     first, middle, last = (page_of(items, number, 100) for number in (1, 2, 3))
     assert (first.first, first.last, first.total, first.pages) == (1, 100, 250, 3)
@@ -53,7 +55,7 @@ def test_it_cuts_a_list_into_pages_and_says_where_each_lies():
     assert not first.has_previous and first.has_next
     assert middle.has_previous and middle.has_next
     assert last.has_previous and not last.has_next
-    empty = page_of([], 4, 100)
+    empty: Page[int] = page_of([], 4, 100)
     assert (empty.number, empty.pages, empty.first, empty.last, list(empty.items)) == (
         1,
         1,

@@ -72,7 +72,7 @@ def outcome_of(user: object, round_id: int, manage: bool) -> object:
 @pytest.mark.parametrize(("who", "delregion", "read", "manage"), ROUND_ACCESS)
 def test_it_gives_each_cast_member_the_rounds_of_their_delregion(
     app: Flask, world: tuple[Cast, int, int], who: str, delregion: str, read: object, manage: object
-):
+) -> None:
     cast, nv_id, no_id = world
     round_id = nv_id if delregion == "NV" else no_id
     with logged_in_as(app, who, cast) as user:
@@ -88,7 +88,7 @@ def test_it_gives_each_cast_member_the_rounds_of_their_delregion(
 @pytest.mark.parametrize("who", ["admin", "leader_nv", "reader_nv", "anonymous"])
 def test_it_answers_404_for_a_round_that_does_not_exist(
     app: Flask, world: tuple[Cast, int, int], who: str
-):
+) -> None:
     cast, nv_id, no_id = world
     with logged_in_as(app, who, cast) as user:
         with pytest.raises(NotFound):
@@ -109,14 +109,14 @@ def test_it_answers_404_for_a_round_that_does_not_exist(
 )
 def test_it_lists_only_the_visible_rounds(
     app: Flask, world: tuple[Cast, int, int], who: str, titles: set[str]
-):
+) -> None:
     cast, _, _ = world
     with logged_in_as(app, who, cast) as user:
         rounds = db.session.scalars(visible_rounds(user)).all()
         assert {round_.title for round_ in rounds} == titles
 
 
-def test_it_shows_nothing_to_a_deactivated_user(app: Flask, world: tuple[Cast, int, int]):
+def test_it_shows_nothing_to_a_deactivated_user(app: Flask, world: tuple[Cast, int, int]) -> None:
     cast, nv_id, _ = world
     with app.app_context():
         user = db.session.get_one(User, cast.leader_nv.id)
@@ -143,7 +143,7 @@ def leaders_only() -> str:
 )
 def test_it_lets_only_the_named_roles_and_administrators_through(
     app: Flask, world: tuple[Cast, int, int], who: str, outcome: object
-):
+) -> None:
     cast, _, _ = world
     with logged_in_as(app, who, cast):
         if outcome == OK:
@@ -163,7 +163,7 @@ def test_it_lets_only_the_named_roles_and_administrators_through(
 )
 def test_it_shows_user_administration_only_to_administrators(
     app: Flask, world: tuple[Cast, int, int], who: str, has_users_item: bool
-):
+) -> None:
     cast, _, _ = world
     with logged_in_as(app, who, cast):
         menu = main_menu()
@@ -171,13 +171,15 @@ def test_it_shows_user_administration_only_to_administrators(
         assert ("accounts.change_password", "Byt lösenord") in menu
 
 
-def test_it_shows_no_menu_to_anonymous_visitors(app: Flask, world: tuple[Cast, int, int]):
+def test_it_shows_no_menu_to_anonymous_visitors(app: Flask, world: tuple[Cast, int, int]) -> None:
     cast, _, _ = world
     with logged_in_as(app, "anonymous", cast):
         assert main_menu() == []
 
 
-def test_it_lets_other_parts_add_menu_items_in_order(app: Flask, world: tuple[Cast, int, int]):
+def test_it_lets_other_parts_add_menu_items_in_order(
+    app: Flask, world: tuple[Cast, int, int]
+) -> None:
     cast, _, _ = world
     register_menu_item(app, "tests.readers_page", "Resultat", [Role.READER], order=10)
     with logged_in_as(app, "reader_nv", cast) as reader:

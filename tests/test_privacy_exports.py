@@ -21,7 +21,7 @@ def texts_of(data: bytes) -> set[str]:
     return {str(cell.value) for cell in all_cells(read_workbook(data)) if cell.value is not None}
 
 
-def test_it_offers_readers_only_the_pseudonymised_export(app: Flask):
+def test_it_offers_readers_only_the_pseudonymised_export(app: Flask) -> None:
     world = seed_world(app)
     for who, offered in (
         ("reader_nv", {"/export.xlsx"}),
@@ -46,7 +46,7 @@ def test_it_offers_readers_only_the_pseudonymised_export(app: Flask):
     assert forbidden.status_code == 403
 
 
-def test_it_shows_an_identifying_export_in_the_rounds_log(app: Flask):
+def test_it_shows_an_identifying_export_in_the_rounds_log(app: Flask) -> None:
     world = seed_world(app)
     leader = client_of(app, world.cast.leader_nv.email)
     response = leader.get(f"/omgangar/{world.round_id}/export.xlsx?identifierande=1")
@@ -62,7 +62,9 @@ def test_it_shows_an_identifying_export_in_the_rounds_log(app: Flask):
     assert first[3].startswith("IDENTIFIERANDE export med namn och e-postadresser")
 
 
-def test_it_exports_pseudonymised_from_the_command_line_unless_asked(app: Flask, tmp_path: Path):
+def test_it_exports_pseudonymised_from_the_command_line_unless_asked(
+    app: Flask, tmp_path: Path
+) -> None:
     people = make_round_with_people(app, "Kommando", opened_days_ago=30, closed_days_ago=1)
     runner = app.test_cli_runner()
     for flag, identifying in (([], False), (["--identifying"], True)):

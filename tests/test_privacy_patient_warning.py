@@ -31,7 +31,7 @@ def form_of(app: Flask, **fields: Any) -> BeautifulSoup:
     return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
-def test_it_warns_beside_every_free_text_question_and_only_there(app: Flask):
+def test_it_warns_beside_every_free_text_question_and_only_there(app: Flask) -> None:
     questionnaire = sample_questionnaire()
     soup = form_of(app)
     free_text = [q for q in questionnaire.questions if q.type in FREE_TEXT]
@@ -52,7 +52,7 @@ def test_it_warns_beside_every_free_text_question_and_only_there(app: Flask):
     assert notice.find_next("form", class_="questionnaire-form") is not None
 
 
-def test_it_warns_in_the_shipped_questionnaire_and_the_invitation(app: Flask):
+def test_it_warns_in_the_shipped_questionnaire_and_the_invitation(app: Flask) -> None:
     soup = form_of(app, questionnaire=nv_questionnaire(), organisation_type="kommun")
     long_texts = [q for q in nv_questionnaire().questions if q.type in FREE_TEXT]
     shown = [q for q in long_texts if soup.find(id=q.id) is not None]

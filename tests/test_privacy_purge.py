@@ -27,7 +27,7 @@ from survey.schema.responses import Response, ResponseSubmission
 from survey.schema.rounds import Recipient, Round, RoundState
 from survey.ticks import run_tick
 from tests.export_helpers import all_cells, read_workbook
-from tests.factories import login, make_cast
+from tests.factories import MakeApp, login, make_cast
 from tests.privacy_helpers import People, database_text, make_round_with_people, rows_of_round
 from tests.security_helpers import database_snapshot
 
@@ -35,7 +35,7 @@ RETENTION_DAYS = 730
 
 
 @pytest.fixture
-def retention_app(make_app) -> Flask:
+def retention_app(make_app: MakeApp) -> Flask:
     app: Flask = make_app(SURVEY_RETENTION_DAYS=RETENTION_DAYS)
     return app
 
@@ -87,7 +87,7 @@ def answers_of(app: Flask, round_id: int) -> list[tuple[object, ...]]:
 
 def test_it_purges_names_emails_and_links_of_a_round_closed_before_the_retention_period(
     retention_app: Flask, rounds: dict[str, People]
-):
+) -> None:
     old = rounds["old"]
     output = purge(retention_app)
     assert "purged personal data of 1 round(s)" in output
@@ -129,7 +129,7 @@ def test_it_purges_names_emails_and_links_of_a_round_closed_before_the_retention
 
 def test_it_keeps_the_answers_results_and_response_rate_of_a_purged_round(
     retention_app: Flask, rounds: dict[str, People]
-):
+) -> None:
     old = rounds["old"].round_id
     results, answers = results_of(retention_app, old), answers_of(retention_app, old)
     assert '"n": 2' in results or '"n":2' in results.replace(" ", "")
@@ -154,7 +154,7 @@ def test_it_keeps_the_answers_results_and_response_rate_of_a_purged_round(
 
 def test_it_leaves_recent_open_and_draft_rounds_untouched(
     retention_app: Flask, rounds: dict[str, People]
-):
+) -> None:
     before = {label: rows_of_round(retention_app, rounds[label].round_id)
               for label in ("recent", "open", "draft")}  # fmt: skip
     purge(retention_app)
@@ -162,7 +162,7 @@ def test_it_leaves_recent_open_and_draft_rounds_untouched(
         assert rows_of_round(retention_app, rounds[label].round_id) == rows, label
 
 
-def test_it_changes_nothing_when_run_again(retention_app: Flask, rounds: dict[str, People]):
+def test_it_changes_nothing_when_run_again(retention_app: Flask, rounds: dict[str, People]) -> None:
     purge(retention_app)
     before = database_snapshot(retention_app)
     output = purge(retention_app)
@@ -172,7 +172,7 @@ def test_it_changes_nothing_when_run_again(retention_app: Flask, rounds: dict[st
 
 def test_it_counts_without_changing_anything_in_a_dry_run(
     retention_app: Flask, rounds: dict[str, People]
-):
+) -> None:
     before = database_snapshot(retention_app)
     output = purge(retention_app, "--dry-run")
     assert output.startswith("would purge personal data of 1 round(s)")
@@ -182,8 +182,8 @@ def test_it_counts_without_changing_anything_in_a_dry_run(
 
 
 def test_it_takes_the_period_from_the_option_or_the_setting(
-    make_app, retention_app: Flask, rounds: dict[str, People]
-):
+    make_app: MakeApp, retention_app: Flask, rounds: dict[str, People]
+) -> None:
     assert "of 2 round(s)" in purge(retention_app, "--older-than-days", "5")
     with retention_app.app_context():
         left = db.session.scalar(
@@ -195,10 +195,12 @@ def test_it_takes_the_period_from_the_option_or_the_setting(
     short = make_app(SURVEY_RETENTION_DAYS=20)
     assert "of 1 round(s)" in purge(short)
     with short.app_context():
-        assert db.session.get(Recipient, other.recipient_ids[0]).email is None  # type: ignore[union-attr]
+        assert db.session.get_one(Recipient, other.recipient_ids[0]).email is None
 
 
-def test_it_records_each_purge_in_the_audit_log(retention_app: Flask, rounds: dict[str, People]):
+def test_it_records_each_purge_in_the_audit_log(
+    retention_app: Flask, rounds: dict[str, People]
+) -> None:
     purge(retention_app)
     purge(retention_app)
     with retention_app.app_context():
@@ -214,7 +216,9 @@ def test_it_records_each_purge_in_the_audit_log(retention_app: Flask, rounds: di
     assert "Svaren finns kvar för statistik." in event.summary
 
 
-def test_it_exports_a_purged_round_without_names(retention_app: Flask, rounds: dict[str, People]):
+def test_it_exports_a_purged_round_without_names(
+    retention_app: Flask, rounds: dict[str, People]
+) -> None:
     old = rounds["old"]
     purge(retention_app)
     for identifying in (False, True):
@@ -234,7 +238,7 @@ def test_it_exports_a_purged_round_without_names(retention_app: Flask, rounds: d
 
 def test_it_stops_the_personal_links_of_a_purged_round(
     retention_app: Flask, rounds: dict[str, People]
-):
+) -> None:
     with retention_app.app_context():
         recipient = db.session.get(Recipient, rounds["old"].recipient_ids[2])
         assert recipient is not None
@@ -246,7 +250,7 @@ def test_it_stops_the_personal_links_of_a_purged_round(
     assert retention_app.test_client().get(link).status_code == 404
 
 
-def test_it_is_run_by_survey_tick(retention_app: Flask, rounds: dict[str, People]):
+def test_it_is_run_by_survey_tick(retention_app: Flask, rounds: dict[str, People]) -> None:
     with retention_app.app_context():
         report = run_tick(deliver=False)
         assert report.purged == [rounds["old"].round_id]

@@ -51,14 +51,16 @@ def stored_versions(app: Flask) -> list[tuple[str, str]]:
 # -- check -----------------------------------------------------------------------------
 
 
-def test_it_checks_a_good_file(runner: FlaskCliRunner, tmp_path: Path):
+def test_it_checks_a_good_file(runner: FlaskCliRunner, tmp_path: Path) -> None:
     path = write(tmp_path, "prov.yaml", GOOD)
     result = runner.invoke(args=["questionnaire", "check", str(path)])
     assert result.exit_code == 0
     assert result.output == f"OK {path}\n"
 
 
-def test_it_prints_every_error_and_checks_the_other_files(runner: FlaskCliRunner, tmp_path: Path):
+def test_it_prints_every_error_and_checks_the_other_files(
+    runner: FlaskCliRunner, tmp_path: Path
+) -> None:
     broken = write(tmp_path, "trasig.yaml", BROKEN)
     good = write(tmp_path, "prov.yaml", GOOD)
     result = runner.invoke(args=["questionnaire", "check", str(broken), str(good)])
@@ -71,20 +73,20 @@ def test_it_prints_every_error_and_checks_the_other_files(runner: FlaskCliRunner
     ]
 
 
-def test_it_reports_a_missing_file(runner: FlaskCliRunner, tmp_path: Path):
+def test_it_reports_a_missing_file(runner: FlaskCliRunner, tmp_path: Path) -> None:
     missing = tmp_path / "saknas.yaml"
     result = runner.invoke(args=["questionnaire", "check", str(missing)])
     assert result.exit_code == 1
     assert result.output == f"{missing}: file not found — check the path\n"
 
 
-def test_it_needs_a_path_to_check(runner: FlaskCliRunner):
+def test_it_needs_a_path_to_check(runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["questionnaire", "check"])
     assert result.exit_code == 2
     assert "Missing argument" in result.output
 
 
-def test_it_checks_the_documented_example(runner: FlaskCliRunner, tmp_path: Path):
+def test_it_checks_the_documented_example(runner: FlaskCliRunner, tmp_path: Path) -> None:
     from tests.test_questionnaire_language import documented_example
 
     path = write(tmp_path, "exempel.yaml", documented_example())
@@ -97,7 +99,7 @@ def test_it_checks_the_documented_example(runner: FlaskCliRunner, tmp_path: Path
 
 def test_it_loads_once_and_then_reports_unchanged(
     app: Flask, runner: FlaskCliRunner, tmp_path: Path
-):
+) -> None:
     path = write(tmp_path, "prov.yaml", GOOD)
     other = write(tmp_path, "annan.yaml", OTHER)
     first = runner.invoke(args=["questionnaire", "load", str(path), str(other)])
@@ -117,7 +119,7 @@ def test_it_loads_once_and_then_reports_unchanged(
 
 def test_it_refuses_changed_content_under_a_loaded_version(
     app: Flask, runner: FlaskCliRunner, tmp_path: Path
-):
+) -> None:
     path = write(tmp_path, "prov.yaml", GOOD)
     assert runner.invoke(args=["questionnaire", "load", str(path)]).exit_code == 0
     changed = write(tmp_path, "prov-andrad.yaml", CHANGED)
@@ -147,7 +149,7 @@ def test_it_refuses_changed_content_under_a_loaded_version(
 )
 def test_it_loads_nothing_when_any_file_fails(
     app: Flask, runner: FlaskCliRunner, tmp_path: Path, second_text: str, expected: str
-):
+) -> None:
     # The conflict is with prov 1 given earlier on the same command line.
     good = write(tmp_path, "annan.yaml", OTHER)
     first = write(tmp_path, "prov.yaml", GOOD)
@@ -163,7 +165,7 @@ def test_it_loads_nothing_when_any_file_fails(
 # -- list ------------------------------------------------------------------------------
 
 
-def test_it_lists_nothing_before_anything_is_loaded(runner: FlaskCliRunner):
+def test_it_lists_nothing_before_anything_is_loaded(runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["questionnaire", "list"])
     assert result.exit_code == 0
     assert (
@@ -173,7 +175,7 @@ def test_it_lists_nothing_before_anything_is_loaded(runner: FlaskCliRunner):
 
 def test_it_lists_loaded_versions_with_their_rounds(
     app: Flask, runner: FlaskCliRunner, tmp_path: Path
-):
+) -> None:
     version_10 = CHANGED.replace("version: 1\n", "version: 10\n")
     for name, text in [("a.yaml", GOOD), ("b.yaml", OTHER), ("c.yaml", version_10)]:
         assert (
@@ -208,7 +210,7 @@ def test_it_lists_loaded_versions_with_their_rounds(
 # -- show ------------------------------------------------------------------------------
 
 
-def test_it_shows_a_file_as_json(runner: FlaskCliRunner, tmp_path: Path):
+def test_it_shows_a_file_as_json(runner: FlaskCliRunner, tmp_path: Path) -> None:
     path = write(tmp_path, "prov.yaml", GOOD)
     result = runner.invoke(args=["questionnaire", "show", str(path), "--json"])
     assert result.exit_code == 0
@@ -217,7 +219,7 @@ def test_it_shows_a_file_as_json(runner: FlaskCliRunner, tmp_path: Path):
     assert '\n  "sections": [' in result.output  # indented by two
 
 
-def test_it_shows_a_loaded_questionnaire_by_id(runner: FlaskCliRunner, tmp_path: Path):
+def test_it_shows_a_loaded_questionnaire_by_id(runner: FlaskCliRunner, tmp_path: Path) -> None:
     runner.invoke(args=["questionnaire", "load", str(write(tmp_path, "a.yaml", GOOD))])
     runner.invoke(
         args=[
@@ -236,7 +238,7 @@ def test_it_shows_a_loaded_questionnaire_by_id(runner: FlaskCliRunner, tmp_path:
     assert json.loads(first.output) == parse_questionnaire(GOOD, "x").to_json()
 
 
-def test_it_summarises_a_questionnaire(runner: FlaskCliRunner, tmp_path: Path):
+def test_it_summarises_a_questionnaire(runner: FlaskCliRunner, tmp_path: Path) -> None:
     path = write(tmp_path, "prov.yaml", GOOD)
     result = runner.invoke(args=["questionnaire", "show", str(path)])
     assert result.exit_code == 0
@@ -257,21 +259,21 @@ def test_it_summarises_a_questionnaire(runner: FlaskCliRunner, tmp_path: Path):
 )
 def test_it_explains_what_it_cannot_show(
     runner: FlaskCliRunner, tmp_path: Path, args: list[str], exit_code: int, expected: str
-):
+) -> None:
     runner.invoke(args=["questionnaire", "load", str(write(tmp_path, "a.yaml", GOOD))])
     result = runner.invoke(args=["questionnaire", "show", *args])
     assert result.exit_code == exit_code
     assert expected in result.output
 
 
-def test_it_shows_the_errors_of_a_broken_file(runner: FlaskCliRunner, tmp_path: Path):
+def test_it_shows_the_errors_of_a_broken_file(runner: FlaskCliRunner, tmp_path: Path) -> None:
     path = write(tmp_path, "trasig.yaml", BROKEN)
     result = runner.invoke(args=["questionnaire", "show", str(path), "--json"])
     assert result.exit_code == 1
     assert f"{path}:19: unknown key 'requried'" in result.output
 
 
-def test_it_refuses_a_version_with_a_path(runner: FlaskCliRunner, tmp_path: Path):
+def test_it_refuses_a_version_with_a_path(runner: FlaskCliRunner, tmp_path: Path) -> None:
     path = write(tmp_path, "prov.yaml", GOOD)
     result = runner.invoke(args=["questionnaire", "show", str(path), "--version", "1"])
     assert result.exit_code == 2
@@ -290,7 +292,7 @@ def test_it_refuses_a_version_with_a_path(runner: FlaskCliRunner, tmp_path: Path
     ],
     ids=["survey", "flask"],
 )
-def test_it_is_a_command_of_the_real_cli(tmp_path: Path, command: list[str]):
+def test_it_is_a_command_of_the_real_cli(tmp_path: Path, command: list[str]) -> None:
     good = write(tmp_path, "prov.yaml", GOOD)
     broken = write(tmp_path, "trasig.yaml", BROKEN)
     env = {**os.environ, "SURVEY_ENV": "testing"}

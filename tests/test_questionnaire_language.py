@@ -114,7 +114,7 @@ def errors_of(text: str, source: str = "prov.yaml") -> list[QuestionnaireError]:
     return caught.value.errors
 
 
-def test_it_accepts_the_base_document():
+def test_it_accepts_the_base_document() -> None:
     questionnaire = parse_questionnaire(BASE, "prov.yaml")
     assert questionnaire.id == "prov-enkat"
     assert [question.id for question in questionnaire.questions] == [
@@ -780,7 +780,9 @@ BROKEN = [
 
 
 @pytest.mark.parametrize(("text", "line", "message", "hint"), BROKEN)
-def test_it_reports_each_broken_rule_with_its_line(text: str, line: int, message: str, hint: str):
+def test_it_reports_each_broken_rule_with_its_line(
+    text: str, line: int, message: str, hint: str
+) -> None:
     errors = errors_of(text)
     listing = "\n".join(str(error) for error in errors)
     matching = [error for error in errors if message in error.message]
@@ -791,11 +793,11 @@ def test_it_reports_each_broken_rule_with_its_line(text: str, line: int, message
     assert len(errors) == 1, listing
 
 
-def test_it_has_a_broken_case_for_at_least_25_rules():
+def test_it_has_a_broken_case_for_at_least_25_rules() -> None:
     assert len(BROKEN) >= 25
 
 
-def test_it_formats_an_error_as_file_line_message_and_hint():
+def test_it_formats_an_error_as_file_line_message_and_hint() -> None:
     [error] = errors_of(mutated(("required: false", "requried: false")), "questionnaires/prov.yaml")
     assert str(error) == (
         "questionnaires/prov.yaml:35: unknown key 'requried' in question 'kommentar'"
@@ -803,7 +805,7 @@ def test_it_formats_an_error_as_file_line_message_and_hint():
     )
 
 
-def test_it_reports_every_error_of_a_file_at_once_in_line_order():
+def test_it_reports_every_error_of_a_file_at_once_in_line_order() -> None:
     text = mutated(
         ("type: yes_no\n        text: Ser", "type: yesno\n        text: Ser"),  # line 9
         (OMRADEN_CONDITION, "{question: okning, equals: jaa}"),  # line 16 (okning's type unknown)
@@ -826,7 +828,7 @@ def test_it_reports_every_error_of_a_file_at_once_in_line_order():
     assert all(error.line != 16 for error in errors)
 
 
-def test_it_reports_an_error_in_an_aliased_node_at_the_using_key():
+def test_it_reports_an_error_in_an_aliased_node_at_the_using_key() -> None:
     text = mutated(
         (OMRADEN_CHOICES, "choices: &alternativ [Fallrisk, Undernäring]"),
         ("    options: [ganska_nojd, mycket_nojd]", "    options: *alternativ"),
@@ -839,7 +841,7 @@ def test_it_reports_an_error_in_an_aliased_node_at_the_using_key():
     ]
 
 
-def test_it_refuses_an_alias_bomb_without_expanding_it():
+def test_it_refuses_an_alias_bomb_without_expanding_it() -> None:
     levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     for level in range(1, 9):
         below = f"*a{level - 1}"
@@ -852,7 +854,7 @@ def test_it_refuses_an_alias_bomb_without_expanding_it():
 # -- reading files ---------------------------------------------------------------------
 
 
-def test_it_reads_a_file_and_names_it_in_errors(tmp_path: Path):
+def test_it_reads_a_file_and_names_it_in_errors(tmp_path: Path) -> None:
     path = tmp_path / "prov.yaml"
     path.write_text(mutated(("version: 1\n", "version: v1\n")), encoding="utf-8")
     with pytest.raises(QuestionnaireInvalid) as caught:
@@ -876,7 +878,7 @@ def test_it_reads_a_file_and_names_it_in_errors(tmp_path: Path):
 )
 def test_it_reports_a_file_that_cannot_be_a_questionnaire(
     tmp_path: Path, content: bytes | None, line: int, message: str, code: ErrorCode
-):
+) -> None:
     path = tmp_path / "enkat.yaml"
     if content is not None:
         path.write_bytes(content)
@@ -889,7 +891,7 @@ def test_it_reports_a_file_that_cannot_be_a_questionnaire(
     assert caught.value.code is code
 
 
-def test_it_reads_a_file_with_a_byte_order_mark(tmp_path: Path):
+def test_it_reads_a_file_with_a_byte_order_mark(tmp_path: Path) -> None:
     path = tmp_path / "prov.yaml"
     path.write_bytes(b"\xef\xbb\xbf" + BASE.encode("utf-8"))
     assert read_questionnaire_file(path).title == "Provenkät"
@@ -990,7 +992,7 @@ indicators:
 """
 
 
-def test_it_normalises_every_alias():
+def test_it_normalises_every_alias() -> None:
     questionnaire = parse_questionnaire(ALIASES, "alias.yaml")
     types = {question.id: question.type for question in questionnaire.questions}
     assert types == {
@@ -1023,7 +1025,7 @@ def test_it_normalises_every_alias():
     assert questionnaire.indicator("3.1a").direction is Direction.AT_LEAST
 
 
-def test_it_makes_values_of_plain_labels():
+def test_it_makes_values_of_plain_labels() -> None:
     questionnaire = parse_questionnaire(ALIASES, "alias.yaml")
     assert questionnaire.question("vilka").choices == (
         Choice("atgard_plan", "Åtgärd/plan"),
@@ -1047,18 +1049,18 @@ def test_it_makes_values_of_plain_labels():
         ("3–4 gånger", "3_4_ganger"),
     ],
 )
-def test_it_slugs_a_label_into_a_value(label: str, value: str):
+def test_it_slugs_a_label_into_a_value(label: str, value: str) -> None:
     assert slug(label) == value
 
 
-def test_it_reads_conditions_with_equals_and_in():
+def test_it_reads_conditions_with_equals_and_in() -> None:
     questionnaire = parse_questionnaire(ALIASES, "alias.yaml")
     assert questionnaire.question("vilka").show_if == Condition("fraga", ("ja",))
     assert questionnaire.question("lang").show_if == Condition("vilka", ("atgard_plan",))
     assert questionnaire.question("fraga").show_if is None
 
 
-def test_it_combines_section_and_question_audiences():
+def test_it_combines_section_and_question_audiences() -> None:
     questionnaire = parse_questionnaire(ALIASES, "alias.yaml")
     section = questionnaire.sections[0]
     assert section.audience == (
@@ -1074,7 +1076,7 @@ def test_it_combines_section_and_question_audiences():
     assert base.question("npo").audience == (OrganisationType.KOMMUN,)
 
 
-def test_it_fills_in_the_defaults():
+def test_it_fills_in_the_defaults() -> None:
     questionnaire = parse_questionnaire(ALIASES, "alias.yaml")
     andel, tal = questionnaire.question("andel"), questionnaire.question("tal")
     assert (andel.minimum, andel.maximum, andel.decimals) == (0, 100, 0)
@@ -1106,7 +1108,7 @@ def test_it_fills_in_the_defaults():
     assert base.indicator("1b.2a").per_organisation is False
 
 
-def test_it_orders_options_and_audiences_as_the_vocabulary_does():
+def test_it_orders_options_and_audiences_as_the_vocabulary_does() -> None:
     questionnaire = parse_questionnaire(ALIASES, "alias.yaml")
     assert questionnaire.indicator("3.1a").options == ("atgard_plan", "ofrivillig_ensamhet")
     reordered = ALIASES.replace(
@@ -1134,7 +1136,7 @@ INDICATOR_KEYS = {
 }
 
 
-def test_it_gives_the_normalised_json_with_the_documented_keys():
+def test_it_gives_the_normalised_json_with_the_documented_keys() -> None:
     data = parse_questionnaire(ALIASES, "alias.yaml").to_json()
     assert {"id", "version", "title", "sections", "indicators"} <= data.keys()
     for section in data["sections"]:
@@ -1161,7 +1163,7 @@ def test_it_gives_the_normalised_json_with_the_documented_keys():
     assert data["indicators"][1]["population"] == "regional_pv"
 
 
-def test_it_hashes_content_not_layout_or_comments():
+def test_it_hashes_content_not_layout_or_comments() -> None:
     relaid = "# Provenkät: en kommentar\n" + BASE.replace(
         "        choices: [Fallrisk, Undernäring, Ofrivillig ensamhet]\n",
         "        choices:      # plain labels\n"
@@ -1178,7 +1180,7 @@ def test_it_hashes_content_not_layout_or_comments():
     )
 
 
-def test_it_round_trips_through_json():
+def test_it_round_trips_through_json() -> None:
     from survey.questionnaires.model import Questionnaire
 
     questionnaire = parse_questionnaire(ALIASES, "alias.yaml")
@@ -1191,7 +1193,7 @@ def documented_example() -> str:
     return found.group(1)
 
 
-def test_it_accepts_the_documented_example():
+def test_it_accepts_the_documented_example() -> None:
     questionnaire = parse_questionnaire(documented_example(), "docs/questionnaire-format.md")
     assert questionnaire.id == "exempel-enkat"
     assert len(questionnaire.sections) == 2
@@ -1205,7 +1207,7 @@ def test_it_accepts_the_documented_example():
     assert questionnaire.indicator("1b.2a").targets == (Target(100, None),)
 
 
-def test_it_keeps_the_documented_errors_true():
+def test_it_keeps_the_documented_errors_true() -> None:
     """The two example error lines in the doc are what `check` prints for such mistakes."""
     text = documented_example()
     doc = DOC.read_text(encoding="utf-8")

@@ -86,7 +86,7 @@ def count_versions() -> int:
     return db.session.scalar(select(func.count(QuestionnaireVersion.id))) or 0
 
 
-def test_it_stores_a_new_version(app: Flask):
+def test_it_stores_a_new_version(app: Flask) -> None:
     with app.app_context():
         questionnaire = parsed()
         outcome = store_questionnaire(questionnaire, SOURCE, "questionnaires/prov.yaml")
@@ -115,7 +115,7 @@ def test_it_stores_a_new_version(app: Flask):
         }
 
 
-def test_it_leaves_the_same_content_unchanged_whatever_its_layout(app: Flask):
+def test_it_leaves_the_same_content_unchanged_whatever_its_layout(app: Flask) -> None:
     assert parsed(RELAID).content_hash == parsed().content_hash
     with app.app_context():
         store_questionnaire(parsed(), SOURCE, "prov.yaml")
@@ -133,7 +133,7 @@ def test_it_leaves_the_same_content_unchanged_whatever_its_layout(app: Flask):
         assert db.session.scalar(select(func.count(AuditEvent.id))) == 1
 
 
-def test_it_refuses_different_content_under_a_stored_version(app: Flask):
+def test_it_refuses_different_content_under_a_stored_version(app: Flask) -> None:
     with app.app_context():
         store_questionnaire(parsed(), SOURCE, "prov.yaml")
         store_questionnaire(parsed(version="1.1"), SOURCE, "prov.yaml")
@@ -157,7 +157,7 @@ def test_it_refuses_different_content_under_a_stored_version(app: Flask):
         assert count_versions() == 2
 
 
-def test_it_stores_changed_content_under_a_new_version(app: Flask):
+def test_it_stores_changed_content_under_a_new_version(app: Flask) -> None:
     with app.app_context():
         store_questionnaire(parsed(), SOURCE, "prov.yaml")
         outcome = store_questionnaire(parsed(CHANGED, version="2"), CHANGED, "prov.yaml")
@@ -169,7 +169,7 @@ def test_it_stores_changed_content_under_a_new_version(app: Flask):
         ] == [("1", 75), ("2", 80)]
 
 
-def test_it_compares_a_row_stored_by_an_older_model_by_its_meaning(app: Flask):
+def test_it_compares_a_row_stored_by_an_older_model_by_its_meaning(app: Flask) -> None:
     with app.app_context():
         outcome = store_questionnaire(parsed(), SOURCE, "prov.yaml")
         # As if hashed before the model gained a key: the definition still means the same.
@@ -185,14 +185,16 @@ def test_it_compares_a_row_stored_by_an_older_model_by_its_meaning(app: Flask):
 
 def test_it_compares_with_the_winner_when_a_concurrent_load_stores_first(
     app: Flask, monkeypatch: pytest.MonkeyPatch
-):
+) -> None:
     with app.app_context():
         store_questionnaire(parsed(), SOURCE, "prov.yaml")
         db.session.commit()
     real_find = storage.find_questionnaire_version
     calls: list[str | None] = []
 
-    def find_missing_the_concurrent_row(questionnaire_id: str, version: str | None = None):
+    def find_missing_the_concurrent_row(
+        questionnaire_id: str, version: str | None = None
+    ) -> QuestionnaireVersion | None:
         # The first look-up happens before the other load commits: it sees nothing.
         calls.append(version)
         return None if len(calls) == 1 else real_find(questionnaire_id, version)
@@ -208,7 +210,7 @@ def test_it_compares_with_the_winner_when_a_concurrent_load_stores_first(
         assert count_versions() == 1
 
 
-def test_it_finds_the_highest_version_by_number(app: Flask):
+def test_it_finds_the_highest_version_by_number(app: Flask) -> None:
     with app.app_context():
         for version in ("1", "10", "1.1", "2", "9", "1.10"):
             store_questionnaire(parsed(version=version), SOURCE, "prov.yaml")
@@ -234,7 +236,7 @@ def test_it_finds_the_highest_version_by_number(app: Flask):
         ]
 
 
-def test_it_keeps_swedish_text_intact(app: Flask):
+def test_it_keeps_swedish_text_intact(app: Flask) -> None:
     with app.app_context():
         store_questionnaire(parsed(), SOURCE, "prov.yaml")
         db.session.commit()

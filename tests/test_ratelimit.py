@@ -21,7 +21,7 @@ def stored(key: str) -> RateLimitCounter | None:
     return db.session.scalar(select(RateLimitCounter).where(RateLimitCounter.key == key))
 
 
-def test_it_counts_failures_within_a_window(app: Flask):
+def test_it_counts_failures_within_a_window(app: Flask) -> None:
     with app.app_context():
         counts = [
             ratelimit.register_failure("k", WINDOW, now=T0 + timedelta(seconds=s))
@@ -35,7 +35,7 @@ def test_it_counts_failures_within_a_window(app: Flask):
         assert ratelimit.failure_count("k", WINDOW, now=T0 + timedelta(seconds=599)) == 3
 
 
-def test_it_starts_a_new_window_once_the_old_one_has_passed(app: Flask):
+def test_it_starts_a_new_window_once_the_old_one_has_passed(app: Flask) -> None:
     later = T0 + timedelta(seconds=WINDOW + 1)
     with app.app_context():
         ratelimit.register_failure("k", WINDOW, now=T0)
@@ -49,7 +49,7 @@ def test_it_starts_a_new_window_once_the_old_one_has_passed(app: Flask):
         assert counter.count == 1
 
 
-def test_it_limits_a_key_from_the_limit_until_the_window_has_passed(app: Flask):
+def test_it_limits_a_key_from_the_limit_until_the_window_has_passed(app: Flask) -> None:
     with app.app_context():
         for _ in range(2):
             ratelimit.register_failure("k", WINDOW, now=T0)
@@ -61,7 +61,7 @@ def test_it_limits_a_key_from_the_limit_until_the_window_has_passed(app: Flask):
         assert ratelimit.failure_count("k", WINDOW, now=T0 + timedelta(seconds=WINDOW)) == 0
 
 
-def test_it_keeps_keys_apart_and_resets_only_the_one_asked(app: Flask):
+def test_it_keeps_keys_apart_and_resets_only_the_one_asked(app: Flask) -> None:
     with app.app_context():
         ratelimit.register_failure("a", WINDOW, now=T0)
         ratelimit.register_failure("b", WINDOW, now=T0)
@@ -75,7 +75,7 @@ def test_it_keeps_keys_apart_and_resets_only_the_one_asked(app: Flask):
         ratelimit.reset("never-seen")  # nothing to forget is not an error
 
 
-def test_it_uses_the_current_time_by_default(app: Flask):
+def test_it_uses_the_current_time_by_default(app: Flask) -> None:
     with app.app_context():
         assert ratelimit.register_failure("k", WINDOW) == 1
         assert ratelimit.is_limited("k", 1, WINDOW)
@@ -84,7 +84,7 @@ def test_it_uses_the_current_time_by_default(app: Flask):
         assert abs(datetime.now(UTC) - counter.window_started_at) < timedelta(minutes=1)
 
 
-def test_it_purges_counters_whose_windows_are_long_gone(app: Flask):
+def test_it_purges_counters_whose_windows_are_long_gone(app: Flask) -> None:
     with app.app_context():
         ratelimit.register_failure("old", WINDOW, now=T0)
         ratelimit.register_failure("new", WINDOW, now=T0 + timedelta(hours=2))
@@ -95,7 +95,7 @@ def test_it_purges_counters_whose_windows_are_long_gone(app: Flask):
         assert stored("new") is not None
 
 
-def test_it_makes_keys_that_do_not_reveal_the_value():
+def test_it_makes_keys_that_do_not_reveal_the_value() -> None:
     key = ratelimit.counter_key("login-email", "anna.andersson@example.se")
     assert key.startswith("login-email:")
     assert "anna" not in key
@@ -103,7 +103,7 @@ def test_it_makes_keys_that_do_not_reveal_the_value():
     assert len(ratelimit.counter_key("x", "a" * 10_000)) < 300
 
 
-def test_it_counts_concurrent_failures_without_losing_or_crashing(app: Flask):
+def test_it_counts_concurrent_failures_without_losing_or_crashing(app: Flask) -> None:
     workers = 8
     barrier = threading.Barrier(workers)
     errors: list[BaseException] = []

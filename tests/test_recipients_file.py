@@ -6,10 +6,12 @@ import csv
 import io
 import zipfile
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import openpyxl
 import pytest
 import xlsxwriter
+from sqlalchemy import ColumnElement, String
 
 from survey.organisations import OrganisationType
 from survey.rounds import recipients_file
@@ -233,12 +235,18 @@ def test_it_warns_about_unknown_columns_unnamed_values_and_unknown_kommuner() ->
     ]
 
 
+def length_of(column: ColumnElement[Any]) -> int | None:
+    """The length of a text column (String(n))."""
+    assert isinstance(column.type, String), column.type
+    return column.type.length
+
+
 def test_the_length_limits_match_the_recipients_table() -> None:
     columns = Recipient.__table__.c
-    assert columns.name.type.length == recipients_file.NAME_MAX_LENGTH
-    assert columns.email.type.length == recipients_file.EMAIL_MAX_LENGTH
-    assert columns.organisation.type.length == recipients_file.ORGANISATION_MAX_LENGTH
-    assert columns.kommun.type.length == recipients_file.KOMMUN_MAX_LENGTH
+    assert length_of(columns.name) == recipients_file.NAME_MAX_LENGTH
+    assert length_of(columns.email) == recipients_file.EMAIL_MAX_LENGTH
+    assert length_of(columns.organisation) == recipients_file.ORGANISATION_MAX_LENGTH
+    assert length_of(columns.kommun) == recipients_file.KOMMUN_MAX_LENGTH
 
 
 def test_it_accepts_values_of_exactly_the_maximum_length() -> None:

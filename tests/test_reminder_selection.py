@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -18,15 +19,15 @@ CLOSES = INVITED + timedelta(days=30)
 SCHEDULE = ReminderSchedule(days=(7, 14), max_reminders=2)
 
 
-def candidate(**fields) -> ReminderCandidate:
-    values = {"recipient_id": 1, "invited_at": INVITED, "submitted": False}
+def candidate(**fields: object) -> ReminderCandidate:
+    values: dict[str, Any] = {"recipient_id": 1, "invited_at": INVITED, "submitted": False}
     values.update(fields)
     return ReminderCandidate(**values)
 
 
-def due(candidate_: ReminderCandidate, days_after_invitation: float, **kwargs) -> bool:
+def due(candidate_: ReminderCandidate, days_after_invitation: float, **kwargs: Any) -> bool:
     now = INVITED + timedelta(days=days_after_invitation)
-    options = {"round_is_open": True, "closes_at": CLOSES, "schedule": SCHEDULE}
+    options: dict[str, Any] = {"round_is_open": True, "closes_at": CLOSES, "schedule": SCHEDULE}
     options.update(kwargs)
     schedule = options.pop("schedule")
     return due_reminders([candidate_], schedule, now=now, **options) == [candidate_.recipient_id]
@@ -74,19 +75,21 @@ def due(candidate_: ReminderCandidate, days_after_invitation: float, **kwargs) -
         ),
     ],
 )
-def test_it_selects_recipients_by_the_rules(description, fields, day, expected):
+def test_it_selects_recipients_by_the_rules(
+    description: str, fields: dict[str, object], day: float, expected: bool
+) -> None:
     assert due(candidate(**fields), day) is expected, description
 
 
-def test_it_sends_nothing_when_the_round_is_not_open():
+def test_it_sends_nothing_when_the_round_is_not_open() -> None:
     assert not due(candidate(), 8, round_is_open=False)
 
 
-def test_it_sends_nothing_after_closing():
+def test_it_sends_nothing_after_closing() -> None:
     assert not due(candidate(), 31)
 
 
-def test_it_repeats_the_last_gap_when_more_reminders_than_days():
+def test_it_repeats_the_last_gap_when_more_reminders_than_days() -> None:
     schedule = ReminderSchedule(days=(7, 14), max_reminders=3)
     assert [schedule.day_of(n) for n in (1, 2, 3, 4)] == [7, 14, 21, None]
     third = candidate(reminders_sent=2, last_contacted_at=INVITED + timedelta(days=14))
@@ -94,11 +97,11 @@ def test_it_repeats_the_last_gap_when_more_reminders_than_days():
     assert due(third, 21, schedule=schedule)
 
 
-def test_it_sends_none_with_an_empty_schedule():
+def test_it_sends_none_with_an_empty_schedule() -> None:
     assert not due(candidate(), 20, schedule=ReminderSchedule(days=(), max_reminders=2))
 
 
-def test_it_selects_only_the_due_among_many():
+def test_it_selects_only_the_due_among_many() -> None:
     people = [
         candidate(recipient_id=1),
         candidate(recipient_id=2, submitted=True),
@@ -113,7 +116,7 @@ def test_it_selects_only_the_due_among_many():
     ("text", "expected"),
     [("7, 14", (7, 14)), ("7;14;21", (7, 14, 21)), ("", ()), (" 3 ", (3,))],
 )
-def test_it_parses_reminder_days(text, expected):
+def test_it_parses_reminder_days(text: str, expected: tuple[int, ...]) -> None:
     assert parse_reminder_days(text) == expected
 
 
@@ -127,6 +130,6 @@ def test_it_parses_reminder_days(text, expected):
         ("-3", "inte ett antal dagar"),
     ],
 )
-def test_it_refuses_bad_reminder_days(text, message):
+def test_it_refuses_bad_reminder_days(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_reminder_days(text)

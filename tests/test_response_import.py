@@ -38,11 +38,6 @@ from tests.import_helpers import (
 from tests.sample import sample_questionnaire
 
 
-@pytest.fixture
-def target(app: Flask) -> ImportRound:
-    return make_import_round(app)
-
-
 def run_import(
     app: Flask,
     round_id: int,
@@ -383,7 +378,7 @@ def test_it_reads_its_own_template_filled_in(app: Flask, target: ImportRound) ->
 def test_it_gives_trends_their_history(app: Flask) -> None:
     first = make_import_round(app, reference_date=date(2023, 12, 31), title="Enkät 2023")
     with app.app_context():
-        version_id = db.session.get(Round, first.round_id).questionnaire_version_id  # type: ignore[union-attr]
+        version_id = db.session.get_one(Round, first.round_id).questionnaire_version_id
     second = make_import_round(
         app,
         reference_date=date(2024, 12, 31),

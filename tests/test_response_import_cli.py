@@ -16,16 +16,10 @@ from tests.import_helpers import (
     Cell,
     ImportRound,
     csv_file,
-    make_import_round,
     row_counts,
     stored_answers,
     xlsx_file,
 )
-
-
-@pytest.fixture
-def target(app: Flask) -> ImportRound:
-    return make_import_round(app)
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:

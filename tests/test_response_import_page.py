@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from survey.db import db
-from tests.factories import DEFAULT_PASSWORD, Cast, login, make_cast
+from tests.factories import DEFAULT_PASSWORD, ClientFor, make_cast
 from tests.import_helpers import (
     ANNA,
     ANNA_ANSWERS,
@@ -26,26 +26,6 @@ from tests.import_helpers import (
     stored_answers,
     xlsx_file,
 )
-
-
-@pytest.fixture
-def cast(app: Flask) -> Cast:
-    with app.app_context():
-        made = make_cast()
-        db.session.commit()
-        return made
-
-
-@pytest.fixture
-def target(app: Flask, cast: Cast) -> ImportRound:
-    return make_import_round(app)
-
-
-def client_for(app: Flask, cast: Cast, who: str) -> FlaskClient:
-    client = app.test_client()
-    if who != "anonymous":
-        assert login(client, getattr(cast, who).email).status_code == 302
-    return client
 
 
 def upload(
@@ -69,9 +49,9 @@ def upload(
     ],
 )
 def test_it_lets_only_process_leaders_of_the_delregion_import(
-    app: Flask, cast: Cast, target: ImportRound, who: str, status: int
+    app: Flask, client_for: ClientFor, target: ImportRound, who: str, status: int
 ) -> None:
-    client = client_for(app, cast, who)
+    client = client_for(who)
     for path in ("importera-svar", "importera-svar/mall.xlsx"):
         assert client.get(f"/omgangar/{target.round_id}/{path}").status_code == status
     before = row_counts(app)
@@ -82,9 +62,9 @@ def test_it_lets_only_process_leaders_of_the_delregion_import(
 
 
 def test_it_imports_an_upload_and_shows_the_results(
-    app: Flask, cast: Cast, target: ImportRound
+    app: Flask, client_for: ClientFor, target: ImportRound
 ) -> None:
-    client = client_for(app, cast, "leader_nv")
+    client = client_for("leader_nv")
     response = upload(client, target.round_id, xlsx_file(GOOD_ROWS), "svar.xlsx")
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/omgangar/{target.round_id}/resultat")
@@ -95,7 +75,7 @@ def test_it_imports_an_upload_and_shows_the_results(
 
 
 def test_it_lists_every_problem_and_imports_nothing(
-    app: Flask, cast: Cast, target: ImportRound
+    app: Flask, client_for: ClientFor, target: ImportRound
 ) -> None:
     rows = [
         ["e-post", "sip_okning", "utbildning"],
@@ -103,9 +83,7 @@ def test_it_lists_every_problem_and_imports_nothing(
         ["x@example.se", "ja", ""],
     ]
     before = row_counts(app)
-    response = upload(
-        client_for(app, cast, "leader_nv"), target.round_id, csv_file(rows), "svar.csv"
-    )
+    response = upload(client_for("leader_nv"), target.round_id, csv_file(rows), "svar.csv")
     assert response.status_code == 200
     soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
     assert soup.title is not None and soup.title.get_text().startswith("Fel:")
@@ -125,8 +103,8 @@ def test_it_lists_every_problem_and_imports_nothing(
     assert row_counts(app) == before
 
 
-def test_it_asks_for_a_file(app: Flask, cast: Cast, target: ImportRound) -> None:
-    response = client_for(app, cast, "admin").post(
+def test_it_asks_for_a_file(app: Flask, client_for: ClientFor, target: ImportRound) -> None:
+    response = client_for("admin").post(
         f"/omgangar/{target.round_id}/importera-svar", data={"action": "importera"},
         content_type="multipart/form-data",
     )  # fmt: skip
@@ -134,10 +112,12 @@ def test_it_asks_for_a_file(app: Flask, cast: Cast, target: ImportRound) -> None
     assert "Välj en fil med svar (.xlsx eller .csv)." in response.get_data(as_text=True)
 
 
-def test_it_checks_a_file_without_importing(app: Flask, cast: Cast, target: ImportRound) -> None:
+def test_it_checks_a_file_without_importing(
+    app: Flask, client_for: ClientFor, target: ImportRound
+) -> None:
     before = row_counts(app)
     response = upload(
-        client_for(app, cast, "leader_nv"), target.round_id, csv_file(GOOD_ROWS), "svar.csv",
+        client_for("leader_nv"), target.round_id, csv_file(GOOD_ROWS), "svar.csv",
         action="kontrollera",
     )  # fmt: skip
     assert response.status_code == 200
@@ -148,13 +128,13 @@ def test_it_checks_a_file_without_importing(app: Flask, cast: Cast, target: Impo
 
 
 def test_it_adds_recipients_when_the_box_is_ticked(
-    app: Flask, cast: Cast, target: ImportRound
+    app: Flask, client_for: ClientFor, target: ImportRound
 ) -> None:
     rows = [
         ["e-post", "sip_okning", "Namn", "Organisation", "Organisationstyp", "Kommun"],
         ["ny@example.se", "ja", "Nils Ny", "Vårdcentralen Bjuv", "Regional primärvård", "Bjuv"],
     ]
-    client = client_for(app, cast, "leader_nv")
+    client = client_for("leader_nv")
     refused = upload(client, target.round_id, csv_file(rows), "nya.csv")
     assert refused.status_code == 200
     before = row_counts(app)
@@ -164,11 +144,9 @@ def test_it_adds_recipients_when_the_box_is_ticked(
 
 
 def test_it_offers_the_template_of_the_rounds_questionnaire(
-    app: Flask, cast: Cast, target: ImportRound
+    app: Flask, client_for: ClientFor, target: ImportRound
 ) -> None:
-    response = client_for(app, cast, "leader_nv").get(
-        f"/omgangar/{target.round_id}/importera-svar/mall.xlsx"
-    )
+    response = client_for("leader_nv").get(f"/omgangar/{target.round_id}/importera-svar/mall.xlsx")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == "attachment; filename=importmall-prov-v1.xlsx"
     workbook = openpyxl.load_workbook(io.BytesIO(response.data))

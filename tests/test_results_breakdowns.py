@@ -146,6 +146,7 @@ def test_it_refuses_an_unknown_grouping() -> None:
     questionnaire = sample_questionnaire()
     frame = responses_frame_from_records(questionnaire, ROWS)
     with pytest.raises(ValueError, match="cannot break down by 'organisation'"):
+        # Deliberately not one of the groupings the signature allows.
         compute_breakdown(questionnaire, frame, "organisation", REFERENCE)  # type: ignore[arg-type]
 
 

@@ -21,8 +21,7 @@ from tests.browser import LiveServer, axe_report, expect_error_title
 from tests.factories import (
     DEFAULT_PASSWORD,
     Cast,
-    login,
-    make_cast,
+    ClientFor,
     make_questionnaire_version,
     make_recipient,
     make_round,
@@ -104,26 +103,11 @@ def make_rounds() -> Rounds:
 
 
 @pytest.fixture
-def cast(app: Flask) -> Cast:
-    with app.app_context():
-        made = make_cast()
-        db.session.commit()
-        return made
-
-
-@pytest.fixture
 def rounds(app: Flask, cast: Cast) -> Rounds:
     with app.app_context():
         made = make_rounds()
         db.session.commit()
         return made
-
-
-def client_for(app: Flask, cast: Cast, who: str) -> FlaskClient:
-    client = app.test_client()
-    if who != "anonymous":
-        assert login(client, getattr(cast, who).email).status_code == 302
-    return client
 
 
 def page(client: FlaskClient, path: str) -> BeautifulSoup:
@@ -150,9 +134,9 @@ def indicator_row(soup: BeautifulSoup, indicator_id: str) -> list[str]:
 
 
 def test_it_shows_values_targets_statuses_and_previous_values(
-    app: Flask, cast: Cast, rounds: Rounds
+    app: Flask, client_for: ClientFor, rounds: Rounds
 ) -> None:
-    soup = page(client_for(app, cast, "leader_nv"), f"/omgangar/{rounds.current}/resultat")
+    soup = page(client_for("leader_nv"), f"/omgangar/{rounds.current}/resultat")
     assert soup.h1 is not None and "Enkät 2023" in soup.h1.get_text()
     expected = {
         # indicator: value, target and its date, status, final target, previous, change, n
@@ -183,9 +167,9 @@ def test_it_shows_values_targets_statuses_and_previous_values(
 
 
 def test_it_gives_every_bar_and_sparkline_a_text_alternative(
-    app: Flask, cast: Cast, rounds: Rounds
+    app: Flask, client_for: ClientFor, rounds: Rounds
 ) -> None:
-    response = client_for(app, cast, "reader_nv").get(f"/omgangar/{rounds.current}/resultat")
+    response = client_for("reader_nv").get(f"/omgangar/{rounds.current}/resultat")
     soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
     bars = soup.select("svg.bar-chart")
     assert len(bars) == 4
@@ -210,8 +194,10 @@ def test_it_gives_every_bar_and_sparkline_a_text_alternative(
     )
 
 
-def test_it_shows_the_trend_across_rounds(app: Flask, cast: Cast, rounds: Rounds) -> None:
-    soup = page(client_for(app, cast, "admin"), f"/omgangar/{rounds.current}/resultat")
+def test_it_shows_the_trend_across_rounds(
+    app: Flask, client_for: ClientFor, rounds: Rounds
+) -> None:
+    soup = page(client_for("admin"), f"/omgangar/{rounds.current}/resultat")
     table = soup.select_one("table.trend-table")
     assert table is not None
     headers = [th.get_text(" ", strip=True) for th in table.select("thead th")]
@@ -233,9 +219,14 @@ def test_it_shows_the_trend_across_rounds(app: Flask, cast: Cast, rounds: Rounds
     ],
 )  # fmt: skip
 def test_it_recomputes_for_the_filter(
-    app: Flask, cast: Cast, rounds: Rounds, query: str, heading: str, expected: dict[str, str]
+    app: Flask,
+    client_for: ClientFor,
+    rounds: Rounds,
+    query: str,
+    heading: str,
+    expected: dict[str, str],
 ) -> None:
-    soup = page(client_for(app, cast, "leader_nv"), f"/omgangar/{rounds.current}/resultat{query}")
+    soup = page(client_for("leader_nv"), f"/omgangar/{rounds.current}/resultat{query}")
     assert soup.h1 is not None and soup.h1.get_text(" ", strip=True).endswith(f"– {heading}")
     assert soup.title is not None and heading in soup.title.get_text()
     for indicator_id, value in expected.items():
@@ -244,17 +235,19 @@ def test_it_recomputes_for_the_filter(
     assert selected and all(part in heading for part in selected)
 
 
-def test_it_filters_the_previous_value_too(app: Flask, cast: Cast, rounds: Rounds) -> None:
-    soup = page(
-        client_for(app, cast, "leader_nv"), f"/omgangar/{rounds.current}/resultat?kommun=Ängelholm"
-    )
+def test_it_filters_the_previous_value_too(
+    app: Flask, client_for: ClientFor, rounds: Rounds
+) -> None:
+    soup = page(client_for("leader_nv"), f"/omgangar/{rounds.current}/resultat?kommun=Ängelholm")
     # Nobody in Ängelholm answered in 2022 (both were in Bjuv): no previous value, no change.
     assert indicator_row(soup, "1a.1b")[5:7] == ["–", "–"]
 
 
-def test_it_ignores_an_unknown_filter_with_a_notice(app: Flask, cast: Cast, rounds: Rounds) -> None:
+def test_it_ignores_an_unknown_filter_with_a_notice(
+    app: Flask, client_for: ClientFor, rounds: Rounds
+) -> None:
     soup = page(
-        client_for(app, cast, "leader_nv"),
+        client_for("leader_nv"),
         f"/omgangar/{rounds.current}/resultat?organisationstyp=okand&kommun=Malm%C3%B6",
     )
     notices = [p.get_text(" ", strip=True) for p in soup.select(".notice-warning")]
@@ -264,11 +257,9 @@ def test_it_ignores_an_unknown_filter_with_a_notice(app: Flask, cast: Cast, roun
 
 
 def test_it_collates_free_text_with_organisations_escaped(
-    app: Flask, cast: Cast, rounds: Rounds
+    app: Flask, client_for: ClientFor, rounds: Rounds
 ) -> None:
-    response = client_for(app, cast, "reader_nv").get(
-        f"/omgangar/{rounds.current}/resultat/fritext"
-    )
+    response = client_for("reader_nv").get(f"/omgangar/{rounds.current}/resultat/fritext")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert SCRIPT not in html
@@ -284,7 +275,7 @@ def test_it_collates_free_text_with_organisations_escaped(
         "Ängelholm",
     ]
     filtered = page(
-        client_for(app, cast, "reader_nv"),
+        client_for("reader_nv"),
         f"/omgangar/{rounds.current}/resultat/fritext?kommun=H%C3%B6gan%C3%A4s",
     )
     assert "Vi har startat team" not in filtered.get_text()
@@ -292,9 +283,9 @@ def test_it_collates_free_text_with_organisations_escaped(
 
 
 def test_it_escapes_organisation_names_on_every_page(
-    app: Flask, cast: Cast, rounds: Rounds
+    app: Flask, client_for: ClientFor, rounds: Rounds
 ) -> None:
-    client = client_for(app, cast, "admin")
+    client = client_for("admin")
     for path in ("resultat", "resultat/fordelning?per=kommun", "resultat/fritext"):
         html = client.get(f"/omgangar/{rounds.current}/{path}").get_data(as_text=True)
         assert "<script>alert" not in html, path
@@ -312,10 +303,10 @@ def test_it_escapes_organisation_names_on_every_page(
     ],
 )  # fmt: skip
 def test_it_breaks_the_indicators_down(
-    app: Flask, cast: Cast, rounds: Rounds, per: str, groups: list[str], row: str
+    app: Flask, client_for: ClientFor, rounds: Rounds, per: str, groups: list[str], row: str
 ) -> None:
     soup = page(
-        client_for(app, cast, "leader_nv"),
+        client_for("leader_nv"),
         f"/omgangar/{rounds.current}/resultat/fordelning?per={per}",
     )
     table = soup.select_one("table.breakdown-table")
@@ -326,15 +317,15 @@ def test_it_breaks_the_indicators_down(
     assert " ".join(td.get_text(" ", strip=True) for td in first.select("td")) == row
 
 
-def test_it_refuses_an_unknown_grouping(app: Flask, cast: Cast, rounds: Rounds) -> None:
-    client = client_for(app, cast, "leader_nv")
+def test_it_refuses_an_unknown_grouping(app: Flask, client_for: ClientFor, rounds: Rounds) -> None:
+    client = client_for("leader_nv")
     assert (
         client.get(f"/omgangar/{rounds.current}/resultat/fordelning?per=okand").status_code == 404
     )
 
 
 def test_it_shows_the_collation_as_the_result_of_a_questionnaire_without_indicators(
-    app: Flask, cast: Cast
+    app: Flask, client_for: ClientFor
 ) -> None:
     with app.app_context():
         plain = sample_questionnaire(questionnaire_id="bilaga")
@@ -350,7 +341,7 @@ def test_it_shows_the_collation_as_the_result_of_a_questionnaire_without_indicat
         )  # fmt: skip
         db.session.commit()
         round_id = round_.id
-    soup = page(client_for(app, cast, "reader_nv"), f"/omgangar/{round_id}/resultat")
+    soup = page(client_for("reader_nv"), f"/omgangar/{round_id}/resultat")
     assert soup.select("table.indicator-table") == []
     assert soup.find("h2", string="Sammanställning av svaren") is not None
     text = soup.get_text(" ", strip=True)
@@ -373,34 +364,32 @@ def test_it_shows_the_collation_as_the_result_of_a_questionnaire_without_indicat
     ],
 )
 def test_it_lets_only_readers_of_the_delregion_in(
-    app: Flask, cast: Cast, rounds: Rounds, who: str, path: str, status: int
+    app: Flask, client_for: ClientFor, rounds: Rounds, who: str, path: str, status: int
 ) -> None:
-    response = client_for(app, cast, who).get(f"/omgangar/{rounds.current}/{path}")
+    response = client_for(who).get(f"/omgangar/{rounds.current}/{path}")
     assert response.status_code == status
     if who == "anonymous":
         assert "/logga-in" in response.headers["Location"]
 
 
-def test_it_answers_404_for_a_round_that_does_not_exist(app: Flask, cast: Cast) -> None:
-    assert client_for(app, cast, "admin").get("/omgangar/999/resultat").status_code == 404
+def test_it_answers_404_for_a_round_that_does_not_exist(app: Flask, client_for: ClientFor) -> None:
+    assert client_for("admin").get("/omgangar/999/resultat").status_code == 404
 
 
 def test_it_links_managers_to_the_import_and_not_readers(
-    app: Flask, cast: Cast, rounds: Rounds
+    app: Flask, client_for: ClientFor, rounds: Rounds
 ) -> None:
     path = f"/omgangar/{rounds.current}/resultat"
-    leader = client_for(app, cast, "leader_nv").get(path).get_data(as_text=True)
-    reader = client_for(app, cast, "reader_nv").get(path).get_data(as_text=True)
+    leader = client_for("leader_nv").get(path).get_data(as_text=True)
+    reader = client_for("reader_nv").get(path).get_data(as_text=True)
     assert f"/omgangar/{rounds.current}/importera-svar" in leader
     assert "importera-svar" not in reader
 
 
-def test_it_sends_no_inline_style_or_script(app: Flask, cast: Cast, rounds: Rounds) -> None:
-    html = (
-        client_for(app, cast, "admin")
-        .get(f"/omgangar/{rounds.current}/resultat")
-        .get_data(as_text=True)
-    )
+def test_it_sends_no_inline_style_or_script(
+    app: Flask, client_for: ClientFor, rounds: Rounds
+) -> None:
+    html = client_for("admin").get(f"/omgangar/{rounds.current}/resultat").get_data(as_text=True)
     assert not re.search(r"\sstyle=", html)
     soup = BeautifulSoup(html, "html.parser")
     assert all(script.has_attr("src") for script in soup.find_all("script"))

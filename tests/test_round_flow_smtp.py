@@ -23,7 +23,13 @@ from survey.rounds.tokens import LINK_MARKER, hash_token
 from survey.schema.outbox import MailStatus, OutboxMessage
 from survey.schema.rounds import Recipient, Round
 from survey.ticks import run_tick
-from tests.factories import login, make_cast, make_questionnaire_version, make_submitted_response
+from tests.factories import (
+    MakeApp,
+    login,
+    make_cast,
+    make_questionnaire_version,
+    make_submitted_response,
+)
 from tests.outbox_helpers import make_all_due
 from tests.smtp_server import ReceivedMessage, SmtpServer
 
@@ -32,8 +38,8 @@ ADDRESSES = ("asa.oberg@example.se", "bjorn.ek@example.se", "cecilia.holm@exampl
 
 
 @pytest.fixture
-def flow_app(make_app, smtp_server: SmtpServer) -> Flask:  # type: ignore[no-untyped-def]
-    return make_app(SURVEY_BASE_URL=BASE_URL, **smtp_server.settings)  # type: ignore[no-any-return]
+def flow_app(make_app: MakeApp, smtp_server: SmtpServer) -> Flask:
+    return make_app(SURVEY_BASE_URL=BASE_URL, **smtp_server.settings)
 
 
 def start_round(addresses: tuple[str, ...] = ADDRESSES) -> int:
@@ -80,7 +86,9 @@ def body_of(received: ReceivedMessage) -> str:
 
 
 def link_in(received: ReceivedMessage, round_id: int) -> str:
-    found = re.findall(rf"{re.escape(BASE_URL)}/svara/(\d+)/([A-Za-z0-9_-]+)", body_of(received))
+    found: list[tuple[str, str]] = re.findall(
+        rf"{re.escape(BASE_URL)}/svara/(\d+)/([A-Za-z0-9_-]+)", body_of(received)
+    )
     assert len(found) == 1, body_of(received)
     [(round_part, token)] = found
     assert int(round_part) == round_id and len(token) == 43
@@ -103,7 +111,7 @@ def all_table_text(*tables: str) -> str:
 
 def test_it_invites_reminds_and_reissues_through_a_real_mail_server(
     flow_app: Flask, smtp_server: SmtpServer
-):
+) -> None:
     with flow_app.app_context():
         round_id = start_round()
         report = deliver_outbox()
@@ -127,7 +135,7 @@ def test_it_invites_reminds_and_reissues_through_a_real_mail_server(
 
         # The first recipient submits; a week later only the others are reminded.
         answered = recipient_by_email(ADDRESSES[0])
-        make_submitted_response(db.session.get(Round, round_id), answered, {"sip_okning": "ja"})
+        make_submitted_response(db.session.get_one(Round, round_id), answered, {"sip_okning": "ja"})
         db.session.commit()
         week = utcnow() + timedelta(days=7, minutes=1)
         assert run_tick(now=week).reminders == 2
@@ -141,7 +149,7 @@ def test_it_invites_reminds_and_reissues_through_a_real_mail_server(
 
         # A reissued link arrives; the old token no longer matches.
         second = recipient_by_email(ADDRESSES[1])
-        reissue_link(db.session.get(Round, round_id), second, now=utcnow())
+        reissue_link(db.session.get_one(Round, round_id), second, now=utcnow())
         db.session.commit()
         assert deliver_outbox().sent == 1
         newest = smtp_server.messages_to(ADDRESSES[1])[-1]
@@ -164,7 +172,7 @@ def test_it_invites_reminds_and_reissues_through_a_real_mail_server(
 
 def test_it_retries_a_temporary_refusal_and_marks_a_permanent_one(
     flow_app: Flask, smtp_server: SmtpServer
-):
+) -> None:
     refused, delayed, fine = ADDRESSES
     smtp_server.refuse_recipient(refused, code=550, text="5.1.1 Mailbox does not exist")
     with flow_app.app_context():
@@ -178,7 +186,8 @@ def test_it_retries_a_temporary_refusal_and_marks_a_permanent_one(
         assert {r.envelope_recipients[0] for r in smtp_server.received} == {delayed, fine}
 
         states = {
-            row.email: row.state for row in round_status(db.session.get(Round, round_id)).recipients
+            row.email: row.state
+            for row in round_status(db.session.get_one(Round, round_id)).recipients
         }
         assert states == {
             refused: RecipientState.DELIVERY_FAILED,
@@ -199,7 +208,7 @@ def test_it_retries_a_temporary_refusal_and_marks_a_permanent_one(
 
 def test_it_never_sends_a_message_whose_link_died_after_queueing(
     flow_app: Flask, smtp_server: SmtpServer
-):
+) -> None:
     with flow_app.app_context():
         round_id = start_round(ADDRESSES[:2])
         # As if the link were revoked while a worker held the message: still queued here.

@@ -28,14 +28,14 @@ VALUES = MessageValues(
 )
 
 
-def test_it_accepts_the_default_texts():
+def test_it_accepts_the_default_texts() -> None:
     check_template(DEFAULT_INVITATION_BODY, needs_link=True)
     check_template(DEFAULT_REMINDER_BODY, needs_link=True)
     check_subject(DEFAULT_INVITATION_SUBJECT)
     check_subject(DEFAULT_REMINDER_SUBJECT)
 
 
-def test_it_fills_in_placeholders_and_leaves_the_link_for_sending():
+def test_it_fills_in_placeholders_and_leaves_the_link_for_sending() -> None:
     body = render_template(DEFAULT_INVITATION_BODY, VALUES)
     assert "Hej Åsa Öberg!" in body
     assert "Vårdcentralen Ängelholm" in body
@@ -44,7 +44,7 @@ def test_it_fills_in_placeholders_and_leaves_the_link_for_sending():
     assert render_template("{lank}", VALUES, link="https://x/svara/1/t") == "https://x/svara/1/t"
 
 
-def test_it_keeps_braces_in_values_literal():
+def test_it_keeps_braces_in_values_literal() -> None:
     values = MessageValues("{lank}", "{namn}", "x", "y", "z", "w")
     assert render_template("{namn} / {organisation}", values) == "{lank} / {namn}"
 
@@ -76,7 +76,7 @@ TEMPLATE_CODES = {
         ("{namn!r} {lank}", True, "får inte ha tillägg"),
     ],
 )
-def test_it_refuses_unusable_texts(text, needs_link, message):
+def test_it_refuses_unusable_texts(text: str, needs_link: bool, message: str) -> None:
     with pytest.raises(TemplateProblem, match=message) as refused:
         check_template(text, needs_link=needs_link)
     assert refused.value.code is TEMPLATE_CODES[message]
@@ -92,7 +92,7 @@ def test_it_refuses_unusable_texts(text, needs_link, message):
         ("Inbjudan {okand}", "Okänd platshållare"),
     ],
 )
-def test_it_refuses_unsafe_subjects(subject, message):
+def test_it_refuses_unsafe_subjects(subject: str, message: str) -> None:
     with pytest.raises(TemplateProblem, match=message) as refused:
         check_subject(subject)
     assert refused.value.code is TEMPLATE_CODES[message]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from flask import Flask
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import update
 
 from survey.db import db, utcnow
@@ -21,8 +23,8 @@ BAD_CSV = (
 
 
 def test_it_passes_axe_on_every_round_page(
-    app: Flask, live_server: LiveServer, browser_page, tmp_path
-):  # type: ignore[no-untyped-def]
+    app: Flask, live_server: LiveServer, browser_page: Page, tmp_path: Path
+) -> None:
     with app.app_context():
         cast = make_cast()
         now = utcnow()

@@ -66,10 +66,11 @@ def csv_file(tmp_path: Path, content: str, name: str = "mottagare.csv") -> str:
 
 def counts(app: Flask) -> tuple[int, int, int, int]:
     with app.app_context():
-        return tuple(  # type: ignore[return-value]
+        rounds, recipients, messages, events = (
             db.session.scalar(select(func.count()).select_from(model)) or 0
             for model in (Round, Recipient, OutboxMessage, AuditEvent)
         )
+        return rounds, recipients, messages, events
 
 
 def created_id(output: str) -> int:
@@ -80,7 +81,7 @@ def created_id(output: str) -> int:
 
 def test_it_creates_a_round_with_recipients_and_prints_its_id_last(
     app: Flask, runner: FlaskCliRunner, loaded: None, tmp_path: Path
-):
+) -> None:
     file = csv_file(tmp_path, GOOD_CSV)
     options = {
         "--recipients": file,
@@ -127,8 +128,8 @@ def test_it_creates_a_round_with_recipients_and_prints_its_id_last(
     ],
 )
 def test_it_refuses_bad_options_in_english_and_writes_nothing(
-    app: Flask, runner: FlaskCliRunner, loaded: None, changes, message
-):
+    app: Flask, runner: FlaskCliRunner, loaded: None, changes: dict[str, str], message: str
+) -> None:
     before = counts(app)
     result = runner.invoke(args=create_args(**changes))
     assert result.exit_code == 1
@@ -138,7 +139,7 @@ def test_it_refuses_bad_options_in_english_and_writes_nothing(
 
 def test_it_lists_every_problem_of_a_recipients_file_and_creates_nothing(
     app: Flask, runner: FlaskCliRunner, loaded: None, tmp_path: Path
-):
+) -> None:
     file = csv_file(tmp_path, BAD_CSV, "fel.csv")
     before = counts(app)
     result = runner.invoke(args=create_args(**{"--recipients": file}))
@@ -168,7 +169,7 @@ def make_round(runner: FlaskCliRunner, tmp_path: Path | None = None) -> int:
 
 def test_it_adds_recipients_all_or_nothing(
     app: Flask, runner: FlaskCliRunner, loaded: None, tmp_path: Path
-):
+) -> None:
     round_id = make_round(runner)
     bad = runner.invoke(
         args=["round", "recipients", str(round_id), csv_file(tmp_path, BAD_CSV, "fel.csv")]
@@ -187,7 +188,7 @@ def test_it_adds_recipients_all_or_nothing(
 
 def test_it_sends_reminds_reports_closes_and_extends(
     app: Flask, runner: FlaskCliRunner, loaded: None, tmp_path: Path
-):
+) -> None:
     round_id = make_round(runner, tmp_path)
     empty_id = make_round(runner)
     refused = runner.invoke(args=["round", "send", str(empty_id)])
@@ -206,8 +207,9 @@ def test_it_sends_reminds_reports_closes_and_extends(
     assert "queued 0 reminder(s)" in soon.output and "skipped 2 recipient(s)" in soon.output
     with app.app_context():
         db.session.execute(update(Recipient).values(last_contacted_at=utcnow() - timedelta(days=2)))
-        round_ = db.session.get(Round, round_id)
+        round_ = db.session.get_one(Round, round_id)
         first = db.session.scalars(select(Recipient).order_by(Recipient.id)).first()
+        assert first is not None
         make_submitted_response(round_, first, {"sip_okning": "ja"})
         db.session.commit()
     reminded = runner.invoke(args=["round", "remind", str(round_id)])
@@ -243,6 +245,6 @@ def test_it_sends_reminds_reports_closes_and_extends(
     assert f"{empty_id}\tdraft\tNV" in listing.output
 
 
-def test_it_says_when_there_are_no_rounds(runner: FlaskCliRunner):
+def test_it_says_when_there_are_no_rounds(runner: FlaskCliRunner) -> None:
     assert "no rounds yet" in runner.invoke(args=["round", "list"]).output
     assert runner.invoke(args=["round", "status", "5"]).exit_code == 1

@@ -6,11 +6,13 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
+from werkzeug.test import TestResponse
 
 from survey.db import db, utcnow
 from survey.localtime import to_local
@@ -27,6 +29,8 @@ from survey.schema.rounds import Recipient, Round, RoundState
 from tests.factories import (
     DEFAULT_PASSWORD,
     Cast,
+    ClientFor,
+    MakeApp,
     login,
     make_cast,
     make_questionnaire_version,
@@ -75,7 +79,7 @@ def settings(version_id: int, delregion: str, title: str) -> RoundSettings:
 
 
 def recipient_row(number: int, delregion: str = "NV", **changes: object) -> RecipientRow:
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "name": f"Mottagare {number}",
         "email": f"mottagare{number}@example.se",
         "organisation": f"Vårdcentralen {number}",
@@ -84,13 +88,12 @@ def recipient_row(number: int, delregion: str = "NV", **changes: object) -> Reci
         "delregion": delregion,
     }
     values.update(changes)
-    return RecipientRow(**values)  # type: ignore[arg-type]
+    return RecipientRow(**values)
 
 
 @pytest.fixture
-def world(app: Flask) -> World:
+def world(app: Flask, cast: Cast) -> World:
     with app.app_context():
-        cast = make_cast()
         version = make_questionnaire_version()
         now = utcnow()
         nv = create_round(settings(version.id, "NV", "Årlig enkät NV"), now=now)
@@ -117,13 +120,6 @@ def world(app: Flask) -> World:
         return World(cast, nv.id, no.id, draft.id, first.id, scripted.id, message, no_recipient.id)
 
 
-def client_for(app: Flask, world: World, who: str) -> FlaskClient:
-    client = app.test_client()
-    if who != "anonymous":
-        assert login(client, getattr(world.cast, who).email).status_code == 302
-    return client
-
-
 def snapshot(app: Flask) -> tuple[object, ...]:
     """Everything an action could change, to show a refused one changed nothing."""
     with app.app_context():
@@ -143,7 +139,7 @@ def snapshot(app: Flask) -> tuple[object, ...]:
         )
 
 
-def page(response) -> str:  # type: ignore[no-untyped-def]
+def page(response: TestResponse) -> str:
     return response.get_data(as_text=True)
 
 
@@ -212,8 +208,10 @@ def expected_status(who: str, method: str, need: str, delregion: str) -> set[int
 
 
 @pytest.mark.parametrize("who", ["anonymous", "reader_nv", "leader_no", "leader_nv", "admin"])
-def test_it_lets_each_cast_member_do_only_what_their_role_allows(app: Flask, world: World, who):
-    client = client_for(app, world, who)
+def test_it_lets_each_cast_member_do_only_what_their_role_allows(
+    app: Flask, world: World, client_for: ClientFor, who: str
+) -> None:
+    client = client_for(who)
     for method, path, need, delregion in routes(world):
         before = snapshot(app)
         response = client.open(path, method=method)
@@ -225,8 +223,10 @@ def test_it_lets_each_cast_member_do_only_what_their_role_allows(app: Flask, wor
             assert response.location.startswith("/logga-in")
 
 
-def test_it_answers_404_for_rounds_and_recipients_that_do_not_exist(app: Flask, world: World):
-    client = client_for(app, world, "admin")
+def test_it_answers_404_for_rounds_and_recipients_that_do_not_exist(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
+    client = client_for("admin")
     assert client.get("/omgangar/99999").status_code == 404
     assert client.get(f"/omgangar/{world.nv}/mottagare/{world.no_recipient}").status_code == 404
     assert client.post(f"/omgangar/{world.nv}/mottagare/99999/ny-lank").status_code == 404
@@ -234,19 +234,23 @@ def test_it_answers_404_for_rounds_and_recipients_that_do_not_exist(app: Flask, 
     assert client.get("/omgangar/mottagarmall.exe").status_code == 404
 
 
-def test_it_lists_only_the_rounds_of_the_users_delregion(app: Flask, world: World):
-    html = page(client_for(app, world, "leader_nv").get("/omgangar"))
+def test_it_lists_only_the_rounds_of_the_users_delregion(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
+    html = page(client_for("leader_nv").get("/omgangar"))
     assert "Årlig enkät NV" in html and "Utkast NV" in html and "Årlig enkät NO" not in html
     assert "Skapa ny omgång" in html
-    reader = page(client_for(app, world, "reader_nv").get("/omgangar"))
+    reader = page(client_for("reader_nv").get("/omgangar"))
     assert "Årlig enkät NV" in reader and "Skapa ny omgång" not in reader
-    assert "Årlig enkät NO" in page(client_for(app, world, "admin").get("/omgangar"))
-    menu = page(client_for(app, world, "reader_nv").get("/omgangar"))
+    assert "Årlig enkät NO" in page(client_for("admin").get("/omgangar"))
+    menu = page(client_for("reader_nv").get("/omgangar"))
     assert '<a href="/omgangar" aria-current="page">Omgångar</a>' in menu
 
 
-def test_it_shows_a_reader_the_status_without_any_action(app: Flask, world: World):
-    html = page(client_for(app, world, "reader_nv").get(f"/omgangar/{world.nv}"))
+def test_it_shows_a_reader_the_status_without_any_action(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
+    html = page(client_for("reader_nv").get(f"/omgangar/{world.nv}"))
     assert "Svarsfrekvens" in html and "Mottagare 1" in html
     for action in ("Påminn alla", "Stäng omgången", "Lägg till mottagare", "Skicka igen"):
         assert action not in html
@@ -257,16 +261,25 @@ def recipient_table(html: str) -> tuple[str, list[str]]:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
-    table = soup.find("caption", id="tabell-show-2").find_parent("table")
-    names = [row.find("th").find("a").get_text() for row in table.select("tbody tr")]
-    return " ".join(table.caption.get_text().split()), names
+    caption = soup.find("caption", id="tabell-show-2")
+    assert caption is not None
+    table = caption.find_parent("table")
+    assert table is not None
+    names = []
+    for row in table.select("tbody tr"):
+        header = row.find("th")
+        assert header is not None
+        link = header.find("a")
+        assert link is not None
+        names.append(link.get_text())
+    return " ".join(caption.get_text().split()), names
 
 
 def test_it_shows_a_long_recipient_list_a_page_at_a_time_and_finds_recipients(
-    app: Flask, world: World
-):
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
     with app.app_context():
-        round_ = db.session.get(Round, world.nv)
+        round_ = db.session.get_one(Round, world.nv)
         assert round_ is not None
         rows = [
             recipient_row(number, kommun="Höganäs" if number % 50 == 0 else "Ängelholm")
@@ -274,7 +287,7 @@ def test_it_shows_a_long_recipient_list_a_page_at_a_time_and_finds_recipients(
         ]
         add_recipients(round_, rows, now=utcnow())
         db.session.commit()
-    client = client_for(app, world, "leader_nv")
+    client = client_for("leader_nv")
     url = f"/omgangar/{world.nv}"
 
     html = page(client.get(url))
@@ -356,20 +369,24 @@ def rounds_titled(app: Flask, title: str) -> list[Round]:
         return found
 
 
-def test_it_shows_the_new_round_form_with_swedish_defaults(app: Flask, world: World):
-    html = page(client_for(app, world, "leader_nv").get("/omgangar/ny"))
+def test_it_shows_the_new_round_form_with_swedish_defaults(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
+    html = page(client_for("leader_nv").get("/omgangar/ny"))
     assert "Skapa omgång" in html
     assert "Svara via din personliga länk:" in html  # the default invitation text
     assert "{sista_dag}" in html and "sista svarsdag" in html  # the placeholder list
     assert '<option selected value="NV">' in html and 'value="NO"' not in html
     assert "/omgangar/mottagarmall.xlsx" in html
     assert 'enctype="multipart/form-data"' in html
-    admin = page(client_for(app, world, "admin").get("/omgangar/ny"))
+    admin = page(client_for("admin").get("/omgangar/ny"))
     assert 'value="NO"' in admin
 
 
-def test_it_creates_a_round_with_recipients_from_a_file(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_creates_a_round_with_recipients_from_a_file(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
+    client = client_for("leader_nv")
     data = form_data(app, recipients_file=(io.BytesIO(GOOD_CSV), "mottagare.csv"))
     response = client.post("/omgangar/ny", data=data, content_type="multipart/form-data")
 
@@ -393,8 +410,10 @@ def test_it_creates_a_round_with_recipients_from_a_file(app: Flask, world: World
         )
 
 
-def test_it_previews_both_messages_without_creating_anything(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_previews_both_messages_without_creating_anything(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
+    client = client_for("leader_nv")
     data = form_data(app, action="preview")
     before = snapshot(app)
     html = page(client.post("/omgangar/ny", data=data))
@@ -408,8 +427,10 @@ def test_it_previews_both_messages_without_creating_anything(app: Flask, world: 
     assert "/forhandsgranska/prov?version=1" in html
 
 
-def test_it_lists_every_problem_of_a_file_and_creates_nothing(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_lists_every_problem_of_a_file_and_creates_nothing(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
+    client = client_for("leader_nv")
     data = form_data(app, recipients_file=(io.BytesIO(BAD_CSV), "mottagare.csv"))
     before = snapshot(app)
     response = client.post("/omgangar/ny", data=data, content_type="multipart/form-data")
@@ -442,9 +463,14 @@ def test_it_lists_every_problem_of_a_file_and_creates_nothing(app: Flask, world:
     ],
 )
 def test_it_shows_settings_problems_next_to_their_fields(
-    app: Flask, world: World, changes, field, message
-):
-    client = client_for(app, world, "leader_nv")
+    app: Flask,
+    world: World,
+    client_for: ClientFor,
+    changes: dict[str, str],
+    field: str,
+    message: str,
+) -> None:
+    client = client_for("leader_nv")
     before = snapshot(app)
     html = page(client.post("/omgangar/ny", data=form_data(app, **changes)))
 
@@ -457,8 +483,10 @@ def test_it_shows_settings_problems_next_to_their_fields(
 # --- The round page and its actions ---------------------------------------------------
 
 
-def test_it_shows_recipient_names_and_organisations_escaped(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_shows_recipient_names_and_organisations_escaped(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
+    client = client_for("leader_nv")
     for path in (
         f"/omgangar/{world.nv}",
         f"/omgangar/{world.nv}/mottagare/{world.scripted}",
@@ -471,10 +499,10 @@ def test_it_shows_recipient_names_and_organisations_escaped(app: Flask, world: W
         assert "&lt;script&gt;alert" in html or "&lt;img src=x" in html, path
 
 
-def test_it_opens_a_draft_round_now(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_opens_a_draft_round_now(app: Flask, world: World, client_for: ClientFor) -> None:
+    client = client_for("leader_nv")
     with app.app_context():
-        round_ = db.session.get(Round, world.draft)
+        round_ = db.session.get_one(Round, world.draft)
         add_recipients(round_, [recipient_row(10), recipient_row(11)], now=utcnow())
         db.session.commit()
     response = client.post(f"/omgangar/{world.draft}/oppna")
@@ -484,16 +512,20 @@ def test_it_opens_a_draft_round_now(app: Flask, world: World):
     assert "Öppen" in html and "Ej skickad" in html
 
 
-def test_it_refuses_to_open_a_draft_without_recipients(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_refuses_to_open_a_draft_without_recipients(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
+    client = client_for("leader_nv")
     html = page(client.post(f"/omgangar/{world.draft}/oppna", follow_redirects=True))
     assert "Omgången har inga mottagare" in html
     with app.app_context():
-        assert db.session.get(Round, world.draft).state == RoundState.DRAFT
+        assert db.session.get_one(Round, world.draft).state == RoundState.DRAFT
 
 
-def test_it_reminds_everyone_or_one_and_says_who_was_skipped(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_reminds_everyone_or_one_and_says_who_was_skipped(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
+    client = client_for("leader_nv")
     html = page(client.post(f"/omgangar/{world.nv}/paminn", follow_redirects=True))
     assert (
         "0 påminnelser är köade" in html
@@ -506,8 +538,8 @@ def test_it_reminds_everyone_or_one_and_says_who_was_skipped(app: Flask, world: 
     assert "2 påminnelser är köade" in html
     with app.app_context():
         db.session.execute(update(Recipient).values(last_contacted_at=utcnow() - timedelta(days=3)))
-        round_ = db.session.get(Round, world.nv)
-        make_submitted_response(round_, db.session.get(Recipient, world.recipient), {"x": 1})
+        round_ = db.session.get_one(Round, world.nv)
+        make_submitted_response(round_, db.session.get_one(Recipient, world.recipient), {"x": 1})
         db.session.commit()
     one = f"/omgangar/{world.nv}/mottagare/{world.recipient}/paminn"
     html = page(client.post(one, follow_redirects=True))
@@ -516,15 +548,15 @@ def test_it_reminds_everyone_or_one_and_says_who_was_skipped(app: Flask, world: 
     assert "En påminnelse är köad för utskick." in page(client.post(other, follow_redirects=True))
 
 
-def test_it_reissues_and_revokes_links(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_reissues_and_revokes_links(app: Flask, world: World, client_for: ClientFor) -> None:
+    client = client_for("leader_nv")
     with app.app_context():
-        old_hash = db.session.get(Recipient, world.recipient).token_hash
+        old_hash = db.session.get_one(Recipient, world.recipient).token_hash
     base = f"/omgangar/{world.nv}/mottagare/{world.recipient}"
     html = page(client.post(f"{base}/ny-lank", follow_redirects=True))
     assert "Den gamla länken fungerar inte längre" in html
     with app.app_context():
-        recipient = db.session.get(Recipient, world.recipient)
+        recipient = db.session.get_one(Recipient, world.recipient)
         assert recipient.token_hash not in (None, old_hash)
         sequences = db.session.scalars(
             select(OutboxMessage.sequence)
@@ -535,11 +567,13 @@ def test_it_reissues_and_revokes_links(app: Flask, world: World):
     html = page(client.post(f"{base}/aterkalla", follow_redirects=True))
     assert "Länken är återkallad" in html and "Återkallad" in html
     with app.app_context():
-        assert db.session.get(Recipient, world.recipient).token_hash is None
+        assert db.session.get_one(Recipient, world.recipient).token_hash is None
 
 
-def test_it_adds_corrects_and_removes_a_recipient_by_hand(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_adds_corrects_and_removes_a_recipient_by_hand(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
+    client = client_for("leader_nv")
     new = {
         "name": "Cecilia Holm",
         "email": "Cecilia.Holm@Example.se",
@@ -579,6 +613,7 @@ def test_it_adds_corrects_and_removes_a_recipient_by_hand(app: Flask, world: Wor
             .where(OutboxMessage.recipient_id == added_id)
             .order_by(OutboxMessage.id.desc())
         ).first()
+        assert latest is not None
         assert (latest.to_address, latest.sequence) == ("cecilia.holm2@example.se", 2)
 
     html = page(
@@ -590,9 +625,9 @@ def test_it_adds_corrects_and_removes_a_recipient_by_hand(app: Flask, world: Wor
 
 
 def test_it_uploads_recipients_to_an_open_round_only_when_the_file_is_clean(
-    app: Flask, world: World
-):
-    client = client_for(app, world, "leader_nv")
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
+    client = client_for("leader_nv")
     path = f"/omgangar/{world.nv}/mottagare/ladda-upp"
     before = snapshot(app)
     html = page(client.post(path, data={"recipients_file": (io.BytesIO(BAD_CSV), "fel.csv")},
@@ -612,8 +647,10 @@ def test_it_uploads_recipients_to_an_open_round_only_when_the_file_is_clean(
     assert "finns redan bland omgångens mottagare" in again
 
 
-def test_it_downloads_the_recipients_templates(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_downloads_the_recipients_templates(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
+    client = client_for("leader_nv")
     xlsx = client.get("/omgangar/mottagarmall.xlsx")
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
     assert "attachment" in xlsx.headers["Content-Disposition"]
@@ -621,8 +658,8 @@ def test_it_downloads_the_recipients_templates(app: Flask, world: World):
     assert csv.data.decode("utf-8-sig").startswith("Namn;E-post;Organisation")
 
 
-def test_it_closes_and_extends_a_round(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_closes_and_extends_a_round(app: Flask, world: World, client_for: ClientFor) -> None:
+    client = client_for("leader_nv")
     assert "Stäng omgången nu" in page(client.get(f"/omgangar/{world.nv}/stang"))
     html = page(client.post(f"/omgangar/{world.nv}/stang", follow_redirects=True))
     assert "Omgången är stängd. Inga fler svar tas emot." in html
@@ -641,11 +678,13 @@ def test_it_closes_and_extends_a_round(app: Flask, world: World):
     )
     assert "Omgången är öppen igen." in html and "kl. 16.30" in html
     with app.app_context():
-        assert db.session.get(Round, world.nv).state == RoundState.OPEN
+        assert db.session.get_one(Round, world.nv).state == RoundState.OPEN
 
 
-def test_it_edits_an_open_rounds_texts_but_not_its_questionnaire(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_edits_an_open_rounds_texts_but_not_its_questionnaire(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
+    client = client_for("leader_nv")
     edit = f"/omgangar/{world.nv}/andra"
     html = page(client.get(edit))
     assert "går inte att ändra när omgången har öppnats" in html
@@ -655,13 +694,15 @@ def test_it_edits_an_open_rounds_texts_but_not_its_questionnaire(app: Flask, wor
     html = page(client.post(edit, data=data, follow_redirects=True))
     assert "Inställningarna är sparade." in html
     with app.app_context():
-        round_ = db.session.get(Round, world.nv)
+        round_ = db.session.get_one(Round, world.nv)
         assert (round_.title, round_.reminder_subject) == ("Ny titel", "Glöm inte: {omgang}")
         assert round_.questionnaire_version.questionnaire_id == "prov"
 
 
-def test_it_shows_failed_delivery_and_resends_on_request(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_shows_failed_delivery_and_resends_on_request(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
+    client = client_for("leader_nv")
     with app.app_context():
         db.session.execute(
             update(OutboxMessage)
@@ -680,7 +721,7 @@ def test_it_shows_failed_delivery_and_resends_on_request(app: Flask, world: Worl
     assert response.status_code == 302
     assert "Meddelandet är köat för att skickas igen." in page(client.get(response.location))
     with app.app_context():
-        assert db.session.get(OutboxMessage, world.message).status == MailStatus.QUEUED
+        assert db.session.get_one(OutboxMessage, world.message).status == MailStatus.QUEUED
 
 
 def held_invitation(app: Flask) -> tuple[FlaskClient, int, int, str | None]:
@@ -703,7 +744,7 @@ def held_invitation(app: Flask) -> tuple[FlaskClient, int, int, str | None]:
     return client, round_id, message_id, token
 
 
-def test_it_shows_mails_only_in_outbox_mode_and_never_a_token(make_app):
+def test_it_shows_mails_only_in_outbox_mode_and_never_a_token(make_app: MakeApp) -> None:
     app = make_app(SURVEY_MAIL_DELIVERY="outbox")
     client, round_id, message_id, token = held_invitation(app)
     listing = page(client.get(f"/omgangar/{round_id}/utskick"))
@@ -715,7 +756,7 @@ def test_it_shows_mails_only_in_outbox_mode_and_never_a_token(make_app):
     assert "Utvecklingsläge" in page(client.get(f"/omgangar/{round_id}"))
 
 
-def test_it_lets_a_developer_open_the_respondents_link_from_a_held_mail(make_app):
+def test_it_lets_a_developer_open_the_respondents_link_from_a_held_mail(make_app: MakeApp) -> None:
     app = make_app(
         SURVEY_ENV="development", WTF_CSRF_ENABLED=False, SURVEY_FAST_PASSWORD_HASHING=True
     )
@@ -726,15 +767,17 @@ def test_it_lets_a_developer_open_the_respondents_link_from_a_held_mail(make_app
     assert "Prova enkäten som mottagaren" in html
 
 
-def test_it_hides_mails_when_they_are_really_sent(app: Flask, world: World):
-    client = client_for(app, world, "admin")
+def test_it_hides_mails_when_they_are_really_sent(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
+    client = client_for("admin")
     assert client.get(f"/omgangar/{world.nv}/utskick/{world.message}").status_code == 404
 
 
 # --- CSRF -----------------------------------------------------------------------------
 
 
-def test_it_refuses_every_form_without_a_csrf_token(csrf_app: Flask):
+def test_it_refuses_every_form_without_a_csrf_token(csrf_app: Flask) -> None:
     world_ = _world_in(csrf_app)
     client = csrf_app.test_client()
     assert login(client, world_.cast.leader_nv.email).status_code == 302
@@ -769,7 +812,7 @@ def test_it_refuses_every_form_without_a_csrf_token(csrf_app: Flask):
         client.post(f"/omgangar/{r}/stang", data={"csrf_token": token.group(1)}).status_code == 302
     )
     with csrf_app.app_context():
-        assert db.session.get(Round, r).state == RoundState.CLOSED
+        assert db.session.get_one(Round, r).state == RoundState.CLOSED
 
 
 def _world_in(app: Flask) -> World:

@@ -24,10 +24,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from sqlalchemy import func, select
 
-from bench.data import load_questionnaire
-from bench.load_bench import CSRF_TOKEN, Client, app_environment, form_fields, start_gunicorn, stop
 from survey.db import db, utcnow
 from survey.organisations import OrganisationType
 from survey.questionnaires.storage import find_questionnaire_version, questionnaire_of
@@ -35,8 +34,11 @@ from survey.rounds.messages import DEFAULT_INVITATION_BODY, DEFAULT_REMINDER_BOD
 from survey.schema.outbox import MailKind, MailStatus, OutboxMessage
 from survey.schema.responses import Response, ResponseSubmission
 from survey.schema.rounds import Recipient, Round, RoundState
-from tests.factories import make_recipient, make_round
+from tests.factories import MakeApp, make_recipient, make_round
+from tests.gunicorn_helpers import CSRF_TOKEN, Client, app_environment, start_gunicorn, stop
 from tests.outbox_helpers import PROJECT_ROOT, SURVEY_COMMAND
+from tests.realistic_data import form_fields, load_questionnaire
+from tests.smtp_server import SmtpServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres_only]
 
@@ -60,14 +62,14 @@ def postgres_url(database_url: str) -> str:
 
 
 @pytest.fixture
-def mail_app(make_app, smtp_server, postgres_url):
+def mail_app(make_app: MakeApp, smtp_server: SmtpServer, postgres_url: str) -> Flask:
     return make_app(**smtp_server.settings)
 
 
 class Deployment:
     """The processes of the deployment, sharing one environment (and so one SECRET_KEY)."""
 
-    def __init__(self, database_url: str, smtp_server, directory: Path) -> None:
+    def __init__(self, database_url: str, smtp_server: SmtpServer, directory: Path) -> None:
         self.environment = app_environment(
             database_url,
             secrets.token_urlsafe(48),
@@ -174,12 +176,14 @@ def _move_time_forward(round_id: int, days: int) -> None:
     db.session.commit()
 
 
-def _links(smtp_server, kind_subject: str) -> dict[str, str]:
+def _links(smtp_server: SmtpServer, kind_subject: str) -> dict[str, str]:
     """Each recipient's personal link from the messages whose subject starts with the kind."""
     links = {}
     for received in list(smtp_server.received):
         if received.message["Subject"].startswith(kind_subject):
-            body = received.message.get_body(preferencelist=("plain",)).get_content()
+            part = received.message.get_body(preferencelist=("plain",))
+            assert part is not None
+            body = part.get_content()
             match = LINK.search(body)
             assert match is not None, body
             links[received.envelope_recipients[0]] = match.group(0)[len(BASE_URL) :]
@@ -223,22 +227,25 @@ def _answer(ports: list[int], link: str, answers: list[tuple[str, str]], submit:
 
 
 def test_it_delivers_every_message_once_and_keeps_every_answer_across_two_servers(
-    mail_app, smtp_server, postgres_url, tmp_path
-):
+    mail_app: Flask, smtp_server: SmtpServer, postgres_url: str, tmp_path: Path
+) -> None:
     import random
 
-    from bench.data import _answers
+    from tests.realistic_data import realistic_answers
 
     smtp_server.slow_down(0.02)  # the workers overlap instead of one doing everything
     with mail_app.app_context():
         round_id, kinds = _prepare_round(3 * GROUP_SIZE)
-        emails = dict(db.session.execute(select(Recipient.email, Recipient.id)).all())
-        questionnaire = questionnaire_of(db.session.get(Round, round_id).questionnaire_version)
+        emails: dict[str, int] = {}
+        for email, recipient_id in db.session.execute(select(Recipient.email, Recipient.id)):
+            assert email is not None
+            emails[email] = recipient_id
+        questionnaire = questionnaire_of(db.session.get_one(Round, round_id).questionnaire_version)
         db.session.rollback()
     order = sorted(emails)
     group = {email: (EARLY, LATE, NEVER)[index % 3] for index, email in enumerate(order)}
     rng = random.Random(7)
-    typed = {email: _answers(rng, questionnaire, kinds[emails[email]]) for email in order}
+    typed = {email: realistic_answers(rng, questionnaire, kinds[emails[email]]) for email in order}
     answers = {email: form_fields(typed[email]) for email in order}
 
     deployment = Deployment(postgres_url, smtp_server, tmp_path)
@@ -323,6 +330,7 @@ def test_it_delivers_every_message_once_and_keeps_every_answer_across_two_server
                 assert (response is not None) == bool(emails[email] % 2)
                 continue
             assert response is not None and response.submitted_at is not None, email
+            assert response.answers is not None
             assert response.submission_count == 1
             assert set(response.answers) == set(typed[email]), email
             for question_id, value in typed[email].items():

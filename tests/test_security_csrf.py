@@ -176,7 +176,7 @@ def _post(client: FlaskClient, url: str, data: dict[str, Any]) -> Any:
     return client.post(url, data=data, content_type="multipart/form-data" if multipart else None)
 
 
-def test_it_finds_the_forms_of_every_area_in_the_url_map():
+def test_it_finds_the_forms_of_every_area_in_the_url_map() -> None:
     endpoints = {endpoint for endpoint, _ in POST_RULES}
     assert set(CASES) <= endpoints, set(CASES) - endpoints
     assert len(endpoints) >= 25
@@ -185,7 +185,7 @@ def test_it_finds_the_forms_of_every_area_in_the_url_map():
 @pytest.mark.parametrize(("endpoint", "rule"), POST_RULES, ids=[e for e, _ in POST_RULES])
 def test_it_refuses_every_post_without_a_csrf_token_and_changes_nothing(
     csrf_app: Flask, endpoint: str, rule: str
-):
+) -> None:
     world = seed_world(csrf_app)
     client = client_of(csrf_app, world.cast.admin.email, world.respondent)
     case = CASES.get(endpoint, PostCase())
@@ -216,7 +216,7 @@ def test_it_refuses_every_post_without_a_csrf_token_and_changes_nothing(
 @pytest.mark.parametrize(
     "endpoint", [endpoint for endpoint, case in CASES.items() if case.changes_database]
 )
-def test_it_carries_out_the_same_post_with_its_csrf_token(csrf_app: Flask, endpoint: str):
+def test_it_carries_out_the_same_post_with_its_csrf_token(csrf_app: Flask, endpoint: str) -> None:
     world = seed_world(csrf_app)
     email = world.cast.admin.email
     client = client_of(csrf_app, None if endpoint == "accounts.login" else email, world.respondent)

@@ -30,7 +30,7 @@ from survey.rounds.roster import add_recipients
 from survey.rounds.settings import RoundSettings
 from survey.rounds.tokens import issue_link
 from tests.export_helpers import all_cells, read_workbook
-from tests.factories import login, make_cast, make_questionnaire_version
+from tests.factories import MakeApp, login, make_cast, make_questionnaire_version
 from tests.sample import sample_questionnaire
 from tests.smtp_server import SmtpServer
 
@@ -188,7 +188,7 @@ def leader(app: Flask, world: Hostile) -> FlaskClient:
 )
 def test_it_shows_text_from_people_as_text_on_the_process_leaders_pages(
     app: Flask, world: Hostile, leader: FlaskClient, page: str, payloads: tuple[str, ...]
-):
+) -> None:
     answered(app, world)
     url = page.format(
         round=world.round_id, recipient=world.recipient_id, questionnaire=world.questionnaire_id
@@ -200,7 +200,9 @@ def test_it_shows_text_from_people_as_text_on_the_process_leaders_pages(
     assert "{{7*7}}" in html or JINJA not in "".join(payloads)
 
 
-def test_it_shows_text_from_people_as_text_on_the_respondents_pages(app: Flask, world: Hostile):
+def test_it_shows_text_from_people_as_text_on_the_respondents_pages(
+    app: Flask, world: Hostile
+) -> None:
     respondent = app.test_client()
     respondent.get(f"/svara/{world.round_id}/{world.token}")
     form = respondent.get(f"/svara/{world.round_id}").get_data(as_text=True)
@@ -221,7 +223,7 @@ def test_it_shows_text_from_people_as_text_on_the_respondents_pages(app: Flask, 
 
 def test_it_shows_a_hostile_recipients_file_as_text_in_its_problems(
     world: Hostile, leader: FlaskClient
-):
+) -> None:
     bad = (
         "Namn;E-post;Organisation;Organisationstyp;Kommun;Delregion\r\n"
         f"{NAME};{SCRIPT}@example.se;{ORGANISATION};{SCRIPT};Ängelholm;NV\r\n"
@@ -239,7 +241,7 @@ def test_it_shows_a_hostile_recipients_file_as_text_in_its_problems(
 
 def test_it_shows_a_hostile_answers_file_as_text_in_its_problems(
     world: Hostile, leader: FlaskClient
-):
+) -> None:
     bad = f"e-post;sip_okning;kommentar\n{SCRIPT}@example.se;{IMAGE};{JINJA}\n".encode()
     response = leader.post(
         f"/omgangar/{world.round_id}/importera-svar",
@@ -254,7 +256,7 @@ def test_it_shows_a_hostile_answers_file_as_text_in_its_problems(
 
 def test_it_shows_a_hostile_name_as_text_in_the_flash_after_adding_a_recipient(
     world: Hostile, leader: FlaskClient
-):
+) -> None:
     response = leader.post(
         f"/omgangar/{world.round_id}/mottagare/ny",
         data={
@@ -271,7 +273,9 @@ def test_it_shows_a_hostile_name_as_text_in_the_flash_after_adding_a_recipient(
     assert_shown_as_text(response.get_data(as_text=True), "the flash", f"Bo {SCRIPT}")
 
 
-def test_it_sends_mail_as_plain_text_with_the_names_as_written(make_app, smtp_server: SmtpServer):
+def test_it_sends_mail_as_plain_text_with_the_names_as_written(
+    make_app: MakeApp, smtp_server: SmtpServer
+) -> None:
     app = make_app(**smtp_server.settings)
     world = make_hostile_world(app)
     with app.app_context():
@@ -291,7 +295,7 @@ def test_it_sends_mail_as_plain_text_with_the_names_as_written(make_app, smtp_se
     assert message["From"].addresses[0].display_name.strip() == SENDER
 
 
-def test_it_exports_text_from_people_as_text(app: Flask, world: Hostile):
+def test_it_exports_text_from_people_as_text(app: Flask, world: Hostile) -> None:
     answered(app, world)
     with app.app_context():
         out = io.BytesIO()

@@ -21,7 +21,7 @@ from survey import create_app
 from survey.db import db
 from survey.errors import ErrorCode
 from tests.conftest import _empty_all_tables
-from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.factories import DEFAULT_PASSWORD, MakeApp, make_user
 from tests.security_helpers import (
     client_of,
     csrf_token_in,
@@ -69,7 +69,7 @@ def assert_protective_headers(response: TestResponse) -> None:
 
 
 @pytest.mark.parametrize("who", ["admin", "anonymous", "respondent"])
-def test_it_sends_the_security_headers_on_every_get_route(csrf_app: Flask, who: str):
+def test_it_sends_the_security_headers_on_every_get_route(csrf_app: Flask, who: str) -> None:
     world = seed_world(csrf_app)
     email = world.cast.admin.email if who == "admin" else None
     client = client_of(csrf_app, email, world.respondent if who == "respondent" else None)
@@ -94,7 +94,7 @@ def test_it_sends_the_security_headers_on_every_get_route(csrf_app: Flask, who: 
         assert missing <= {"rounds.show_message", "accounts.login"}, statuses
 
 
-def test_it_sends_the_headers_on_error_pages_and_refused_posts(csrf_app: Flask):
+def test_it_sends_the_headers_on_error_pages_and_refused_posts(csrf_app: Flask) -> None:
     client = csrf_app.test_client()
     for response in (
         client.get("/finns-inte"),
@@ -106,10 +106,10 @@ def test_it_sends_the_headers_on_error_pages_and_refused_posts(csrf_app: Flask):
         assert_protective_headers(response)
 
 
-def test_it_sends_the_headers_on_an_unexpected_error(make_app):
+def test_it_sends_the_headers_on_an_unexpected_error(make_app: MakeApp) -> None:
     app = make_app(PROPAGATE_EXCEPTIONS=False)
 
-    @app.get("/boom-for-test")  # type: ignore[untyped-decorator]
+    @app.get("/boom-for-test")
     def boom() -> str:
         raise RuntimeError("a bug")
 
@@ -155,7 +155,7 @@ def production_app(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterat
 
 def test_it_logs_in_over_https_with_hardened_cookies_in_the_production_configuration(
     production_app: Flask,
-):
+) -> None:
     with production_app.app_context():
         email = make_user("admin").email
         db.session.commit()
@@ -200,7 +200,7 @@ def test_it_logs_in_over_https_with_hardened_cookies_in_the_production_configura
 
 def test_it_refuses_to_start_in_production_with_the_development_key(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-):
+) -> None:
     from config import ConfigError
 
     env = {
@@ -224,7 +224,7 @@ def test_it_refuses_to_start_in_production_with_the_development_key(
         )  # fmt: skip
 
 
-def test_it_reads_every_secret_from_the_environment_or_a_file(tmp_path: Path):
+def test_it_reads_every_secret_from_the_environment_or_a_file(tmp_path: Path) -> None:
     env = {
         "SECRET_KEY": STRONG_KEY,
         "DATABASE_URL": "postgresql://survey@db/survey",
@@ -265,7 +265,9 @@ UNESCAPED = re.compile(r"\|\s*safe\b|autoescape\s+false|Markup\(")
         ("output that is not escaped", UNESCAPED),
     ],
 )
-def test_it_has_no_template_that_csp_would_break_or_that_skips_escaping(what: str, pattern):
+def test_it_has_no_template_that_csp_would_break_or_that_skips_escaping(
+    what: str, pattern: re.Pattern[str]
+) -> None:
     templates = list(every_template())
     assert len(templates) > 30
     offenders = [
@@ -276,7 +278,7 @@ def test_it_has_no_template_that_csp_would_break_or_that_skips_escaping(what: st
     assert not offenders, f"{what} in {offenders}"
 
 
-def test_it_catches_what_it_looks_for_in_templates():
+def test_it_catches_what_it_looks_for_in_templates() -> None:
     assert INLINE_SCRIPT.search("<script>alert(1)</script>")
     assert not INLINE_SCRIPT.search('<script src="/static/app.js" defer></script>')
     assert EVENT_HANDLER.search('<button onclick="x()">')

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from survey.db import db
 from survey.schema.ratelimit import RateLimitCounter
-from tests.factories import DEFAULT_PASSWORD, login, make_user
+from tests.factories import DEFAULT_PASSWORD, MakeApp, login, make_user
 from tests.respondent_helpers import invite
 
 WRONG = "fel-lösenord-men-långt"
@@ -25,7 +25,7 @@ THROTTLED = "För många misslyckade inloggningsförsök."
 
 
 @pytest.fixture
-def strict_app(make_app) -> Flask:
+def strict_app(make_app: MakeApp) -> Flask:
     """CSRF on; three failures per email in ten minutes; three wrong links per address."""
     app: Flask = make_app(
         WTF_CSRF_ENABLED=True,
@@ -50,7 +50,7 @@ def normalised(html: str, email: str) -> str:
     return html.replace(email, "EMAIL")
 
 
-def test_it_gives_the_same_answer_for_every_kind_of_failed_login(strict_app: Flask):
+def test_it_gives_the_same_answer_for_every_kind_of_failed_login(strict_app: Flask) -> None:
     active = add_user(strict_app)
     inactive = add_user(strict_app, active=False)
     attempts = {
@@ -69,7 +69,7 @@ def test_it_gives_the_same_answer_for_every_kind_of_failed_login(strict_app: Fla
     assert len(set(pages.values())) == 1, "a failed login tells something about the account"
 
 
-def test_it_throttles_unknown_and_known_addresses_alike(strict_app: Flask):
+def test_it_throttles_unknown_and_known_addresses_alike(strict_app: Flask) -> None:
     known = add_user(strict_app)
     unknown = "finns.inte@example.se"
     pages = {}
@@ -85,7 +85,9 @@ def test_it_throttles_unknown_and_known_addresses_alike(strict_app: Flask):
     assert pages[known] == pages[unknown]
 
 
-def test_it_throttles_wrong_current_passwords_on_the_password_change_page(strict_app: Flask):
+def test_it_throttles_wrong_current_passwords_on_the_password_change_page(
+    strict_app: Flask,
+) -> None:
     email = add_user(strict_app)
     client = strict_app.test_client()
     assert login(client, email).status_code == 302
@@ -121,7 +123,7 @@ def test_it_throttles_wrong_current_passwords_on_the_password_change_page(strict
 
 def test_it_throttles_link_guessing_per_address_and_says_nothing_about_the_link(
     strict_app: Flask,
-):
+) -> None:
     invited = invite(strict_app)
     guesser = {"REMOTE_ADDR": "203.0.113.9"}
     client = strict_app.test_client()
@@ -136,7 +138,7 @@ def test_it_throttles_link_guessing_per_address_and_says_nothing_about_the_link(
     assert strict_app.test_client().get(invited.link).status_code == 303
 
 
-def test_it_keeps_no_address_in_clear_in_the_throttling_counters(strict_app: Flask):
+def test_it_keeps_no_address_in_clear_in_the_throttling_counters(strict_app: Flask) -> None:
     email = add_user(strict_app)
     address = "203.0.113.77"
     login(strict_app.test_client(), email, WRONG, environ_base={"REMOTE_ADDR": address})

@@ -27,6 +27,7 @@ from survey.mail.outbox import queue_message
 from survey.mail.worker import deliver_outbox
 from survey.schema.outbox import MailKind, OutboxMessage
 from survey.schema.rounds import Recipient, Round
+from tests.factories import MakeApp
 from tests.security_helpers import (
     FAILED_EMAIL,
     HEALTHY_EMAIL,
@@ -108,7 +109,7 @@ FILE_CASES = [
 @pytest.mark.parametrize(("kind", "where", "injected"), FILE_CASES, ids=repr)
 def test_it_refuses_a_line_break_in_the_recipients_file(
     app: Flask, world: World, leader: FlaskClient, injected: str, where: str, kind: str
-):
+) -> None:
     values = {"name": injected} if where == "name" else {"email": "dan@example.se" + injected[4:]}
     data = csv_with(**values) if kind == "csv" else xlsx_with(**values)
     before = database_snapshot(app)
@@ -124,7 +125,7 @@ def test_it_refuses_a_line_break_in_the_recipients_file(
 @pytest.mark.parametrize("injected", INJECTIONS, ids=repr)
 def test_it_refuses_a_line_break_in_the_add_recipient_form(
     app: Flask, world: World, leader: FlaskClient, injected: str
-):
+) -> None:
     before = database_snapshot(app)
     response = leader.post(
         f"/omgangar/{world.round_id}/mottagare/ny",
@@ -157,7 +158,7 @@ def test_it_refuses_a_line_break_in_the_add_recipient_form(
 )
 def test_it_refuses_anything_but_one_address_in_the_correct_recipient_form(
     app: Flask, world: World, leader: FlaskClient, email: str
-):
+) -> None:
     url = f"/omgangar/{world.round_id}/mottagare/{world.recipient_id}/andra"
     data = form_values(leader.get(url).get_data(as_text=True), action=url)
     data["email"] = email
@@ -187,7 +188,7 @@ ROUND_FIELD_INJECTIONS = [
 @pytest.mark.parametrize("page", ["new", "edit"])
 def test_it_refuses_a_line_break_in_the_rounds_sender_subjects_and_reply_to(
     app: Flask, world: World, leader: FlaskClient, field: str, value: str, message: str, page: str
-):
+) -> None:
     url = "/omgangar/ny" if page == "new" else f"/omgangar/{world.round_id}/andra"
     data = form_values(leader.get(url).get_data(as_text=True), action=url)
     data.update(
@@ -204,7 +205,9 @@ def test_it_refuses_a_line_break_in_the_rounds_sender_subjects_and_reply_to(
 
 
 @pytest.mark.parametrize("field", ["to_name", "sender_name", "subject", "to_address", "reply_to"])
-def test_it_refuses_to_queue_a_message_with_a_line_break_in_a_header(app: Flask, field: str):
+def test_it_refuses_to_queue_a_message_with_a_line_break_in_a_header(
+    app: Flask, field: str
+) -> None:
     values = {
         "to_address": "dan@example.se",
         "to_name": "Dan",
@@ -231,7 +234,9 @@ def test_it_refuses_to_queue_a_message_with_a_line_break_in_a_header(app: Flask,
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
 
 
-def test_it_sends_every_mail_to_exactly_one_recipient(make_app, smtp_server: SmtpServer):
+def test_it_sends_every_mail_to_exactly_one_recipient(
+    make_app: MakeApp, smtp_server: SmtpServer
+) -> None:
     app = make_app(**smtp_server.settings)
     world = seed_world(app)
     # Reminders by hand too: invitations and reminders both go out.

@@ -10,6 +10,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskCliRunner
 
 from survey.organisations import OrganisationType
 from survey.questionnaires.model import Measure, Questionnaire, QuestionType
@@ -90,7 +92,7 @@ def targets_of(questionnaire: Questionnaire, indicator_id: str) -> list[tuple[da
     return [(target.date, target.value) for target in questionnaire.indicator(indicator_id).targets]
 
 
-def test_it_holds_exactly_the_annual_survey_indicators(nv: Questionnaire):
+def test_it_holds_exactly_the_annual_survey_indicators(nv: Questionnaire) -> None:
     ids = {indicator.id for indicator in nv.indicators}
     assert ids == NV_ANNUAL_SURVEY_INDICATORS
     assert not ids & NV_OTHER_INDICATORS
@@ -125,7 +127,9 @@ def test_it_holds_exactly_the_annual_survey_indicators(nv: Questionnaire):
         ("4.2", [(date(2026, 12, 31), 100)]),
     ],
 )
-def test_it_carries_the_plans_targets(nv: Questionnaire, indicator_id: str, targets: list):
+def test_it_carries_the_plans_targets(
+    nv: Questionnaire, indicator_id: str, targets: list[tuple[date | None, float]]
+) -> None:
     assert targets_of(nv, indicator_id) == targets
 
 
@@ -145,7 +149,7 @@ def test_it_limits_indicators_about_one_kind_of_organisation(
     indicator_id: str,
     population: OrganisationType | None,
     per_organisation: bool,
-):
+) -> None:
     indicator = nv.indicator(indicator_id)
     assert indicator.population == population
     assert indicator.per_organisation is per_organisation
@@ -153,7 +157,7 @@ def test_it_limits_indicators_about_one_kind_of_organisation(
         assert nv.question(indicator.question).asked_of(population)
 
 
-def test_it_measures_each_indicator_the_way_its_question_answers(nv: Questionnaire):
+def test_it_measures_each_indicator_the_way_its_question_answers(nv: Questionnaire) -> None:
     assert nv.indicator("1a.1a").measure == Measure.MEAN
     assert nv.question("q1a_1a").type == QuestionType.PERCENT
     satisfaction = nv.indicator("1b.2a")
@@ -164,7 +168,7 @@ def test_it_measures_each_indicator_the_way_its_question_answers(nv: Questionnai
     assert nv.question("q1b_2b").type == QuestionType.LONG_TEXT
 
 
-def test_it_words_questions_as_the_plan_does(nv: Questionnaire):
+def test_it_words_questions_as_the_plan_does(nv: Questionnaire) -> None:
     assert (
         nv.question("q1a_1b").text
         == "Kan man se en ökning i antalet genomförda SIP rullande 12 mån?"
@@ -172,7 +176,7 @@ def test_it_words_questions_as_the_plan_does(nv: Questionnaire):
     assert nv.question("q4_2").text == "Ges möjlighet att delta i tjänsten ”Digitalt möte”?"
 
 
-def test_it_asks_which_areas_only_after_a_yes(nv: Questionnaire):
+def test_it_asks_which_areas_only_after_a_yes(nv: Questionnaire) -> None:
     which = nv.question("q2a_1a_vilka")
     assert which.type == QuestionType.MULTIPLE_CHOICE
     assert which.show_if is not None
@@ -185,7 +189,7 @@ def test_it_asks_which_areas_only_after_a_yes(nv: Questionnaire):
     ]
 
 
-def test_it_holds_every_bilaga1_question_and_no_scores(bilaga1: Questionnaire):
+def test_it_holds_every_bilaga1_question_and_no_scores(bilaga1: Questionnaire) -> None:
     texts = [question.text for question in bilaga1.questions]
     assert "Vem är med vid inventeringen?" in texts
     assert bilaga1.question("vecka").type == QuestionType.WEEK
@@ -201,7 +205,9 @@ def test_it_holds_every_bilaga1_question_and_no_scores(bilaga1: Questionnaire):
 
 
 @pytest.mark.parametrize("path", [NV_FILE, BILAGA1_FILE], ids=lambda p: p.name)
-def test_it_checks_loads_and_renders_each_shipped_file(app, runner, path: Path):
+def test_it_checks_loads_and_renders_each_shipped_file(
+    app: Flask, runner: FlaskCliRunner, path: Path
+) -> None:
     check = runner.invoke(args=["questionnaire", "check", str(path)])
     assert check.exit_code == 0, check.output
     assert "OK" in check.output

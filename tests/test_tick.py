@@ -17,13 +17,13 @@ from survey.rounds.settings import RoundSettings
 from survey.schema.outbox import MailKind, OutboxMessage
 from survey.schema.rounds import Recipient, Round, RoundState
 from survey.ticks import run_tick
-from tests.factories import make_questionnaire_version, make_submitted_response
+from tests.factories import MakeApp, make_questionnaire_version, make_submitted_response
 from tests.smtp_server import SmtpServer
 
 
 @pytest.fixture
-def tick_app(make_app, smtp_server: SmtpServer) -> Flask:  # type: ignore[no-untyped-def]
-    return make_app(**smtp_server.settings)  # type: ignore[no-any-return]
+def tick_app(make_app: MakeApp, smtp_server: SmtpServer) -> Flask:
+    return make_app(**smtp_server.settings)
 
 
 def new_round(title: str, *, opens_in: timedelta, closes_in: timedelta, recipients: int) -> Round:
@@ -62,12 +62,12 @@ def new_round(title: str, *, opens_in: timedelta, closes_in: timedelta, recipien
 
 def state_of(round_id: int) -> str:
     db.session.expire_all()
-    return db.session.get(Round, round_id).state  # type: ignore[union-attr]
+    return db.session.get_one(Round, round_id).state
 
 
 def test_it_opens_reminds_closes_and_delivers_and_a_second_tick_sends_nothing(
     tick_app: Flask, smtp_server: SmtpServer
-):
+) -> None:
     with tick_app.app_context():
         due = new_round("Öppnas nu", opens_in=-timedelta(minutes=5), closes_in=timedelta(days=30),
                         recipients=3)  # fmt: skip
@@ -108,7 +108,9 @@ def test_it_opens_reminds_closes_and_delivers_and_a_second_tick_sends_nothing(
             select(OutboxMessage.recipient_id).where(OutboxMessage.round_id == due_id)
         ).first()
         make_submitted_response(
-            db.session.get(Round, due_id), db.session.get(Recipient, answered), {"sip_okning": "ja"}
+            db.session.get_one(Round, due_id),
+            db.session.get_one(Recipient, answered),
+            {"sip_okning": "ja"},
         )
         db.session.commit()
         week = utcnow() + timedelta(days=7, minutes=1)
@@ -124,7 +126,7 @@ def test_it_opens_reminds_closes_and_delivers_and_a_second_tick_sends_nothing(
         assert kinds.count(MailKind.REMINDER) == 2
 
 
-def test_it_reports_a_due_draft_without_recipients_and_leaves_it(tick_app: Flask):
+def test_it_reports_a_due_draft_without_recipients_and_leaves_it(tick_app: Flask) -> None:
     with tick_app.app_context():
         empty = new_round("Tom", opens_in=-timedelta(hours=1), closes_in=timedelta(days=3),
                           recipients=0).id  # fmt: skip
@@ -137,7 +139,7 @@ def test_it_reports_a_due_draft_without_recipients_and_leaves_it(tick_app: Flask
         assert state_of(empty) == RoundState.DRAFT
 
 
-def test_it_runs_from_the_command_line(tick_app: Flask, smtp_server: SmtpServer):
+def test_it_runs_from_the_command_line(tick_app: Flask, smtp_server: SmtpServer) -> None:
     with tick_app.app_context():
         new_round("Kommandorad", opens_in=-timedelta(minutes=1), closes_in=timedelta(days=9),
                   recipients=2)  # fmt: skip
@@ -154,7 +156,9 @@ def test_it_runs_from_the_command_line(tick_app: Flask, smtp_server: SmtpServer)
     assert len(smtp_server.received) == 2
 
 
-def test_it_exits_with_1_when_the_mail_server_is_down(tick_app: Flask, smtp_server: SmtpServer):
+def test_it_exits_with_1_when_the_mail_server_is_down(
+    tick_app: Flask, smtp_server: SmtpServer
+) -> None:
     with tick_app.app_context():
         new_round("Nere", opens_in=-timedelta(minutes=1), closes_in=timedelta(days=9), recipients=1)
     with smtp_server.down():

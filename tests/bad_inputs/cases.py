@@ -315,7 +315,7 @@ def recipients_of_draft(app: Flask) -> list[tuple[str | None, str | None, str, s
             .where(Recipient.round.has(title="Utkast NV"))
             .order_by(Recipient.id)
         ).all()
-        return [tuple(row) for row in rows]  # type: ignore[misc]
+        return [(row.name, row.email, row.organisation, row.kommun) for row in rows]
 
 
 def stored_intact(ctx: Ctx) -> None:

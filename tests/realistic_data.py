@@ -1,4 +1,4 @@
-"""Realistic data for the benchmarks: a round of the NV questionnaire with many responses.
+"""Realistic data for tests and benchmarks: a round of the NV questionnaire with many responses.
 
 `scratch_database` gives a migrated, empty database (a temporary SQLite file, or a scratch
 PostgreSQL database next to the one named, dropped afterwards); `generate_round` fills it
@@ -10,9 +10,13 @@ response), some are imported from earlier years' Excel files, some only saved a 
 written as a list of lines starting with "-").
 
 Rows go in with Core ``insert()`` and executemany, `CHUNK` rows at a time; the data is
-deterministic for a given seed.
+deterministic for a given seed. `realistic_answers` gives one respondent's answers and
+`form_fields` the form fields a browser posts for them.
 
-    from bench.data import bench_app, generate_round, scratch_database
+The benchmarks (bench/) and the tests share this module; it lives with the tests so that
+the tests never import the benchmarks.
+
+    from tests.realistic_data import bench_app, generate_round, scratch_database
 
     with scratch_database(None) as url:
         app = bench_app(url)
@@ -35,7 +39,7 @@ from typing import Any
 
 from flask import Flask
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy import Table, create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
 from config import PROJECT_ROOT, normalise_database_url
@@ -288,7 +292,9 @@ def generate_round(
         if submits:
             versions = 1 if rng.random() >= AMENDED_SHARE else rng.choice((2, 2, 3))
             imported = rng.random() < IMPORTED_SHARE
-            answers = [_answers(rng, questionnaire, organisation.kind) for _ in range(versions)]
+            answers = [
+                realistic_answers(rng, questionnaire, organisation.kind) for _ in range(versions)
+            ]
             submitted = [
                 invited
                 + timedelta(days=rng.randint(0, 10) + 3 * number, minutes=rng.randint(0, 600))
@@ -326,7 +332,7 @@ def generate_round(
             counts["drafts"] += has_draft
             response_id += 1
         elif rng.random() < DRAFT_SHARE:
-            partial = _draft(_answers(rng, questionnaire, organisation.kind))
+            partial = _draft(realistic_answers(rng, questionnaire, organisation.kind))
             response_rows.append(
                 {
                     "id": response_id,
@@ -494,7 +500,7 @@ def _recipient_row(
     }
 
 
-def _answers(
+def realistic_answers(
     rng: random.Random, questionnaire: Questionnaire, kind: OrganisationType
 ) -> dict[str, Any]:
     """One respondent's answers: every question asked of them, optional ones now and then."""
@@ -512,6 +518,19 @@ def _answers(
         if value is not None:
             answers[question.id] = value
     return answers
+
+
+def form_fields(answers: dict[str, Any]) -> list[tuple[str, str]]:
+    """Typed answers as the browser posts them: decimal commas, one field per choice."""
+    fields: list[tuple[str, str]] = []
+    for question_id, value in answers.items():
+        if isinstance(value, list):
+            fields.extend((question_id, str(item)) for item in value)
+        elif isinstance(value, float):
+            fields.append((question_id, f"{value:g}".replace(".", ",")))
+        else:
+            fields.append((question_id, str(value)))
+    return fields
 
 
 def _answer(rng: random.Random, question: Question) -> Any:
@@ -582,8 +601,10 @@ def _flush(
         for row in rows:
             kept = {name: value for name, value in row.items() if value is not None}
             groups.setdefault(tuple(kept), []).append(kept)
+        table = model.__table__
+        assert isinstance(table, Table)
         for group in groups.values():
-            db.session.execute(insert(model.__table__), group)
+            db.session.execute(insert(table), group)
         if key is not None:
             counts[key] += len(rows)
         rows.clear()
