@@ -67,7 +67,9 @@ INDICATOR = Schema(
     },
     optional=("method_text", "goal", "targets", "question_indicator"),
 )
-TARGET = Schema("target", required={"direction": "add 'direction: at_least'"}, optional=("date", "value"))
+TARGET = Schema(
+    "target", required={"direction": "add 'direction: at_least'"}, optional=("date", "value")
+)
 
 METHOD_ALIASES: dict[str, Method] = {
     **{str(method): method for method in Method},
@@ -136,18 +138,30 @@ def _text(fields: Fields, key: str) -> str:
 
 def _plan(root: YamlNode | None, issues: Issues) -> Plan | None:
     if not isinstance(root, YamlMap):
-        issues.add(1, "a plan file must be a mapping of keys", "start with 'id: …', see docs/plan-format.md")
+        issues.add(
+            1,
+            "a plan file must be a mapping of keys",
+            "start with 'id: …', see docs/plan-format.md",
+        )
         return None
     fields = Fields(root, PLAN, "the plan", issues)
     plan_id = fields.text("id")
     if plan_id is not None and not PLAN_ID.fullmatch(plan_id.value):
-        issues.add(plan_id.line, f"plan id '{plan_id.value}' is not a plain id", "use lower-case letters, digits and '-'")
+        issues.add(
+            plan_id.line,
+            f"plan id '{plan_id.value}' is not a plain id",
+            "use lower-case letters, digits and '-'",
+        )
     delregion_text = fields.text("delregion")
     delregion = None
     if delregion_text is not None:
         delregion = parse_delregion(delregion_text.value)
         if delregion is None:
-            issues.add(delregion_text.line, f"unknown delregion '{delregion_text.value}'", "write a delregion code such as NV or NO")
+            issues.add(
+                delregion_text.line,
+                f"unknown delregion '{delregion_text.value}'",
+                "write a delregion code such as NV or NO",
+            )
     in_force = fields.iso_date("in_force_from")
     revised = fields.iso_date("revised")
     organisations = _organisations(fields, issues)
@@ -163,7 +177,9 @@ def _plan(root: YamlNode | None, issues: Issues) -> Plan | None:
             areas.append(area)
     for indicator in indicators:
         if indicator.population.per_organisation and indicator.answer is AnswerKind.YES_NO:
-            if indicator.population is not Population.VARDCENTRALER and not organisations.get(str(indicator.population)):
+            if indicator.population is not Population.VARDCENTRALER and not organisations.get(
+                str(indicator.population)
+            ):
                 issues.add(
                     indicator.line,
                     f"indicator {indicator.id} counts {indicator.population} but the plan lists none",
@@ -190,7 +206,9 @@ def _organisations(fields: Fields, issues: Issues) -> dict[str, tuple[str, ...]]
     if entry is None:
         return {}
     if not isinstance(entry.value, YamlMap):
-        not_a_mapping(entry.value, "'organisations'", "write 'organisations: {kommuner: [Bjuv, …]}'", issues)
+        not_a_mapping(
+            entry.value, "'organisations'", "write 'organisations: {kommuner: [Bjuv, …]}'", issues
+        )
         return {}
     kinds = Schema("organisations", required={}, optional=("kommuner", "sjukhus", "vardcentraler"))
     inner = Fields(entry.value, kinds, "'organisations'", issues)
@@ -200,12 +218,18 @@ def _organisations(fields: Fields, issues: Issues) -> dict[str, tuple[str, ...]]
         if words is not None:
             names = tuple(word.value for word in words.value)
             if len(set(names)) != len(names):
-                issues.add(words.line, f"'organisations: {key}' names an organisation twice", "list each once")
+                issues.add(
+                    words.line,
+                    f"'organisations: {key}' names an organisation twice",
+                    "list each once",
+                )
             result[key] = names
     return result
 
 
-def _area(node: YamlNode, issues: Issues, indicators: list[PlanIndicator], seen: dict[str, int]) -> Area | None:
+def _area(
+    node: YamlNode, issues: Issues, indicators: list[PlanIndicator], seen: dict[str, int]
+) -> Area | None:
     if not isinstance(node, YamlMap):
         not_a_mapping(node, "an area", "write '- id: 1a' and 'title: …' on the lines below", issues)
         return None
@@ -214,13 +238,19 @@ def _area(node: YamlNode, issues: Issues, indicators: list[PlanIndicator], seen:
     if area_id is None:
         return None
     if not AREA_ID.fullmatch(area_id.value):
-        issues.add(area_id.line, f"area id '{area_id.value}' is not the plan's numbering", "write the area number and its letter, e.g. 1a or 3")
+        issues.add(
+            area_id.line,
+            f"area id '{area_id.value}' is not the plan's numbering",
+            "write the area number and its letter, e.g. 1a or 3",
+        )
     context = f"area {area_id.value}"
     activities: list[Activity] = []
     found = fields.items("activities")
     for item in () if found is None else found.value:
         if not isinstance(item, YamlMap):
-            not_a_mapping(item, f"an activity of {context}", "write '- number: \"1\"' and 'text: …'", issues)
+            not_a_mapping(
+                item, f"an activity of {context}", "write '- number: \"1\"' and 'text: …'", issues
+            )
             continue
         activities.append(_activity(item, area_id.value, issues, indicators, seen))
     return Area(
@@ -233,7 +263,11 @@ def _area(node: YamlNode, issues: Issues, indicators: list[PlanIndicator], seen:
 
 
 def _activity(
-    node: YamlMap, area_id: str, issues: Issues, indicators: list[PlanIndicator], seen: dict[str, int]
+    node: YamlMap,
+    area_id: str,
+    issues: Issues,
+    indicators: list[PlanIndicator],
+    seen: dict[str, int],
 ) -> Activity:
     number = None
     fields = Fields(node, ACTIVITY, f"an activity of area {area_id}", issues)
@@ -249,7 +283,11 @@ def _activity(
         if indicator is None:
             continue
         if indicator.id in seen:
-            issues.add(indicator.line, f"indicator id '{indicator.id}' is used twice", f"the other is on line {seen[indicator.id]}; give each its own id")
+            issues.add(
+                indicator.line,
+                f"indicator id '{indicator.id}' is used twice",
+                f"the other is on line {seen[indicator.id]}; give each its own id",
+            )
             continue
         seen[indicator.id] = indicator.line
         indicators.append(indicator)
@@ -257,9 +295,16 @@ def _activity(
     return Activity(number, text, _text(fields, "timeplan"), responsible, tuple(ids))
 
 
-def _indicator(node: YamlNode, area_id: str, activity: str, responsible: str, issues: Issues) -> PlanIndicator | None:
+def _indicator(
+    node: YamlNode, area_id: str, activity: str, responsible: str, issues: Issues
+) -> PlanIndicator | None:
     if not isinstance(node, YamlMap):
-        not_a_mapping(node, f"an indicator of area {area_id}", "write '- id: …' with text, method, answer and population", issues)
+        not_a_mapping(
+            node,
+            f"an indicator of area {area_id}",
+            "write '- id: …' with text, method, answer and population",
+            issues,
+        )
         return None
     fields = Fields(node, INDICATOR, f"an indicator of area {area_id}", issues)
     found_id = fields.text("id")
@@ -281,9 +326,17 @@ def _indicator(node: YamlNode, area_id: str, activity: str, responsible: str, is
     targets = _targets(fields, context, answer.value if answer else None, issues)
     question = fields.text("question_indicator")
     if method is not None and question is None and method.value is Method.ENKAT:
-        issues.add(method.line, f"{context} is measured by the enkät but names no question_indicator", "add 'question_indicator: <id in the questionnaire>'")
+        issues.add(
+            method.line,
+            f"{context} is measured by the enkät but names no question_indicator",
+            "add 'question_indicator: <id in the questionnaire>'",
+        )
     if method is not None and question is not None and method.value is not Method.ENKAT:
-        issues.add(question.line, f"{context} has a question_indicator but its method is {method.value}", "remove question_indicator, or set 'method: enkat'")
+        issues.add(
+            question.line,
+            f"{context} has a question_indicator but its method is {method.value}",
+            "remove question_indicator, or set 'method: enkat'",
+        )
     if None in (found_id, method, answer, population, text):
         return None
     assert found_id and method and answer and population and text
@@ -304,13 +357,20 @@ def _indicator(node: YamlNode, area_id: str, activity: str, responsible: str, is
     )
 
 
-def _targets(fields: Fields, context: str, answer: AnswerKind | None, issues: Issues) -> tuple[PlanTarget, ...]:
+def _targets(
+    fields: Fields, context: str, answer: AnswerKind | None, issues: Issues
+) -> tuple[PlanTarget, ...]:
     found = fields.items("targets")
     targets: list[PlanTarget] = []
     last: Located[date] | None = None
     for node in () if found is None else found.value:
         if not isinstance(node, YamlMap):
-            not_a_mapping(node, f"a target of {context}", "write '- {date: 2026-12-31, value: 100, direction: at_least}'", issues)
+            not_a_mapping(
+                node,
+                f"a target of {context}",
+                "write '- {date: 2026-12-31, value: 100, direction: at_least}'",
+                issues,
+            )
             continue
         target = Fields(node, TARGET, f"a target of {context}", issues)
         direction = target.alias("direction", DIRECTION_ALIASES, "directions")
@@ -320,22 +380,52 @@ def _targets(fields: Fields, context: str, answer: AnswerKind | None, issues: Is
             continue
         needs_value = direction.value in (Direction.AT_LEAST, Direction.AT_MOST)
         if needs_value and value is None and "value" not in target.written:
-            issues.add(direction.line, f"a target of {context} is '{direction.value}' but has no value", "add 'value: 75'")
+            issues.add(
+                direction.line,
+                f"a target of {context} is '{direction.value}' but has no value",
+                "add 'value: 75'",
+            )
             continue
         if not needs_value and value is not None:
-            issues.add(value.line, f"a target of {context} is '{direction.value}' and takes no value", "remove 'value', or use at_least/at_most")
+            issues.add(
+                value.line,
+                f"a target of {context} is '{direction.value}' and takes no value",
+                "remove 'value', or use at_least/at_most",
+            )
             continue
         if direction.value is Direction.DONE and answer not in (None, AnswerKind.YES_NO):
-            issues.add(direction.line, f"a 'done' target of {context} needs a Ja/Nej indicator", "set 'answer: yes_no', or give a value to reach")
-        if value is not None and answer in (AnswerKind.SHARE, AnswerKind.RATE, AnswerKind.YES_NO) and not 0 <= value.value <= 100:
-            issues.add(value.line, f"a target of {context} is {value.value:g} %, outside 0–100", "write the share in percent, e.g. 75")
+            issues.add(
+                direction.line,
+                f"a 'done' target of {context} needs a Ja/Nej indicator",
+                "set 'answer: yes_no', or give a value to reach",
+            )
+        if (
+            value is not None
+            and answer in (AnswerKind.SHARE, AnswerKind.RATE, AnswerKind.YES_NO)
+            and not 0 <= value.value <= 100
+        ):
+            issues.add(
+                value.line,
+                f"a target of {context} is {value.value:g} %, outside 0–100",
+                "write the share in percent, e.g. 75",
+            )
         if when is not None and last is not None and when.value <= last.value:
-            issues.add(when.line, f"the targets of {context} are not in date order", f"put {when.value} before {last.value} (line {last.line})")
+            issues.add(
+                when.line,
+                f"the targets of {context} are not in date order",
+                f"put {when.value} before {last.value} (line {last.line})",
+            )
         if when is not None:
             last = when
         if direction.value is not Direction.DONE and needs_value and value is None:
             continue
-        targets.append(PlanTarget(None if when is None else when.value, None if value is None else value.value, direction.value))
+        targets.append(
+            PlanTarget(
+                None if when is None else when.value,
+                None if value is None else value.value,
+                direction.value,
+            )
+        )
     return tuple(targets)
 
 
