@@ -45,6 +45,7 @@ class ParsedValue:
     value: float | None
     text: str | None = None
     organisations: dict[str, bool | None] | None = None
+    unit: str | None = None  # when not the indicator's (a share of Ja given as a number)
 
 
 def parse_yes_no(text: str) -> bool | None:
@@ -72,7 +73,7 @@ def parse_number(text: str, indicator: PlanIndicator) -> float:
     value = float(cleaned.replace(",", "."))
     if not math.isfinite(value) or value < 0:
         raise MeasurementRefused("Värdet kan inte vara negativt.")
-    if indicator.answer in (AnswerKind.SHARE, AnswerKind.RATE) and value > 100:
+    if indicator.answer in (AnswerKind.SHARE, AnswerKind.RATE, AnswerKind.YES_NO) and value > 100:
         raise MeasurementRefused(f"En andel är mellan 0 och 100 %, inte {text.strip()[:20]}.")
     if indicator.answer is AnswerKind.COUNT and value != int(value):
         raise MeasurementRefused("Ett antal är ett heltal.")
@@ -143,7 +144,7 @@ def parse_value(text: str, plan: Plan, indicator: PlanIndicator) -> ParsedValue:
         if answer is None:
             if indicator.population.per_organisation:
                 try:
-                    return ParsedValue(parse_number(text, indicator))
+                    return ParsedValue(parse_number(text, indicator), unit="%")
                 except MeasurementRefused:
                     pass
             hint = (
@@ -238,9 +239,7 @@ def record_measurement(
         indicator_id=indicator.id,
         value=parsed.value,
         text_value=parsed.text,
-        unit="%" if parsed.organisations is None and indicator.population.per_organisation
-        and indicator.answer is AnswerKind.YES_NO and entry.value.strip().rstrip("%").strip()
-        .replace(",", "").replace(".", "").isdigit() else indicator.unit,
+        unit=indicator.unit if parsed.unit is None else parsed.unit,
         organisation_values=None if parsed.organisations is None else dict(parsed.organisations),
         period_start=start,
         measured_on=measured_on,
