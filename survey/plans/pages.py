@@ -152,7 +152,8 @@ def _indicator_page(
 ) -> Any:
     plan, indicator = _indicator_or_404(record, indicator_id, as_of)
     item = PlanFigures(record).indicator_status(indicator_id, as_of)
-    year = int((analysis_form or {}).get("ar") or as_of.year)
+    asked = (analysis_form or {}).get("ar") or request.args.get("ar", "")
+    year = int(asked) if asked.isascii() and asked.isdigit() and len(asked) == 4 else as_of.year
     history = analysis_history(record, indicator_id, year)
     correcting = None
     correct_id = (request.args.get("ratta") or (form or {}).get("ratta") or "").strip()
