@@ -18,8 +18,10 @@ def plan_text() -> str:
 
 def revision_21() -> str:
     """Version 2.1 in force from 2026-06-01: 1a.3d's target is lowered to 11 % for 2026."""
-    text = plan_text().replace('version: "2.0"', 'version: "2.1"').replace(
-        "in_force_from: 2024-09-01", "in_force_from: 2026-06-01"
+    text = (
+        plan_text()
+        .replace('version: "2.0"', 'version: "2.1"')
+        .replace("in_force_from: 2024-09-01", "in_force_from: 2026-06-01")
     )
     old = "              - {date: 2025-12-31, value: 12, direction: at_most}\n"
     new = old + "              - {date: 2026-12-31, value: 11, direction: at_most}\n"
@@ -32,10 +34,15 @@ def revision_21() -> str:
 
 def other_delregion_plan() -> str:
     """The same plan applied in delregion NO (the Skåne-wide indicator ids are shared)."""
-    return plan_text().replace("id: nv-aktivitetsplan", "id: no-aktivitetsplan").replace(
-        "delregion: NV", "delregion: NO"
-    ).replace("title: Aktivitets- och tidplan avseende god och nära vård – Nordvästra Skåne",
-              "title: Aktivitets- och tidplan avseende god och nära vård – Nordost")
+    return (
+        plan_text()
+        .replace("id: nv-aktivitetsplan", "id: no-aktivitetsplan")
+        .replace("delregion: NV", "delregion: NO")
+        .replace(
+            "title: Aktivitets- och tidplan avseende god och nära vård – Nordvästra Skåne",
+            "title: Aktivitets- och tidplan avseende god och nära vård – Nordost",
+        )
+    )
 
 
 def load_nv_plan() -> PlanRecord:

@@ -15,7 +15,12 @@ from survey.questionnaires.parsing import read_questionnaire_file
 from survey.schema.audit import AuditEvent
 from survey.schema.plans import PlanMeasurement
 from survey.schema.rounds import RoundState
-from tests.factories import make_questionnaire_version, make_recipient, make_round, make_submitted_response
+from tests.factories import (
+    make_questionnaire_version,
+    make_recipient,
+    make_round,
+    make_submitted_response,
+)
 from tests.plan_helpers import PLAN_FILE, PLAN_KEY, load_nv_plan, revision_21
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,7 +34,18 @@ def _status(runner, as_of: str) -> dict[str, dict]:  # type: ignore[no-untyped-d
 
 def _record(runner, indicator: str, value: str, day: str, source: str = "Uttag QV 2026-01-15"):  # type: ignore[no-untyped-def]
     return runner.invoke(
-        args=["plan", "record", PLAN_KEY, indicator, "--value", value, "--date", day, "--source", source]
+        args=[
+            "plan",
+            "record",
+            PLAN_KEY,
+            indicator,
+            "--value",
+            value,
+            "--date",
+            day,
+            "--source",
+            source,
+        ]
     )
 
 
@@ -43,15 +59,22 @@ def test_it_loads_a_plan_once_and_shows_it_as_json(runner) -> None:  # type: ign
     indicators = {item["id"]: item for item in json.loads(shown.output)["indicators"]}
     assert len(indicators) == 50
     assert indicators["1a.3d"]["method"] == "qv"
-    assert indicators["1a.3d"]["targets"] == [{"date": "2025-12-31", "value": 12.0, "direction": "at_most"}]
+    assert indicators["1a.3d"]["targets"] == [
+        {"date": "2025-12-31", "value": 12.0, "direction": "at_most"}
+    ]
     assert indicators["1a.5"]["population"] == "kommuner"
     assert indicators["1a.5"]["question_indicator"] == "1a.5"
     assert indicators["1c.1"]["question_indicator"] is None
 
 
-def test_it_refuses_a_bad_file_with_its_line_and_stores_nothing(runner, tmp_path: Path, app) -> None:  # type: ignore[no-untyped-def]
+def test_it_refuses_a_bad_file_with_its_line_and_stores_nothing(
+    runner, tmp_path: Path, app
+) -> None:  # type: ignore[no-untyped-def]
     bad = tmp_path / "nv.yaml"
-    bad.write_text(PLAN_FILE.read_text(encoding="utf-8").replace("method: qv\n", "method: qvv\n", 1), encoding="utf-8")
+    bad.write_text(
+        PLAN_FILE.read_text(encoding="utf-8").replace("method: qv\n", "method: qvv\n", 1),
+        encoding="utf-8",
+    )
     result = runner.invoke(args=["plan", "load", str(bad)])
     assert result.exit_code == 1
     assert f"{bad}:" in result.output and "unknown method 'qvv'" in result.output
@@ -62,7 +85,9 @@ def test_it_refuses_a_bad_file_with_its_line_and_stores_nothing(runner, tmp_path
 def test_a_changed_file_with_the_same_version_is_refused(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     runner.invoke(args=["plan", "load", str(PLAN_FILE)])
     changed = tmp_path / "nv.yaml"
-    changed.write_text(PLAN_FILE.read_text(encoding="utf-8").replace("value: 12,", "value: 11,"), encoding="utf-8")
+    changed.write_text(
+        PLAN_FILE.read_text(encoding="utf-8").replace("value: 12,", "value: 11,"), encoding="utf-8"
+    )
     result = runner.invoke(args=["plan", "load", str(changed)])
     assert result.exit_code == 1 and "give the revision a new 'version:'" in result.output
 
@@ -76,7 +101,10 @@ def test_recorded_measurements_are_judged_and_missing_ones_say_ingen_matning(app
     status = _status(runner, "2026-01-31")
     assert status["1a.3d"]["status"] == "ej uppnått" and status["1a.3d"]["value"] == 12.5
     assert status["1a.3d"]["target"] == 12.0 and status["1a.3d"]["target_date"] == "2025-12-31"
-    assert status["1a.3d"]["source"] == "Uttag QV 2026-01-15" and status["1a.3d"]["date"] == "2025-12-31"
+    assert (
+        status["1a.3d"]["source"] == "Uttag QV 2026-01-15"
+        and status["1a.3d"]["date"] == "2025-12-31"
+    )
     assert status["1a.3e"]["status"] == "uppnått"
     assert status["3.3a"]["status"] == "uppnått"
     assert status["1c.1"]["status"] == "ingen mätning"
@@ -87,12 +115,31 @@ def test_recorded_measurements_are_judged_and_missing_ones_say_ingen_matning(app
 def test_one_ja_nej_per_kommun_is_undecidable_while_kommuner_are_missing(app, runner) -> None:  # type: ignore[no-untyped-def]
     with app.app_context():
         load_nv_plan()
-    all_but_one = ", ".join(f"{name}=Ja" for name in ("Bjuv", "Båstad", "Helsingborg", "Höganäs", "Klippan",
-                                                    "Landskrona", "Perstorp", "Svalöv", "Åstorp", "Ängelholm"))
-    assert _record(runner, "1c.1", all_but_one, "2026-12-31", "Processledarnas uppföljning").exit_code == 0
+    all_but_one = ", ".join(
+        f"{name}=Ja"
+        for name in (
+            "Bjuv",
+            "Båstad",
+            "Helsingborg",
+            "Höganäs",
+            "Klippan",
+            "Landskrona",
+            "Perstorp",
+            "Svalöv",
+            "Åstorp",
+            "Ängelholm",
+        )
+    )
+    assert (
+        _record(runner, "1c.1", all_but_one, "2026-12-31", "Processledarnas uppföljning").exit_code
+        == 0
+    )
     item = _status(runner, "2026-12-31")["1c.1"]
     assert item["status"] == "kan inte avgöras" and item["shown"] == "10 av 11 Ja"
-    assert _record(runner, "1c.1", all_but_one + ", Örkelljunga=Nej", "2026-12-31", "PL").exit_code == 0
+    assert (
+        _record(runner, "1c.1", all_but_one + ", Örkelljunga=Nej", "2026-12-31", "PL").exit_code
+        == 0
+    )
     assert _status(runner, "2026-12-31")["1c.1"]["status"] == "ej uppnått"
 
 
@@ -121,8 +168,23 @@ def test_bad_values_are_refused_in_one_line_and_nothing_is_stored(app, runner) -
         assert result.exit_code == 1, (indicator, value)
         assert expected in result.output and "Traceback" not in result.output
         assert len(result.output.strip().splitlines()) == 1
-    assert runner.invoke(args=["plan", "record", "okand", "1a.3d", "--value", "1", "--date", "2025-12-31",
-                               "--source", "x"]).exit_code == 1
+    assert (
+        runner.invoke(
+            args=[
+                "plan",
+                "record",
+                "okand",
+                "1a.3d",
+                "--value",
+                "1",
+                "--date",
+                "2025-12-31",
+                "--source",
+                "x",
+            ]
+        ).exit_code
+        == 1
+    )
     with app.app_context():
         assert db.session.query(PlanMeasurement).count() == 0
 
@@ -167,10 +229,19 @@ def test_import_takes_the_template_all_or_nothing(app, runner, tmp_path: Path) -
     book = openpyxl.load_workbook(template)
     sheet = book["Mätningar"]
     headers = [cell.value for cell in sheet[1]]
-    assert headers == ["Indikator", "Organisation", "Datum", "Periodens början", "Värde", "Källa", "Kommentar"]
+    assert headers == [
+        "Indikator",
+        "Organisation",
+        "Datum",
+        "Periodens början",
+        "Värde",
+        "Källa",
+        "Kommentar",
+    ]
     rows = {sheet.cell(row, 1).value: row for row in range(2, sheet.max_row + 1)}
     assert "1a.4" not in rows and "1a.3d" in rows  # enkät indicators are not recorded by hand
-    sheet.cell(rows["1a.3d"], 3, "2025-12-31"); sheet.cell(rows["1a.3d"], 5, "12,5")  # noqa: E702
+    sheet.cell(rows["1a.3d"], 3, "2025-12-31")
+    sheet.cell(rows["1a.3d"], 5, "12,5")
     sheet.cell(rows["1a.3d"], 6, "Uttag QV 2026-01-15")
     sheet.append(["1c.1", "Bjuv", "2025-12-31", None, "Ja", "PL uppföljning", None])
     sheet.append(["1c.1", "Båstad", "2025-12-31", None, "Nej", "PL uppföljning", None])
@@ -189,33 +260,51 @@ def test_import_takes_the_template_all_or_nothing(app, runner, tmp_path: Path) -
     status = _status(runner, "2026-01-31")
     assert status["1a.3d"]["value"] == 12.5 and status["1c.1"]["shown"] == "1 av 11 Ja"
     with app.app_context():
-        assert db.session.query(AuditEvent).filter_by(action="plan.measurement.recorded").count() == 2
+        assert (
+            db.session.query(AuditEvent).filter_by(action="plan.measurement.recorded").count() == 2
+        )
 
 
-def test_the_report_is_a_pdf_with_text_page_numbers_and_date_and_a_workbook(app, runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_report_is_a_pdf_with_text_page_numbers_and_date_and_a_workbook(
+    app, runner, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     with app.app_context():
         load_nv_plan()
     _record(runner, "1a.3d", "12,5", "2025-12-31")
     _record(runner, "1a.3d", "13", "2024-12-31")
     pdf = tmp_path / "report.pdf"
-    result = runner.invoke(args=["plan", "report", PLAN_KEY, "--as-of", "2026-01-31", "-o", str(pdf)])
+    result = runner.invoke(
+        args=["plan", "report", PLAN_KEY, "--as-of", "2026-01-31", "-o", str(pdf)]
+    )
     assert result.exit_code == 0, result.output
     assert pdf.read_bytes().startswith(b"%PDF")
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert "Rapport till delregional tjänstemannaberedning" in text
     assert "Sammanfattning per område" in text
     assert "Rapportdatum 2026-01-31" in text and "Sida 1 av" in text
     assert "1a.3d Hur har antalet återinläggningar" in text and "12,5 %" in text
     assert "högst 12 % senast 2025-12-31" in text
-    pages = subprocess.run(["pdftoppm", "-r", "40", "-f", "1", "-l", "1", "-png", str(pdf), str(tmp_path / "p")],
-                           capture_output=True, check=True)
+    pages = subprocess.run(
+        ["pdftoppm", "-r", "40", "-f", "1", "-l", "1", "-png", str(pdf), str(tmp_path / "p")],
+        capture_output=True,
+        check=True,
+    )
     assert pages.returncode == 0 and list(tmp_path.glob("p*.png"))
     xlsx = tmp_path / "report.xlsx"
-    assert runner.invoke(args=["plan", "report", PLAN_KEY, "--as-of", "2026-01-31", "-o", str(xlsx)]).exit_code == 0
+    assert (
+        runner.invoke(
+            args=["plan", "report", PLAN_KEY, "--as-of", "2026-01-31", "-o", str(xlsx)]
+        ).exit_code
+        == 0
+    )
     book = openpyxl.load_workbook(io.BytesIO(xlsx.read_bytes()))
     assert book.sheetnames == ["Sammanfattning", "Indikatorer"]
     rows = list(book["Indikatorer"].iter_rows(values_only=True))
     readmissions = next(row for row in rows if row[1] == "1a.3d")
     assert readmissions[8] == "ej uppnått" and "2024: 13 %" in readmissions[12]
-    wrong = runner.invoke(args=["plan", "report", PLAN_KEY, "--as-of", "2026-01-31", "-o", str(tmp_path / "r.doc")])
+    wrong = runner.invoke(
+        args=["plan", "report", PLAN_KEY, "--as-of", "2026-01-31", "-o", str(tmp_path / "r.doc")]
+    )
     assert wrong.exit_code == 1 and "written as .pdf or .xlsx" in wrong.output

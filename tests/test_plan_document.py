@@ -32,7 +32,10 @@ def test_it_holds_every_indicator_of_seed_001_in_the_plans_order() -> None:
     plan, _ = read_plan_file(PLAN_FILE)
     assert [indicator.id for indicator in plan.indicators] == SEED_001_IDS
     assert (plan.id, plan.version, plan.delregion, plan.revised) == (
-        "nv-aktivitetsplan", "2.0", "NV", date(2026, 4, 17)
+        "nv-aktivitetsplan",
+        "2.0",
+        "NV",
+        date(2026, 4, 17),
     )
 
 
@@ -42,7 +45,9 @@ def test_its_enkat_indicators_are_exactly_those_of_the_questionnaire() -> None:
     enkat = [indicator for indicator in plan.indicators if indicator.method is Method.ENKAT]
     assert len(enkat) == 23
     assert {i.question_indicator for i in enkat} == {i.id for i in questionnaire.indicators}
-    assert all(i.question_indicator is None for i in plan.indicators if i.method is not Method.ENKAT)
+    assert all(
+        i.question_indicator is None for i in plan.indicators if i.method is not Method.ENKAT
+    )
     assert check_question_indicators(plan, {"1a.1a"}, "x.yaml")  # a wrong id is reported
 
 
@@ -74,16 +79,34 @@ def test_it_reads_methods_targets_and_populations_as_the_seed_says() -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (("method: qv\n            answer: rate", "method: qvv\n            answer: rate"),
-         "unknown method 'qvv' — did you mean 'qv'?"),
-        (("id: 1a.3d", "id: 1b.3d"), "indicator id '1b.3d' does not follow the plan's numbering in area 1a"),
+        (
+            ("method: qv\n            answer: rate", "method: qvv\n            answer: rate"),
+            "unknown method 'qvv' — did you mean 'qv'?",
+        ),
+        (
+            ("id: 1a.3d", "id: 1b.3d"),
+            "indicator id '1b.3d' does not follow the plan's numbering in area 1a",
+        ),
         (("id: 1a.3e", "id: 1a.3d"), "indicator id '1a.3d' is used twice"),
-        (("{date: 2025-12-31, value: 12, direction: at_most}", "{date: 2025-12-31, direction: at_most}"),
-         "is 'at_most' but has no value"),
-        (("            question_indicator: 1a.4\n", ""), "is measured by the enkät but names no question_indicator"),
+        (
+            (
+                "{date: 2025-12-31, value: 12, direction: at_most}",
+                "{date: 2025-12-31, direction: at_most}",
+            ),
+            "is 'at_most' but has no value",
+        ),
+        (
+            ("            question_indicator: 1a.4\n", ""),
+            "is measured by the enkät but names no question_indicator",
+        ),
         (("delregion: NV", "delregion: XX"), "unknown delregion 'XX'"),
-        (("            population: delregion\n            goal: Under 12%", "            populaton: delregion\n            goal: Under 12%"),
-         "unknown key 'populaton'"),
+        (
+            (
+                "            population: delregion\n            goal: Under 12%",
+                "            populaton: delregion\n            goal: Under 12%",
+            ),
+            "unknown key 'populaton'",
+        ),
     ],
 )
 def test_it_reports_each_error_with_file_and_line(change: tuple[str, str], expected: str) -> None:

@@ -16,7 +16,12 @@ from tests.factories import login, make_cast
 from tests.plan_helpers import PLAN_KEY, load_nv_plan, other_delregion_plan
 
 BASE = f"/planer/{PLAN_KEY}"
-FORM = {"varde": "12,5", "datum": "2025-12-31", "kalla": "Uttag QV 2026-01-15", "kommentar": "Snitt 2025"}
+FORM = {
+    "varde": "12,5",
+    "datum": "2025-12-31",
+    "kalla": "Uttag QV 2026-01-15",
+    "kommentar": "Snitt 2025",
+}
 
 
 def _setup(app: Flask):  # type: ignore[no-untyped-def]
@@ -42,11 +47,22 @@ def test_readers_read_leaders_record_and_other_delregions_do_not_exist(app: Flas
     text = page.get_data(as_text=True)
     assert "1a.3d" in text and "ingen mätning" in text and "Aktiviteter utan indikator" in text
     assert reader.post(f"{BASE}/indikatorer/1a.3d/matning", data=FORM).status_code == 403
-    assert reader.post(f"{BASE}/indikatorer/1a.3d/analys", data={"ar": "2025", "analys": "x"}).status_code == 403
+    assert (
+        reader.post(
+            f"{BASE}/indikatorer/1a.3d/analys", data={"ar": "2025", "analys": "x"}
+        ).status_code
+        == 403
+    )
     assert reader.get(f"{BASE}/import").status_code == 403
     assert reader.get(f"{BASE}/rapport.pdf?datum=2026-01-31").status_code == 200
     other = _client(app, cast.leader_no.email)
-    for path in (BASE, f"{BASE}/indikatorer/1a.3d", f"{BASE}/rapport", f"{BASE}/rapport.xlsx", f"{BASE}/mall.xlsx"):
+    for path in (
+        BASE,
+        f"{BASE}/indikatorer/1a.3d",
+        f"{BASE}/rapport",
+        f"{BASE}/rapport.xlsx",
+        f"{BASE}/mall.xlsx",
+    ):
         assert other.get(path).status_code == 404, path
     assert other.post(f"{BASE}/indikatorer/1a.3d/matning", data=FORM).status_code == 404
     assert app.test_client().get(BASE).status_code == 302  # to the login page
@@ -65,7 +81,9 @@ def test_a_leader_records_and_corrects_and_the_earlier_value_is_kept(app: Flask)
         first = db.session.query(PlanMeasurement).one().id
     form = leader.get(f"{BASE}/indikatorer/1a.3d?ratta={first}").get_data(as_text=True)
     assert 'value="12,5"' in form and "Rätta mätningen" in form
-    fixed = leader.post(f"{BASE}/indikatorer/1a.3d/matning", data={**FORM, "varde": "11,9", "ratta": str(first)})
+    fixed = leader.post(
+        f"{BASE}/indikatorer/1a.3d/matning", data={**FORM, "varde": "11,9", "ratta": str(first)}
+    )
     assert fixed.status_code == 302
     with app.app_context():
         rows = db.session.query(PlanMeasurement).order_by(PlanMeasurement.id).all()
@@ -95,10 +113,15 @@ def test_bad_input_is_shown_in_swedish_and_changes_nothing(app: Flask) -> None:
         assert response.status_code == 422 and expected in body, (data, expected)
         assert "<title>Fel:" in body and "<script>alert" not in body
     assert leader.post(f"{BASE}/indikatorer/9.9/matning", data=FORM).status_code == 404
-    assert leader.post(f"{BASE}/indikatorer/1a.3d/matning", data={**FORM, "ratta": "999"}).status_code == 404
+    assert (
+        leader.post(f"{BASE}/indikatorer/1a.3d/matning", data={**FORM, "ratta": "999"}).status_code
+        == 404
+    )
     bad_year = leader.post(f"{BASE}/indikatorer/1a.3d/analys", data={"ar": "tjugo", "analys": "x"})
     assert bad_year.status_code == 422 and "fyra siffror" in bad_year.get_data(as_text=True)
-    empty = leader.post(f"{BASE}/indikatorer/1a.3d/analys", data={"ar": "2025", "analys": " ", "atgarder": ""})
+    empty = leader.post(
+        f"{BASE}/indikatorer/1a.3d/analys", data={"ar": "2025", "analys": " ", "atgarder": ""}
+    )
     assert empty.status_code == 422
     assert leader.get(f"{BASE}?datum=igår").status_code == 200
     with app.app_context():
@@ -111,8 +134,13 @@ def test_one_ja_nej_per_kommun_from_the_form(app: Flask) -> None:
     leader = _client(app, cast.leader_nv.email)
     page = leader.get(f"{BASE}/indikatorer/1c.1").get_data(as_text=True)
     assert "<legend>Örkelljunga</legend>" in page
-    data = {"datum": "2025-12-31", "kalla": "Processledarnas uppföljning", "org-Bjuv": "Ja", "org-Båstad": "Nej",
-            "org-Örkelljunga": ""}
+    data = {
+        "datum": "2025-12-31",
+        "kalla": "Processledarnas uppföljning",
+        "org-Bjuv": "Ja",
+        "org-Båstad": "Nej",
+        "org-Örkelljunga": "",
+    }
     assert leader.post(f"{BASE}/indikatorer/1c.1/matning", data=data).status_code == 302
     with app.app_context():
         row = db.session.query(PlanMeasurement).one()
@@ -124,8 +152,16 @@ def test_analysis_and_actions_are_kept_with_history(app: Flask) -> None:
     cast = _setup(app)
     leader = _client(app, cast.leader_nv.email)
     url = f"{BASE}/indikatorer/1a.3d/analys"
-    assert leader.post(url, data={"ar": "2025", "analys": "Första", "atgarder": "Åtgärd A"}).status_code == 302
-    assert leader.post(url, data={"ar": "2025", "analys": "Andra", "atgarder": "Åtgärd B"}).status_code == 302
+    assert (
+        leader.post(
+            url, data={"ar": "2025", "analys": "Första", "atgarder": "Åtgärd A"}
+        ).status_code
+        == 302
+    )
+    assert (
+        leader.post(url, data={"ar": "2025", "analys": "Andra", "atgarder": "Åtgärd B"}).status_code
+        == 302
+    )
     page = leader.get(f"{BASE}/indikatorer/1a.3d?ar=2025").get_data(as_text=True)
     assert "Andra" in page and "Tidigare versioner (1)" in page and "Första" in page
     report = leader.get(f"{BASE}/rapport?datum=2025-12-31").get_data(as_text=True)
@@ -138,7 +174,7 @@ def test_filters_by_area_method_status_and_responsible(app: Flask) -> None:
 
     def ids(query: str) -> set[str]:
         text = reader.get(f"{BASE}?{query}").get_data(as_text=True)
-        return set(re.findall(r'indikatorer/([0-9a-z.\-]+)\?datum', text))
+        return set(re.findall(r"indikatorer/([0-9a-z.\-]+)\?datum", text))
 
     assert ids("omrade=1c") == {"1c.1"}
     assert ids("metod=punktprevalens") == {"1d.2a", "1d.2b"}
@@ -182,7 +218,12 @@ def test_forms_need_the_csrf_token(csrf_app: Flask) -> None:
     page = leader.get(f"{BASE}/indikatorer/1a.3d").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert token is not None
-    assert leader.post(f"{BASE}/indikatorer/1a.3d/matning", data={**FORM, "csrf_token": token.group(1)}).status_code == 302
+    assert (
+        leader.post(
+            f"{BASE}/indikatorer/1a.3d/matning", data={**FORM, "csrf_token": token.group(1)}
+        ).status_code
+        == 302
+    )
 
 
 def test_the_web_upload_imports_or_lists_every_problem(app: Flask) -> None:
@@ -196,18 +237,29 @@ def test_the_web_upload_imports_or_lists_every_problem(app: Flask) -> None:
     sheet.append(["1a.3e", "2025-12-31", "1,6", ""])
     buffer = io.BytesIO()
     book.save(buffer)
-    refused = leader.post(f"{BASE}/import", data={"fil": (io.BytesIO(buffer.getvalue()), "m.xlsx")},
-                          content_type="multipart/form-data")
+    refused = leader.post(
+        f"{BASE}/import",
+        data={"fil": (io.BytesIO(buffer.getvalue()), "m.xlsx")},
+        content_type="multipart/form-data",
+    )
     body = refused.get_data(as_text=True)
-    assert refused.status_code == 422 and "Rad 2:" in body and "Rad 3:" in body and "inget har sparats" in body
+    assert (
+        refused.status_code == 422
+        and "Rad 2:" in body
+        and "Rad 3:" in body
+        and "inget har sparats" in body
+    )
     none = leader.post(f"{BASE}/import", data={}, content_type="multipart/form-data")
     assert none.status_code == 422 and "Välj en fil" in none.get_data(as_text=True)
     sheet.delete_rows(2, 2)
     sheet.append(["1a.3e", "2025-12-31", "1,6", "Uttag QV"])
     buffer = io.BytesIO()
     book.save(buffer)
-    done = leader.post(f"{BASE}/import", data={"fil": (io.BytesIO(buffer.getvalue()), "m.xlsx")},
-                       content_type="multipart/form-data")
+    done = leader.post(
+        f"{BASE}/import",
+        data={"fil": (io.BytesIO(buffer.getvalue()), "m.xlsx")},
+        content_type="multipart/form-data",
+    )
     assert done.status_code == 302
     with app.app_context():
         assert db.session.query(PlanMeasurement).count() == 1

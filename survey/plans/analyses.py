@@ -23,7 +23,7 @@ def save_analysis(
     actions: str,
     user: User | None,
 ) -> PlanAnalysis:
-    """Store a new analysis for the indicator and year (the earlier ones stay); the caller commits."""
+    """Store a new analysis for the indicator and year (earlier ones stay); the caller commits."""
     if plan.indicator(indicator_id) is None:
         raise MeasurementRefused(f"Indikatorn ”{indicator_id[:32]}” finns inte i planen.")
     if not 2000 <= year <= 2100:

@@ -213,7 +213,8 @@ def report_command(plan_key: str, as_of: str, output: Path) -> None:
     suffix = output.suffix.lower()
     if suffix not in (".pdf", ".xlsx"):
         raise click.ClickException(
-            f"-o {output}: the report is written as .pdf or .xlsx — name the file report.pdf or report.xlsx"
+            f"-o {output}: the report is written as .pdf or .xlsx — "
+            "name the file report.pdf or report.xlsx"
         )
     day = _as_of(as_of)
     with current_app.test_request_context():

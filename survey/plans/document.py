@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
+from typing import TypeVar
 
 from survey.organisations import parse_delregion
 from survey.plans.model import (
@@ -103,9 +105,18 @@ DIRECTION_ALIASES: dict[str, Direction] = {
     "klart": Direction.DONE,
     "genomfort": Direction.DONE,
 }
-for _aliases in (METHOD_ALIASES, ANSWER_ALIASES, POPULATION_ALIASES, DIRECTION_ALIASES):
-    for _word in list(_aliases):
-        _aliases.setdefault(alias_key(_word), _aliases[_word])
+E = TypeVar("E", bound=StrEnum)
+
+
+def _with_keys(aliases: dict[str, E]) -> dict[str, E]:
+    """The aliases also under the form they are looked up by (accents stripped, _ for spaces)."""
+    return {**{alias_key(word): value for word, value in aliases.items()}, **aliases}
+
+
+METHOD_ALIASES = _with_keys(METHOD_ALIASES)
+ANSWER_ALIASES = _with_keys(ANSWER_ALIASES)
+POPULATION_ALIASES = _with_keys(POPULATION_ALIASES)
+DIRECTION_ALIASES = _with_keys(DIRECTION_ALIASES)
 
 PLAN_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 AREA_ID = re.compile(r"\d+[a-z]?")
@@ -176,15 +187,16 @@ def _plan(root: YamlNode | None, issues: Issues) -> Plan | None:
         if area is not None:
             areas.append(area)
     for indicator in indicators:
-        if indicator.population.per_organisation and indicator.answer is AnswerKind.YES_NO:
-            if indicator.population is not Population.VARDCENTRALER and not organisations.get(
-                str(indicator.population)
-            ):
-                issues.add(
-                    indicator.line,
-                    f"indicator {indicator.id} counts {indicator.population} but the plan lists none",
-                    f"add 'organisations: {{{indicator.population}: [ … ]}}' to the plan",
-                )
+        counted = indicator.population.per_organisation and indicator.answer is AnswerKind.YES_NO
+        # Vårdcentraler change too often to list: their share is recorded as a number.
+        listed = organisations.get(str(indicator.population))
+        if counted and indicator.population is not Population.VARDCENTRALER and not listed:
+            issues.add(
+                indicator.line,
+                f"indicator {indicator.id} counts {indicator.population}, the plan lists none",
+                f"add 'organisations: {{{indicator.population}: [ … ]}}' to the plan",
+            )
+    questionnaire = fields.text("questionnaire")
     if issues or plan_id is None or delregion is None or in_force is None:
         return None
     return Plan(
@@ -194,7 +206,7 @@ def _plan(root: YamlNode | None, issues: Issues) -> Plan | None:
         delregion=delregion,
         revised=in_force.value if revised is None else revised.value,
         in_force_from=in_force.value,
-        questionnaire=(fields.text("questionnaire") or Located(None, 0)).value,
+        questionnaire=None if questionnaire is None else questionnaire.value,
         organisations=organisations,
         areas=tuple(areas),
         indicators=tuple(indicators),
@@ -313,8 +325,10 @@ def _indicator(
         if prefix != area_id or not INDICATOR_LABEL.fullmatch(label):
             issues.add(
                 found_id.line,
-                f"indicator id '{found_id.value}' does not follow the plan's numbering in area {area_id}",
-                f"write '{area_id}.' and the indicator's label, e.g. {area_id}.1a, {area_id}.4 or {area_id}.2-1",
+                f"indicator id '{found_id.value}' does not follow the plan's numbering "
+                f"in area {area_id}",
+                f"write '{area_id}.' and the indicator's label, "
+                f"e.g. {area_id}.1a, {area_id}.4 or {area_id}.2-1",
             )
             found_id = None
     context = f"indicator {found_id.value}" if found_id else f"an indicator of area {area_id}"

@@ -122,7 +122,7 @@ def import_measurements(
 
 
 def measurement_template(plan: Plan) -> bytes:
-    """The Excel template: the header row and one example row per indicator measured outside the enkät."""
+    """The Excel template: the header row and a row per indicator measured outside the enkät."""
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
     styles = Styles(workbook)
@@ -132,11 +132,12 @@ def measurement_template(plan: Plan) -> bytes:
     for indicator in plan.indicators:
         if indicator.measured_by_enkat:
             continue
+        unit = f", {indicator.unit}" if indicator.unit else ""
         sheet.text(row, 0, indicator.id)
         sheet.text(
             row,
             6,
-            f"{indicator.answer.label}{', ' + indicator.unit if indicator.unit else ''}: {indicator.text}",
+            f"{indicator.answer.label}{unit}: {indicator.text}",
         )
         row += 1
     guide = SheetWriter(workbook.add_worksheet("Anvisning"), styles)

@@ -101,7 +101,8 @@ def parse_organisation_values(
         canonical = by_word.get(normalise_word(name.strip()), name.strip() if not known else None)
         if canonical is None:
             raise MeasurementRefused(
-                f"”{name.strip()[:40]}” hör inte till planens {indicator.population.label.lower()}: "
+                f"”{name.strip()[:40]}” hör inte till planens "
+                f"{indicator.population.label.lower()}: "
                 f"{', '.join(known)}."
             )
         if canonical in values:
@@ -205,7 +206,8 @@ def check_measurement(
         )
     if indicator.measured_by_enkat:
         raise MeasurementRefused(
-            f"Indikator {indicator.id} mäts med den årliga enkäten; dess värde kommer från enkätomgången."
+            f"Indikator {indicator.id} mäts med den årliga enkäten; "
+            "dess värde kommer från enkätomgången."
         )
     parsed = parse_value(entry.value, plan, indicator)
     measured_on = parse_date(entry.measured_on)
@@ -226,7 +228,7 @@ def record_measurement(
     *,
     replaces: PlanMeasurement | None = None,
 ) -> PlanMeasurement:
-    """Store a measurement (or a correction of `replaces`) with its audit event; the caller commits."""
+    """Store a measurement (or a correction of `replaces`) and its audit event; caller commits."""
     indicator, parsed, measured_on, start, source, comment = check_measurement(plan, entry)
     if replaces is not None and (
         replaces.superseded_at is not None or replaces.indicator_id != indicator.id
@@ -257,7 +259,8 @@ def record_measurement(
         details["earlier"] = measurement_json(replaces)
     record_audit(
         "plan.measurement.corrected" if replaces is not None else "plan.measurement.recorded",
-        f"{'Rättade' if replaces is not None else 'Registrerade'} mätning för {indicator.id} i {record.plan_key}",
+        f"{'Rättade' if replaces is not None else 'Registrerade'} mätning för {indicator.id} "
+        f"i {record.plan_key}",
         user=user,
         delregion=record.delregion,
         details=details,

@@ -45,7 +45,6 @@ from survey.tabular import MAX_FILE_BYTES
 bp = Blueprint("plans", __name__, url_prefix="/planer")
 
 
-
 def today_local() -> date:
     return datetime.now(STOCKHOLM).date()
 
@@ -90,7 +89,9 @@ def list_plans() -> str:
 
 
 def _filtered(items: list[IndicatorStatus], args: Any) -> list[IndicatorStatus]:
-    area, method, status, responsible = (args.get(key, "") for key in ("omrade", "metod", "status", "ansvar"))
+    area, method, status, responsible = (
+        args.get(key, "") for key in ("omrade", "metod", "status", "ansvar")
+    )
     return [
         item
         for item in items
@@ -135,7 +136,7 @@ def _indicator_or_404(record: PlanRecord, indicator_id: str, as_of: date) -> tup
 
 @bp.get("/<plan_key>/indikatorer/<indicator_id>")
 @login_required
-def show_indicator(plan_key: str, indicator_id: str) -> str:
+def show_indicator(plan_key: str, indicator_id: str) -> Any:
     record = open_plan(plan_key)
     as_of, errors = as_of_from(request.args)
     return _indicator_page(record, indicator_id, as_of, errors)
@@ -159,7 +160,11 @@ def _indicator_page(
     correct_id = (request.args.get("ratta") or (form or {}).get("ratta") or "").strip()
     if correct_id.isdigit():
         correcting = db.session.get(PlanMeasurement, int(correct_id))
-        if correcting is None or correcting.plan_id != record.id or correcting.indicator_id != indicator_id:
+        if (
+            correcting is None
+            or correcting.plan_id != record.id
+            or correcting.indicator_id != indicator_id
+        ):
             correcting = None
     if form is None and correcting is not None:
         form = {
@@ -207,14 +212,19 @@ def _value_text(row: PlanMeasurement) -> str:
 @login_required
 def record(plan_key: str, indicator_id: str) -> Any:
     plan_record = open_plan(plan_key, record=True)
-    form = {key: request.form.get(key, "") for key in ("varde", "datum", "kalla", "kommentar", "ratta", "period")}
+    form = {
+        key: request.form.get(key, "")
+        for key in ("varde", "datum", "kalla", "kommentar", "ratta", "period")
+    }
     per_org = [key for key in request.form if key.startswith("org-")]
     if per_org:
         form["varde"] = ", ".join(f"{key[4:]}={request.form.get(key, '')}" for key in per_org)
     as_of = today_local()
     replaces = None
     if form["ratta"].strip():
-        replaces = db.session.get(PlanMeasurement, int(form["ratta"])) if form["ratta"].isdigit() else None
+        replaces = (
+            db.session.get(PlanMeasurement, int(form["ratta"])) if form["ratta"].isdigit() else None
+        )
         if replaces is None or replaces.plan_id != plan_record.id:
             abort(404)
     try:
@@ -228,15 +238,29 @@ def record(plan_key: str, indicator_id: str) -> Any:
         record_measurement(
             plan_record,
             plan,
-            MeasurementInput(indicator_id, form["varde"], form["datum"], form["kalla"], form["kommentar"], form["period"]),
+            MeasurementInput(
+                indicator_id,
+                form["varde"],
+                form["datum"],
+                form["kalla"],
+                form["kommentar"],
+                form["period"],
+            ),
             current_user._get_current_object(),
             replaces=replaces,
         )
     except MeasurementRefused as exc:
         db.session.rollback()
-        return _indicator_page(plan_record, indicator_id, as_of, [("varde", exc.message)], form=form, status_code=422)
+        return _indicator_page(
+            plan_record, indicator_id, as_of, [("varde", exc.message)], form=form, status_code=422
+        )
     db.session.commit()
-    flash("Mätningen är rättad. Det tidigare värdet finns kvar i historiken." if replaces else "Mätningen är sparad.", "success")
+    flash(
+        "Mätningen är rättad. Det tidigare värdet finns kvar i historiken."
+        if replaces
+        else "Mätningen är sparad.",
+        "success",
+    )
     return redirect(url_for("plans.show_indicator", plan_key=plan_key, indicator_id=indicator_id))
 
 
@@ -251,15 +275,34 @@ def analysis(plan_key: str, indicator_id: str) -> Any:
     if not (year_text.isascii() and year_text.isdigit() and len(year_text) == 4):
         errors = [("ar", "Året ska vara ett årtal med fyra siffror, t.ex. 2025.")]
         form["ar"] = ""
-        return _indicator_page(plan_record, indicator_id, as_of, errors, analysis_form=form, status_code=422)
+        return _indicator_page(
+            plan_record, indicator_id, as_of, errors, analysis_form=form, status_code=422
+        )
     try:
-        save_analysis(plan_record, plan, indicator_id, int(year_text), form["analys"], form["atgarder"], current_user._get_current_object())
+        save_analysis(
+            plan_record,
+            plan,
+            indicator_id,
+            int(year_text),
+            form["analys"],
+            form["atgarder"],
+            current_user._get_current_object(),
+        )
     except MeasurementRefused as exc:
         db.session.rollback()
-        return _indicator_page(plan_record, indicator_id, as_of, [("analys", exc.message)], analysis_form=form, status_code=422)
+        return _indicator_page(
+            plan_record,
+            indicator_id,
+            as_of,
+            [("analys", exc.message)],
+            analysis_form=form,
+            status_code=422,
+        )
     db.session.commit()
     flash(f"Analys och åtgärder för {year_text} är sparade.", "success")
-    return redirect(url_for("plans.show_indicator", plan_key=plan_key, indicator_id=indicator_id, ar=year_text))
+    return redirect(
+        url_for("plans.show_indicator", plan_key=plan_key, indicator_id=indicator_id, ar=year_text)
+    )
 
 
 @bp.route("/<plan_key>/import", methods=["GET", "POST"])
@@ -277,7 +320,9 @@ def import_file(plan_key: str) -> Any:
         else:
             plan = plan_of(version_in_force(versions_of(plan_record), today_local()))
             try:
-                count = import_measurements(plan_record, plan, data, upload.filename, current_user._get_current_object())
+                count = import_measurements(
+                    plan_record, plan, data, upload.filename, current_user._get_current_object()
+                )
             except ImportRefused as exc:
                 db.session.rollback()
                 problems = exc.problems
@@ -298,7 +343,9 @@ def template(plan_key: str) -> Response:
     return Response(
         measurement_template(plan),
         mimetype=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="{plan_record.plan_key}-matningar.xlsx"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{plan_record.plan_key}-matningar.xlsx"'
+        },
     )
 
 
@@ -308,7 +355,9 @@ def report(plan_key: str) -> Any:
     plan_record = open_plan(plan_key)
     as_of, errors = as_of_from(request.args)
     built = build_report(plan_record, as_of, latest_analyses(plan_record, as_of.year))
-    return render_template("plans/report_page.html", report=built, errors=errors, record=plan_record)
+    return render_template(
+        "plans/report_page.html", report=built, errors=errors, record=plan_record
+    )
 
 
 @bp.get("/<plan_key>/rapport.<kind>")
@@ -341,7 +390,9 @@ def side_by_side(indicator_id: str) -> str:
             rows.append((plan_record, item))
     if not rows:
         abort(404)
-    return render_template("plans/compare.html", rows=rows, indicator=rows[0][1].indicator, as_of=as_of, errors=errors)
+    return render_template(
+        "plans/compare.html", rows=rows, indicator=rows[0][1].indicator, as_of=as_of, errors=errors
+    )
 
 
 __all__ = ["bp", "report_html"]

@@ -11,8 +11,8 @@ import xlsxwriter
 from flask import render_template
 
 from survey.export.writer import SheetWriter, Styles
-from survey.plans.model import Area, Plan
 from survey.plans.charts import trend_svg
+from survey.plans.model import Area, Plan
 from survey.plans.status import (
     STATUS_ORDER,
     IndicatorStatus,
@@ -81,7 +81,7 @@ def report_pdf(report: PlanReport) -> bytes:
 
 
 def report_xlsx(report: PlanReport) -> bytes:
-    """The report as a workbook: a summary sheet and one row per indicator (cells never formulas)."""
+    """The report as a workbook: a summary sheet, a row per indicator (cells never formulas)."""
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
     styles = Styles(workbook)

@@ -69,7 +69,7 @@ def assessment(status: str) -> str:
 
 
 def rule_target(target: PlanTarget) -> judging.Target:
-    return judging.Target(value=target.value, date=target.date, direction=target.direction.value)  # type: ignore[arg-type]
+    return judging.Target(value=target.value, date=target.date, direction=target.direction.value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Plans in the database: loading a version, the version in force at a date, the plans a user sees."""
+"""Plans in the database: loading a version, the version in force at a date, who sees which."""
 
 from __future__ import annotations
 
@@ -183,7 +183,7 @@ def can_record_plan(user: Any, record: PlanRecord) -> bool:
     )
 
 
-def visible_plans(user: Any) -> Select[tuple[PlanRecord]]:
+def visible_plans(user: Any) -> Select[PlanRecord]:
     statement = select(PlanRecord).order_by(PlanRecord.delregion, PlanRecord.plan_key)
     account = active_account(user)
     if account is None or (not account.is_admin and account.delregion is None):
