@@ -251,7 +251,8 @@ def test_import_takes_the_template_all_or_nothing(app, runner, tmp_path: Path) -
     bad = tmp_path / "bad.xlsx"
     book.save(bad)
     refused = runner.invoke(args=["plan", "import", PLAN_KEY, str(bad)])
-    assert refused.exit_code == 1 and "nothing imported" in refused.output
+    assert refused.exit_code == 1 and "1 problem; nothing was imported" in refused.output
+    assert "Rad " in refused.output
     with app.app_context():
         assert db.session.query(PlanMeasurement).count() == 0
     done = runner.invoke(args=["plan", "import", PLAN_KEY, str(good)])

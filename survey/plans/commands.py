@@ -168,9 +168,13 @@ def import_command(plan_key: str, path: Path) -> None:
         count = import_measurements(record, plan, data, path.name, None)
     except ImportRefused as exc:
         db.session.rollback()
-        raise click.ClickException(
-            f"{path}: nothing imported — " + " | ".join(exc.problems)
-        ) from None
+        count = len(exc.problems)
+        click.echo(
+            f"{path}: {count} problem{'s' if count != 1 else ''}; nothing was imported", err=True
+        )
+        for problem in exc.problems:
+            click.echo(f"{path}: {problem}", err=True)
+        raise click.exceptions.Exit(1) from None
     db.session.commit()
     click.echo(f"imported {count} measurements into {plan_key}")
 
