@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -76,8 +77,10 @@ def report_pdf(report: PlanReport) -> bytes:
     """The report as a PDF: selectable text, the charts, page numbers and the report date."""
     from weasyprint import HTML  # imported here: it loads Pango, needed only for PDFs
 
+    # The stylesheet is found beside the app's static files; nothing is fetched from outside.
+    static = Path(__file__).resolve().parents[1] / "static"
     html = report_html(report)
-    return bytes(HTML(string=html, base_url=".").write_pdf())
+    return bytes(HTML(string=html, base_url=f"{static.as_uri()}/").write_pdf())
 
 
 def report_xlsx(report: PlanReport) -> bytes:
