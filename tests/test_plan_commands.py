@@ -309,3 +309,16 @@ def test_the_report_is_a_pdf_with_text_page_numbers_and_date_and_a_workbook(
         args=["plan", "report", PLAN_KEY, "--as-of", "2026-01-31", "-o", str(tmp_path / "r.doc")]
     )
     assert wrong.exit_code == 1 and "written as .pdf or .xlsx" in wrong.output
+
+
+def test_dates_out_of_range_are_refused_in_one_line(app, runner) -> None:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        load_nv_plan()
+    result = runner.invoke(args=["plan", "status", PLAN_KEY, "--as-of", "0001-01-01", "--json"])
+    assert (
+        result.exit_code == 2
+        and "out of range" in result.output
+        and "Traceback" not in result.output
+    )
+    with app.app_context():
+        assert db.session.query(AuditEvent).filter_by(action="plan.version.loaded").count() == 1

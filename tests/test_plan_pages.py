@@ -263,3 +263,48 @@ def test_the_web_upload_imports_or_lists_every_problem(app: Flask) -> None:
     assert done.status_code == 302
     with app.app_context():
         assert db.session.query(PlanMeasurement).count() == 1
+
+
+def test_the_workbook_never_holds_a_formula(app: Flask) -> None:
+    cast = _setup(app)
+    leader = _client(app, cast.leader_nv.email)
+    analysis = '=HYPERLINK("http://evil.example","klicka")'
+    leader.post(
+        f"{BASE}/indikatorer/1a.3d/analys",
+        data={"ar": "2026", "analys": analysis, "atgarder": "@SUM(1)"},
+    )
+    leader.post(f"{BASE}/indikatorer/1a.3c/matning", data={**FORM, "varde": "x"})  # refused (enkät)
+    leader.post(f"{BASE}/indikatorer/1a.3c/matning", data={**FORM, "varde": "+46 Exempel"})
+    xlsx = leader.get(f"{BASE}/rapport.xlsx?datum=2026-06-30")
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.data))
+    sheet = book["Indikatorer"]
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            assert cell.data_type != "f", cell.coordinate
+    cells = {
+        cell.value: cell
+        for row in sheet.iter_rows(min_row=2)
+        for cell in row
+        if isinstance(cell.value, str)
+    }
+    assert analysis in cells and cells[analysis].quotePrefix
+    assert "+46 Exempel" in cells and cells["+46 Exempel"].quotePrefix
+
+
+def test_odd_dates_and_ids_in_the_address_are_handled(app: Flask) -> None:
+    cast = _setup(app)
+    leader = _client(app, cast.leader_nv.email)
+    for path in (
+        f"{BASE}?datum=0001-01-01",
+        f"{BASE}/indikatorer/1a.3d?ratta=99999999999999999",
+        f"{BASE}/indikatorer/1a.3d?ar=99999",
+        f"{BASE}/rapport?datum=9999-12-31",
+    ):
+        response = leader.get(path)
+        assert response.status_code == 200, path
+    far = leader.get(f"{BASE}?datum=0001-01-01").get_data(as_text=True)
+    assert "mellan år 2000 och 2100" in far
+    big = leader.post(
+        f"{BASE}/indikatorer/1a.3d/matning", data={**FORM, "ratta": "99999999999999999"}
+    )
+    assert big.status_code == 404

@@ -45,11 +45,14 @@ def _plan(key: str) -> PlanRecord:
 
 def _as_of(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise click.BadParameter(
             f"{text!r} is not a date — write YYYY-MM-DD, e.g. 2025-12-31"
         ) from None
+    if not 2000 <= day.year <= 2100:
+        raise click.BadParameter(f"{text!r} is out of range — give a date in 2000–2100")
+    return day
 
 
 @plan_cli.command("load")

@@ -66,9 +66,12 @@ def as_of_from(args: Any) -> tuple[date, list[tuple[str, str]]]:
     if not text:
         return today_local(), []
     try:
-        return date.fromisoformat(text), []
+        day = date.fromisoformat(text)
     except ValueError:
         return today_local(), [("datum", f"”{text[:20]}” är inte ett datum. Skriv ÅÅÅÅ-MM-DD.")]
+    if not 2000 <= day.year <= 2100:
+        return today_local(), [("datum", "Välj ett datum mellan år 2000 och 2100.")]
+    return day, []
 
 
 @bp.context_processor
@@ -158,7 +161,7 @@ def _indicator_page(
     history = analysis_history(record, indicator_id, year)
     correcting = None
     correct_id = (request.args.get("ratta") or (form or {}).get("ratta") or "").strip()
-    if correct_id.isdigit():
+    if correct_id.isascii() and correct_id.isdigit() and len(correct_id) < 10:
         correcting = db.session.get(PlanMeasurement, int(correct_id))
         if (
             correcting is None
@@ -222,8 +225,11 @@ def record(plan_key: str, indicator_id: str) -> Any:
     as_of = today_local()
     replaces = None
     if form["ratta"].strip():
+        # Locked: two corrections of one measurement at once cannot both replace it.
         replaces = (
-            db.session.get(PlanMeasurement, int(form["ratta"])) if form["ratta"].isdigit() else None
+            db.session.get(PlanMeasurement, int(form["ratta"]), with_for_update=True)
+            if form["ratta"].isascii() and form["ratta"].isdigit() and len(form["ratta"]) < 10
+            else None
         )
         if replaces is None or replaces.plan_id != plan_record.id:
             abort(404)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import xlsxwriter

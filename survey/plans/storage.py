@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Select, false, select
 
 from survey.accounts.permissions import active_account
+from survey.audit.recording import record_audit
 from survey.db import db
 from survey.plans.document import check_question_indicators, parse_plan
 from survey.plans.model import Plan
@@ -68,6 +69,12 @@ def load_plan_text(text: str, source: str) -> LoadOutcome:
             "content — give the revision a new 'version:'"
         )
     record.title = plan.title
+    record_audit(
+        "plan.version.loaded",
+        f"Läste in {plan.id} version {plan.version}",
+        delregion=plan.delregion,
+        details={"plan": plan.id, "version": plan.version, "source": source[-300:]},
+    )
     db.session.add(
         PlanVersion(
             plan_id=record.id,
