@@ -112,6 +112,9 @@ def test_bad_input_is_shown_in_swedish_and_changes_nothing(app: Flask) -> None:
         body = response.get_data(as_text=True)
         assert response.status_code == 422 and expected in body, (data, expected)
         assert "<title>Fel:" in body and "<script>alert" not in body
+    wrong_date = leader.post(f"{BASE}/indikatorer/1a.3d/matning", data={**FORM, "datum": "x"})
+    body = wrong_date.get_data(as_text=True)
+    assert 'href="#datum"' in body and 'id="datum-error"' in body and 'value="12,5"' in body
     assert leader.post(f"{BASE}/indikatorer/9.9/matning", data=FORM).status_code == 404
     assert (
         leader.post(f"{BASE}/indikatorer/1a.3d/matning", data={**FORM, "ratta": "999"}).status_code

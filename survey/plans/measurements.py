@@ -35,9 +35,10 @@ NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
 class MeasurementRefused(Exception):
     """A value, date, source or comment that cannot be recorded; the message is Swedish."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, field: str = "varde") -> None:
         super().__init__(message)
         self.message = message
+        self.field = field  # the form field it is about (its id on the page)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +69,7 @@ def parse_number(text: str, indicator: PlanIndicator) -> float:
     if not NUMBER.fullmatch(cleaned):
         raise MeasurementRefused(
             f"Värdet ”{text.strip()[:40]}” är inte ett tal. Skriv ett tal, t.ex. 12,5"
-            + (f" ({unit})." if unit else ".")
+            + (f" (i {unit})." if unit else ".")
         )
     value = float(cleaned.replace(",", "."))
     if not math.isfinite(value) or value < 0:
@@ -160,15 +161,16 @@ def parse_value(text: str, plan: Plan, indicator: PlanIndicator) -> ParsedValue:
     return ParsedValue(parse_number(text, indicator))
 
 
-def parse_date(text: str, what: str = "Datum") -> date:
+def parse_date(text: str, what: str = "Datum", field: str = "datum") -> date:
     try:
         value = date.fromisoformat(text.strip())
     except ValueError:
         raise MeasurementRefused(
-            f"{what} ”{text.strip()[:20]}” är inte ett datum. Skriv ÅÅÅÅ-MM-DD, t.ex. 2025-12-31."
+            f"{what} ”{text.strip()[:20]}” är inte ett datum. Skriv ÅÅÅÅ-MM-DD, t.ex. 2025-12-31.",
+            field,
         ) from None
     if not EARLIEST <= value <= date(2100, 12, 31):
-        raise MeasurementRefused(f"{what} {value.isoformat()} är orimligt.")
+        raise MeasurementRefused(f"{what} {value.isoformat()} är orimligt.", field)
     return value
 
 
@@ -176,12 +178,15 @@ def check_text(source: str, comment: str) -> tuple[str, str]:
     source = source.strip()
     if not source:
         raise MeasurementRefused(
-            "Ange källan, t.ex. ”Uttag QV 2026-01-15” eller ”Arbetsgruppens årsberättelse 2025”."
+            "Ange källan, t.ex. ”Uttag QV 2026-01-15” eller ”Arbetsgruppens årsberättelse 2025”.",
+            "kalla",
         )
     if len(source) > MAX_SOURCE:
-        raise MeasurementRefused(f"Källan är för lång (högst {MAX_SOURCE} tecken).")
+        raise MeasurementRefused(f"Källan är för lång (högst {MAX_SOURCE} tecken).", "kalla")
     if len(comment) > MAX_COMMENT:
-        raise MeasurementRefused(f"Kommentaren är för lång (högst {MAX_COMMENT} tecken).")
+        raise MeasurementRefused(
+            f"Kommentaren är för lång (högst {MAX_COMMENT} tecken).", "kommentar"
+        )
     return source, comment.strip()
 
 
@@ -212,10 +217,12 @@ def check_measurement(
     parsed = parse_value(entry.value, plan, indicator)
     measured_on = parse_date(entry.measured_on)
     start = (
-        parse_date(entry.period_start, "Periodens början") if entry.period_start.strip() else None
+        parse_date(entry.period_start, "Periodens början", "period")
+        if entry.period_start.strip()
+        else None
     )
     if start is not None and start > measured_on:
-        raise MeasurementRefused("Periodens början ligger efter dess slut.")
+        raise MeasurementRefused("Periodens början ligger efter dess slut.", "period")
     source, comment = check_text(entry.source, entry.comment)
     return indicator, parsed, measured_on, start, source, comment
 

@@ -258,7 +258,7 @@ def record(plan_key: str, indicator_id: str) -> Any:
     except MeasurementRefused as exc:
         db.session.rollback()
         return _indicator_page(
-            plan_record, indicator_id, as_of, [("varde", exc.message)], form=form, status_code=422
+            plan_record, indicator_id, as_of, [(exc.field, exc.message)], form=form, status_code=422
         )
     db.session.commit()
     flash(
