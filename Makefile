@@ -25,6 +25,7 @@ run: export SURVEY_BASE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(BIN)/survey db upgrade
 	$(BIN)/survey questionnaire load questionnaires/*.yaml
+	$(BIN)/survey plan load plans/*.yaml
 	$(BIN)/survey demo seed
 	$(BIN)/survey run --host $(HOST) --port $(PORT)
 

@@ -35,6 +35,8 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     from survey.mail.cli import outbox_cli
     from survey.mail.settings import check_mail_settings
     from survey.mail.worker import register_send_time_field
+    from survey.plans import pages as plan_pages
+    from survey.plans.commands import plan_cli
     from survey.privacy.commands import privacy_cli
     from survey.proxies import trust_proxies
     from survey.questionnaires.commands import questionnaire_cli
@@ -95,6 +97,7 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
         import_pages.bp,
         export_pages.bp,
         audit_pages.bp,
+        plan_pages.bp,
     ):
         app.register_blueprint(blueprint)
     pages.register_error_pages(app)
@@ -105,6 +108,9 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     app.add_template_global(main_menu, "main_menu")
     register_menu_item(
         app, "rounds.list_rounds", "Omgångar", [Role.PROCESS_LEADER, Role.READER], order=10
+    )
+    register_menu_item(
+        app, "plans.list_plans", "Planer", [Role.PROCESS_LEADER, Role.READER, Role.ADMIN], order=20
     )
     register_menu_item(app, "audit.log", "Logg", [Role.PROCESS_LEADER], order=700, landing=False)
     register_menu_item(app, "accounts.users", "Användare", [Role.ADMIN], order=800)
@@ -122,6 +128,7 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
         account_commands.user_cli,
         demo_cli,
         questionnaire_cli,
+        plan_cli,
         round_cli,
         outbox_cli,
         privacy_cli,

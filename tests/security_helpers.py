@@ -29,6 +29,7 @@ from survey.rounds.settings import RoundSettings
 from survey.schema.outbox import MailStatus, OutboxMessage
 from survey.schema.rounds import Recipient
 from tests.factories import Cast, login, make_cast, make_questionnaire_version, make_user
+from tests.plan_helpers import load_nv_plan
 from tests.respondent_helpers import Invited, invite
 
 HEALTHY_EMAIL = "anna@example.se"
@@ -60,6 +61,9 @@ class World:
             "extension": "csv",
             "token": self.respondent.token,
             "filename": "style.css",
+            "plan_key": "nv-aktivitetsplan",
+            "indicator_id": "1a.3d",
+            "kind": "pdf",
         }
 
 
@@ -115,7 +119,7 @@ def seed_world(app: Flask) -> World:
         )
         world_ids = (round_.id, healthy.id, failed.id, message_id, reader.id, version.id)
         questionnaire_id = version.questionnaire_id
-        db.session.commit()
+        load_nv_plan()  # commits
     round_id, healthy_id, failed_id, message_id, reader_id, version_id = world_ids
     respondent = invite(
         app, round_id=round_id, name="Cilla Carlsson", email="cilla@example.se",

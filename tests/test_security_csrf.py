@@ -149,6 +149,18 @@ CASES: dict[str, PostCase] = {
         lambda w: {"action": "importera"},
         files=lambda w: {"fil": (io.BytesIO(csv_file([HEADERS, ANNA_ROW])), "svar.csv")},
     ),
+    "plans.record": PostCase(
+        lambda w: {"varde": "12,5", "datum": "2025-12-31", "kalla": "Uttag QV 2026-01-15"}
+    ),
+    "plans.analysis": PostCase(lambda w: {"ar": "2025", "analys": "Analys", "atgarder": "Åtgärd"}),
+    "plans.import_file": PostCase(
+        files=lambda w: {
+            "fil": (
+                io.BytesIO("Indikator;Datum;Värde;Källa\r\n1a.3d;2025-12-31;12,5;QV\r\n".encode()),
+                "m.csv",
+            )
+        }
+    ),
     "respond.post_answers": PostCase(lambda w: {"action": "save", "kommentar": "Ett utkast"}),
     "respond.reminders": PostCase(lambda w: {"paminnelser": "nej"}),
 }

@@ -8,6 +8,7 @@ so that migrations and tests see them all.
 from survey.schema.accounts import ROLE_LABELS, Role, User
 from survey.schema.audit import AuditEvent
 from survey.schema.outbox import MailKind, MailStatus, OutboxMessage
+from survey.schema.plans import PlanAnalysis, PlanMeasurement, PlanRecord, PlanVersion
 from survey.schema.questionnaires import QuestionnaireVersion
 from survey.schema.ratelimit import RateLimitCounter
 from survey.schema.responses import Response, ResponseSubmission
@@ -19,6 +20,10 @@ __all__ = [
     "MailKind",
     "MailStatus",
     "OutboxMessage",
+    "PlanAnalysis",
+    "PlanMeasurement",
+    "PlanRecord",
+    "PlanVersion",
     "QuestionnaireVersion",
     "RateLimitCounter",
     "Recipient",

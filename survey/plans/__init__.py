@@ -1,0 +1,1 @@
+"""The plan (*Aktivitets- och tidplan*): every indicator followed against its targets."""
