@@ -39,6 +39,7 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     from survey.proxies import trust_proxies
     from survey.questionnaires.commands import questionnaire_cli
     from survey.responses import import_views as import_pages
+    from survey.results import inventory_pages  # noqa: F401  (routes on the results blueprint)
     from survey.results import views as results_pages
     from survey.results.commands import import_responses_command, results_command
     from survey.rounds import outbox_pages, recipient_pages, round_pages  # noqa: F401  (routes)
