@@ -59,7 +59,7 @@ def seed_inventories(app) -> tuple[int, int, int]:
 
 
 def test_a_groups_whole_inventory_is_on_one_page(app):
-    round_id, hassleholm, osby = seed_inventories(app)
+    round_id, hassleholm, _osby = seed_inventories(app)
     client = logged_in_client(app, "lasare", "NO")
     listing = client.get(f"/omgangar/{round_id}/resultat/inventeringar")
     assert listing.status_code == 200
@@ -80,9 +80,15 @@ def test_a_groups_whole_inventory_is_on_one_page(app):
 
 def test_an_inventory_of_another_delregion_or_round_does_not_exist(app):
     round_id, hassleholm, _ = seed_inventories(app)
-    assert logged_in_client(app, "lasare", "NV").get(
-        f"/omgangar/{round_id}/resultat/inventeringar/{hassleholm}"
-    ).status_code == 404
+    assert (
+        logged_in_client(app, "lasare", "NV")
+        .get(f"/omgangar/{round_id}/resultat/inventeringar/{hassleholm}")
+        .status_code
+        == 404
+    )
     client = logged_in_client(app, "lasare", "NO")
     assert client.get(f"/omgangar/{round_id}/resultat/inventeringar/999999").status_code == 404
-    assert client.get(f"/omgangar/{round_id + 1}/resultat/inventeringar/{hassleholm}").status_code == 404
+    assert (
+        client.get(f"/omgangar/{round_id + 1}/resultat/inventeringar/{hassleholm}").status_code
+        == 404
+    )

@@ -60,11 +60,16 @@ def _type_label(code: str) -> str:
 def round_inventories(round_: Round) -> list[InventoryEntry]:
     """The round's submitted responses, lokal samverkan first, then by kommun and name."""
     rows = db.session.execute(
-        select(Response.id, Recipient.organisation, Recipient.organisation_type,
-               Recipient.kommun, Response.submitted_at)
+        select(
+            Response.id,
+            Recipient.organisation,
+            Recipient.organisation_type,
+            Recipient.kommun,
+            Response.submitted_at,
+        )
         .join(Recipient, Recipient.id == Response.recipient_id)
         .where(Response.round_id == round_.id, Response.answers.is_not(None))
-    ).all()  # fmt: skip
+    ).all()
     entries = [
         InventoryEntry(row[0], row[1], _type_label(row[2]), row[3] or "", row[4]) for row in rows
     ]
@@ -76,7 +81,7 @@ def round_inventories(round_: Round) -> list[InventoryEntry]:
 
 
 def inventory_of(round_: Round, response_id: int) -> Inventory | None:
-    """The response's answers section by section, or None if it is not a submitted one of the round."""
+    """The answers section by section; None unless it is a submitted response of the round."""
     response = db.session.get(Response, response_id)
     if response is None or response.round_id != round_.id or response.answers is None:
         return None

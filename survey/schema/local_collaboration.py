@@ -125,9 +125,7 @@ class LocalIndicatorResult(Model):
     __table_args__ = (UniqueConstraint("indicator_id", "measured_on"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    indicator_id: Mapped[int] = mapped_column(
-        ForeignKey("local_indicators.id", ondelete="CASCADE")
-    )
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("local_indicators.id", ondelete="CASCADE"))
     value: Mapped[float]
     measured_on: Mapped[date]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
