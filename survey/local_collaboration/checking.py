@@ -110,10 +110,15 @@ def _date(
     return parsed
 
 
+# A problem with a hidden field (a tampered or outdated form) points at the page's content.
+PAGE_FIELD: Final = "innehall"
+
+
 def check_question(form: Mapping[str, str], problems: list[Problem], field: str) -> str:
+    """The Bilaga 2 question a hidden field names (`field` is kept for the caller's ids)."""
     key = (form.get("fraga") or "").strip()
     if key not in PLAN_QUESTION_KEYS:
-        problems.append(Problem(field, "Välj en av de fyra frågorna."))
+        problems.append(Problem(PAGE_FIELD, "Välj en av de fyra frågorna."))
     return key
 
 

@@ -120,13 +120,14 @@ def queue_due_group_reminders(now: datetime) -> int:
     for group in db.session.scalars(
         select(LocalGroup).where(LocalGroup.token_hash.is_not(None)).order_by(LocalGroup.id)
     ):
-        already = set(
-            db.session.execute(
+        already = {
+            (reason, key)
+            for reason, key in db.session.execute(
                 select(LocalGroupMail.reason, LocalGroupMail.key).where(
                     LocalGroupMail.group_id == group.id
                 )
-            ).tuples()
-        )
+            )
+        }
         actions = [
             ActionFacts(a.id, a.what, ActionStatus(a.status).is_open, a.due_on, a.follow_up_on)
             for a in db.session.scalars(select(LocalAction).where(LocalAction.group_id == group.id))

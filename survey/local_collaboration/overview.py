@@ -205,15 +205,14 @@ def overview(groups: list[LocalGroup], today: date) -> list[OverviewRow]:
     with_actions = set(
         db.session.scalars(select(LocalAction.group_id).where(LocalAction.group_id.in_(ids)))
     )
-    latest_year = dict(
-        db.session.execute(
+    latest_year: dict[int, int] = {
+        group_id: year
+        for group_id, year in db.session.execute(
             select(LocalMaturity.group_id, func.max(LocalMaturity.year))
             .where(LocalMaturity.group_id.in_(ids))
             .group_by(LocalMaturity.group_id)
         )
-        .tuples()
-        .all()
-    )
+    }
     levels = {
         (group_id, year): level
         for group_id, year, level in db.session.execute(

@@ -18,6 +18,7 @@ from survey.db import db, utcnow
 from survey.local_collaboration.checking import (
     ActionInput,
     FindingInput,
+    PAGE_FIELD,
     IndicatorInput,
     MaturityInput,
     Problem,
@@ -172,7 +173,7 @@ def update_action(
     """Change an action (status, dates, texts); the history keeps what it was."""
     action = db.session.get(LocalAction, action_id)
     if action is None or action.group_id != group.id:
-        raise Refused([Problem(f"atgard-{action_id}-vad", "Åtgärden finns inte i er plan.")])
+        raise Refused([Problem(PAGE_FIELD, "Åtgärden finns inte i er plan.")])
     before = _action_values(action)
     _apply(action, given)
     after = _action_values(action)
@@ -237,9 +238,8 @@ def add_result(
 ) -> LocalIndicatorResult:
     """Record a result with its date (a second result on the same date replaces the first)."""
     indicator = db.session.get(LocalIndicator, indicator_id)
-    field = f"resultat-{indicator_id}-resultat"
     if indicator is None or indicator.group_id != group.id:
-        raise Refused([Problem(field, "Indikatorn finns inte i er plan.")])
+        raise Refused([Problem(PAGE_FIELD, "Indikatorn finns inte i er plan.")])
     now = utcnow()
     result = db.session.scalar(
         select(LocalIndicatorResult).where(
