@@ -75,6 +75,7 @@ def shoot(browser: Browser, page: Page, name: str) -> None:
     for width in (1280, 390):
         page.set_viewport_size({"width": width, "height": 900})
         page.screenshot(path=f"{SHOTS}/{name}-{width}.png", full_page=True)
+        page.screenshot(path=f"{SHOTS}/{name}-{width}-top.png")
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
