@@ -20,9 +20,11 @@ class Group:
 
 
 def make_group(
-    app: Flask, kommun: str = "Hässleholm", delregion: str = "NO",
+    app: Flask,
+    kommun: str = "Hässleholm",
+    delregion: str = "NO",
     email: str = "kontakt@hassleholm.se",
-) -> Group:  # fmt: skip
+) -> Group:
     with app.app_context():
         group = create_group(
             kommun=kommun, delregion=delregion, contact_name="Kim Kontakt", contact_email=email

@@ -114,10 +114,13 @@ def test_the_contact_writes_findings_and_actions_and_the_history_keeps_every_edi
     group = make_group(app)
     client = contact_client(app, group)
     saved = client.post(
-        "/samverkan/plan", data={"del": "finding", "fraga": "nuvarande", "upptackt": "Äldre med fallrisk"}
+        "/samverkan/plan",
+        data={"del": "finding", "fraga": "nuvarande", "upptackt": "Äldre med fallrisk"},
     )
     assert saved.status_code == 303
-    client.post("/samverkan/plan", data={"del": "finding", "fraga": "nuvarande", "upptackt": "Äldre"})
+    client.post(
+        "/samverkan/plan", data={"del": "finding", "fraga": "nuvarande", "upptackt": "Äldre"}
+    )
     assert client.post("/samverkan/plan", data=ACTION).status_code == 303
     page = client.get("/samverkan/plan").get_data(as_text=True)
     assert "Gemensamma hälsosamtal för 75-åringar" in page
@@ -164,10 +167,14 @@ BAD_INPUTS = [
     ({**ACTION, "status": "klar"}, "Välj en status i listan."),
     ({**ACTION, "fraga": "okand"}, "Välj en av de fyra frågorna."),
     ({**ACTION, "vem": "x" * 201}, "får vara högst 200 tecken"),
-    ({"del": "action_999999", **{k: v for k, v in ACTION.items() if k != "del"}},
-     "Åtgärden finns inte i er plan."),
-    ({"del": "steps", "dot_anchored_on": "2026-03-01", "dst_taken_on": "2026-02-01"},
-     "Förslaget kan inte tas till DST före förankringen i DOT."),
+    (
+        {"del": "action_999999", **{k: v for k, v in ACTION.items() if k != "del"}},
+        "Åtgärden finns inte i er plan.",
+    ),
+    (
+        {"del": "steps", "dot_anchored_on": "2026-03-01", "dst_taken_on": "2026-02-01"},
+        "Förslaget kan inte tas till DST före förankringen i DOT.",
+    ),
     ({"del": "steps", "implemented_on": "2099-01-01"}, "kan inte ligga i framtiden"),
     ({"del": "indicator"}, "Välj en indikator i listan eller skriv en egen."),
     ({"del": "indicator", "katalog": "Påhittad"}, "Välj en indikator i listan."),
@@ -175,7 +182,7 @@ BAD_INPUTS = [
     ({"del": "maturity", "ar": "2026", "niva": "5"}, "Välj ett av de fyra stegen."),
     ({"del": "nagot_annat"}, "Formuläret känns inte igen."),
     ({"del": "finding", "fraga": "nuvarande", "upptackt": "a\x00b"}, "otillåtna tecken"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("form", "message"), BAD_INPUTS)
@@ -209,15 +216,23 @@ def test_steps_indicators_results_and_maturity(app):
     group = make_group(app)
     client = contact_client(app, group)
     today = date.today()
-    steps = {"del": "steps", "dot_anchored_on": (today - timedelta(days=20)).isoformat(),
-             "dst_taken_on": (today - timedelta(days=10)).isoformat()}  # fmt: skip
+    steps = {
+        "del": "steps",
+        "dot_anchored_on": (today - timedelta(days=20)).isoformat(),
+        "dst_taken_on": (today - timedelta(days=10)).isoformat(),
+    }
     assert client.post("/samverkan/plan", data=steps).status_code == 303
     chosen = "Riskförebyggande åtgärder i särskilt boende"
-    assert client.post("/samverkan/plan", data={"del": "indicator", "katalog": chosen}).status_code == 303
+    assert (
+        client.post("/samverkan/plan", data={"del": "indicator", "katalog": chosen}).status_code
+        == 303
+    )
     own = {"del": "indicator", "egen": "Antal gemensamma hälsosamtal", "enhet": "antal"}
     assert client.post("/samverkan/plan", data=own).status_code == 303
     duplicate = client.post("/samverkan/plan", data={"del": "indicator", "katalog": chosen})
-    assert duplicate.status_code == 422 and "Ni följer redan den indikatorn." in duplicate.get_data(as_text=True)
+    assert duplicate.status_code == 422 and "Ni följer redan den indikatorn." in duplicate.get_data(
+        as_text=True
+    )
     with app.app_context():
         indicator = db.session.scalars(
             select(LocalIndicator).where(LocalIndicator.name == chosen)
@@ -227,7 +242,10 @@ def test_steps_indicators_results_and_maturity(app):
     for value, day in (("40", "2025-06-30"), ("52,5", "2025-12-31")):
         result = {"del": f"result_{indicator_id}", "resultat": value, "datum": day}
         assert client.post("/samverkan/plan", data=result).status_code == 303
-    bad = client.post("/samverkan/plan", data={"del": f"result_{indicator_id}", "resultat": "många", "datum": "2025-12-31"})
+    bad = client.post(
+        "/samverkan/plan",
+        data={"del": f"result_{indicator_id}", "resultat": "många", "datum": "2025-12-31"},
+    )
     assert bad.status_code == 422 and "Resultatet ska vara ett tal" in bad.get_data(as_text=True)
     maturity = {"del": "maturity", "ar": str(today.year), "niva": "2", "kommentar": "Vi prövar"}
     assert client.post("/samverkan/plan", data=maturity).status_code == 303
@@ -236,7 +254,12 @@ def test_steps_indicators_results_and_maturity(app):
     assert '<svg class="trend-chart"' in html and "från 40 till 52,5" in html
     assert "2 Förändrade angreppssätt prövas" in html
     with app.app_context():
-        values = [r.value for r in db.session.scalars(select(LocalIndicatorResult).order_by(LocalIndicatorResult.measured_on))]
+        values = [
+            r.value
+            for r in db.session.scalars(
+                select(LocalIndicatorResult).order_by(LocalIndicatorResult.measured_on)
+            )
+        ]
         assert values == [40.0, 52.5]
         assert db.session.scalars(select(LocalMaturity.level)).one() == 2
 
@@ -294,7 +317,9 @@ def test_the_overview_shows_step_maturity_and_open_and_overdue_actions(app):
     client.post("/samverkan/plan", data={**ACTION, "klart": "2025-01-31"})  # overdue
     client.post("/samverkan/plan", data={**ACTION, "klart": "2099-01-31"})
     client.post("/samverkan/plan", data={**ACTION, "klart": "2025-01-31", "status": "done"})
-    client.post("/samverkan/plan", data={"del": "maturity", "ar": str(date.today().year), "niva": "3"})
+    client.post(
+        "/samverkan/plan", data={"del": "maturity", "ar": str(date.today().year), "niva": "3"}
+    )
     with app.app_context():
         groups = list(db.session.scalars(select(LocalGroup).order_by(LocalGroup.kommun)))
         rows = {row.group.kommun: row for row in overview(groups, date.today())}
@@ -313,9 +338,15 @@ def test_the_contact_changes_and_the_new_person_gets_a_new_link(app):
     group = make_group(app)
     old_session = contact_client(app, group)
     leader = logged_in_client(app, "processledare", "NO")
-    bad = leader.post(f"/samverkan/grupper/{group.id}/kontakt", data={"kontakt_namn": "Ny", "kontakt_epost": "inte-en-adress"})
+    bad = leader.post(
+        f"/samverkan/grupper/{group.id}/kontakt",
+        data={"kontakt_namn": "Ny", "kontakt_epost": "inte-en-adress"},
+    )
     assert bad.status_code == 422 and "Ange en giltig e-postadress" in bad.get_data(as_text=True)
-    good = leader.post(f"/samverkan/grupper/{group.id}/kontakt", data={"kontakt_namn": "Nya Person", "kontakt_epost": "ny@hassleholm.se"})
+    good = leader.post(
+        f"/samverkan/grupper/{group.id}/kontakt",
+        data={"kontakt_namn": "Nya Person", "kontakt_epost": "ny@hassleholm.se"},
+    )
     assert good.status_code == 303
     assert old_session.get("/samverkan/plan").status_code == 403
     with app.app_context():

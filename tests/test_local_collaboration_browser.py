@@ -45,19 +45,35 @@ def seed(app: Flask) -> tuple[str, int, int, int]:
     """A group with a live link and an inventory of its kommun; the link path and ids."""
     with app.app_context():
         make_user("processledare", "NO", email=LEADER)
-        group = create_group(kommun="Hässleholm", delregion="NO", contact_name="Kim Kontakt",
-                             contact_email="kontakt@hassleholm.se")  # fmt: skip
+        group = create_group(
+            kommun="Hässleholm",
+            delregion="NO",
+            contact_name="Kim Kontakt",
+            contact_email="kontakt@hassleholm.se",
+        )
         token = issue_group_link(group)
         version = make_questionnaire_version(read_questionnaire_file(BILAGA1))
         round_ = make_round(version, delregion="NO", title="Nulägesinventering 2026")
-        recipient = make_recipient(round_, organisation=group.name,
-                                   organisation_type="lokal_samverkan", kommun="Hässleholm")  # fmt: skip
-        response = make_submitted_response(round_, recipient, {
-            "deltagande_organisationer": ["kommunal_halso_och_sjukvard", "vardcentral_regional_primarvard"],
-            "deltagare": "Enhetschef hemsjukvård\nVårdcentralschef, Vårdcentralen Hässleholm",
-            "vecka": "2026-W10", "vecka_sista": "2026-W12",
-            "inventera_halsoframjande": "Vi gör hälsosamtal med 75-åringar.",
-        })  # fmt: skip
+        recipient = make_recipient(
+            round_,
+            organisation=group.name,
+            organisation_type="lokal_samverkan",
+            kommun="Hässleholm",
+        )
+        response = make_submitted_response(
+            round_,
+            recipient,
+            {
+                "deltagande_organisationer": [
+                    "kommunal_halso_och_sjukvard",
+                    "vardcentral_regional_primarvard",
+                ],
+                "deltagare": "Enhetschef hemsjukvård\nVårdcentralschef, Vårdcentralen Hässleholm",
+                "vecka": "2026-W10",
+                "vecka_sista": "2026-W12",
+                "inventera_halsoframjande": "Vi gör hälsosamtal med 75-åringar.",
+            },
+        )
         db.session.commit()
         return f"/samverkan/{group.id}/{token}", group.id, round_.id, response.id
 
@@ -165,7 +181,9 @@ def test_the_contacts_pages_pass_axe(app: Flask, live_server: LiveServer, browse
         context.close()
 
 
-def test_the_leaders_pages_pass_axe(app: Flask, live_server: LiveServer, browser_page: Page, browser: Browser):
+def test_the_leaders_pages_pass_axe(
+    app: Flask, live_server: LiveServer, browser_page: Page, browser: Browser
+):
     _link, group_id, round_id, response_id = seed(app)
     page = browser_page
     page.goto(live_server("/logga-in"))

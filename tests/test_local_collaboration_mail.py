@@ -24,16 +24,25 @@ TODAY = date(2026, 5, 4)
 
 def facts(**changes: object) -> ActionFacts:
     values: dict[str, object] = {
-        "id": 7, "what": "Hälsosamtal", "is_open": True, "due_on": TODAY + timedelta(days=30),
+        "id": 7,
+        "what": "Hälsosamtal",
+        "is_open": True,
+        "due_on": TODAY + timedelta(days=30),
         "follow_up_on": TODAY,
-    }  # fmt: skip
+    }
     values.update(changes)
     return ActionFacts(**values)  # type: ignore[arg-type]
 
 
 def rule(actions=(), last_change=TODAY, already=(), link_live=True, quiet_days=90):  # type: ignore[no-untyped-def]
-    return due_reminders(link_live=link_live, last_change=last_change, actions=list(actions),
-                         today=TODAY, quiet_days=quiet_days, already=set(already))  # fmt: skip
+    return due_reminders(
+        link_live=link_live,
+        last_change=last_change,
+        actions=list(actions),
+        today=TODAY,
+        quiet_days=quiet_days,
+        already=set(already),
+    )
 
 
 def test_a_follow_up_that_has_come_is_due_once_per_date():
@@ -69,7 +78,10 @@ def test_the_tick_reminds_of_a_due_follow_up_once_and_delivers_it_with_a_working
     group = make_group(mail_app)
     client = contact_client(mail_app, group)
     yesterday = (date.today() - timedelta(days=1)).isoformat()
-    assert client.post("/samverkan/plan", data={**ACTION, "uppfoljning_datum": yesterday}).status_code == 303
+    assert (
+        client.post("/samverkan/plan", data={**ACTION, "uppfoljning_datum": yesterday}).status_code
+        == 303
+    )
     with mail_app.app_context():
         first = run_tick()
         assert first.group_reminders == 1, first.problems
@@ -87,11 +99,13 @@ def test_the_tick_reminds_of_a_due_follow_up_once_and_delivers_it_with_a_working
     assert "Dags att följa upp" in str(received[0].message["Subject"])
     assert "Gemensamma hälsosamtal för 75-åringar" in body
     link = next(line for line in body.splitlines() if "/samverkan/" in line).strip()
-    path = link[link.index("/samverkan/"):]
+    path = link[link.index("/samverkan/") :]
     assert mail_app.test_client().get(path).status_code == 303  # the link works
 
 
-def test_a_plan_left_alone_gets_one_reminder_and_a_revoked_link_none(mail_app: Flask, smtp_server: SmtpServer):
+def test_a_plan_left_alone_gets_one_reminder_and_a_revoked_link_none(
+    mail_app: Flask, smtp_server: SmtpServer
+):
     quiet = make_group(mail_app)
     revoked = make_group(mail_app, kommun="Osby", email="kontakt@osby.se")
     with mail_app.app_context():
@@ -130,8 +144,12 @@ def test_the_exports_hold_the_overview_and_every_plan_with_no_formula(app):
     group = make_group(app)
     make_group(app, kommun="Osby", email="kontakt@osby.se")
     client = contact_client(app, group)
-    client.post("/samverkan/plan", data={**ACTION, "vad": "=HYPERLINK(\"http://x\")", "klart": "2025-01-31"})
-    client.post("/samverkan/plan", data={"del": "finding", "fraga": "nuvarande", "upptackt": "+46 äldre"})
+    client.post(
+        "/samverkan/plan", data={**ACTION, "vad": '=HYPERLINK("http://x")', "klart": "2025-01-31"}
+    )
+    client.post(
+        "/samverkan/plan", data={"del": "finding", "fraga": "nuvarande", "upptackt": "+46 äldre"}
+    )
     leader = logged_in_client(app, "processledare", "NO")
     download = leader.get("/samverkan/oversikt.xlsx")
     assert download.status_code == 200
@@ -140,8 +158,16 @@ def test_the_exports_hold_the_overview_and_every_plan_with_no_formula(app):
     assert book.sheetnames == ["Översikt", "Hässleholm", "Osby"]
     sheet = book["Översikt"]
     header = [cell.value for cell in sheet[1]]
-    assert header[:8] == ["Grupp", "Kommun", "Delregion", "Steg", "Mognad", "Mognad år",
-                          "Öppna åtgärder", "Försenade åtgärder"]  # fmt: skip
+    assert header[:8] == [
+        "Grupp",
+        "Kommun",
+        "Delregion",
+        "Steg",
+        "Mognad",
+        "Mognad år",
+        "Öppna åtgärder",
+        "Försenade åtgärder",
+    ]
     rows = {row[0]: row for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert rows["Lokal samverkan Hässleholm"][6:8] == (1, 1)
     cells = [c for c in book["Hässleholm"].iter_rows() for c in c if c.value is not None]
@@ -158,20 +184,72 @@ def test_the_exports_hold_the_overview_and_every_plan_with_no_formula(app):
 
 
 def test_the_commands_create_list_send_and_revoke(app, runner):
-    made = runner.invoke(args=["group", "create", "--kommun", "hässleholms kommun", "--delregion", "Nordost",
-                               "--contact-name", "Kim", "--contact-email", "kim@hassleholm.se", "--send-link"])  # fmt: skip
+    made = runner.invoke(
+        args=[
+            "group",
+            "create",
+            "--kommun",
+            "hässleholms kommun",
+            "--delregion",
+            "Nordost",
+            "--contact-name",
+            "Kim",
+            "--contact-email",
+            "kim@hassleholm.se",
+            "--send-link",
+        ]
+    )
     assert made.exit_code == 0, made.output
     assert "Created Lokal samverkan Hässleholm" in made.output and "link queued" in made.output
-    again = runner.invoke(args=["group", "create", "--kommun", "Hässleholm", "--delregion", "NO",
-                                "--contact-name", "Kim", "--contact-email", "kim@hassleholm.se"])  # fmt: skip
+    again = runner.invoke(
+        args=[
+            "group",
+            "create",
+            "--kommun",
+            "Hässleholm",
+            "--delregion",
+            "NO",
+            "--contact-name",
+            "Kim",
+            "--contact-email",
+            "kim@hassleholm.se",
+        ]
+    )
     assert again.exit_code != 0
     assert "Hässleholm already has a lokal samverkan" in again.output
     assert "Traceback" not in again.output
-    wrong = runner.invoke(args=["group", "create", "--kommun", "Atlantis", "--delregion", "NO",
-                                "--contact-name", "Kim", "--contact-email", "kim@example.se"])  # fmt: skip
-    assert wrong.exit_code != 0 and "--kommun 'Atlantis' is not one of Skåne's 33 kommuner" in wrong.output
-    bad_mail = runner.invoke(args=["group", "create", "--kommun", "Osby", "--delregion", "NO",
-                                   "--contact-name", "Kim", "--contact-email", "inte en adress"])  # fmt: skip
+    wrong = runner.invoke(
+        args=[
+            "group",
+            "create",
+            "--kommun",
+            "Atlantis",
+            "--delregion",
+            "NO",
+            "--contact-name",
+            "Kim",
+            "--contact-email",
+            "kim@example.se",
+        ]
+    )
+    assert (
+        wrong.exit_code != 0
+        and "--kommun 'Atlantis' is not one of Skåne's 33 kommuner" in wrong.output
+    )
+    bad_mail = runner.invoke(
+        args=[
+            "group",
+            "create",
+            "--kommun",
+            "Osby",
+            "--delregion",
+            "NO",
+            "--contact-name",
+            "Kim",
+            "--contact-email",
+            "inte en adress",
+        ]
+    )
     assert bad_mail.exit_code != 0 and "--contact-email" in bad_mail.output
     listed = runner.invoke(args=["group", "list"])
     assert "Lokal samverkan Hässleholm" in listed.output and "link live" in listed.output

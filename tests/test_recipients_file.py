@@ -684,7 +684,9 @@ def test_the_xlsx_template_reads_back_cleanly_and_offers_choice_lists() -> None:
     sheet = workbook.worksheets[0]
     assert [cell.value for cell in sheet[1]] == HEADERS
     lists = {str(v.sqref): v.formula1 for v in sheet.data_validations.dataValidation}
-    assert lists["D2:D5001"] == '"Kommun,Regional primärvård,Sjukhus/slutenvård,Psykiatri,Lokal samverkan,Annan"'
+    assert lists["D2:D5001"] == (
+        '"Kommun,Regional primärvård,Sjukhus/slutenvård,Psykiatri,Lokal samverkan,Annan"'
+    )
     assert lists["F2:F5001"] == '"NV,NO,SV,SO,MS"'
     assert workbook.sheetnames == ["Mottagare", "Anvisningar"]
 

@@ -95,7 +95,12 @@ def apply_posted(group: LocalGroup, form: Mapping[str, str], editor: Editor) -> 
         plan.set_maturity(group, checking.check_maturity(form, today), editor)
     else:
         raise Refused(
-            [Problem(checking.PAGE_FIELD, "Formuläret känns inte igen. Ladda om sidan och försök igen.")]
+            [
+                Problem(
+                    checking.PAGE_FIELD,
+                    "Formuläret känns inte igen. Ladda om sidan och försök igen.",
+                )
+            ]
         )
     return SAVED["action_new" if part == "action_new" else part]
 

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from survey.audit.recording import record_audit
 from survey.db import db, utcnow
 from survey.local_collaboration.checking import (
+    PAGE_FIELD,
     ActionInput,
     FindingInput,
-    PAGE_FIELD,
     IndicatorInput,
     MaturityInput,
     Problem,
