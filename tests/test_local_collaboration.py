@@ -382,3 +382,13 @@ def test_now_is_used_for_the_clock(app):
         stored = db.session.get(LocalGroup, group.id)
         assert stored is not None and stored.plan_updated_at is not None
         assert abs(stored.plan_updated_at - utcnow()) < timedelta(minutes=5)
+
+
+def test_the_audit_log_shows_the_plans_changes_in_swedish_to_the_delregions_leader(app):
+    group = make_group(app)
+    contact_client(app, group).post("/samverkan/plan", data=ACTION)
+    page = logged_in_client(app, "processledare", "NO").get("/logg")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Ändrade handlingsplan: åtgärd" in html
+    assert "Lokal samverkan Hässleholm: La till åtgärden" in html
