@@ -392,3 +392,15 @@ def test_the_audit_log_shows_the_plans_changes_in_swedish_to_the_delregions_lead
     assert page.status_code == 200
     assert "Ändrade handlingsplan: åtgärd" in html
     assert "Lokal samverkan Hässleholm: La till åtgärden" in html
+
+
+def test_the_history_names_every_value_in_swedish(app):
+    client = contact_client(app, make_group(app))
+    client.post("/samverkan/plan", data=ACTION)
+    client.post(
+        "/samverkan/plan", data={"del": "maturity", "ar": str(date.today().year), "niva": "2"}
+    )
+    html = client.get("/samverkan/plan/historik").get_data(as_text=True)
+    assert "<dt>Klart senast</dt>" in html and "<dt>Mognad</dt>" in html
+    assert "2 Förändrade angreppssätt prövas" in html and "Planerad" in html
+    assert "due_on" not in html and "citizen_value" not in html

@@ -23,12 +23,14 @@ from survey.local_collaboration.checking import Problem, Refused
 from survey.local_collaboration.overview import group_plan, is_overdue, plan_history, trend_chart
 from survey.local_collaboration.plan import Editor
 from survey.local_collaboration.vocabulary import (
+    EDIT_FIELD_LABELS,
     MATURITY_LEVELS,
     MATURITY_QUESTION,
     PLAN_QUESTIONS,
     SOCIALSTYRELSEN_INDICATORS,
     STEP_DATES,
     STEP_LABELS,
+    plan_question,
 )
 from survey.localtime import date_text, format_local, to_local
 from survey.organisations import delregion_label
@@ -164,7 +166,26 @@ def render_history(group: LocalGroup, back_url: str) -> str:
         edits=plan_history(group),
         back_url=back_url,
         format_local=format_local,
+        field_label=lambda key: EDIT_FIELD_LABELS.get(key, key),
+        shown_value=shown_value,
     )
+
+
+def shown_value(key: str, value: object) -> str:
+    """A recorded value as a reader reads it: labels for codes, Swedish numbers, "–" for none."""
+    if value is None or value == "":
+        return "–"
+    if key == "status" and isinstance(value, str):
+        labels = {status.value: label for status, label in ACTION_STATUS_LABELS.items()}
+        return labels.get(value, value)
+    if key == "question" and isinstance(value, str):
+        question = plan_question(value)
+        return question.text if question else value
+    if key == "level" and isinstance(value, int) and value in MATURITY_LEVELS:
+        return f"{value} {MATURITY_LEVELS[value]}"
+    if isinstance(value, float):
+        return format_number(value)
+    return str(value)
 
 
 def format_number(value: float) -> str:

@@ -115,3 +115,27 @@ SOCIALSTYRELSEN_INDICATORS: Final[tuple[CatalogueIndicator, ...]] = (
 def catalogue_indicator(name: str) -> CatalogueIndicator | None:
     """The catalogue's indicator of this exact name, or None."""
     return next((item for item in SOCIALSTYRELSEN_INDICATORS if item.name == name), None)
+
+
+# The Swedish names of the values an edit records (`LocalPlanEdit.before` / `after`).
+EDIT_FIELD_LABELS: Final[dict[str, str]] = {
+    "text": "Vad har upptäckts",
+    "question": "Fråga",
+    "what": "Vad",
+    "who": "Vem",
+    "how": "Hur",
+    "citizen_value": "Värde för invånaren",
+    "follow_up": "Uppföljning",
+    "status": "Status",
+    "due_on": "Klart senast",
+    "follow_up_on": "Följs upp",
+    "name": "Indikator",
+    "source": "Källa",
+    "unit": "Enhet",
+    "value": "Resultat",
+    "date": "Datum",
+    "year": "År",
+    "level": "Mognad",
+    "comment": "Kommentar",
+    **{step.field: step.label for step in STEP_DATES},
+}
