@@ -256,6 +256,8 @@ class CommonEnvironment(Environment):
     MAIL_TIMEOUT_SECONDS: WholeNumber = Field(30, ge=1)
     SURVEY_MIN_RESPONSES: WholeNumber = Field(1, ge=1)
     SURVEY_RETENTION_DAYS: WholeNumber = Field(730, ge=1)
+    # A lokal samverkan whose plan has not changed for this many days gets a reminder.
+    SURVEY_GROUP_QUIET_DAYS: WholeNumber = Field(90, ge=1)
     SURVEY_LOGIN_MAX_FAILURES: WholeNumber = Field(5, ge=1)
     SURVEY_LOGIN_WINDOW_SECONDS: WholeNumber = Field(900, ge=1)
     SURVEY_TOKEN_MAX_FAILURES: WholeNumber = Field(20, ge=1)

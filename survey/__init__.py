@@ -31,16 +31,21 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     from survey.export import views as export_pages
     from survey.export.commands import export_command
     from survey.extensions import csrf, mail
+    from survey.local_collaboration import contact_pages, leader_pages  # noqa: F401  (routes)
+    from survey.local_collaboration.commands import group_cli
+    from survey.local_collaboration.links import GROUP_LINK_MARKER, live_group_links
+    from survey.local_collaboration.pages import bp as local_collaboration_blueprint
     from survey.logredact import DEFAULT_LOGGERS, install_log_redaction
     from survey.mail.cli import outbox_cli
     from survey.mail.settings import check_mail_settings
-    from survey.mail.worker import register_send_time_field
+    from survey.mail.worker import register_send_time_field, register_send_time_message_field
     from survey.plans import pages as plan_pages
     from survey.plans.commands import plan_cli
     from survey.privacy.commands import privacy_cli
     from survey.proxies import trust_proxies
     from survey.questionnaires.commands import questionnaire_cli
     from survey.responses import import_views as import_pages
+    from survey.results import inventory_pages  # noqa: F401  (routes on the results blueprint)
     from survey.results import views as results_pages
     from survey.results.commands import import_responses_command, results_command
     from survey.rounds import outbox_pages, recipient_pages, round_pages  # noqa: F401  (routes)
@@ -98,6 +103,7 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
         export_pages.bp,
         audit_pages.bp,
         plan_pages.bp,
+        local_collaboration_blueprint,
     ):
         app.register_blueprint(blueprint)
     pages.register_error_pages(app)
@@ -112,6 +118,10 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     register_menu_item(
         app, "plans.list_plans", "Planer", [Role.PROCESS_LEADER, Role.READER, Role.ADMIN], order=20
     )
+    register_menu_item(
+        app, "local_collaboration.overview_page", "Lokal samverkan",
+        [Role.PROCESS_LEADER, Role.READER], order=25,
+    )  # fmt: skip
     register_menu_item(app, "audit.log", "Logg", [Role.PROCESS_LEADER], order=700, landing=False)
     register_menu_item(app, "accounts.users", "Användare", [Role.ADMIN], order=800)
     register_menu_item(
@@ -120,6 +130,7 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
 
     # Mail: the personal link is put into each message as it is sent, never stored in it.
     register_send_time_field(app, LINK_MARKER, live_links)
+    register_send_time_message_field(app, GROUP_LINK_MARKER, live_group_links)
 
     # Commands: `survey <group> …`.
     for command in (results_command, import_responses_command, export_command):
@@ -132,6 +143,7 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
         round_cli,
         outbox_cli,
         privacy_cli,
+        group_cli,
         tick_command,
     ):
         app.cli.add_command(group)

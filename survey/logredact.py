@@ -27,12 +27,19 @@ _PERSONAL_LINK: Final = re.compile(
 _ENCODED_PERSONAL_LINK: Final = re.compile(
     r"(%2Fsvara%2F[^/\s?#\"'%]*%2F)[^\s?#\"'&%]+", re.IGNORECASE
 )
+# A lokal samverkan's link: /samverkan/<group id>/<token> (its other pages carry no digits there).
+_GROUP_LINK: Final = re.compile(r"(/samverkan/\d+/)[^\s?#\"]+")
+_ENCODED_GROUP_LINK: Final = re.compile(r"(%2Fsamverkan%2F\d+%2F)[^\s?#\"'&%]+", re.IGNORECASE)
 DEFAULT_LOGGERS: Final = ("werkzeug", "gunicorn.access", "gunicorn.error")
 
 
 def redact_personal_links(text: str) -> str:
     """Replace the token of every personal link in `text` with a marker."""
-    if "svara" not in text.lower():
+    lowered = text.lower()
+    if "samverkan" in lowered:
+        text = _GROUP_LINK.sub(rf"\g<1>{REDACTED}", text)
+        text = _ENCODED_GROUP_LINK.sub(rf"\g<1>{REDACTED}", text)
+    if "svara" not in lowered:
         return text
     text = _PERSONAL_LINK.sub(rf"\g<1>{REDACTED}", text)
     return _ENCODED_PERSONAL_LINK.sub(rf"\g<1>{REDACTED}", text)

@@ -13,6 +13,7 @@ class OrganisationType(StrEnum):
     REGIONAL_PV = "regional_pv"
     SLUTENVARD = "slutenvard"
     PSYKIATRI = "psykiatri"
+    LOKAL_SAMVERKAN = "lokal_samverkan"  # a kommun and its vårdcentraler together
     ANNAN = "annan"
 
     @property
@@ -26,6 +27,7 @@ ORGANISATION_TYPE_LABELS: dict[OrganisationType, str] = {
     OrganisationType.REGIONAL_PV: "Regional primärvård",
     OrganisationType.SLUTENVARD: "Sjukhus/slutenvård",
     OrganisationType.PSYKIATRI: "Psykiatri",
+    OrganisationType.LOKAL_SAMVERKAN: "Lokal samverkan",
     OrganisationType.ANNAN: "Annan",
 }
 
@@ -51,6 +53,10 @@ _ORGANISATION_TYPE_ALIASES: dict[str, OrganisationType] = {
     "hospital": OrganisationType.SLUTENVARD,
     "psykiatri": OrganisationType.PSYKIATRI,
     "psychiatry": OrganisationType.PSYKIATRI,
+    "lokal_samverkan": OrganisationType.LOKAL_SAMVERKAN,
+    "lokal samverkan": OrganisationType.LOKAL_SAMVERKAN,
+    "lokalsamverkan": OrganisationType.LOKAL_SAMVERKAN,
+    "local collaboration": OrganisationType.LOKAL_SAMVERKAN,
     "annan": OrganisationType.ANNAN,
     "annat": OrganisationType.ANNAN,
     "ovrig": OrganisationType.ANNAN,
@@ -119,3 +125,8 @@ def parse_kommun(text: str) -> str | None:
     for suffix in (" kommun", " stad"):
         word = word.removesuffix(suffix)
     return _KOMMUN_BY_WORD.get(word) or _KOMMUN_BY_WORD.get(word.removesuffix("s"))
+
+
+def local_collaboration_name(kommun: str) -> str:
+    """The name of a kommun's lokal samverkan: "Lokal samverkan Hässleholm"."""
+    return f"Lokal samverkan {kommun}"

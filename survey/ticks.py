@@ -2,7 +2,8 @@
 
 One tick, in this order: open the draft rounds whose opening time has come (queueing
 their invitations), queue the reminders that are due, close the rounds whose closing
-time has come, purge the personal data of rounds closed longer ago than the retention
+time has come (and the reminders of lokal samverkan groups: a follow-up due, a plan left
+alone too long), purge the personal data of rounds closed longer ago than the retention
 period (survey.privacy.purge), and deliver the outbox. Each round's step is its own
 transaction, so a problem with one round is reported and the others still run. Running
 it twice in a row does nothing the second time: opened rounds are no longer drafts,
@@ -22,6 +23,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from survey.db import db, utcnow
+from survey.local_collaboration.mailing import queue_due_group_reminders
 from survey.mail.worker import DeliveryReport, deliver_outbox
 from survey.privacy.purge import purge_personal_data
 from survey.rounds.lifecycle import close_round, open_round, open_rounds, rounds_due_to_open
@@ -37,6 +39,7 @@ class TickReport:
     opened: list[int] = field(default_factory=list)
     invitations: int = 0
     reminders: int = 0
+    group_reminders: int = 0
     closed: list[int] = field(default_factory=list)
     purged: list[int] = field(default_factory=list)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
@@ -47,7 +50,8 @@ class TickReport:
         return (
             f"opened {len(self.opened)} round(s), queued {self.invitations} invitation(s) and "
             f"{self.reminders} reminder(s), closed {len(self.closed)} round(s), "
-            f"purged personal data of {len(self.purged)} round(s); "
+            f"purged personal data of {len(self.purged)} round(s), "
+            f"queued {self.group_reminders} lokal samverkan reminder(s); "
             f"mail: {self.delivery.describe()}"
         )
 
@@ -85,6 +89,13 @@ def run_tick(*, now: datetime | None = None, deliver: bool = True) -> TickReport
         except (RoundError, SQLAlchemyError) as error:
             db.session.rollback()
             report.problems.append(f"reminders of round {round_id} were not queued: {error}")
+
+    try:
+        report.group_reminders = queue_due_group_reminders(now)
+        db.session.commit()
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        report.problems.append(f"lokal samverkan reminders were not queued: {error}")
 
     for round_id in open_rounds(closing_by=now):
         round_ = db.session.get(Round, round_id)

@@ -49,6 +49,7 @@ class World:
     questionnaire_id: str
     questionnaire_version_id: int
     respondent: Invited  # a recipient of the round with a live link
+    group_id: int = 0  # a lokal samverkan of NV (Ängelholm) with a live link
 
     def url_values(self) -> dict[str, Any]:
         """Values for every argument a rule may have."""
@@ -60,6 +61,8 @@ class World:
             "questionnaire_id": self.questionnaire_id,
             "extension": "csv",
             "token": self.respondent.token,
+            "group_id": self.group_id,
+            "response_id": 1,
             "filename": "style.css",
             "plan_key": "nv-aktivitetsplan",
             "indicator_id": "1a.3d",
@@ -125,7 +128,17 @@ def seed_world(app: Flask) -> World:
         app, round_id=round_id, name="Cilla Carlsson", email="cilla@example.se",
         organisation="Trelleborgs kommun", organisation_type="kommun", kommun="Trelleborg",
     )  # fmt: skip
+    with app.app_context():
+        from survey.local_collaboration.groups import create_group
+        from survey.local_collaboration.links import issue_group_link
+
+        group = create_group(kommun="Ängelholm", delregion="NV", contact_name="Gun Grupp",
+                             contact_email="gun@angelholm.se")  # fmt: skip
+        issue_group_link(group)
+        group_id = group.id
+        db.session.commit()
     return World(
+        group_id=group_id,
         cast=cast,
         round_id=round_id,
         recipient_id=healthy_id,

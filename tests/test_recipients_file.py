@@ -359,7 +359,7 @@ BAD_FILES: list[object] = [
                 3,
                 "Organisationstyp",
                 'Okänd organisationstyp "Apotek". Ange en av: Kommun, Regional primärvård, '
-                "Sjukhus/slutenvård, Psykiatri, Annan.",
+                "Sjukhus/slutenvård, Psykiatri, Lokal samverkan, Annan.",
             )
         ],
         id="unknown organisation type",
@@ -646,7 +646,7 @@ def test_it_uses_the_default_delregion_for_one_recipient() -> None:
             ("Bo", "bo@example.com", "VC", "sjukstuga", "", "Öresund"),
             {
                 "organisation_type": 'Okänd organisationstyp "sjukstuga". Ange en av: Kommun, '
-                "Regional primärvård, Sjukhus/slutenvård, Psykiatri, Annan.",
+                "Regional primärvård, Sjukhus/slutenvård, Psykiatri, Lokal samverkan, Annan.",
                 "kommun": "Kommun saknas.",
                 "delregion": 'Okänd delregion "Öresund". Ange en av: NV (Nordvästra Skåne), '
                 "NO (Nordöstra Skåne), SV (Sydvästra Skåne), SO (Sydöstra Skåne), "
@@ -692,7 +692,9 @@ def test_the_xlsx_template_reads_back_cleanly_and_offers_choice_lists() -> None:
     sheet = workbook.worksheets[0]
     assert [cell.value for cell in sheet[1]] == HEADERS
     lists = {str(v.sqref): v.formula1 for v in sheet.data_validations.dataValidation}
-    assert lists["D2:D5001"] == '"Kommun,Regional primärvård,Sjukhus/slutenvård,Psykiatri,Annan"'
+    assert lists["D2:D5001"] == (
+        '"Kommun,Regional primärvård,Sjukhus/slutenvård,Psykiatri,Lokal samverkan,Annan"'
+    )
     assert lists["F2:F5001"] == '"NV,NO,SV,SO,MS"'
     assert workbook.sheetnames == ["Mottagare", "Anvisningar"]
 

@@ -319,7 +319,8 @@ def test_it_checks_new_recipients_by_the_recipients_file_rules(
     assert found == [
         (2, "Namn", "Namn saknas."),
         (2, "Organisationstyp", "Okänd organisationstyp \"Tandvård\". Ange en av: Kommun, "
-                                "Regional primärvård, Sjukhus/slutenvård, Psykiatri, Annan."),
+                                "Regional primärvård, Sjukhus/slutenvård, Psykiatri, "
+                                "Lokal samverkan, Annan."),
     ]  # fmt: skip
     assert row_counts(app) == before
 

@@ -191,7 +191,7 @@ def test_it_asks_which_areas_only_after_a_yes(nv: Questionnaire) -> None:
 
 def test_it_holds_every_bilaga1_question_and_no_scores(bilaga1: Questionnaire) -> None:
     texts = [question.text for question in bilaga1.questions]
-    assert "Vem är med vid inventeringen?" in texts
+    assert "Vem är med vid inventeringen? Ange roller och verksamheter." in texts
     assert bilaga1.question("vecka").type == QuestionType.WEEK
     inventory = [q for q in bilaga1.questions if q.section_id == "steg1_inventera"]
     assert len(inventory) == 8  # the eight Inventera questions, "Annat?" included
@@ -201,7 +201,23 @@ def test_it_holds_every_bilaga1_question_and_no_scores(bilaga1: Questionnaire) -
     assert all(
         q.type in (QuestionType.LONG_TEXT, QuestionType.SHORT_TEXT, QuestionType.WEEK)
         for q in bilaga1.questions
+        if q.id != "deltagande_organisationer"
     )
+
+
+def test_bilaga1_version_2_asks_the_participating_organisations_and_several_weeks(
+    bilaga1: Questionnaire,
+):
+    # Issue 15: the inventory takes several weeks and names roles and organisations.
+    assert bilaga1.version == "2"
+    assert bilaga1.question("vecka_sista").type == QuestionType.WEEK
+    assert not bilaga1.question("vecka_sista").required
+    organisations = bilaga1.question("deltagande_organisationer")
+    assert organisations.type == QuestionType.MULTIPLE_CHOICE
+    labels = [choice.label for choice in organisations.choices]
+    assert "Kommunal hälso- och sjukvård" in labels
+    assert "Vårdcentral (regional primärvård)" in labels
+    assert "roller" in bilaga1.question("deltagare").text
 
 
 @pytest.mark.parametrize("path", [NV_FILE, BILAGA1_FILE], ids=lambda p: p.name)

@@ -49,6 +49,17 @@ ACTION_LABELS: Final = {
     "privacy.purge": "Rensade personuppgifter",
     "privacy.erase_person": "Raderade en persons uppgifter",
     "privacy.export_person": "Gjorde registerutdrag",
+    "local_group.create": "Skapade lokal samverkan",
+    "local_group.contact": "Bytte kontaktperson för lokal samverkan",
+    "local_group.link_send": "Skickade ny länk till lokal samverkan",
+    "local_group.link_revoke": "Återkallade länken för lokal samverkan",
+    "local_group.export": "Exporterade lokal samverkan till Excel",
+    "local_plan.finding": "Ändrade handlingsplan: upptäckt",
+    "local_plan.action": "Ändrade handlingsplan: åtgärd",
+    "local_plan.steps": "Ändrade handlingsplan: steg 3–5",
+    "local_plan.indicator": "Ändrade handlingsplan: indikator",
+    "local_plan.result": "Ändrade handlingsplan: resultat",
+    "local_plan.maturity": "Ändrade handlingsplan: mognad",
 }
 
 

@@ -75,6 +75,8 @@ MAX_ERROR_LENGTH = 2000
 DELIVERY_MODES = ("smtp", "outbox")
 
 SEND_TIME_FIELDS = "survey_mail_send_time_fields"
+# The same, looked up by the outbox message's own id (mail to someone who is no recipient).
+SEND_TIME_MESSAGE_FIELDS = "survey_mail_send_time_message_fields"
 
 # Given the recipient ids of a batch's messages that contain the field's marker, return
 # each recipient's value; a recipient left out cannot be mailed (the message FAILS).
@@ -178,6 +180,11 @@ _CLAIMED_COLUMNS = [
 def register_send_time_field(app: Flask, marker: str, values: SendTimeValues) -> None:
     """Fill `marker` in message bodies at sending time (e.g. a personal link never stored)."""
     app.extensions.setdefault(SEND_TIME_FIELDS, {})[marker] = values
+
+
+def register_send_time_message_field(app: Flask, marker: str, values: SendTimeValues) -> None:
+    """As `register_send_time_field`, but `values` is given outbox message ids, not recipients'."""
+    app.extensions.setdefault(SEND_TIME_MESSAGE_FIELDS, {})[marker] = values
 
 
 def default_worker_id() -> str:
@@ -492,6 +499,12 @@ class _SendTimeFields:
 
     def __init__(self, app: Flask, claimed: list[ClaimedMessage]) -> None:
         self.values: dict[str, Mapping[int, str]] = {}
+        self.by_message: dict[str, Mapping[int, str]] = {}
+        by_message: dict[str, SendTimeValues] = app.extensions.get(SEND_TIME_MESSAGE_FIELDS, {})
+        for marker, lookup in by_message.items():
+            message_ids = [message.id for message in claimed if _contains(message, marker)]
+            if message_ids:
+                self.by_message[marker] = lookup(message_ids)
         registered: dict[str, SendTimeValues] = app.extensions.get(SEND_TIME_FIELDS, {})
         for marker, lookup in registered.items():
             ids = sorted(
@@ -503,7 +516,7 @@ class _SendTimeFields:
             )
             if any(_contains(message, marker) for message in claimed):
                 self.values[marker] = lookup(ids) if ids else {}
-        if self.values:
+        if self.values or self.by_message:
             # The lookups read through the session; end its transaction, which on
             # SQLite holds the write lock the worker's own connection needs next.
             db.session.rollback()
@@ -523,6 +536,18 @@ class _SendTimeFields:
             text = text.replace(marker, value)
             if html is not None:
                 html = html.replace(marker, str(escape(value)))
+        for marker, by_id in self.by_message.items():
+            if not _contains(message, marker):
+                continue
+            found = by_id.get(message.id)
+            if found is None:
+                raise ValueError(
+                    f"Meddelandet innehåller {marker}, men inget värde fanns för det "
+                    "när det skulle skickas (till exempel en återkallad personlig länk)."
+                )
+            text = text.replace(marker, found)
+            if html is not None:
+                html = html.replace(marker, str(escape(found)))
         return text, html
 
 

@@ -7,6 +7,17 @@ so that migrations and tests see them all.
 
 from survey.schema.accounts import ROLE_LABELS, Role, User
 from survey.schema.audit import AuditEvent
+from survey.schema.local_collaboration import (
+    ActionStatus,
+    LocalAction,
+    LocalFinding,
+    LocalGroup,
+    LocalGroupMail,
+    LocalIndicator,
+    LocalIndicatorResult,
+    LocalMaturity,
+    LocalPlanEdit,
+)
 from survey.schema.outbox import MailKind, MailStatus, OutboxMessage
 from survey.schema.plans import PlanAnalysis, PlanMeasurement, PlanRecord, PlanVersion
 from survey.schema.questionnaires import QuestionnaireVersion
@@ -16,7 +27,16 @@ from survey.schema.rounds import Recipient, Round, RoundState
 
 __all__ = [
     "ROLE_LABELS",
+    "ActionStatus",
     "AuditEvent",
+    "LocalAction",
+    "LocalFinding",
+    "LocalGroup",
+    "LocalGroupMail",
+    "LocalIndicator",
+    "LocalIndicatorResult",
+    "LocalMaturity",
+    "LocalPlanEdit",
     "MailKind",
     "MailStatus",
     "OutboxMessage",

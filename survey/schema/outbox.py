@@ -14,10 +14,17 @@ from survey.db import Model, utcnow
 class MailKind(StrEnum):
     INVITATION = "invitation"
     REMINDER = "reminder"
+    GROUP_LINK = "group_link"  # a lokal samverkan's personal link to its action plan
+    GROUP_REMINDER = "group_reminder"  # a follow-up due, or the plan not updated for long
 
     @property
     def label(self) -> str:
-        return {"invitation": "Inbjudan", "reminder": "Påminnelse"}[self.value]
+        return {
+            "invitation": "Inbjudan",
+            "reminder": "Påminnelse",
+            "group_link": "Länk till handlingsplan",
+            "group_reminder": "Påminnelse om handlingsplan",
+        }[self.value]
 
 
 class MailStatus(StrEnum):
