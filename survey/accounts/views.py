@@ -32,6 +32,7 @@ from survey.accounts.forms import (
 from survey.accounts.passwords import Problem, password_problems, verify_password
 from survey.accounts.permissions import landing_endpoint, login_required, role_required
 from survey.accounts.redirects import safe_next_path
+from survey.accounts.sessions import SESSION_ID_KEY, begin_server_session, end_server_session
 from survey.accounts.users import (
     AccountError,
     NewUser,
@@ -77,8 +78,11 @@ def client_address() -> str:
 
 
 def start_session(user: User) -> None:
-    """Log the user in on a fresh session (a session fixed by someone else is thrown away)."""
+    """Log the user in on a fresh server-side session (one fixed by someone else is dropped)."""
+    end_server_session(session.get(SESSION_ID_KEY))
     session.clear()
+    session[SESSION_ID_KEY] = begin_server_session(user)
+    db.session.commit()
     login_user(user)
     session.permanent = True
 
@@ -121,6 +125,9 @@ def render_login(
 
 @bp.post("/logga-ut")
 def logout() -> ResponseReturnValue:
+    # The server forgets the session: a copy of the cookie no longer logs anyone in.
+    end_server_session(session.get(SESSION_ID_KEY))
+    db.session.commit()
     logout_user()
     session.clear()
     flash(LOGGED_OUT, "success")
