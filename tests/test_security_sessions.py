@@ -51,9 +51,12 @@ def is_logged_in(client: FlaskClient) -> bool:
 
 def sessions_of(app: Flask, user_id: int) -> int:
     with app.app_context():
-        return db.session.scalar(
-            select(func.count()).select_from(UserSession).where(UserSession.user_id == user_id)
-        ) or 0
+        return (
+            db.session.scalar(
+                select(func.count()).select_from(UserSession).where(UserSession.user_id == user_id)
+            )
+            or 0
+        )
 
 
 def test_it_ends_the_session_on_the_server_at_logout(app: Flask):
