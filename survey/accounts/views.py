@@ -64,11 +64,17 @@ def login_throttle() -> LoginThrottle:
     )
 
 
-def throttled_message(throttle: LoginThrottle) -> str:
-    minutes = max(1, math.ceil(throttle.window_seconds / 60))
+def throttled_message(wait_seconds: int) -> str:
+    """Say what happened and when to try again (minutes, or seconds when it is that soon)."""
+    if wait_seconds >= 60:
+        minutes = math.ceil(wait_seconds / 60)
+        wait = f"{minutes} minut" if minutes == 1 else f"{minutes} minuter"
+    else:
+        seconds = max(1, wait_seconds)
+        wait = f"{seconds} sekund" if seconds == 1 else f"{seconds} sekunder"
     return (
         "För många misslyckade inloggningsförsök. Av säkerhetsskäl kan du inte logga in "
-        f"just nu. Vänta {minutes} minuter och försök sedan igen."
+        f"just nu. Vänta {wait} och försök sedan igen."
     )
 
 
@@ -102,7 +108,8 @@ def login() -> ResponseReturnValue:
     # Failures are committed too: they are what the throttling counts.
     db.session.commit()
     if attempt.outcome is LoginOutcome.THROTTLED:
-        return render_login(form, next_path, [("email", throttled_message(throttle))], 429)
+        message = throttled_message(attempt.wait_seconds)
+        return render_login(form, next_path, [("email", message)], 429, attempt.wait_seconds)
     if attempt.user is None:
         return render_login(form, next_path, [("email", LOGIN_FAILED)])
     start_session(attempt.user)
@@ -110,8 +117,13 @@ def login() -> ResponseReturnValue:
 
 
 def render_login(
-    form: LoginForm, next_path: str | None, errors: list[tuple[str, str]], status: int = 200
+    form: LoginForm,
+    next_path: str | None,
+    errors: list[tuple[str, str]],
+    status: int = 200,
+    retry_after: int = 0,
 ) -> ResponseReturnValue:
+    headers = {"Retry-After": str(retry_after)} if retry_after else {}
     return (
         render_template(
             "accounts/login.html",
@@ -120,6 +132,7 @@ def render_login(
             action=url_for("accounts.login", next=next_path),
         ),
         status,
+        headers,
     )
 
 
@@ -142,8 +155,9 @@ def change_password() -> ResponseReturnValue:
     status = 200
     if validate_with_rules(form, lambda: password_problems(form.password.data or "", user.email)):
         throttle = login_throttle()
-        if throttle.is_throttled(user.email, client_address()):
-            form.current_password.errors = [throttled_message(throttle)]
+        wait = throttle.wait_seconds(user.email, client_address())
+        if wait > 0:
+            form.current_password.errors = [throttled_message(wait)]
             status = 429
         elif not verify_password(user.password_hash, form.current_password.data or "").matches:
             throttle.register_failure(user.email, client_address())
