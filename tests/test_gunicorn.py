@@ -135,14 +135,21 @@ def test_it_serves_the_app_and_keeps_links_and_query_strings_out_of_the_access_l
 
 
 @pytest.mark.parametrize(
-    ("trusted_proxies", "seen_as"), [("1", "10.2.0.9"), ("0", "127.0.0.1")], ids=["1", "0"]
-)
+    ("trusted_proxies", "proxy_addresses", "seen_as"),
+    [("1", "127.0.0.1", "10.2.0.9"), ("0", "127.0.0.1", "127.0.0.1"),
+     # A caller that is not the configured proxy: its X-Forwarded-For is not believed.
+     ("1", "10.0.1.10", "127.0.0.1")],
+    ids=["1", "0", "1-not-from-the-proxy"],
+)  # fmt: skip
 def test_it_takes_the_client_address_from_the_proxy_only_when_told_to(
-    make_app, database_url, trusted_proxies, seen_as
+    make_app, database_url, trusted_proxies, proxy_addresses, seen_as
 ):
     app = make_app()
     environment = app_environment(
-        database_url, secrets.token_urlsafe(48), SURVEY_TRUSTED_PROXIES=trusted_proxies
+        database_url,
+        secrets.token_urlsafe(48),
+        SURVEY_TRUSTED_PROXIES=trusted_proxies,
+        SURVEY_PROXY_ADDRESSES=proxy_addresses,
     )
     process, port = start_gunicorn(environment, workers=1)
     try:
