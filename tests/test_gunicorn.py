@@ -121,6 +121,12 @@ def test_it_serves_the_app_and_keeps_links_and_query_strings_out_of_the_access_l
         opened, _, _ = client.request("GET", f"/svara/{round_id}/{token}?utm_source=mejl")
         form, page, _ = client.request("GET", f"/svara/{round_id}")
         health, _, _ = client.request("GET", "/healthz?kontroll=hemlig")
+        # Mangled forms of the link (issue 11): gunicorn logs the decoded path.
+        mangled = [f"/svara/{round_id}/{token}/", f"/SVARA/{round_id}/{token}",
+                   f"/svara/{token}", f"/svara/{round_id}/%20{token}",
+                   f"/svara/{round_id}/{token}/klart"]  # fmt: skip
+        for path in mangled:
+            client.request("GET", path)
         client.close()
     finally:
         stop(process)
@@ -130,8 +136,9 @@ def test_it_serves_the_app_and_keeps_links_and_query_strings_out_of_the_access_l
     assert f'"GET /svara/{round_id}/[personlig-länk] HTTP/1.1" 303' in log
     assert f'"GET /svara/{round_id} HTTP/1.1" 200' in log
     assert '"GET /healthz HTTP/1.1" 200' in log
-    for secret in (token, "utm_source", "hemlig"):
+    for secret in (token, token.lower(), "utm_source", "hemlig"):
         assert secret not in log
+    assert log.count("[personlig-länk]") == 1 + len(mangled)
 
 
 @pytest.mark.parametrize(
