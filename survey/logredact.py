@@ -41,9 +41,7 @@ _ENCODED_ROUND: Final = re.compile(r"%2F\d{1,10}%2F", re.IGNORECASE)
 DEFAULT_LOGGERS: Final = ("werkzeug", "gunicorn.access", "gunicorn.error")
 
 
-def _blank(
-    match: re.Match[str], safe: re.Pattern[str], round_: re.Pattern[str], slash: str
-) -> str:
+def _blank(match: re.Match[str], safe: re.Pattern[str], round_: re.Pattern[str], slash: str) -> str:
     """Keep the prefix, the round id and a token-free page; blank everything else."""
     prefix, rest = match.group("prefix"), match.group("rest")
     body = rest.rstrip()

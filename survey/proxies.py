@@ -72,5 +72,3 @@ def trust_proxies(app: Flask) -> None:
         app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, proxies, networks
         )
-
-
