@@ -390,7 +390,7 @@ def close(round_: Round) -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("rounds/close.html", round=round_, **page_context())
     run_action(
-        lambda: close_round(round_, actor=acting_user(), now=utcnow()),
+        lambda: close_round(round_, actor=acting_user()),  # stamped once locked
         lambda _: "Omgången är stängd. Inga fler svar tas emot.",
     )
     return redirect(round_url(round_))
