@@ -9,6 +9,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -49,6 +50,7 @@ from survey.db import db
 from survey.localtime import format_local
 from survey.organisations import DELREGIONS
 from survey.schema.accounts import ROLE_LABELS, Role, User
+from survey.security import KEEP_PREFIX, kept_form_fields
 
 bp = Blueprint("accounts", __name__)
 
@@ -87,6 +89,8 @@ def start_session(user: User) -> None:
     """Log the user in on a fresh server-side session (one fixed by someone else is dropped)."""
     end_server_session(session.get(SESSION_ID_KEY))
     session.clear()
+    # Flask-WTF caches this request's token in g: a page rendered now needs a new one.
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
     session[SESSION_ID_KEY] = begin_server_session(user)
     db.session.commit()
     login_user(user)
@@ -113,6 +117,11 @@ def login() -> ResponseReturnValue:
     if attempt.user is None:
         return render_login(form, next_path, [("email", LOGIN_FAILED)])
     start_session(attempt.user)
+    kept = kept_form_fields(KEEP_PREFIX)
+    if kept and next_path:
+        # Logged in again from the page of a form refused after the session ended: what
+        # was typed is posted again, with a fresh token, when the user presses the button.
+        return render_template("pages/resubmit.html", kept=kept, retry_url=next_path)
     return redirect(next_path or url_for(landing_endpoint(attempt.user)))
 
 
@@ -124,12 +133,16 @@ def render_login(
     retry_after: int = 0,
 ) -> ResponseReturnValue:
     headers = {"Retry-After": str(retry_after)} if retry_after else {}
+    # A login from the page of a refused form keeps carrying what was typed there.
+    kept = kept_form_fields(KEEP_PREFIX) if request.method == "POST" else []
     return (
         render_template(
             "accounts/login.html",
             form=form,
             errors=errors,
             action=url_for("accounts.login", next=next_path),
+            kept=kept,
+            keep_prefix=KEEP_PREFIX,
         ),
         status,
         headers,

@@ -166,9 +166,7 @@ def open_round(round_: Round, *, actor: User | None = None, now: datetime) -> Op
     return OpenOutcome(opened=opened, invitations=invitations)
 
 
-def close_round(
-    round_: Round, *, actor: User | None = None, now: datetime | None = None
-) -> Round:
+def close_round(round_: Round, *, actor: User | None = None, now: datetime | None = None) -> Round:
     """Close a round: it takes no more answers; queued mail is withdrawn.
 
     A draft round may be closed too, without any mail going out: that is how a round of
