@@ -75,17 +75,35 @@ def kept_form_fields(prefix: str = "") -> list[tuple[str, str]]:
     return kept
 
 
+def posted_from_this_site() -> bool:
+    """Tell whether the browser says the post came from one of our pages (Origin, Referer).
+
+    A post forged on another site says so in its Origin; what it carried is never offered
+    to be posted again, not even after a login.
+    """
+    own = request.host_url.rstrip("/")
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        return origin == own
+    referrer = request.headers.get("Referer") or ""
+    return referrer == own or referrer.startswith(own + "/")
+
+
 def render_csrf_error(error: CSRFError) -> tuple[str, int]:
     """Say what to do when a form's security code is missing, wrong or from an old key.
 
     What a logged-in user typed is kept, as the respondents' answers are: the page carries
     it in a form with a fresh token, to post again with one press. When the session has
     ended (after `SURVEY_SESSION_HOURS`), the page logs the user in again first, and the
-    login carries the fields on. (A forged post from another site arrives without the
-    session cookie, SameSite=Lax, so it never gets the button that posts straight away.)
+    login carries the fields on. Only a post from our own pages is kept (Origin or
+    Referer): a post forged on another site gets the plain page.
     """
     kept: list[tuple[str, str]] = []
-    if request.method == "POST" and not request.path.startswith(RESPONDENT_PREFIX):
+    if (
+        request.method == "POST"
+        and not request.path.startswith(RESPONDENT_PREFIX)
+        and posted_from_this_site()
+    ):
         kept = kept_form_fields()
     target = request.full_path if request.query_string else request.path
     logged_in = bool(current_user.is_authenticated)

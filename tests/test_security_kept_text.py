@@ -22,6 +22,10 @@ TYPED = {
 }
 
 
+# What a browser sends with a post from one of our pages.
+FROM_OUR_PAGE = {"Origin": "http://localhost"}
+
+
 def new_recipient_form(client: FlaskClient, world: World) -> tuple[str, dict[str, str]]:
     url = f"/omgangar/{world.round_id}/mottagare/ny"
     page = client.get(url)
@@ -47,7 +51,7 @@ def test_it_keeps_the_typed_text_when_the_token_no_longer_holds(csrf_app: Flask)
     leader = client_of(csrf_app, world.cast.leader_nv.email)
     url, values = new_recipient_form(leader, world)
     values["csrf_token"] = "ett-gammalt-token-från-förra-nyckeln"
-    refused = leader.post(url, data=values)
+    refused = leader.post(url, data=values, headers=FROM_OUR_PAGE)
     html = refused.get_data(as_text=True)
     assert refused.status_code == 400 and "Det du skrev finns kvar" in html
     assert TYPED["organisation"] in html
@@ -66,7 +70,7 @@ def test_it_keeps_the_typed_text_across_a_new_login_when_the_session_has_ended(
     url, values = new_recipient_form(leader, world)
     # Twelve hours later the browser has dropped the expired cookie: no session at all.
     browser = csrf_app.test_client()
-    refused = browser.post(url, data=values)
+    refused = browser.post(url, data=values, headers=FROM_OUR_PAGE)
     html = refused.get_data(as_text=True)
     assert refused.status_code == 400
     assert "du har blivit utloggad" in html and "Det du skrev finns kvar" in html
@@ -96,17 +100,21 @@ def test_it_never_carries_a_password_or_the_old_token(csrf_app: Flask):
     leader = client_of(csrf_app, world.cast.leader_nv.email)
     data = {"csrf_token": "gammalt-token", "current_password": "hemligt-lösen-123",
             "password": "nytt-hemligt-123", "password_confirm": "nytt-hemligt-123"}  # fmt: skip
-    html = leader.post("/konto/losenord", data=data).get_data(as_text=True)
+    html = leader.post("/konto/losenord", data=data, headers=FROM_OUR_PAGE).get_data(as_text=True)
     assert "hemligt" not in html and "gammalt-token" not in html
 
 
-def test_it_offers_no_button_to_a_post_forged_from_another_site(csrf_app: Flask):
-    # A forged post arrives without the session cookie (SameSite=Lax): the page shows what
-    # was sent, but only a login, never a button that would post it in the user's name.
+def test_it_keeps_nothing_of_a_post_forged_on_another_site(csrf_app: Flask):
+    # A forged post says where it came from (Origin) and arrives without the session
+    # cookie (SameSite=Lax): nothing it carried is offered to be posted, not even after a
+    # login; the same holds for a post whose Referer is another site.
     world = seed_world(csrf_app)
-    forged = csrf_app.test_client().post(
-        f"/omgangar/{world.round_id}/stang", data={"csrf_token": "x"}
-    )
-    html = forged.get_data(as_text=True)
-    assert forged.status_code == 400
-    assert "Skicka igen" not in html
+    leader = client_of(csrf_app, world.cast.leader_nv.email)
+    url, values = new_recipient_form(leader, world)
+    values["csrf_token"] = "förfalskat"
+    for headers in ({"Origin": "https://angripare.example"},
+                    {"Referer": "https://angripare.example/sida"}):  # fmt: skip
+        for client in (csrf_app.test_client(), leader):
+            html = client.post(url, data=values, headers=headers).get_data(as_text=True)
+            assert "Det du skrev finns kvar" not in html and TYPED["organisation"] not in html
+            assert "Skicka igen" not in html and "behall__" not in html
