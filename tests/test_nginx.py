@@ -30,9 +30,17 @@ SHIPPED = ROOT / "deploy" / "nginx" / "survey.conf"
 NGINX = shutil.which("nginx") or next(
     (str(path) for path in (Path("/usr/sbin/nginx"),) if path.exists()), None
 )
-pytestmark = pytest.mark.skipif(
-    NGINX is None, reason="nginx is not installed (scripts/system-packages installs it)"
-)
+
+
+@pytest.fixture(autouse=True)
+def _nginx_installed() -> None:
+    if NGINX is None:
+        pytest.fail(
+            "nginx is not installed: these tests run Debian's nginx (apt-get install "
+            "nginx-light; scripts/system-packages does it); they are not skipped on purpose.",
+            pytrace=False,
+        )
+
 
 TOKEN = "Zq8_k2LmN-0pQrS3tUvWxY4zAbCdE5fGhI6jK7lMnO8"
 SLOW_PATH = "/langsam"
