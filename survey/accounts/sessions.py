@@ -68,14 +68,6 @@ def end_sessions_of(user: User) -> None:
     db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
 
 
-def purge_expired_sessions(*, now: datetime | None = None) -> int:
-    """Delete sessions past their end; return how many."""
-    result = db.session.execute(
-        delete(UserSession).where(UserSession.expires_at <= (now or utcnow()))
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
 def live_session(session_id: object, user_id: int, *, now: datetime | None = None) -> bool:
     """Tell whether the session id names a session of this user that has not ended."""
     if not isinstance(session_id, str) or not session_id:
