@@ -13,6 +13,7 @@ names every variable that is wrong and how to fix it. A secret may also be given
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -263,7 +264,22 @@ class CommonEnvironment(Environment):
     SURVEY_TOKEN_MAX_FAILURES: WholeNumber = Field(20, ge=1)
     SURVEY_TOKEN_WINDOW_SECONDS: WholeNumber = Field(600, ge=1)
     SURVEY_TRUSTED_PROXIES: WholeNumber = Field(0, ge=0)
+    # Whose X-Forwarded-* headers count (addresses or networks): only the proxy's own.
+    SURVEY_PROXY_ADDRESSES: CommaSeparated = Field(default_factory=lambda: ["127.0.0.1", "::1"])
     SURVEY_LOG_LEVEL: str = "INFO"
+
+    @field_validator("SURVEY_PROXY_ADDRESSES")
+    @classmethod
+    def _proxy_addresses(cls, addresses: list[str]) -> list[str]:
+        for address in addresses:
+            try:
+                ipaddress.ip_network(address, strict=False)
+            except ValueError:
+                raise _refuse(
+                    f"SURVEY_PROXY_ADDRESSES: {address!r} is not an IP address or network — "
+                    "list the reverse proxy's addresses, e.g. 127.0.0.1,10.0.1.10"
+                ) from None
+        return addresses
 
 
 class DevelopmentEnvironment(CommonEnvironment):

@@ -66,6 +66,14 @@ def failure_count(key: str, window_seconds: int, *, now: datetime | None = None)
     return count or 0
 
 
+def window_start(key: str) -> datetime | None:
+    """When `key`'s current window began (its first failure, or with window 0 its last)."""
+    started: datetime | None = db.session.scalar(
+        select(RateLimitCounter.window_started_at).where(RateLimitCounter.key == key)
+    )
+    return started
+
+
 def is_limited(key: str, limit: int, window_seconds: int, *, now: datetime | None = None) -> bool:
     """Tell whether `key` has reached `limit` failures in its current window."""
     return failure_count(key, window_seconds, now=now) >= limit

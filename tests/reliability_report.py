@@ -121,11 +121,39 @@ FAULTS: tuple[Proven, ...] = (
     ),
     Proven(
         "A submission racing the round's closing",
-        "Either committed before the close and counted, or refused after it; never half.",
+        "Either committed before the close and counted, or refused after it; never half. The "
+        "close is stamped once it holds the round's lock, so no accepted answer is stamped "
+        "later than the close (a real close over HTTP racing a submission).",
         (
+            "tests/test_round_close_race.py::test_it_stamps_the_close_after_every_answer_it_let_in",
             "tests/test_response_service.py::test_it_refuses_a_submission_that_waited_for_the_round_to_close",
             "tests/test_response_service.py::test_it_lets_a_submission_under_way_finish_before_the_round_closes",
             "tests/test_response_service.py::test_it_refuses_answers_once_the_closing_is_committed",
+        ),
+    ),
+    Proven(
+        "An app server down during a rolling restart, or every one down (the shipped nginx "
+        "config in a real nginx)",
+        "The request goes to the other server; with none left nginx answers its own Swedish "
+        "page (502; 504 when too slow; 413 “Filen är för stor”), without its version. No "
+        "personal link, in any of its forms, in the access log or the error log.",
+        (
+            "tests/test_nginx.py::test_it_keeps_links_out_of_every_log_while_an_app_server_restarts",
+            "tests/test_nginx.py::test_it_serves_a_swedish_page_and_logs_no_link_when_every_app_server_is_down",
+            "tests/test_nginx.py::test_it_says_in_swedish_that_the_file_is_too_large",
+            "tests/test_nginx.py::test_it_says_in_swedish_that_the_app_did_not_answer_in_time",
+        ),
+    ),
+    Proven(
+        "A logged-in user's session or form token ended while a form was open (12 hours, a "
+        "key rotation, another tab)",
+        "The Swedish page keeps what was typed and posts it again with one press, after a "
+        "new login if the session had ended; never a password, never for a post from "
+        "another site.",
+        (
+            "tests/test_security_kept_text.py::test_it_keeps_the_typed_text_when_the_token_no_longer_holds",
+            "tests/test_security_kept_text.py::test_it_keeps_the_typed_text_across_a_new_login_when_the_session_has_ended",
+            "tests/test_security_kept_text_browser.py::test_it_keeps_the_typed_text_over_an_ended_session_and_a_new_login",
         ),
     ),
     Proven(
@@ -210,13 +238,69 @@ ATTACKS: tuple[Proven, ...] = (
     ),
     Proven(
         "Login brute force",
-        "Throttled per email and per address (429); the error never "
-        "reveals whether the account exists.",
+        "Stopped per account and address and per address, slowed down per account (429 with "
+        "the wait in Swedish); the error never reveals whether the account exists.",
         (
             "tests/test_accounts_login.py::test_it_throttles_an_email_after_too_many_failures",
+            "tests/test_accounts_login.py::test_it_slows_down_guesses_at_one_account_from_many_addresses",
             "tests/test_accounts_login.py::test_it_throttles_a_client_address_after_four_times_as_many_failures",
             "tests/test_accounts_login.py::test_it_answers_unknown_emails_and_wrong_passwords_alike",
             "tests/test_ratelimit.py::test_it_counts_concurrent_failures_without_losing_or_crashing",
+        ),
+    ),
+    Proven(
+        "Locking people out: wrong passwords for someone's email, wrong links from a "
+        "hospital's one address",
+        "The owner logs in from elsewhere (the account is slowed, never blocked); a valid "
+        "link is always let in, even from an address that guessed too often.",
+        (
+            "tests/test_accounts_login.py::test_it_lets_the_real_user_in_from_elsewhere_while_an_attacker_is_throttled",
+            "tests/test_respondent_pages.py::test_it_lets_a_valid_link_in_from_an_address_that_guessed_too_often",
+            "tests/test_security_login.py::test_it_throttles_link_guessing_per_address_and_says_nothing_about_the_link",
+        ),
+    ),
+    Proven(
+        "Dodging the throttling with a rotating X-Forwarded-For, straight to gunicorn",
+        "The forwarded headers count only from SURVEY_PROXY_ADDRESSES; anyone else is "
+        "throttled as itself (30 tries: 429 after the limit).",
+        (
+            "tests/test_proxies.py::test_it_throttles_a_direct_caller_however_it_rotates_x_forwarded_for",
+            "tests/test_proxies.py::test_it_drops_every_forwarded_header_from_anyone_else",
+            "tests/test_gunicorn.py::test_it_takes_the_client_address_from_the_proxy_only_when_told_to",
+        ),
+    ),
+    Proven(
+        "A copied session cookie replayed after logout, deactivation or a new password; a "
+        "session kept alive by activity",
+        "Refused: the session is held on the server and deleted; it ends at its absolute "
+        "lifetime whatever the activity.",
+        (
+            "tests/test_security_sessions.py::test_it_ends_the_session_on_the_server_at_logout",
+            "tests/test_security_sessions.py::test_it_ends_every_session_of_a_user_an_administrator_deactivates",
+            "tests/test_security_sessions.py::test_it_ends_the_other_sessions_on_a_password_change_and_keeps_this_one",
+            "tests/test_security_sessions.py::test_it_ends_a_session_at_its_absolute_lifetime_however_active",
+        ),
+    ),
+    Proven(
+        "A reader opening the pages and downloads that name people",
+        "Every route checked against the role table: recipients, outbox, identifying export "
+        "and logs 403; the round page shows counts only; nothing a reader may open names a "
+        "recipient.",
+        (
+            "tests/test_security_roles.py::test_it_has_a_role_for_every_route",
+            "tests/test_security_roles.py::test_it_opens_every_page_only_to_the_roles_of_the_table",
+            "tests/test_security_roles.py::test_it_refuses_every_guarded_post_to_the_roles_outside_the_table",
+            "tests/test_security_roles.py::test_it_gives_the_identifying_export_only_to_those_who_manage_the_round",
+        ),
+    ),
+    Proven(
+        "Personal links in logs, in mangled forms (`/SVARA/1/…`, `/svara/<token>`, "
+        "`/svara/1/%20…`, `/svara/1/<token>/klart`, percent-encoded)",
+        "Blanked in every log: the app's, gunicorn's, nginx's access and error logs.",
+        (
+            "tests/test_respondent_logs.py::test_it_blanks_the_token_of_every_personal_link",
+            "tests/test_gunicorn.py::test_it_serves_the_app_and_keeps_links_and_query_strings_out_of_the_access_log",
+            "tests/test_nginx.py::test_it_blanks_links_in_the_access_log_as_the_app_does",
         ),
     ),
     Proven(
@@ -361,6 +445,21 @@ def render() -> str:
         "while drawing the menu); it is now a 503 “try again” page that keeps the "
         "respondent's answers.",
         "- A respondent's too-large form post was called a too-large *file*.",
+        "",
+        "Found by an outside-style probe (issue 11), each now held by the tests above:",
+        "",
+        "- Logging out did not end the session: a copied cookie still worked, and kept "
+        "refreshing itself. Sessions are now held on the server, with an absolute lifetime.",
+        "- Readers saw every recipient's name, address, status and messages on the round, "
+        "recipient and outbox pages.",
+        "- nginx's error log held personal links when an app server was down (its English "
+        "502 page showed its version); mangled forms of a link were in clear in nginx's and "
+        "gunicorn's access logs.",
+        "- A rotating X-Forwarded-For took a direct caller past every throttle.",
+        "- Five wrong passwords locked the real user out for 15 minutes; 20 wrong links "
+        "locked out every valid link behind one address.",
+        "- Answers could be stamped 1–4 ms after the round's close.",
+        "- A process leader's typed text was lost when the session had ended.",
         "",
     ]
     return "\n".join(lines)

@@ -18,7 +18,7 @@ from werkzeug.urls import iri_to_uri
 from config import load_settings
 from survey.accounts.passwords import Verification, verify_password
 from survey.accounts.redirects import safe_next_path
-from survey.db import db
+from survey.db import db, utcnow
 from survey.schema.accounts import User
 from survey.schema.ratelimit import RateLimitCounter
 from tests.factories import DEFAULT_PASSWORD, MakeApp, login, make_user
@@ -169,11 +169,58 @@ def test_it_throttles_an_email_after_too_many_failures(strict_app: Flask) -> Non
     assert response.status_code == 429
     assert THROTTLED in html
     assert "Vänta 10 minuter" in html
+    assert response.headers["Retry-After"] in {"599", "600"}
     assert not is_logged_in(client)
-    # Another client address is stopped too: the email is what is protected.
-    other = strict_app.test_client()
-    response = login(other, email, environ_base={"REMOTE_ADDR": "192.0.2.7"})
-    assert response.status_code == 429
+
+
+def test_it_lets_the_real_user_in_from_elsewhere_while_an_attacker_is_throttled(
+    strict_app: Flask, monkeypatch: pytest.MonkeyPatch
+):
+    # Wrong passwords for an email from one address must not lock its owner out.
+    email = add_user(strict_app, "processledare", "NV")
+    attacker = {"REMOTE_ADDR": "203.0.113.66"}
+    for _ in range(3):
+        assert (
+            login(strict_app.test_client(), email, "fel-1234567", environ_base=attacker).status_code
+            == 200
+        )
+    assert login(strict_app.test_client(), email, environ_base=attacker).status_code == 429
+    # The account is only slowed down: a second after the last failure, the owner is in.
+    later = utcnow() + timedelta(seconds=2)
+    monkeypatch.setattr("survey.accounts.authentication.utcnow", lambda: later)
+    owner = strict_app.test_client()
+    assert login(owner, email, environ_base={"REMOTE_ADDR": "192.0.2.7"}).status_code == 302
+    assert is_logged_in(owner)
+
+
+def test_it_slows_down_guesses_at_one_account_from_many_addresses(
+    strict_app: Flask, monkeypatch: pytest.MonkeyPatch
+):
+    email = add_user(strict_app, "processledare", "NV")
+    start = utcnow()
+    clock = {"now": start}
+    monkeypatch.setattr("survey.accounts.authentication.utcnow", lambda: clock["now"])
+    monkeypatch.setattr("survey.ratelimit.utcnow", lambda: clock["now"])
+    for number in range(3):  # three addresses, one guess each: the account's allowance
+        address = {"REMOTE_ADDR": f"198.51.100.{number}"}
+        assert (
+            login(strict_app.test_client(), email, "fel-1234567", environ_base=address).status_code
+            == 200
+        )
+    for waited, expected_wait in ((0, 1), (1, 2), (2, 4), (4, 8)):
+        clock["now"] += timedelta(seconds=waited)
+        address = {"REMOTE_ADDR": f"198.51.100.{10 + waited}"}
+        response = login(strict_app.test_client(), email, "fel-1234567", environ_base=address)
+        if waited == 0:
+            assert response.status_code == 429  # too soon after the last failure
+            html = response.get_data(as_text=True)
+            assert "Vänta 1 sekund och försök sedan igen." in html
+            continue
+        assert response.status_code == 200  # waited long enough: the guess is checked
+        too_soon = login(strict_app.test_client(), email, "fel-1234567", environ_base=address)
+        assert too_soon.status_code == 429
+        assert too_soon.headers["Retry-After"] == str(expected_wait)
+        assert f"Vänta {expected_wait} sekunder" in too_soon.get_data(as_text=True)
 
 
 def test_it_throttles_a_client_address_after_four_times_as_many_failures(strict_app: Flask) -> None:

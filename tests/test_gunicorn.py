@@ -123,6 +123,12 @@ def test_it_serves_the_app_and_keeps_links_and_query_strings_out_of_the_access_l
         opened, _, _ = client.request("GET", f"/svara/{round_id}/{token}?utm_source=mejl")
         form, page, _ = client.request("GET", f"/svara/{round_id}")
         health, _, _ = client.request("GET", "/healthz?kontroll=hemlig")
+        # Mangled forms of the link (issue 11): gunicorn logs the decoded path.
+        mangled = [f"/svara/{round_id}/{token}/", f"/SVARA/{round_id}/{token}",
+                   f"/svara/{token}", f"/svara/{round_id}/%20{token}",
+                   f"/svara/{round_id}/{token}/klart"]  # fmt: skip
+        for path in mangled:
+            client.request("GET", path)
         client.close()
     finally:
         stop(process)
@@ -132,19 +138,31 @@ def test_it_serves_the_app_and_keeps_links_and_query_strings_out_of_the_access_l
     assert f'"GET /svara/{round_id}/[personlig-länk] HTTP/1.1" 303' in log
     assert f'"GET /svara/{round_id} HTTP/1.1" 200' in log
     assert '"GET /healthz HTTP/1.1" 200' in log
-    for secret in (token, "utm_source", "hemlig"):
+    for secret in (token, token.lower(), "utm_source", "hemlig"):
         assert secret not in log
+    assert log.count("[personlig-länk]") == 1 + len(mangled)
 
 
 @pytest.mark.parametrize(
-    ("trusted_proxies", "seen_as"), [("1", "10.2.0.9"), ("0", "127.0.0.1")], ids=["1", "0"]
-)
+    ("trusted_proxies", "proxy_addresses", "seen_as"),
+    [("1", "127.0.0.1", "10.2.0.9"), ("0", "127.0.0.1", "127.0.0.1"),
+     # A caller that is not the configured proxy: its X-Forwarded-For is not believed.
+     ("1", "10.0.1.10", "127.0.0.1")],
+    ids=["1", "0", "1-not-from-the-proxy"],
+)  # fmt: skip
 def test_it_takes_the_client_address_from_the_proxy_only_when_told_to(
-    make_app: MakeApp, database_url: str, trusted_proxies: str, seen_as: str
+    make_app: MakeApp,
+    database_url: str,
+    trusted_proxies: str,
+    proxy_addresses: str,
+    seen_as: str,
 ) -> None:
     app = make_app()
     environment = app_environment(
-        database_url, secrets.token_urlsafe(48), SURVEY_TRUSTED_PROXIES=trusted_proxies
+        database_url,
+        secrets.token_urlsafe(48),
+        SURVEY_TRUSTED_PROXIES=trusted_proxies,
+        SURVEY_PROXY_ADDRESSES=proxy_addresses,
     )
     process, port = start_gunicorn(environment, workers=1)
     try:

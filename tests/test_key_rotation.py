@@ -144,7 +144,8 @@ def test_it_keeps_a_session_made_with_the_old_key_logged_in(rotation: Rotation) 
     move_cookie(before, after)
     assert after.get(f"/omgangar/{rotation.round_id}").status_code == 200
     # A form opened before the restart carries a token signed with the old key: it is
-    # refused with the Swedish page, and works once the page is loaded again.
+    # refused with the Swedish page (which keeps what a browser posted from our page:
+    # tests/test_security_kept_text.py), and a reloaded page works.
     data = {
         "name": "Eva Ek", "email": "eva@example.se", "organisation": "VC Klippan",
         "organisation_type": "regional_pv", "kommun": "Klippan", "delregion": "NV",
@@ -153,7 +154,7 @@ def test_it_keeps_a_session_made_with_the_old_key_logged_in(rotation: Rotation) 
         f"/omgangar/{rotation.round_id}/mottagare/ny", data={**data, "csrf_token": old_token}
     )
     assert refused.status_code == 400
-    assert "ladda om sidan" in refused.get_data(as_text=True)
+    assert "ladda om sidan" in refused.get_data(as_text=True)  # no Origin: not kept
     fresh = token_of(
         after.get(f"/omgangar/{rotation.round_id}/mottagare/ny").get_data(as_text=True)
     )

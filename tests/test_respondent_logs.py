@@ -29,7 +29,30 @@ TOKEN = "Abc_def-GHIjkl0123456789Abc_def-GHIjkl01234"
     ("text", "expected"),
     [
         (f'"GET /svara/12/{TOKEN} HTTP/1.1" 303 -', f'"GET /svara/12/{REDACTED} HTTP/1.1" 303 -'),
-        (f"GET /svara/12/{TOKEN}?utm=x HTTP/1.1", f"GET /svara/12/{REDACTED}?utm=x HTTP/1.1"),
+        # A query is blanked with the token: a decoded "%3F" would put the token after "?".
+        (f"GET /svara/12/{TOKEN}?utm=x HTTP/1.1", f"GET /svara/12/{REDACTED} HTTP/1.1"),
+        (f"GET /svara/12/?{TOKEN} HTTP/1.1", f"GET /svara/12/{REDACTED} HTTP/1.1"),
+        # Mangled forms of a real link (issue 11, finding 4): every one is blanked.
+        (f"GET /svara/1/{TOKEN}/ HTTP/1.1", f"GET /svara/1/{REDACTED} HTTP/1.1"),
+        (f"GET /svara/1/{TOKEN}/klart HTTP/1.1", f"GET /svara/1/{REDACTED} HTTP/1.1"),
+        (f"GET /svara/{TOKEN} HTTP/1.1", f"GET /svara/{REDACTED} HTTP/1.1"),
+        (f"GET /SVARA/1/{TOKEN} HTTP/1.1", f"GET /SVARA/1/{REDACTED} HTTP/1.1"),
+        (f"GET /Svara/1/{TOKEN.lower()} HTTP/1.1", f"GET /Svara/1/{REDACTED} HTTP/1.1"),
+        (f"GET /svara/1/ {TOKEN} HTTP/1.1", f"GET /svara/1/{REDACTED} HTTP/1.1"),
+        (f"GET /svara/1/%20{TOKEN} HTTP/1.1", f"GET /svara/1/{REDACTED} HTTP/1.1"),
+        (f"GET /%73vara/1/{TOKEN} HTTP/1.1", f"GET /%73vara/1/{REDACTED} HTTP/1.1"),
+        (f"GET /svara/1/{TOKEN}%2Fx HTTP/1.1", f"GET /svara/1/{REDACTED} HTTP/1.1"),
+        (f"/a?next=%2fSVARA%2F{TOKEN}", f"/a?next=%2fSVARA%2F{REDACTED}"),
+        (f"Exception on /svara/1/{TOKEN} [GET]", f"Exception on /svara/1/{REDACTED} [GET]"),
+        (
+            f'request: "GET /svara/1/{TOKEN} HTTP/1.1", upstream: "http://10.0.1.11:8000/svara/1/{TOKEN}"',
+            f'request: "GET /svara/1/{REDACTED} HTTP/1.1", upstream: "http://10.0.1.11:8000/svara/1/{REDACTED}"',
+        ),
+        (
+            "database unavailable on POST /svara/1: OperationalError",
+            "database unavailable on POST /svara/1: OperationalError",
+        ),
+        ("GET /svara/1/klart/ HTTP/1.1", "GET /svara/1/klart/ HTTP/1.1"),
         (
             f"https://enkat.example.se/svara/3/{TOKEN}",
             f"https://enkat.example.se/svara/3/{REDACTED}",

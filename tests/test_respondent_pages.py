@@ -204,13 +204,26 @@ def test_it_slows_down_repeated_wrong_links_from_one_address(make_app: Any) -> N
     assert limited.headers["Retry-After"] == "600"
     assert title_of(limited).startswith("För många försök")
     assert "Vänta 10 minuter" in text_of(soup_of(limited))
-    # While limited, a correct link gets the same answer: nothing to learn from it.
-    correct = client.get(invited.link)
-    assert correct.status_code == 429
-    assert correct.get_data() == limited.get_data()
     # Another address is not affected.
-    other = app.test_client().get(invited.link, environ_base={"REMOTE_ADDR": "192.0.2.7"})
-    assert other.status_code == 303
+    other = app.test_client().get(f"/svara/{invited.round_id}/{'C' * 43}",
+                                  environ_base={"REMOTE_ADDR": "192.0.2.7"})  # fmt: skip
+    assert other.status_code == 404
+
+
+def test_it_lets_a_valid_link_in_from_an_address_that_guessed_too_often(make_app: Any) -> None:
+    # A whole hospital behind one address: someone's wrong guesses lock out nobody's link.
+    app = make_app(SURVEY_TOKEN_MAX_FAILURES=3, SURVEY_TOKEN_WINDOW_SECONDS=600)
+    invited = invite(app)
+    guesser = app.test_client()
+    for _ in range(5):
+        guesser.get(f"/svara/{invited.round_id}/{'C' * 43}")
+    assert guesser.get(f"/svara/{invited.round_id}/{'D' * 43}").status_code == 429
+    colleague = app.test_client()  # the same address
+    correct = colleague.get(invited.link)
+    assert correct.status_code == 303
+    assert colleague.get(invited.form_url).status_code == 200
+    # And the guesser is still slowed down afterwards.
+    assert guesser.get(f"/svara/{invited.round_id}/{'E' * 43}").status_code == 429
 
 
 def test_it_says_when_the_survey_opens_in_swedish_time(app: Flask, client: FlaskClient) -> None:

@@ -153,8 +153,8 @@ def routes(w: World) -> list[tuple[str, str, str, str]]:
     r, rc, m = w.nv, w.recipient, w.message
     nv = [
         ("GET", f"/omgangar/{r}", READ),
-        ("GET", f"/omgangar/{r}/utskick", READ),
-        ("GET", f"/omgangar/{r}/mottagare/{rc}", READ),
+        ("GET", f"/omgangar/{r}/utskick", MANAGE),
+        ("GET", f"/omgangar/{r}/mottagare/{rc}", MANAGE),
         ("GET", f"/omgangar/{r}/andra", MANAGE),
         ("GET", f"/omgangar/{r}/mottagare/ny", MANAGE),
         ("GET", f"/omgangar/{r}/mottagare/{rc}/andra", MANAGE),
@@ -178,7 +178,7 @@ def routes(w: World) -> list[tuple[str, str, str, str]]:
     ]
     no = [
         ("GET", f"/omgangar/{w.no}", READ),
-        ("GET", f"/omgangar/{w.no}/mottagare/{w.no_recipient}", READ),
+        ("GET", f"/omgangar/{w.no}/mottagare/{w.no_recipient}", MANAGE),
         ("POST", f"/omgangar/{w.no}/stang", MANAGE),
         ("POST", f"/omgangar/{w.no}/mottagare/{w.no_recipient}/ny-lank", MANAGE),
     ]
@@ -251,7 +251,9 @@ def test_it_shows_a_reader_the_status_without_any_action(
     app: Flask, world: World, client_for: ClientFor
 ) -> None:
     html = page(client_for("reader_nv").get(f"/omgangar/{world.nv}"))
-    assert "Svarsfrekvens" in html and "Mottagare 1" in html
+    assert "Svarsfrekvens" in html and "Svar per organisationstyp" in html
+    # Who was asked is for those who run the round (docs/privacy.md).
+    assert "Mottagare 1" not in html and "avidentifierade exporten" in html
     for action in ("Påminn alla", "Stäng omgången", "Lägg till mottagare", "Skicka igen"):
         assert action not in html
 

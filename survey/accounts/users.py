@@ -13,6 +13,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 
 from survey.accounts.passwords import Problem, hash_password, password_problems
+from survey.accounts.sessions import end_sessions_of
 from survey.audit.recording import record_audit
 from survey.db import db
 from survey.errors import ErrorCode, SurveyError
@@ -249,6 +250,7 @@ def set_password(user: User, password: str, *, actor: User | None = None) -> Non
         raise AccountError(problems, code=ErrorCode.ACCOUNT_WEAK_PASSWORD)
     user.password_hash = hash_password(password)
     user.session_generation += 1
+    end_sessions_of(user)
     own = actor is not None and actor.id == user.id
     record_audit(
         "user.password_changed" if own else "user.password_reset",
@@ -275,6 +277,7 @@ def deactivate_user(user: User, *, actor: User | None = None) -> None:
     if not user.active:
         return
     user.active = False
+    end_sessions_of(user)
     record_audit(
         "user.deactivated",
         f"Kontot {describe(user)} inaktiverades.",

@@ -9,6 +9,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -32,6 +33,7 @@ from survey.accounts.forms import (
 from survey.accounts.passwords import Problem, password_problems, verify_password
 from survey.accounts.permissions import landing_endpoint, login_required, role_required
 from survey.accounts.redirects import safe_next_path
+from survey.accounts.sessions import SESSION_ID_KEY, begin_server_session, end_server_session
 from survey.accounts.users import (
     AccountError,
     NewUser,
@@ -48,6 +50,7 @@ from survey.db import db
 from survey.localtime import format_local
 from survey.organisations import DELREGIONS
 from survey.schema.accounts import ROLE_LABELS, Role, User
+from survey.security import KEEP_PREFIX, kept_form_fields
 
 bp = Blueprint("accounts", __name__)
 
@@ -63,11 +66,17 @@ def login_throttle() -> LoginThrottle:
     )
 
 
-def throttled_message(throttle: LoginThrottle) -> str:
-    minutes = max(1, math.ceil(throttle.window_seconds / 60))
+def throttled_message(wait_seconds: int) -> str:
+    """Say what happened and when to try again (minutes, or seconds when it is that soon)."""
+    if wait_seconds >= 60:
+        minutes = math.ceil(wait_seconds / 60)
+        wait = f"{minutes} minut" if minutes == 1 else f"{minutes} minuter"
+    else:
+        seconds = max(1, wait_seconds)
+        wait = f"{seconds} sekund" if seconds == 1 else f"{seconds} sekunder"
     return (
         "För många misslyckade inloggningsförsök. Av säkerhetsskäl kan du inte logga in "
-        f"just nu. Vänta {minutes} minuter och försök sedan igen."
+        f"just nu. Vänta {wait} och försök sedan igen."
     )
 
 
@@ -77,8 +86,13 @@ def client_address() -> str:
 
 
 def start_session(user: User) -> None:
-    """Log the user in on a fresh session (a session fixed by someone else is thrown away)."""
+    """Log the user in on a fresh server-side session (one fixed by someone else is dropped)."""
+    end_server_session(session.get(SESSION_ID_KEY))
     session.clear()
+    # Flask-WTF caches this request's token in g: a page rendered now needs a new one.
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    session[SESSION_ID_KEY] = begin_server_session(user)
+    db.session.commit()
     login_user(user)
     session.permanent = True
 
@@ -98,29 +112,48 @@ def login() -> ResponseReturnValue:
     # Failures are committed too: they are what the throttling counts.
     db.session.commit()
     if attempt.outcome is LoginOutcome.THROTTLED:
-        return render_login(form, next_path, [("email", throttled_message(throttle))], 429)
+        message = throttled_message(attempt.wait_seconds)
+        return render_login(form, next_path, [("email", message)], 429, attempt.wait_seconds)
     if attempt.user is None:
         return render_login(form, next_path, [("email", LOGIN_FAILED)])
     start_session(attempt.user)
+    kept = kept_form_fields(KEEP_PREFIX)
+    if kept and next_path:
+        # Logged in again from the page of a form refused after the session ended: what
+        # was typed is posted again, with a fresh token, when the user presses the button.
+        return render_template("pages/resubmit.html", kept=kept, retry_url=next_path)
     return redirect(next_path or url_for(landing_endpoint(attempt.user)))
 
 
 def render_login(
-    form: LoginForm, next_path: str | None, errors: list[tuple[str, str]], status: int = 200
+    form: LoginForm,
+    next_path: str | None,
+    errors: list[tuple[str, str]],
+    status: int = 200,
+    retry_after: int = 0,
 ) -> ResponseReturnValue:
+    headers = {"Retry-After": str(retry_after)} if retry_after else {}
+    # A login from the page of a refused form keeps carrying what was typed there.
+    kept = kept_form_fields(KEEP_PREFIX) if request.method == "POST" else []
     return (
         render_template(
             "accounts/login.html",
             form=form,
             errors=errors,
             action=url_for("accounts.login", next=next_path),
+            kept=kept,
+            keep_prefix=KEEP_PREFIX,
         ),
         status,
+        headers,
     )
 
 
 @bp.post("/logga-ut")
 def logout() -> ResponseReturnValue:
+    # The server forgets the session: a copy of the cookie no longer logs anyone in.
+    end_server_session(session.get(SESSION_ID_KEY))
+    db.session.commit()
     logout_user()
     session.clear()
     flash(LOGGED_OUT, "success")
@@ -135,8 +168,9 @@ def change_password() -> ResponseReturnValue:
     status = 200
     if validate_with_rules(form, lambda: password_problems(form.password.data or "", user.email)):
         throttle = login_throttle()
-        if throttle.is_throttled(user.email, client_address()):
-            form.current_password.errors = [throttled_message(throttle)]
+        wait = throttle.wait_seconds(user.email, client_address())
+        if wait > 0:
+            form.current_password.errors = [throttled_message(wait)]
             status = 429
         elif not verify_password(user.password_hash, form.current_password.data or "").matches:
             throttle.register_failure(user.email, client_address())

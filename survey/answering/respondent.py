@@ -365,13 +365,16 @@ def kept_fields() -> list[tuple[str, str]]:
 
 @bp.get("/svara/<round_id>/<path:token>")
 def open_link(round_id: str, token: str) -> ResponseReturnValue:
-    """Trade a personal link for a session and continue on an address without the token."""
+    """Trade a personal link for a session and continue on an address without the token.
+
+    A valid link always works, also from an address that has made many wrong guesses (a
+    hospital behind one address): a guess that succeeds is a 2⁻²⁵⁶ event, so admitting
+    valid links gives a guesser nothing. Only wrong links are counted and slowed down.
+    """
     config = current_app.config
     limit = int(config["SURVEY_TOKEN_MAX_FAILURES"])
     window = int(config["SURVEY_TOKEN_WINDOW_SECONDS"])
     failures_key = counter_key("token-ip", request.remote_addr or "okänd")
-    if is_limited(failures_key, limit, window):
-        return rate_limited_page()
     number = parse_round_id(round_id)
     recipient: Recipient | None = None
     # The shape check comes first: garbage never reaches a query.
@@ -384,6 +387,8 @@ def open_link(round_id: str, token: str) -> ResponseReturnValue:
             )
         )
     if recipient is None:
+        if is_limited(failures_key, limit, window):
+            return rate_limited_page()
         register_failure(failures_key, window)
         db.session.commit()
         return link_invalid_page()

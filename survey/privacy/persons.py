@@ -42,7 +42,7 @@ from survey.schema.rounds import Recipient, Round
 EXPORT_ACTION: Final = "privacy.export_person"
 ERASE_ACTION: Final = "privacy.erase_person"
 # The kinds of throttling counter keyed by an email address (see survey.accounts.authentication).
-EMAIL_COUNTER_KINDS: Final = ("login-email",)
+EMAIL_COUNTER_KINDS: Final = ("login-email", "login-email-last")
 PASSWORD_NOTE: Final = "Lösenordet lagras bara som en Argon2-hash och kan inte läsas ut."
 
 

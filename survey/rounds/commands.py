@@ -266,7 +266,7 @@ def close_command(round_id: int) -> None:
     """Close the round now: no more answers are accepted."""
     round_ = find_round(round_id)
     try:
-        close_round(round_, now=utcnow())
+        close_round(round_)  # stamped once the round's lock is held
         db.session.commit()
     except RoundError as error:
         raise refused(error) from None

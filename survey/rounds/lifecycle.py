@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from survey.db import db
+from survey.db import db, utcnow
 from survey.errors import ErrorCode
 from survey.localtime import format_local
 from survey.rounds.actions import audit_round, lock_for_change
@@ -171,11 +171,15 @@ def open_round(round_: Round, *, actor: User | None = None, now: datetime) -> Op
     return OpenOutcome(opened=opened, invitations=invitations)
 
 
-def close_round(round_: Round, *, actor: User | None = None, now: datetime) -> Round:
+def close_round(round_: Round, *, actor: User | None = None, now: datetime | None = None) -> Round:
     """Close a round: it takes no more answers; queued mail is withdrawn.
 
     A draft round may be closed too, without any mail going out: that is how a round of
     an earlier year, whose answers were imported, is filed for results and trends.
+
+    The close is stamped once the round's lock is held (`now`, if given, is the time of
+    a close decided earlier, such as `survey tick` closing by the round's time): a
+    submission that held the lock first is then never stamped later than the close.
     """
     round_ = lock_for_change(round_)
     if round_.state_enum is RoundState.CLOSED:
@@ -184,6 +188,7 @@ def close_round(round_: Round, *, actor: User | None = None, now: datetime) -> R
             f"round {round_.id} is already closed",
             code=ErrorCode.ROUND_ALREADY_CLOSED,
         )
+    now = now or utcnow()
     round_.state = RoundState.CLOSED.value
     round_.closed_at = now
     withdrawn = withdraw_queued(round_id=round_.id)

@@ -20,7 +20,7 @@ OUTBOX_PAGE_SIZE = 200
 
 
 @bp.get("/omgangar/<int:round_id>/utskick")
-@round_view()
+@round_view(manage=True)  # names and addresses: not for readers (docs/privacy.md)
 def outbox(round_: Round) -> ResponseReturnValue:
     total = db.session.scalar(
         select(func.count()).select_from(OutboxMessage).where(OutboxMessage.round_id == round_.id)
@@ -36,7 +36,7 @@ def outbox(round_: Round) -> ResponseReturnValue:
 
 
 @bp.get("/omgangar/<int:round_id>/utskick/<int:message_id>")
-@round_view()
+@round_view(manage=True)
 def show_message(round_: Round, message_id: int) -> ResponseReturnValue:
     """A queued mail as written (development only: mail is kept in the outbox there)."""
     if current_app.config["SURVEY_MAIL_DELIVERY"] != "outbox":

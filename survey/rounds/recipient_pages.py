@@ -68,7 +68,7 @@ def recipient_or_404(round_: Round, recipient_id: int) -> Recipient:
 
 
 @bp.get("/omgangar/<int:round_id>/mottagare/<int:recipient_id>")
-@round_view()
+@round_view(manage=True)  # names a person: not for readers (docs/privacy.md)
 def show_recipient(round_: Round, recipient_id: int) -> ResponseReturnValue:
     recipient = recipient_or_404(round_, recipient_id)
     status = next(

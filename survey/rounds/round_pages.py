@@ -223,13 +223,15 @@ def render_settings_page(
 @bp.get("/omgangar/<int:round_id>")
 @round_view()
 def show_round(round_: Round) -> ResponseReturnValue:
+    """The round; a reader sees its settings and counts, never who was asked (docs/privacy.md)."""
     status = round_status(round_)
+    can_manage = can_manage_round(current_user, round_)
     shown_state = request.args.get("status", "")
     if shown_state not in {state.value for state in RecipientState}:
         shown_state = ""
     search = request.args.get("sok", "").strip()[:MAX_SEARCH_LENGTH]
     rows = find_recipients(
-        status.recipients,
+        status.recipients if can_manage else [],
         state=RecipientState(shown_state) if shown_state else None,
         search=search,
     )
@@ -242,9 +244,9 @@ def show_round(round_: Round) -> ResponseReturnValue:
         search=search,
         states=list(RecipientState),
         outbox_counts=outbox_counts(status.outbox),
-        failed=failed_messages(round_.id),
-        uncertain=uncertain_messages(round_.id),
-        can_manage=can_manage_round(current_user, round_),
+        failed=failed_messages(round_.id) if can_manage else [],
+        uncertain=uncertain_messages(round_.id) if can_manage else [],
+        can_manage=can_manage,
         now=utcnow(),
         **page_context(),
     )
@@ -388,7 +390,7 @@ def close(round_: Round) -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("rounds/close.html", round=round_, **page_context())
     run_action(
-        lambda: close_round(round_, actor=acting_user(), now=utcnow()),
+        lambda: close_round(round_, actor=acting_user()),  # stamped once locked
         lambda _: "Omgången är stängd. Inga fler svar tas emot.",
     )
     return redirect(round_url(round_))

@@ -24,6 +24,7 @@ from survey.schema.questionnaires import QuestionnaireVersion
 from survey.schema.ratelimit import RateLimitCounter
 from survey.schema.responses import Response, ResponseSubmission
 from survey.schema.rounds import Recipient, Round, RoundState
+from survey.schema.sessions import UserSession
 
 __all__ = [
     "ROLE_LABELS",
@@ -53,4 +54,5 @@ __all__ = [
     "Round",
     "RoundState",
     "User",
+    "UserSession",
 ]

@@ -1,0 +1,218 @@
+"""Every route against the role table of docs/security.md: who may open what, and that a
+reader never sees who was asked (docs/privacy.md: "results and the pseudonymised export only").
+
+The table names every endpoint of the app. `app.url_map` is walked, so a route added
+without a line here fails `test_it_has_a_role_for_every_route`; each line is then checked
+for an anonymous visitor, a reader, a process leader of the round's delregion, a process
+leader of another delregion and an administrator.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from enum import Enum
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.routing import Rule
+
+from tests.security_helpers import (
+    FAILED_EMAIL,
+    HEALTHY_EMAIL,
+    World,
+    client_of,
+    rules_with,
+    seed_world,
+    url_for_rule,
+)
+
+
+class Access(Enum):
+    PUBLIC = "anyone"
+    LINK = "a respondent with a personal link"
+    LOGGED_IN = "any logged-in user"
+    READ = "readers, process leaders of the delregion, administrators"
+    MANAGE = "process leaders of the delregion, administrators"
+    PROCESS_LEADER = "process leaders (their delregion), administrators"
+    ADMIN = "administrators"
+
+
+A = Access
+ROLE_TABLE: dict[str, Access] = {
+    "pages.start": A.PUBLIC,
+    "pages.accessibility": A.PUBLIC,
+    "pages.health": A.PUBLIC,
+    "static": A.PUBLIC,
+    "accounts.login": A.PUBLIC,
+    "accounts.logout": A.PUBLIC,
+    "respond.form": A.LINK,
+    "respond.post_answers": A.LINK,
+    "respond.open_link": A.LINK,
+    "respond.confirmation": A.LINK,
+    "respond.reminders": A.LINK,
+    "accounts.change_password": A.LOGGED_IN,
+    "answering.preview": A.LOGGED_IN,
+    "rounds.list_rounds": A.LOGGED_IN,
+    "rounds.recipients_template": A.LOGGED_IN,  # an empty file with example rows
+    # A reader's round page: settings and counts, no recipient (checked below).
+    "rounds.show_round": A.READ,
+    "results.round_results": A.READ,
+    "results.breakdown": A.READ,
+    "results.free_text": A.READ,
+    "export.download_round": A.READ,  # pseudonymised; ?identifierande=1 is MANAGE (below)
+    "rounds.show_recipient": A.MANAGE,
+    "rounds.edit_recipient": A.MANAGE,
+    "rounds.revoke": A.MANAGE,
+    "rounds.reissue": A.MANAGE,
+    "rounds.remind_one": A.MANAGE,
+    "rounds.remove": A.MANAGE,
+    "rounds.upload_recipients": A.MANAGE,
+    "rounds.new_recipient": A.MANAGE,
+    "rounds.edit_round": A.MANAGE,
+    "rounds.extend": A.MANAGE,
+    "rounds.close": A.MANAGE,
+    "rounds.open_now": A.MANAGE,
+    "rounds.remind_all": A.MANAGE,
+    "rounds.outbox": A.MANAGE,
+    "rounds.show_message": A.MANAGE,
+    "rounds.resend": A.MANAGE,
+    "response_import.import_page": A.MANAGE,
+    "response_import.import_template": A.MANAGE,
+    "audit.round_log": A.MANAGE,
+    "rounds.new_round": A.PROCESS_LEADER,
+    "audit.log": A.PROCESS_LEADER,
+    "accounts.users": A.ADMIN,
+    "accounts.create_user": A.ADMIN,
+    "accounts.edit_user": A.ADMIN,
+    "accounts.reset_password": A.ADMIN,
+    "accounts.deactivate": A.ADMIN,
+    "accounts.reactivate": A.ADMIN,
+}
+
+# Who may pass each kind of access (besides the public).
+ALLOWED: dict[Access, set[str]] = {
+    A.LOGGED_IN: {"reader_nv", "leader_nv", "leader_no", "admin"},
+    A.READ: {"reader_nv", "leader_nv", "admin"},
+    A.MANAGE: {"leader_nv", "admin"},
+    A.PROCESS_LEADER: {"leader_nv", "leader_no", "admin"},
+    A.ADMIN: {"admin"},
+}
+WHO = ("anonymous", "reader_nv", "leader_no", "leader_nv", "admin")
+# What names a person in the seeded round: none of it may reach a reader. (Organisations
+# are no person: the pseudonymised export keeps them, for the non-respondents' sheet.)
+PERSONAL = (HEALTHY_EMAIL, "Anna Andersson", FAILED_EMAIL, "Bo Berg", "cilla@example.se",
+            "Cilla Carlsson")  # fmt: skip
+# The recipients file template's example rows happen to use the same made-up names.
+NO_ROUND_DATA = {"rounds.recipients_template"}
+
+
+@pytest.fixture
+def world_app(make_app) -> tuple[Flask, World]:  # type: ignore[no-untyped-def]
+    # Mail kept in the outbox, so that the message page exists at all.
+    app = make_app(SURVEY_MAIL_DELIVERY="outbox")
+    return app, seed_world(app)
+
+
+def clients(app: Flask, world: World) -> dict[str, FlaskClient]:
+    cast = world.cast
+    emails = {
+        "anonymous": None,
+        "reader_nv": cast.reader_nv.email,
+        "leader_no": cast.leader_no.email,
+        "leader_nv": cast.leader_nv.email,
+        "admin": cast.admin.email,
+    }
+    return {who: client_of(app, email) for who, email in emails.items()}
+
+
+def test_it_has_a_role_for_every_route(app: Flask):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    missing = sorted(endpoints - ROLE_TABLE.keys())
+    assert not missing, f"add these endpoints to ROLE_TABLE (and docs/security.md): {missing}"
+    assert not ROLE_TABLE.keys() - endpoints, "ROLE_TABLE names endpoints that are gone"
+
+
+def refused(status: int, who: str) -> bool:
+    """A refusal: the login page for a visitor, 403 for the wrong role, 404 out of scope."""
+    return status in ({302} if who == "anonymous" else {403, 404})
+
+
+def guarded_rules(app: Flask, method: str) -> list[Rule]:
+    return [
+        rule
+        for rule in rules_with(app, method)
+        if ROLE_TABLE[rule.endpoint] not in {A.PUBLIC, A.LINK}
+    ]
+
+
+def test_it_opens_every_page_only_to_the_roles_of_the_table(world_app: tuple[Flask, World]):
+    app, world = world_app
+    by_who = clients(app, world)
+    wrong: list[str] = []
+    for rule in guarded_rules(app, "GET"):
+        url = url_for_rule(app, rule, world)
+        allowed_to = ALLOWED[ROLE_TABLE[rule.endpoint]]
+        for who in WHO:
+            response = by_who[who].get(url)
+            status = response.status_code
+            if who in allowed_to:
+                if status not in {200, 302}:
+                    wrong.append(f"{who} GET {url}: {status}, should be allowed")
+            elif not refused(status, who):
+                wrong.append(f"{who} GET {url}: {status}, should be refused")
+            if who == "reader_nv" and status == 200 and rule.endpoint not in NO_ROUND_DATA:
+                body = response.get_data()
+                if response.mimetype.endswith("sheet"):
+                    with zipfile.ZipFile(io.BytesIO(body)) as workbook:
+                        body = b"".join(workbook.read(name) for name in workbook.namelist())
+                text = body.decode("utf-8", "replace")
+                wrong += [f"reader GET {url} shows {personal!r}" for personal in PERSONAL
+                          if personal in text]  # fmt: skip
+    assert not wrong, "\n".join(wrong)
+
+
+def test_it_refuses_every_guarded_post_to_the_roles_outside_the_table(
+    world_app: tuple[Flask, World],
+):
+    # Only refusals are posted (an allowed post would change the world for the next one);
+    # test_security_csrf.py carries out every post with a user who may.
+    app, world = world_app
+    by_who = clients(app, world)
+    wrong: list[str] = []
+    for rule in guarded_rules(app, "POST"):
+        url = url_for_rule(app, rule, world)
+        allowed_to = ALLOWED[ROLE_TABLE[rule.endpoint]]
+        for who in WHO:
+            if who in allowed_to:
+                continue
+            status = by_who[who].post(url, data={}).status_code
+            if not refused(status, who):
+                wrong.append(f"{who} POST {url}: {status}, should be refused")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_it_gives_the_identifying_export_only_to_those_who_manage_the_round(
+    world_app: tuple[Flask, World],
+):
+    app, world = world_app
+    by_who = clients(app, world)
+    url = f"/omgangar/{world.round_id}/export.xlsx?identifierande=1"
+    assert by_who["reader_nv"].get(url).status_code == 403
+    assert by_who["leader_no"].get(url).status_code == 404
+    assert by_who["leader_nv"].get(url).status_code == 200
+    assert by_who["admin"].get(url).status_code == 200
+
+
+def test_it_shows_a_reader_the_round_counts_but_nobody_who_was_asked(
+    world_app: tuple[Flask, World],
+):
+    app, world = world_app
+    by_who = clients(app, world)
+    reader_page = by_who["reader_nv"].get(f"/omgangar/{world.round_id}").get_data(as_text=True)
+    leader_page = by_who["leader_nv"].get(f"/omgangar/{world.round_id}").get_data(as_text=True)
+    assert "Svar per organisationstyp" in reader_page
+    assert "avidentifierade exporten" in reader_page
+    assert HEALTHY_EMAIL in leader_page and HEALTHY_EMAIL not in reader_page
+    assert f"/omgangar/{world.round_id}/utskick" not in reader_page
