@@ -33,8 +33,8 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     from survey.extensions import csrf, mail
     from survey.logredact import DEFAULT_LOGGERS, install_log_redaction
     from survey.mail.cli import outbox_cli
+    from survey.mail.send_time_fields import register_send_time_field
     from survey.mail.settings import check_mail_settings
-    from survey.mail.worker import register_send_time_field
     from survey.privacy.commands import privacy_cli
     from survey.proxies import trust_proxies
     from survey.questionnaires.commands import questionnaire_cli

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from survey.mail.worker import DeliveryReport, deliver_outbox
+from survey.mail.batch import DeliveryReport
+from survey.mail.worker import deliver_outbox
 from survey.schema.outbox import MailStatus
 from tests.outbox_helpers import make_all_due, queue_invitations, rows, statuses
 from tests.smtp_server import SmtpServer

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from survey.db import db
+from survey.mail.batch import DeliveryReport
 from survey.mail.outbox import (
     NotRequeueable,
     failed_messages,
@@ -24,7 +25,7 @@ from survey.mail.outbox import (
     requeue_uncertain,
     uncertain_messages,
 )
-from survey.mail.worker import DeliveryReport, deliver_outbox
+from survey.mail.worker import deliver_outbox
 from survey.schema.outbox import MailStatus, OutboxMessage
 
 LISTED_AT_MOST = 20
