@@ -228,6 +228,10 @@ class Batch:
         self.accepted: int | None = None
         # Messages from this position on have not been dealt with yet.
         self.position = 0
+        # PostgreSQL's worker connection commits every statement by itself
+        # (`survey.mail.durability`); SQLite's commits explicitly.
+        isolation = connection.get_execution_options().get("isolation_level")
+        self.autocommit = isolation == "AUTOCOMMIT"
 
     def run(self) -> DeliveryReport:
         """Send the batch; every claimed message ends up dealt with or released."""
@@ -371,7 +375,8 @@ class Batch:
                 "now": now,
             },
         ).all()
-        self.connection.commit()
+        if not self.autocommit:
+            self.connection.commit()
         return any(row[0] == message.id for row in marked)
 
     def _failed(self, message: ClaimedMessage, attempts: int, failure: Failure) -> None:
