@@ -9,7 +9,7 @@ QUERY PLAN on SQLite) of the queries that run per request or per mail batch:
 * the personal link: the recipient by the token's hash (`respond.open_link`);
 * the respondent's response, by recipient (`load_response`);
 * the round by id, with its questionnaire version (every respondent page);
-* the mail worker's claim of the next batch (`survey.mail.worker.claim_statement`), with
+* the mail worker's claim of the next batch (`survey.mail.claims.claim_statement`), with
   half of the invitations already sent;
 * the send-time link lookup of a batch (`survey.rounds.links.live_links`);
 * the results frame of the large round (`survey.results.frame.responses_statement`).
@@ -27,7 +27,7 @@ from sqlalchemy import select, update
 def plans(database_url: str | None, responses: int, invitations: int) -> None:
     """Generate the data and print every plan."""
     from survey.db import db, utcnow
-    from survey.mail.worker import claim_statement
+    from survey.mail.claims import claim_statement
     from survey.results.frame import responses_statement
     from survey.rounds.lifecycle import open_round
     from survey.rounds.links import live_links_statement

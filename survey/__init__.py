@@ -37,8 +37,11 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     from survey.local_collaboration.pages import bp as local_collaboration_blueprint
     from survey.logredact import DEFAULT_LOGGERS, install_log_redaction
     from survey.mail.cli import outbox_cli
+    from survey.mail.send_time_fields import (
+        register_send_time_field,
+        register_send_time_message_field,
+    )
     from survey.mail.settings import check_mail_settings
-    from survey.mail.worker import register_send_time_field, register_send_time_message_field
     from survey.plans import pages as plan_pages
     from survey.plans.commands import plan_cli
     from survey.privacy.commands import privacy_cli

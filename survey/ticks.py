@@ -24,7 +24,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from survey.db import db, utcnow
 from survey.local_collaboration.mailing import queue_due_group_reminders
-from survey.mail.worker import DeliveryReport, deliver_outbox
+from survey.mail.batch import DeliveryReport
+from survey.mail.worker import deliver_outbox
 from survey.privacy.purge import purge_personal_data
 from survey.rounds.lifecycle import close_round, open_round, open_rounds, rounds_due_to_open
 from survey.rounds.reminding import queue_due_reminders

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import pytest
 from flask import Flask
 
-from survey.mail.worker import DeliveryReport, deliver_outbox
+from survey.mail.batch import DeliveryReport
+from survey.mail.worker import deliver_outbox
 from survey.schema.outbox import MailStatus
 from tests.factories import MakeApp
 from tests.outbox_helpers import address_of, make_all_due, queue_invitations, rows, statuses

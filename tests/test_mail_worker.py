@@ -12,14 +12,12 @@ from sqlalchemy import update
 
 from survey import create_app
 from survey.db import db, utcnow
+from survey.mail.batch import retry_delay
+from survey.mail.claims import recover_stale_messages
+from survey.mail.durability import worker_connection
 from survey.mail.outbox import requeue_uncertain
-from survey.mail.worker import (
-    _worker_connection,
-    deliver_outbox,
-    recover_stale_messages,
-    register_send_time_field,
-    retry_delay,
-)
+from survey.mail.send_time_fields import register_send_time_field
+from survey.mail.worker import deliver_outbox
 from survey.schema.outbox import MailStatus, OutboxMessage
 from tests.factories import MakeApp, make_recipient, make_round
 from tests.outbox_helpers import (
@@ -506,7 +504,7 @@ def test_it_delivers_in_both_durability_modes_and_leaves_connections_as_found(
     with app.app_context():
         queued = queue_invitations(3)
         # While the worker sends, its commits wait for the disk only in durable mode.
-        with _worker_connection(durable) as connection:
+        with worker_connection(durable) as connection:
             if connection.dialect.name == "postgresql":
                 during = connection.exec_driver_sql("SHOW synchronous_commit").scalar()
                 assert during == ("on" if durable else "off")

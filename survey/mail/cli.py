@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from survey.db import db
 from survey.errors import CommandError, ErrorCode
+from survey.mail.batch import DeliveryReport
 from survey.mail.outbox import (
     NotRequeueable,
     failed_messages,
@@ -25,7 +26,7 @@ from survey.mail.outbox import (
     requeue_uncertain,
     uncertain_messages,
 )
-from survey.mail.worker import DeliveryReport, deliver_outbox
+from survey.mail.worker import deliver_outbox
 from survey.schema.outbox import MailStatus, OutboxMessage
 
 LISTED_AT_MOST = 20
