@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
@@ -35,7 +36,13 @@ def _status(runner: FlaskCliRunner, as_of: str) -> dict[str, dict[str, Any]]:
     return {item["id"]: item for item in json.loads(result.output)}
 
 
-def _record(runner, indicator: str, value: str, day: str, source: str = "Uttag QV 2026-01-15"):  # type: ignore[no-untyped-def]
+def _record(
+    runner: FlaskCliRunner,
+    indicator: str,
+    value: str,
+    day: str,
+    source: str = "Uttag QV 2026-01-15",
+) -> Result:
     return runner.invoke(
         args=[
             "plan",
@@ -52,7 +59,7 @@ def _record(runner, indicator: str, value: str, day: str, source: str = "Uttag Q
     )
 
 
-def test_it_loads_a_plan_once_and_shows_it_as_json(runner) -> None:  # type: ignore[no-untyped-def]
+def test_it_loads_a_plan_once_and_shows_it_as_json(runner: FlaskCliRunner) -> None:
     first = runner.invoke(args=["plan", "load", str(PLAN_FILE)])
     assert first.exit_code == 0, first.output
     assert "loaded nv-aktivitetsplan version 2.0" in first.output
@@ -85,7 +92,9 @@ def test_it_refuses_a_bad_file_with_its_line_and_stores_nothing(
     assert runner.invoke(args=["plan", "show", PLAN_KEY]).exit_code == 1
 
 
-def test_a_changed_file_with_the_same_version_is_refused(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_changed_file_with_the_same_version_is_refused(
+    runner: FlaskCliRunner, tmp_path: Path
+) -> None:
     runner.invoke(args=["plan", "load", str(PLAN_FILE)])
     changed = tmp_path / "nv.yaml"
     changed.write_text(
@@ -95,7 +104,9 @@ def test_a_changed_file_with_the_same_version_is_refused(runner, tmp_path: Path)
     assert result.exit_code == 1 and "give the revision a new 'version:'" in result.output
 
 
-def test_recorded_measurements_are_judged_and_missing_ones_say_ingen_matning(app, runner) -> None:  # type: ignore[no-untyped-def]
+def test_recorded_measurements_are_judged_and_missing_ones_say_ingen_matning(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
     with app.app_context():
         load_nv_plan()
     assert _record(runner, "1a.3d", "12,5 %", "2025-12-31").exit_code == 0
@@ -115,7 +126,9 @@ def test_recorded_measurements_are_judged_and_missing_ones_say_ingen_matning(app
     assert _status(runner, "2027-06-30")["1a.3d"]["status"] == "ingen mätning"
 
 
-def test_one_ja_nej_per_kommun_is_undecidable_while_kommuner_are_missing(app, runner) -> None:  # type: ignore[no-untyped-def]
+def test_one_ja_nej_per_kommun_is_undecidable_while_kommuner_are_missing(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
     with app.app_context():
         load_nv_plan()
     all_but_one = ", ".join(
@@ -146,7 +159,9 @@ def test_one_ja_nej_per_kommun_is_undecidable_while_kommuner_are_missing(app, ru
     assert _status(runner, "2026-12-31")["1c.1"]["status"] == "ej uppnått"
 
 
-def test_an_increase_goal_compares_with_the_previous_year(app, runner) -> None:  # type: ignore[no-untyped-def]
+def test_an_increase_goal_compares_with_the_previous_year(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
     with app.app_context():
         load_nv_plan()
     _record(runner, "2b.1b", "120", "2024-12-31")
@@ -155,7 +170,9 @@ def test_an_increase_goal_compares_with_the_previous_year(app, runner) -> None: 
     assert _status(runner, "2025-12-31")["2b.1b"]["status"] == "uppnått"
 
 
-def test_bad_values_are_refused_in_one_line_and_nothing_is_stored(app, runner) -> None:  # type: ignore[no-untyped-def]
+def test_bad_values_are_refused_in_one_line_and_nothing_is_stored(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
     with app.app_context():
         load_nv_plan()
     for indicator, value, day, expected in [
@@ -192,7 +209,7 @@ def test_bad_values_are_refused_in_one_line_and_nothing_is_stored(app, runner) -
         assert db.session.query(PlanMeasurement).count() == 0
 
 
-def test_enkat_indicators_take_the_latest_closed_round(app, runner) -> None:  # type: ignore[no-untyped-def]
+def test_enkat_indicators_take_the_latest_closed_round(app: Flask, runner: FlaskCliRunner) -> None:
     with app.app_context():
         questionnaire = read_questionnaire_file(ROOT / "questionnaires" / "nv-arlig-enkat.yaml")
         version = make_questionnaire_version(questionnaire)
@@ -208,7 +225,9 @@ def test_enkat_indicators_take_the_latest_closed_round(app, runner) -> None:  # 
     assert item["status"] == "ej uppnått" and "Årlig enkät 2025" in item["source"]
 
 
-def test_a_revision_judges_from_its_date_and_says_what_changed(app, runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_revision_judges_from_its_date_and_says_what_changed(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
     with app.app_context():
         load_nv_plan()
     revised = tmp_path / "nv-2.1.yaml"
@@ -224,7 +243,9 @@ def test_a_revision_judges_from_its_date_and_says_what_changed(app, runner, tmp_
     assert any("Formuleringen ändrades" in note for note in after["changes"])
 
 
-def test_import_takes_the_template_all_or_nothing(app, runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_import_takes_the_template_all_or_nothing(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
     with app.app_context():
         load_nv_plan()
     template = tmp_path / "mall.xlsx"
@@ -314,7 +335,7 @@ def test_the_report_is_a_pdf_with_text_page_numbers_and_date_and_a_workbook(
     assert wrong.exit_code == 1 and "written as .pdf or .xlsx" in wrong.output
 
 
-def test_dates_out_of_range_are_refused_in_one_line(app, runner) -> None:  # type: ignore[no-untyped-def]
+def test_dates_out_of_range_are_refused_in_one_line(app: Flask, runner: FlaskCliRunner) -> None:
     with app.app_context():
         load_nv_plan()
     result = runner.invoke(args=["plan", "status", PLAN_KEY, "--as-of", "0001-01-01", "--json"])
