@@ -10,11 +10,22 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
 from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from survey.db import db
+from survey.errors import ErrorCode, SurveyError
+from survey.plans.importing import ImportRefused, read_measurements
+from survey.plans.storage import (
+    PlanRefused,
+    load_plan_text,
+    plan_by_key,
+    plan_of,
+    version_in_force,
+    versions_of,
+)
 from survey.questionnaires.parsing import read_questionnaire_file
 from survey.schema.audit import AuditEvent
 from survey.schema.plans import PlanMeasurement
@@ -42,6 +53,8 @@ def _record(
     value: str,
     day: str,
     source: str = "Uttag QV 2026-01-15",
+    *,
+    standalone_mode: bool = True,
 ) -> Result:
     return runner.invoke(
         args=[
@@ -55,8 +68,15 @@ def _record(
             day,
             "--source",
             source,
-        ]
+        ],
+        standalone_mode=standalone_mode,
     )
+
+
+def _refusal(result: Result) -> ErrorCode:
+    """The code of the error a command run with standalone_mode=False refused with."""
+    assert isinstance(result.exception, SurveyError), result.exception
+    return result.exception.code
 
 
 def test_it_loads_a_plan_once_and_shows_it_as_json(runner: FlaskCliRunner) -> None:
@@ -93,7 +113,7 @@ def test_it_refuses_a_bad_file_with_its_line_and_stores_nothing(
 
 
 def test_a_changed_file_with_the_same_version_is_refused(
-    runner: FlaskCliRunner, tmp_path: Path
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
 ) -> None:
     runner.invoke(args=["plan", "load", str(PLAN_FILE)])
     changed = tmp_path / "nv.yaml"
@@ -102,6 +122,11 @@ def test_a_changed_file_with_the_same_version_is_refused(
     )
     result = runner.invoke(args=["plan", "load", str(changed)])
     assert result.exit_code == 1 and "give the revision a new 'version:'" in result.output
+    with app.app_context():
+        with pytest.raises(PlanRefused) as refused:
+            load_plan_text(changed.read_text(encoding="utf-8"), str(changed))
+        assert refused.value.code is ErrorCode.PLAN_VERSION_CONFLICT
+        db.session.rollback()
 
 
 def test_recorded_measurements_are_judged_and_missing_ones_say_ingen_matning(
@@ -175,19 +200,37 @@ def test_bad_values_are_refused_in_one_line_and_nothing_is_stored(
 ) -> None:
     with app.app_context():
         load_nv_plan()
-    for indicator, value, day, expected in [
-        ("1a.3d", "tolv", "2025-12-31", "inte ett tal"),
-        ("1a.3d", "150", "2025-12-31", "mellan 0 och 100"),
-        ("1a.3d", "12", "2025-13-01", "not a date"),
-        ("3.3a", "kanske", "2025-12-31", "Ja eller Nej"),
-        ("1c.1", "Malmö=Ja", "2025-12-31", "hör inte till planens kommuner"),
-        ("9.9", "1", "2025-12-31", "finns inte i planen"),
-        ("1a.4", "Ja", "2025-12-31", "mäts med den årliga enkäten"),
+    for indicator, value, day, expected, code in [
+        ("1a.3d", "tolv", "2025-12-31", "inte ett tal", ErrorCode.MEASUREMENT_NOT_A_NUMBER),
+        ("1a.3d", "150", "2025-12-31", "mellan 0 och 100", ErrorCode.MEASUREMENT_OUT_OF_RANGE),
+        ("1a.3d", "12", "2025-13-01", "not a date", ErrorCode.COMMAND_BAD_OPTION),
+        ("3.3a", "kanske", "2025-12-31", "Ja eller Nej", ErrorCode.MEASUREMENT_BAD_YES_NO),
+        (
+            "1c.1",
+            "Malmö=Ja",
+            "2025-12-31",
+            "hör inte till planens kommuner",
+            ErrorCode.MEASUREMENT_UNKNOWN_ORGANISATION,
+        ),
+        ("9.9", "1", "2025-12-31", "finns inte i planen", ErrorCode.MEASUREMENT_UNKNOWN_INDICATOR),
+        (
+            "1a.4",
+            "Ja",
+            "2025-12-31",
+            "mäts med den årliga enkäten",
+            ErrorCode.MEASUREMENT_MEASURED_BY_ENKAT,
+        ),
     ]:
         result = _record(runner, indicator, value, day)
         assert result.exit_code == 1, (indicator, value)
         assert expected in result.output and "Traceback" not in result.output
         assert len(result.output.strip().splitlines()) == 1
+        assert _refusal(_record(runner, indicator, value, day, standalone_mode=False)) is code
+    unknown = ["plan", "record", "okand", "1a.3d", "--value", "1", "--date", "2025-12-31"]
+    assert (
+        _refusal(runner.invoke(args=[*unknown, "--source", "x"], standalone_mode=False))
+        is ErrorCode.PLAN_NOT_FOUND
+    )
     assert (
         runner.invoke(
             args=[
@@ -278,6 +321,23 @@ def test_import_takes_the_template_all_or_nothing(
     assert refused.exit_code == 1 and "1 problem; nothing was imported" in refused.output
     assert "Rad " in refused.output
     with app.app_context():
+        record = plan_by_key(PLAN_KEY)
+        assert record is not None
+        plan = plan_of(version_in_force(versions_of(record), date.today()))
+        with pytest.raises(ImportRefused) as formula:
+            read_measurements(bad.read_bytes(), bad.name, plan)
+        assert formula.value.code is ErrorCode.TABLE_BAD_CELL  # the table's own code, kept
+        sheet.cell(sheet.max_row, 5, "tolv")
+        not_a_number = tmp_path / "tolv.xlsx"
+        book.save(not_a_number)
+        with pytest.raises(ImportRefused) as problems:
+            read_measurements(not_a_number.read_bytes(), not_a_number.name, plan)
+        assert problems.value.code is ErrorCode.PLAN_IMPORT_HAS_PROBLEMS
+        assert problems.value.problems[0].startswith("Rad ")
+        with pytest.raises(ImportRefused) as unreadable:
+            read_measurements(b"", "tom.xlsx", plan)
+        assert unreadable.value.code is ErrorCode.TABLE_EMPTY
+    with app.app_context():
         assert db.session.query(PlanMeasurement).count() == 0
     done = runner.invoke(args=["plan", "import", PLAN_KEY, str(good)])
     assert done.exit_code == 0, done.output
@@ -333,6 +393,11 @@ def test_the_report_is_a_pdf_with_text_page_numbers_and_date_and_a_workbook(
         args=["plan", "report", PLAN_KEY, "--as-of", "2026-01-31", "-o", str(tmp_path / "r.doc")]
     )
     assert wrong.exit_code == 1 and "written as .pdf or .xlsx" in wrong.output
+    report_as_doc = ["plan", "report", PLAN_KEY, "--as-of", "2026-01-31", "-o", "r.doc"]
+    assert (
+        _refusal(runner.invoke(args=report_as_doc, standalone_mode=False))
+        is ErrorCode.COMMAND_BAD_OPTION
+    )
 
 
 def test_dates_out_of_range_are_refused_in_one_line(app: Flask, runner: FlaskCliRunner) -> None:
