@@ -10,8 +10,12 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from survey.db import db, utcnow
+from survey.errors import ErrorCode
+from survey.local_collaboration.checking import Refused
 from survey.local_collaboration.links import hash_group_token
 from survey.local_collaboration.overview import group_step, overview, trend_chart
+from survey.local_collaboration.pages import apply_posted
+from survey.local_collaboration.plan import Editor
 from survey.schema.audit import AuditEvent
 from survey.schema.local_collaboration import (
     LocalAction,
@@ -210,6 +214,23 @@ def test_bad_input_gets_a_swedish_message_and_changes_nothing(
     with app.app_context():
         stored = db.session.get(LocalGroup, group.id)
         assert stored is not None and stored.plan_updated_at is None
+
+
+@pytest.mark.parametrize(("form", "message"), BAD_INPUTS)
+def test_bad_input_is_refused_with_a_code(app: Flask, form: dict[str, str], message: str) -> None:
+    group = make_group(app)
+    expected = {
+        "action_999999": ErrorCode.GROUP_NOT_IN_PLAN,
+        "nagot_annat": ErrorCode.GROUP_UNKNOWN_FORM,
+    }.get(form["del"], ErrorCode.GROUP_BAD_INPUT)
+    with app.test_request_context():
+        stored = db.session.get(LocalGroup, group.id)
+        assert stored is not None
+        with pytest.raises(Refused) as refused:
+            apply_posted(stored, form, Editor.of_contact(stored))
+        assert refused.value.code is expected
+        assert any(message in problem.message for problem in refused.value.problems)
+        db.session.rollback()
 
 
 def test_a_refused_action_keeps_what_was_typed(app: Flask) -> None:

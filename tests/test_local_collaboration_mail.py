@@ -14,6 +14,7 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select, update
 
 from survey.db import db, utcnow
+from survey.errors import ErrorCode, SurveyError
 from survey.local_collaboration.reminders import (
     FOLLOW_UP,
     QUIET,
@@ -272,6 +273,25 @@ def test_the_commands_create_list_send_and_revoke(app: Flask, runner: FlaskCliRu
     assert runner.invoke(args=["group", "revoke-link", "--kommun", "Hässleholm"]).exit_code == 0
     twice = runner.invoke(args=["group", "revoke-link", "--kommun", "Hässleholm"])
     assert twice.exit_code != 0 and "has no live link" in twice.output
+    # The same refusals, matched by their codes.
+    create = ["group", "create", "--contact-name", "Kim"]
+    hassleholm = [*create, "--kommun", "Hässleholm", "--contact-email", "kim@hassleholm.se"]
+    osby = [*create, "--kommun", "Osby", "--contact-email", "kim@osby.se"]
+    for args, code in [
+        ([*hassleholm, "--delregion", "NO"], ErrorCode.GROUP_EXISTS),
+        ([*osby, "--kommun", "Atlantis", "--delregion", "NO"], ErrorCode.GROUP_NOT_A_KOMMUN),
+        ([*osby, "--delregion", "XX"], ErrorCode.GROUP_NOT_A_DELREGION),
+        ([*osby, "--delregion", "NO", "--contact-email", "inte en"], ErrorCode.GROUP_BAD_INPUT),
+        (["group", "revoke-link", "--kommun", "Hässleholm"], ErrorCode.GROUP_NO_LIVE_LINK),
+        (["group", "send-link", "--kommun", "Atlantis"], ErrorCode.GROUP_NOT_FOUND),
+    ]:
+        result = runner.invoke(args=args, standalone_mode=False)
+        assert isinstance(result.exception, SurveyError), (args, result.exception)
+        assert result.exception.code is code, args
+    assert (
+        "--delregion 'XX' is not a delregion"
+        in runner.invoke(args=[*osby, "--delregion", "XX"]).output
+    )
     with app.app_context():
         links = db.session.scalars(
             select(OutboxMessage.kind).where(OutboxMessage.kind == MailKind.GROUP_LINK.value)
