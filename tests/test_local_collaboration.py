@@ -6,11 +6,16 @@ from datetime import date, timedelta
 
 import pytest
 from bs4 import BeautifulSoup
+from flask import Flask
 from sqlalchemy import func, select
 
 from survey.db import db, utcnow
+from survey.errors import ErrorCode
+from survey.local_collaboration.checking import Refused
 from survey.local_collaboration.links import hash_group_token
 from survey.local_collaboration.overview import group_step, overview, trend_chart
+from survey.local_collaboration.pages import apply_posted
+from survey.local_collaboration.plan import Editor
 from survey.schema.audit import AuditEvent
 from survey.schema.local_collaboration import (
     LocalAction,
@@ -21,11 +26,11 @@ from survey.schema.local_collaboration import (
     LocalMaturity,
     LocalPlanEdit,
 )
-from tests.factories import logged_in_client
+from tests.factories import MakeApp, logged_in_client
 from tests.local_collaboration_helpers import ACTION, contact_client, make_group
 
 
-def count(app, model) -> int:
+def count(app: Flask, model: type) -> int:
     with app.app_context():
         return int(db.session.scalar(select(func.count()).select_from(model)) or 0)
 
@@ -33,7 +38,7 @@ def count(app, model) -> int:
 # -- the personal link ---------------------------------------------------------------------
 
 
-def test_the_link_is_stored_only_as_a_hash(app):
+def test_the_link_is_stored_only_as_a_hash(app: Flask) -> None:
     group = make_group(app)
     with app.app_context():
         stored = db.session.get(LocalGroup, group.id)
@@ -43,7 +48,7 @@ def test_the_link_is_stored_only_as_a_hash(app):
         assert len(group.token) == 43
 
 
-def test_the_link_opens_the_plan_without_an_account_and_leaves_the_address(app):
+def test_the_link_opens_the_plan_without_an_account_and_leaves_the_address(app: Flask) -> None:
     group = make_group(app)
     client = app.test_client()
     opened = client.get(group.link_path)
@@ -55,7 +60,7 @@ def test_the_link_opens_the_plan_without_an_account_and_leaves_the_address(app):
     assert group.token not in page.get_data(as_text=True)
 
 
-def test_the_link_is_scoped_to_its_group(app):
+def test_the_link_is_scoped_to_its_group(app: Flask) -> None:
     first = make_group(app)
     second = make_group(app, kommun="Osby", email="kontakt@osby.se")
     client = app.test_client()
@@ -66,7 +71,7 @@ def test_the_link_is_scoped_to_its_group(app):
     assert client.get(f"/svara/{first.id}/{first.token}").status_code == 404
 
 
-def test_a_revoked_link_stops_working_and_ends_the_session(app):
+def test_a_revoked_link_stops_working_and_ends_the_session(app: Flask) -> None:
     group = make_group(app)
     client = contact_client(app, group)
     leader = logged_in_client(app, "processledare", "NO")
@@ -80,7 +85,9 @@ def test_a_revoked_link_stops_working_and_ends_the_session(app):
         )
 
 
-def test_a_new_link_ends_the_old_one_and_is_mailed_without_the_token_in_the_outbox(app):
+def test_a_new_link_ends_the_old_one_and_is_mailed_without_the_token_in_the_outbox(
+    app: Flask,
+) -> None:
     from survey.schema.outbox import MailKind, OutboxMessage
 
     group = make_group(app)
@@ -98,7 +105,7 @@ def test_a_new_link_ends_the_old_one_and_is_mailed_without_the_token_in_the_outb
         assert "/samverkan/" not in message.body_text
 
 
-def test_wrong_links_are_counted_and_then_refused(make_app):
+def test_wrong_links_are_counted_and_then_refused(make_app: MakeApp) -> None:
     app = make_app(SURVEY_TOKEN_MAX_FAILURES=2)
     group = make_group(app)
     client = app.test_client()
@@ -110,7 +117,9 @@ def test_wrong_links_are_counted_and_then_refused(make_app):
 # -- the plan, edited by the contact ---------------------------------------------------------
 
 
-def test_the_contact_writes_findings_and_actions_and_the_history_keeps_every_edit(app):
+def test_the_contact_writes_findings_and_actions_and_the_history_keeps_every_edit(
+    app: Flask,
+) -> None:
     group = make_group(app)
     client = contact_client(app, group)
     saved = client.post(
@@ -142,7 +151,7 @@ def test_the_contact_writes_findings_and_actions_and_the_history_keeps_every_edi
     assert "Äldre med fallrisk → Äldre" in history
 
 
-def test_an_action_changes_status_and_its_history_is_kept(app):
+def test_an_action_changes_status_and_its_history_is_kept(app: Flask) -> None:
     group = make_group(app)
     client = contact_client(app, group)
     client.post("/samverkan/plan", data=ACTION)
@@ -186,7 +195,9 @@ BAD_INPUTS = [
 
 
 @pytest.mark.parametrize(("form", "message"), BAD_INPUTS)
-def test_bad_input_gets_a_swedish_message_and_changes_nothing(app, form, message):
+def test_bad_input_gets_a_swedish_message_and_changes_nothing(
+    app: Flask, form: dict[str, str], message: str
+) -> None:
     group = make_group(app)
     client = contact_client(app, group)
     before = count(app, LocalPlanEdit), count(app, LocalAction), count(app, AuditEvent)
@@ -205,14 +216,31 @@ def test_bad_input_gets_a_swedish_message_and_changes_nothing(app, form, message
         assert stored is not None and stored.plan_updated_at is None
 
 
-def test_a_refused_action_keeps_what_was_typed(app):
+@pytest.mark.parametrize(("form", "message"), BAD_INPUTS)
+def test_bad_input_is_refused_with_a_code(app: Flask, form: dict[str, str], message: str) -> None:
+    group = make_group(app)
+    expected = {
+        "action_999999": ErrorCode.GROUP_NOT_IN_PLAN,
+        "nagot_annat": ErrorCode.GROUP_UNKNOWN_FORM,
+    }.get(form["del"], ErrorCode.GROUP_BAD_INPUT)
+    with app.test_request_context():
+        stored = db.session.get(LocalGroup, group.id)
+        assert stored is not None
+        with pytest.raises(Refused) as refused:
+            apply_posted(stored, form, Editor.of_contact(stored))
+        assert refused.value.code is expected
+        assert any(message in problem.message for problem in refused.value.problems)
+        db.session.rollback()
+
+
+def test_a_refused_action_keeps_what_was_typed(app: Flask) -> None:
     client = contact_client(app, make_group(app))
     html = client.post("/samverkan/plan", data={**ACTION, "klart": "snart"}).get_data(as_text=True)
     assert "Två träffar per termin" in html
     assert 'value="snart"' in html
 
 
-def test_steps_indicators_results_and_maturity(app):
+def test_steps_indicators_results_and_maturity(app: Flask) -> None:
     group = make_group(app)
     client = contact_client(app, group)
     today = date.today()
@@ -264,7 +292,7 @@ def test_steps_indicators_results_and_maturity(app):
         assert db.session.scalars(select(LocalMaturity.level)).one() == 2
 
 
-def test_the_step_rule():
+def test_the_step_rule() -> None:
     group = LocalGroup(delregion="NO", kommun="Osby", name="x", contact_name="x", contact_email="x")
     assert group_step(group, has_inventory=False, has_plan=False) == 1
     assert group_step(group, has_inventory=True, has_plan=False) == 2
@@ -276,7 +304,7 @@ def test_the_step_rule():
     assert group_step(group, has_inventory=True, has_plan=True) == 5
 
 
-def test_the_trend_needs_two_results():
+def test_the_trend_needs_two_results() -> None:
     one = (LocalIndicatorResult(value=1.0, measured_on=date(2025, 1, 1)),)
     assert trend_chart(one) is None
     two = (*one, LocalIndicatorResult(value=3.0, measured_on=date(2025, 7, 1)))
@@ -288,7 +316,7 @@ def test_the_trend_needs_two_results():
 # -- the process leader --------------------------------------------------------------------
 
 
-def test_the_leader_edits_the_plan_of_their_delregion_only(app):
+def test_the_leader_edits_the_plan_of_their_delregion_only(app: Flask) -> None:
     group = make_group(app)
     leader = logged_in_client(app, "processledare", "NO")
     assert leader.get(f"/samverkan/grupper/{group.id}/plan").status_code == 200
@@ -309,7 +337,7 @@ def test_the_leader_edits_the_plan_of_their_delregion_only(app):
     assert count(app, LocalAction) == 1
 
 
-def test_the_overview_shows_step_maturity_and_open_and_overdue_actions(app):
+def test_the_overview_shows_step_maturity_and_open_and_overdue_actions(app: Flask) -> None:
     group = make_group(app)
     make_group(app, kommun="Osby", email="kontakt@osby.se")
     make_group(app, kommun="Lund", delregion="MS", email="kontakt@lund.se")
@@ -334,7 +362,7 @@ def test_the_overview_shows_step_maturity_and_open_and_overdue_actions(app):
     assert f"/samverkan/grupper/{group.id}/plan" in html
 
 
-def test_the_contact_changes_and_the_new_person_gets_a_new_link(app):
+def test_the_contact_changes_and_the_new_person_gets_a_new_link(app: Flask) -> None:
     group = make_group(app)
     old_session = contact_client(app, group)
     leader = logged_in_client(app, "processledare", "NO")
@@ -354,7 +382,7 @@ def test_the_contact_changes_and_the_new_person_gets_a_new_link(app):
         assert stored is not None and stored.contact_email == "ny@hassleholm.se"
 
 
-def test_forms_are_protected_by_csrf(csrf_app):
+def test_forms_are_protected_by_csrf(csrf_app: Flask) -> None:
     group = make_group(csrf_app)
     client = contact_client(csrf_app, group)
     refused = client.post("/samverkan/plan", data=ACTION)
@@ -366,7 +394,7 @@ def test_forms_are_protected_by_csrf(csrf_app):
     assert count(csrf_app, LocalAction) == 1
 
 
-def test_pages_escape_what_was_typed(app):
+def test_pages_escape_what_was_typed(app: Flask) -> None:
     client = contact_client(app, make_group(app))
     client.post("/samverkan/plan", data={**ACTION, "vad": "<script>alert(1)</script>"})
     html = client.get("/samverkan/plan").get_data(as_text=True)
@@ -374,7 +402,7 @@ def test_pages_escape_what_was_typed(app):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-def test_now_is_used_for_the_clock(app):
+def test_now_is_used_for_the_clock(app: Flask) -> None:
     # utcnow is aware: the plan's last-update time is stored and read back as UTC.
     group = make_group(app)
     contact_client(app, group).post("/samverkan/plan", data=ACTION)
@@ -384,7 +412,9 @@ def test_now_is_used_for_the_clock(app):
         assert abs(stored.plan_updated_at - utcnow()) < timedelta(minutes=5)
 
 
-def test_the_audit_log_shows_the_plans_changes_in_swedish_to_the_delregions_leader(app):
+def test_the_audit_log_shows_the_plans_changes_in_swedish_to_the_delregions_leader(
+    app: Flask,
+) -> None:
     group = make_group(app)
     contact_client(app, group).post("/samverkan/plan", data=ACTION)
     page = logged_in_client(app, "processledare", "NO").get("/logg")
@@ -394,7 +424,7 @@ def test_the_audit_log_shows_the_plans_changes_in_swedish_to_the_delregions_lead
     assert "Lokal samverkan Hässleholm: La till åtgärden" in html
 
 
-def test_the_history_names_every_value_in_swedish(app):
+def test_the_history_names_every_value_in_swedish(app: Flask) -> None:
     client = contact_client(app, make_group(app))
     client.post("/samverkan/plan", data=ACTION)
     client.post(

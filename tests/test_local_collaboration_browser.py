@@ -20,6 +20,7 @@ from survey.questionnaires.parsing import read_questionnaire_file
 from tests.browser import LiveServer, axe_report
 from tests.factories import (
     DEFAULT_PASSWORD,
+    MakeApp,
     make_questionnaire_version,
     make_recipient,
     make_round,
@@ -35,10 +36,9 @@ LEADER = "processledare.no@example.se"
 
 
 @pytest.fixture
-def app(make_app) -> Flask:  # type: ignore[no-untyped-def]
+def app(make_app: MakeApp) -> Flask:
     """With CSRF protection, as in production."""
-    made: Flask = make_app(WTF_CSRF_ENABLED=True)
-    return made
+    return make_app(WTF_CSRF_ENABLED=True)
 
 
 def seed(app: Flask) -> tuple[str, int, int, int]:
@@ -102,7 +102,7 @@ def submit(page: Page, selector: str) -> None:
 
 def test_the_plans_forms_work_without_javascript(
     app: Flask, live_server: LiveServer, browser: Browser
-):
+) -> None:
     link, _group_id, _round_id, _response_id = seed(app)
     context = browser.new_context(locale="sv-SE", java_script_enabled=False)
     page = context.new_page()
@@ -124,7 +124,7 @@ def test_the_plans_forms_work_without_javascript(
         context.close()
 
 
-def test_the_contacts_pages_pass_axe(app: Flask, live_server: LiveServer, browser: Browser):
+def test_the_contacts_pages_pass_axe(app: Flask, live_server: LiveServer, browser: Browser) -> None:
     link, _group_id, _round_id, _response_id = seed(app)
     context = browser.new_context(locale="sv-SE")
     context.set_default_timeout(15_000)
@@ -183,7 +183,7 @@ def test_the_contacts_pages_pass_axe(app: Flask, live_server: LiveServer, browse
 
 def test_the_leaders_pages_pass_axe(
     app: Flask, live_server: LiveServer, browser_page: Page, browser: Browser
-):
+) -> None:
     _link, group_id, round_id, response_id = seed(app)
     page = browser_page
     page.goto(live_server("/logga-in"))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flask import Flask
+
 from survey.db import db
 from survey.organisations import (
     OrganisationType,
@@ -22,14 +24,14 @@ from tests.factories import (
 BILAGA1 = Path(__file__).resolve().parent.parent / "questionnaires" / "no-bilaga1-stodfragor.yaml"
 
 
-def test_lokal_samverkan_is_an_organisation_type_with_a_swedish_name():
+def test_lokal_samverkan_is_an_organisation_type_with_a_swedish_name() -> None:
     assert OrganisationType.LOKAL_SAMVERKAN.label == "Lokal samverkan"
     for written in ("lokal samverkan", "Lokal Samverkan", "lokalsamverkan", "lokal_samverkan"):
         assert parse_organisation_type(written) is OrganisationType.LOKAL_SAMVERKAN
     assert local_collaboration_name("Hässleholm") == "Lokal samverkan Hässleholm"
 
 
-def seed_inventories(app) -> tuple[int, int, int]:
+def seed_inventories(app: Flask) -> tuple[int, int, int]:
     """A Bilaga 1 round of NO with two groups' submitted inventories."""
     with app.app_context():
         version = make_questionnaire_version(read_questionnaire_file(BILAGA1))
@@ -58,7 +60,7 @@ def seed_inventories(app) -> tuple[int, int, int]:
         return round_.id, ids[0], ids[1]
 
 
-def test_a_groups_whole_inventory_is_on_one_page(app):
+def test_a_groups_whole_inventory_is_on_one_page(app: Flask) -> None:
     round_id, hassleholm, _osby = seed_inventories(app)
     client = logged_in_client(app, "lasare", "NO")
     listing = client.get(f"/omgangar/{round_id}/resultat/inventeringar")
@@ -78,7 +80,7 @@ def test_a_groups_whole_inventory_is_on_one_page(app):
     assert "Vi har hälsosamtal" in collation and "Vi börjar nu" in collation
 
 
-def test_an_inventory_of_another_delregion_or_round_does_not_exist(app):
+def test_an_inventory_of_another_delregion_or_round_does_not_exist(app: Flask) -> None:
     round_id, hassleholm, _ = seed_inventories(app)
     assert (
         logged_in_client(app, "lasare", "NV")

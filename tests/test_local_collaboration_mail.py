@@ -3,27 +3,37 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import Any
 
 import openpyxl
 import pytest
 from flask import Flask
+from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select, update
 
 from survey.db import db, utcnow
-from survey.local_collaboration.reminders import FOLLOW_UP, QUIET, ActionFacts, due_reminders
+from survey.errors import ErrorCode, SurveyError
+from survey.local_collaboration.reminders import (
+    FOLLOW_UP,
+    QUIET,
+    ActionFacts,
+    DueReminder,
+    due_reminders,
+)
 from survey.schema.local_collaboration import LocalAction, LocalGroup, LocalGroupMail
 from survey.schema.outbox import MailKind, MailStatus, OutboxMessage
 from survey.ticks import run_tick
-from tests.factories import logged_in_client
+from tests.factories import MakeApp, logged_in_client
 from tests.local_collaboration_helpers import ACTION, contact_client, make_group
 from tests.smtp_server import SmtpServer
 
 TODAY = date(2026, 5, 4)
 
 
-def facts(**changes: object) -> ActionFacts:
-    values: dict[str, object] = {
+def facts(**changes: Any) -> ActionFacts:
+    values: dict[str, Any] = {
         "id": 7,
         "what": "Hälsosamtal",
         "is_open": True,
@@ -31,10 +41,16 @@ def facts(**changes: object) -> ActionFacts:
         "follow_up_on": TODAY,
     }
     values.update(changes)
-    return ActionFacts(**values)  # type: ignore[arg-type]
+    return ActionFacts(**values)
 
 
-def rule(actions=(), last_change=TODAY, already=(), link_live=True, quiet_days=90):  # type: ignore[no-untyped-def]
+def rule(
+    actions: Iterable[ActionFacts] = (),
+    last_change: date = TODAY,
+    already: Iterable[tuple[str, str]] = (),
+    link_live: bool = True,
+    quiet_days: int = 90,
+) -> list[DueReminder]:
     return due_reminders(
         link_live=link_live,
         last_change=last_change,
@@ -45,7 +61,7 @@ def rule(actions=(), last_change=TODAY, already=(), link_live=True, quiet_days=9
     )
 
 
-def test_a_follow_up_that_has_come_is_due_once_per_date():
+def test_a_follow_up_that_has_come_is_due_once_per_date() -> None:
     due = rule([facts()])
     assert [(r.reason, r.key) for r in due] == [(FOLLOW_UP, "action:7:2026-05-04")]
     assert rule([facts()], already=[(FOLLOW_UP, "action:7:2026-05-04")]) == []
@@ -55,7 +71,7 @@ def test_a_follow_up_that_has_come_is_due_once_per_date():
     assert rule([facts(follow_up_on=None, due_on=TODAY)])[0].key == "action:7:2026-05-04"
 
 
-def test_a_quiet_plan_is_due_once_per_quiet_spell():
+def test_a_quiet_plan_is_due_once_per_quiet_spell() -> None:
     quiet_since = TODAY - timedelta(days=90)
     due = rule(last_change=quiet_since)
     assert [(r.reason, r.key) for r in due] == [(QUIET, "since:2026-02-03")]
@@ -63,18 +79,18 @@ def test_a_quiet_plan_is_due_once_per_quiet_spell():
     assert rule(last_change=TODAY - timedelta(days=89)) == []
 
 
-def test_nothing_is_due_without_a_live_link():
+def test_nothing_is_due_without_a_live_link() -> None:
     assert rule([facts()], last_change=TODAY - timedelta(days=400), link_live=False) == []
 
 
 @pytest.fixture
-def mail_app(make_app, smtp_server: SmtpServer) -> Flask:  # type: ignore[no-untyped-def]
-    return make_app(**smtp_server.settings)  # type: ignore[no-any-return]
+def mail_app(make_app: MakeApp, smtp_server: SmtpServer) -> Flask:
+    return make_app(**smtp_server.settings)
 
 
 def test_the_tick_reminds_of_a_due_follow_up_once_and_delivers_it_with_a_working_link(
     mail_app: Flask, smtp_server: SmtpServer
-):
+) -> None:
     group = make_group(mail_app)
     client = contact_client(mail_app, group)
     yesterday = (date.today() - timedelta(days=1)).isoformat()
@@ -105,7 +121,7 @@ def test_the_tick_reminds_of_a_due_follow_up_once_and_delivers_it_with_a_working
 
 def test_a_plan_left_alone_gets_one_reminder_and_a_revoked_link_none(
     mail_app: Flask, smtp_server: SmtpServer
-):
+) -> None:
     quiet = make_group(mail_app)
     revoked = make_group(mail_app, kommun="Osby", email="kontakt@osby.se")
     with mail_app.app_context():
@@ -125,7 +141,7 @@ def test_a_plan_left_alone_gets_one_reminder_and_a_revoked_link_none(
 
 def test_a_link_mail_whose_link_was_revoked_before_sending_fails_instead_of_sending(
     mail_app: Flask, smtp_server: SmtpServer
-):
+) -> None:
     group = make_group(mail_app)
     leader = logged_in_client(mail_app, "processledare", "NO")
     assert leader.post(f"/samverkan/grupper/{group.id}/lank").status_code == 303
@@ -140,7 +156,7 @@ def test_a_link_mail_whose_link_was_revoked_before_sending_fails_instead_of_send
 # -- the Excel export ---------------------------------------------------------------------
 
 
-def test_the_exports_hold_the_overview_and_every_plan_with_no_formula(app):
+def test_the_exports_hold_the_overview_and_every_plan_with_no_formula(app: Flask) -> None:
     group = make_group(app)
     make_group(app, kommun="Osby", email="kontakt@osby.se")
     client = contact_client(app, group)
@@ -153,7 +169,7 @@ def test_the_exports_hold_the_overview_and_every_plan_with_no_formula(app):
     leader = logged_in_client(app, "processledare", "NO")
     download = leader.get("/samverkan/oversikt.xlsx")
     assert download.status_code == 200
-    assert download.mimetype.endswith("spreadsheetml.sheet")
+    assert (download.mimetype or "").endswith("spreadsheetml.sheet")
     book = openpyxl.load_workbook(io.BytesIO(download.data))
     assert book.sheetnames == ["Översikt", "Hässleholm", "Osby"]
     sheet = book["Översikt"]
@@ -183,7 +199,7 @@ def test_the_exports_hold_the_overview_and_every_plan_with_no_formula(app):
 # -- the command line -----------------------------------------------------------------------
 
 
-def test_the_commands_create_list_send_and_revoke(app, runner):
+def test_the_commands_create_list_send_and_revoke(app: Flask, runner: FlaskCliRunner) -> None:
     made = runner.invoke(
         args=[
             "group",
@@ -257,6 +273,25 @@ def test_the_commands_create_list_send_and_revoke(app, runner):
     assert runner.invoke(args=["group", "revoke-link", "--kommun", "Hässleholm"]).exit_code == 0
     twice = runner.invoke(args=["group", "revoke-link", "--kommun", "Hässleholm"])
     assert twice.exit_code != 0 and "has no live link" in twice.output
+    # The same refusals, matched by their codes.
+    create = ["group", "create", "--contact-name", "Kim"]
+    hassleholm = [*create, "--kommun", "Hässleholm", "--contact-email", "kim@hassleholm.se"]
+    osby = [*create, "--kommun", "Osby", "--contact-email", "kim@osby.se"]
+    for args, code in [
+        ([*hassleholm, "--delregion", "NO"], ErrorCode.GROUP_EXISTS),
+        ([*osby, "--kommun", "Atlantis", "--delregion", "NO"], ErrorCode.GROUP_NOT_A_KOMMUN),
+        ([*osby, "--delregion", "XX"], ErrorCode.GROUP_NOT_A_DELREGION),
+        ([*osby, "--delregion", "NO", "--contact-email", "inte en"], ErrorCode.GROUP_BAD_INPUT),
+        (["group", "revoke-link", "--kommun", "Hässleholm"], ErrorCode.GROUP_NO_LIVE_LINK),
+        (["group", "send-link", "--kommun", "Atlantis"], ErrorCode.GROUP_NOT_FOUND),
+    ]:
+        result = runner.invoke(args=args, standalone_mode=False)
+        assert isinstance(result.exception, SurveyError), (args, result.exception)
+        assert result.exception.code is code, args
+    assert (
+        "--delregion 'XX' is not a delregion"
+        in runner.invoke(args=[*osby, "--delregion", "XX"]).output
+    )
     with app.app_context():
         links = db.session.scalars(
             select(OutboxMessage.kind).where(OutboxMessage.kind == MailKind.GROUP_LINK.value)

@@ -11,7 +11,7 @@ from playwright.sync_api import Page
 from survey.db import db
 from survey.plans.storage import load_plan_text
 from tests.browser import LiveServer, axe_report, expect_error_title
-from tests.factories import DEFAULT_PASSWORD, make_cast
+from tests.factories import DEFAULT_PASSWORD, MakeApp, make_cast
 from tests.plan_helpers import PLAN_KEY, load_nv_plan, other_delregion_plan
 
 pytestmark = pytest.mark.browser
@@ -20,9 +20,8 @@ BASE = f"/planer/{PLAN_KEY}"
 
 
 @pytest.fixture
-def app(make_app) -> Flask:  # type: ignore[no-untyped-def]
-    made: Flask = make_app(WTF_CSRF_ENABLED=True)
-    return made
+def app(make_app: MakeApp) -> Flask:
+    return make_app(WTF_CSRF_ENABLED=True)
 
 
 def log_in(page: Page, live_server: LiveServer, email: str) -> None:

@@ -10,10 +10,22 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
+from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from survey.db import db
+from survey.errors import ErrorCode, SurveyError
+from survey.plans.importing import ImportRefused, read_measurements
+from survey.plans.storage import (
+    PlanRefused,
+    load_plan_text,
+    plan_by_key,
+    plan_of,
+    version_in_force,
+    versions_of,
+)
 from survey.questionnaires.parsing import read_questionnaire_file
 from survey.schema.audit import AuditEvent
 from survey.schema.plans import PlanMeasurement
@@ -35,7 +47,15 @@ def _status(runner: FlaskCliRunner, as_of: str) -> dict[str, dict[str, Any]]:
     return {item["id"]: item for item in json.loads(result.output)}
 
 
-def _record(runner, indicator: str, value: str, day: str, source: str = "Uttag QV 2026-01-15"):  # type: ignore[no-untyped-def]
+def _record(
+    runner: FlaskCliRunner,
+    indicator: str,
+    value: str,
+    day: str,
+    source: str = "Uttag QV 2026-01-15",
+    *,
+    standalone_mode: bool = True,
+) -> Result:
     return runner.invoke(
         args=[
             "plan",
@@ -48,11 +68,18 @@ def _record(runner, indicator: str, value: str, day: str, source: str = "Uttag Q
             day,
             "--source",
             source,
-        ]
+        ],
+        standalone_mode=standalone_mode,
     )
 
 
-def test_it_loads_a_plan_once_and_shows_it_as_json(runner) -> None:  # type: ignore[no-untyped-def]
+def _refusal(result: Result) -> ErrorCode:
+    """The code of the error a command run with standalone_mode=False refused with."""
+    assert isinstance(result.exception, SurveyError), result.exception
+    return result.exception.code
+
+
+def test_it_loads_a_plan_once_and_shows_it_as_json(runner: FlaskCliRunner) -> None:
     first = runner.invoke(args=["plan", "load", str(PLAN_FILE)])
     assert first.exit_code == 0, first.output
     assert "loaded nv-aktivitetsplan version 2.0" in first.output
@@ -85,7 +112,9 @@ def test_it_refuses_a_bad_file_with_its_line_and_stores_nothing(
     assert runner.invoke(args=["plan", "show", PLAN_KEY]).exit_code == 1
 
 
-def test_a_changed_file_with_the_same_version_is_refused(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_changed_file_with_the_same_version_is_refused(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
     runner.invoke(args=["plan", "load", str(PLAN_FILE)])
     changed = tmp_path / "nv.yaml"
     changed.write_text(
@@ -93,9 +122,16 @@ def test_a_changed_file_with_the_same_version_is_refused(runner, tmp_path: Path)
     )
     result = runner.invoke(args=["plan", "load", str(changed)])
     assert result.exit_code == 1 and "give the revision a new 'version:'" in result.output
+    with app.app_context():
+        with pytest.raises(PlanRefused) as refused:
+            load_plan_text(changed.read_text(encoding="utf-8"), str(changed))
+        assert refused.value.code is ErrorCode.PLAN_VERSION_CONFLICT
+        db.session.rollback()
 
 
-def test_recorded_measurements_are_judged_and_missing_ones_say_ingen_matning(app, runner) -> None:  # type: ignore[no-untyped-def]
+def test_recorded_measurements_are_judged_and_missing_ones_say_ingen_matning(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
     with app.app_context():
         load_nv_plan()
     assert _record(runner, "1a.3d", "12,5 %", "2025-12-31").exit_code == 0
@@ -115,7 +151,9 @@ def test_recorded_measurements_are_judged_and_missing_ones_say_ingen_matning(app
     assert _status(runner, "2027-06-30")["1a.3d"]["status"] == "ingen mätning"
 
 
-def test_one_ja_nej_per_kommun_is_undecidable_while_kommuner_are_missing(app, runner) -> None:  # type: ignore[no-untyped-def]
+def test_one_ja_nej_per_kommun_is_undecidable_while_kommuner_are_missing(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
     with app.app_context():
         load_nv_plan()
     all_but_one = ", ".join(
@@ -146,7 +184,9 @@ def test_one_ja_nej_per_kommun_is_undecidable_while_kommuner_are_missing(app, ru
     assert _status(runner, "2026-12-31")["1c.1"]["status"] == "ej uppnått"
 
 
-def test_an_increase_goal_compares_with_the_previous_year(app, runner) -> None:  # type: ignore[no-untyped-def]
+def test_an_increase_goal_compares_with_the_previous_year(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
     with app.app_context():
         load_nv_plan()
     _record(runner, "2b.1b", "120", "2024-12-31")
@@ -155,22 +195,42 @@ def test_an_increase_goal_compares_with_the_previous_year(app, runner) -> None: 
     assert _status(runner, "2025-12-31")["2b.1b"]["status"] == "uppnått"
 
 
-def test_bad_values_are_refused_in_one_line_and_nothing_is_stored(app, runner) -> None:  # type: ignore[no-untyped-def]
+def test_bad_values_are_refused_in_one_line_and_nothing_is_stored(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
     with app.app_context():
         load_nv_plan()
-    for indicator, value, day, expected in [
-        ("1a.3d", "tolv", "2025-12-31", "inte ett tal"),
-        ("1a.3d", "150", "2025-12-31", "mellan 0 och 100"),
-        ("1a.3d", "12", "2025-13-01", "not a date"),
-        ("3.3a", "kanske", "2025-12-31", "Ja eller Nej"),
-        ("1c.1", "Malmö=Ja", "2025-12-31", "hör inte till planens kommuner"),
-        ("9.9", "1", "2025-12-31", "finns inte i planen"),
-        ("1a.4", "Ja", "2025-12-31", "mäts med den årliga enkäten"),
+    for indicator, value, day, expected, code in [
+        ("1a.3d", "tolv", "2025-12-31", "inte ett tal", ErrorCode.MEASUREMENT_NOT_A_NUMBER),
+        ("1a.3d", "150", "2025-12-31", "mellan 0 och 100", ErrorCode.MEASUREMENT_OUT_OF_RANGE),
+        ("1a.3d", "12", "2025-13-01", "not a date", ErrorCode.COMMAND_BAD_OPTION),
+        ("3.3a", "kanske", "2025-12-31", "Ja eller Nej", ErrorCode.MEASUREMENT_BAD_YES_NO),
+        (
+            "1c.1",
+            "Malmö=Ja",
+            "2025-12-31",
+            "hör inte till planens kommuner",
+            ErrorCode.MEASUREMENT_UNKNOWN_ORGANISATION,
+        ),
+        ("9.9", "1", "2025-12-31", "finns inte i planen", ErrorCode.MEASUREMENT_UNKNOWN_INDICATOR),
+        (
+            "1a.4",
+            "Ja",
+            "2025-12-31",
+            "mäts med den årliga enkäten",
+            ErrorCode.MEASUREMENT_MEASURED_BY_ENKAT,
+        ),
     ]:
         result = _record(runner, indicator, value, day)
         assert result.exit_code == 1, (indicator, value)
         assert expected in result.output and "Traceback" not in result.output
         assert len(result.output.strip().splitlines()) == 1
+        assert _refusal(_record(runner, indicator, value, day, standalone_mode=False)) is code
+    unknown = ["plan", "record", "okand", "1a.3d", "--value", "1", "--date", "2025-12-31"]
+    assert (
+        _refusal(runner.invoke(args=[*unknown, "--source", "x"], standalone_mode=False))
+        is ErrorCode.PLAN_NOT_FOUND
+    )
     assert (
         runner.invoke(
             args=[
@@ -192,7 +252,7 @@ def test_bad_values_are_refused_in_one_line_and_nothing_is_stored(app, runner) -
         assert db.session.query(PlanMeasurement).count() == 0
 
 
-def test_enkat_indicators_take_the_latest_closed_round(app, runner) -> None:  # type: ignore[no-untyped-def]
+def test_enkat_indicators_take_the_latest_closed_round(app: Flask, runner: FlaskCliRunner) -> None:
     with app.app_context():
         questionnaire = read_questionnaire_file(ROOT / "questionnaires" / "nv-arlig-enkat.yaml")
         version = make_questionnaire_version(questionnaire)
@@ -208,7 +268,9 @@ def test_enkat_indicators_take_the_latest_closed_round(app, runner) -> None:  # 
     assert item["status"] == "ej uppnått" and "Årlig enkät 2025" in item["source"]
 
 
-def test_a_revision_judges_from_its_date_and_says_what_changed(app, runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_revision_judges_from_its_date_and_says_what_changed(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
     with app.app_context():
         load_nv_plan()
     revised = tmp_path / "nv-2.1.yaml"
@@ -224,7 +286,9 @@ def test_a_revision_judges_from_its_date_and_says_what_changed(app, runner, tmp_
     assert any("Formuleringen ändrades" in note for note in after["changes"])
 
 
-def test_import_takes_the_template_all_or_nothing(app, runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_import_takes_the_template_all_or_nothing(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
     with app.app_context():
         load_nv_plan()
     template = tmp_path / "mall.xlsx"
@@ -256,6 +320,23 @@ def test_import_takes_the_template_all_or_nothing(app, runner, tmp_path: Path) -
     refused = runner.invoke(args=["plan", "import", PLAN_KEY, str(bad)])
     assert refused.exit_code == 1 and "1 problem; nothing was imported" in refused.output
     assert "Rad " in refused.output
+    with app.app_context():
+        record = plan_by_key(PLAN_KEY)
+        assert record is not None
+        plan = plan_of(version_in_force(versions_of(record), date.today()))
+        with pytest.raises(ImportRefused) as formula:
+            read_measurements(bad.read_bytes(), bad.name, plan)
+        assert formula.value.code is ErrorCode.TABLE_BAD_CELL  # the table's own code, kept
+        sheet.cell(sheet.max_row, 5, "tolv")
+        not_a_number = tmp_path / "tolv.xlsx"
+        book.save(not_a_number)
+        with pytest.raises(ImportRefused) as problems:
+            read_measurements(not_a_number.read_bytes(), not_a_number.name, plan)
+        assert problems.value.code is ErrorCode.PLAN_IMPORT_HAS_PROBLEMS
+        assert problems.value.problems[0].startswith("Rad ")
+        with pytest.raises(ImportRefused) as unreadable:
+            read_measurements(b"", "tom.xlsx", plan)
+        assert unreadable.value.code is ErrorCode.TABLE_EMPTY
     with app.app_context():
         assert db.session.query(PlanMeasurement).count() == 0
     done = runner.invoke(args=["plan", "import", PLAN_KEY, str(good)])
@@ -312,9 +393,14 @@ def test_the_report_is_a_pdf_with_text_page_numbers_and_date_and_a_workbook(
         args=["plan", "report", PLAN_KEY, "--as-of", "2026-01-31", "-o", str(tmp_path / "r.doc")]
     )
     assert wrong.exit_code == 1 and "written as .pdf or .xlsx" in wrong.output
+    report_as_doc = ["plan", "report", PLAN_KEY, "--as-of", "2026-01-31", "-o", "r.doc"]
+    assert (
+        _refusal(runner.invoke(args=report_as_doc, standalone_mode=False))
+        is ErrorCode.COMMAND_BAD_OPTION
+    )
 
 
-def test_dates_out_of_range_are_refused_in_one_line(app, runner) -> None:  # type: ignore[no-untyped-def]
+def test_dates_out_of_range_are_refused_in_one_line(app: Flask, runner: FlaskCliRunner) -> None:
     with app.app_context():
         load_nv_plan()
     result = runner.invoke(args=["plan", "status", PLAN_KEY, "--as-of", "0001-01-01", "--json"])

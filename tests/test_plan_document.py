@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from survey.errors import ErrorCode
 from survey.plans.document import check_question_indicators, parse_plan, read_plan_file
 from survey.plans.model import AnswerKind, Direction, Method, Population
 from survey.questionnaires.errors import QuestionnaireInvalid
@@ -116,10 +117,18 @@ def test_it_reports_each_error_with_file_and_line(change: tuple[str, str], expec
     broken = text.replace(old, new, 1)
     with pytest.raises(QuestionnaireInvalid) as caught:
         parse_plan(broken, "plans/nv.yaml")
+    assert caught.value.code is ErrorCode.PLAN_INVALID
     messages = [str(error) for error in caught.value.errors]
     assert any(expected in message for message in messages), messages
     line = next(error.line for error in caught.value.errors if expected in str(error))
     assert line > 0 and str(caught.value.errors[0]).startswith("plans/nv.yaml:")
+
+
+def test_an_unreadable_plan_file_has_its_own_code() -> None:
+    with pytest.raises(QuestionnaireInvalid) as caught:
+        parse_plan("id: [nv\n", "plans/nv.yaml")
+    assert caught.value.code is ErrorCode.PLAN_UNREADABLE
+    assert str(caught.value).startswith("plans/nv.yaml:1:")
 
 
 def test_a_revision_changes_a_target_and_wording() -> None:

@@ -7,12 +7,13 @@ import re
 
 import openpyxl
 from flask import Flask
+from flask.testing import FlaskClient
 
 from survey.db import db
 from survey.plans.storage import load_plan_text
 from survey.schema.audit import AuditEvent
 from survey.schema.plans import PlanAnalysis, PlanMeasurement
-from tests.factories import login, make_cast
+from tests.factories import Cast, login, make_cast
 from tests.plan_helpers import PLAN_KEY, load_nv_plan, other_delregion_plan
 
 BASE = f"/planer/{PLAN_KEY}"
@@ -24,7 +25,7 @@ FORM = {
 }
 
 
-def _setup(app: Flask):  # type: ignore[no-untyped-def]
+def _setup(app: Flask) -> Cast:
     with app.app_context():
         cast = make_cast()
         load_nv_plan()
@@ -33,7 +34,7 @@ def _setup(app: Flask):  # type: ignore[no-untyped-def]
     return cast
 
 
-def _client(app: Flask, email: str):  # type: ignore[no-untyped-def]
+def _client(app: Flask, email: str) -> FlaskClient:
     client = app.test_client()
     login(client, email)
     return client

@@ -207,7 +207,7 @@ def test_it_holds_every_bilaga1_question_and_no_scores(bilaga1: Questionnaire) -
 
 def test_bilaga1_version_2_asks_the_participating_organisations_and_several_weeks(
     bilaga1: Questionnaire,
-):
+) -> None:
     # Issue 15: the inventory takes several weeks and names roles and organisations.
     assert bilaga1.version == "2"
     assert bilaga1.question("vecka_sista").type == QuestionType.WEEK

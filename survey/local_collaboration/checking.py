@@ -16,6 +16,7 @@ from typing import Final
 
 from email_validator import EmailNotValidError, validate_email
 
+from survey.errors import ErrorCode, SurveyError
 from survey.local_collaboration.vocabulary import MATURITY_LEVELS, PLAN_QUESTION_KEYS, STEP_DATES
 from survey.schema.local_collaboration import ActionStatus
 
@@ -32,11 +33,13 @@ class Problem:
     message: str
 
 
-class Refused(ValueError):
-    """The posted values were refused; `problems` says why, field by field."""
+class Refused(SurveyError, ValueError):
+    """The posted values were refused; `problems` says why, field by field (Swedish)."""
 
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("; ".join(problem.message for problem in problems))
+    code = ErrorCode.GROUP_BAD_INPUT
+
+    def __init__(self, problems: list[Problem], *, code: ErrorCode | None = None) -> None:
+        super().__init__("; ".join(problem.message for problem in problems), code=code)
         self.problems = problems
 
 
@@ -133,7 +136,7 @@ def check_finding(form: Mapping[str, str]) -> FindingInput:
     question = check_question(form, problems, "fynd-fraga")
     text = _text(form, "upptackt", "vad ni har upptäckt", problems, field=f"fynd-{question}")
     if problems:
-        raise Refused(problems)
+        raise Refused(problems, code=ErrorCode.GROUP_BAD_INPUT)
     return FindingInput(question, text)
 
 
@@ -187,7 +190,7 @@ def check_action(form: Mapping[str, str], prefix: str) -> ActionInput:
         field=f"{prefix}-uppfoljning_datum",
     )
     if problems or due_on is None:
-        raise Refused(problems)
+        raise Refused(problems, code=ErrorCode.GROUP_BAD_INPUT)
     return ActionInput(question, what, who, how, value, follow_up, status, due_on, follow_up_on)
 
 
@@ -212,7 +215,7 @@ def check_steps(form: Mapping[str, str], today: date) -> dict[str, date | None]:
             Problem("steg-dst_taken_on", "Förslaget kan inte tas till DST före förankringen i DOT.")
         )
     if problems:
-        raise Refused(problems)
+        raise Refused(problems, code=ErrorCode.GROUP_BAD_INPUT)
     return values
 
 
@@ -249,17 +252,17 @@ def check_indicator(form: Mapping[str, str]) -> IndicatorInput:
             problems.append(Problem("indikator-katalog", "Välj en indikator i listan."))
         else:
             if problems:
-                raise Refused(problems)
+                raise Refused(problems, code=ErrorCode.GROUP_BAD_INPUT)
             return IndicatorInput(item.name, item.source, unit)
     elif not own and not problems:
         problems.append(
             Problem("indikator-katalog", "Välj en indikator i listan eller skriv en egen.")
         )
     if problems:
-        raise Refused(problems)
+        raise Refused(problems, code=ErrorCode.GROUP_BAD_INPUT)
     source = _text(form, "kalla", "källan", problems, limit=MAX_SHORT, field="indikator-kalla")
     if problems:
-        raise Refused(problems)
+        raise Refused(problems, code=ErrorCode.GROUP_BAD_INPUT)
     return IndicatorInput(own, source or "Egen indikator", unit)
 
 
@@ -306,7 +309,7 @@ def check_result(form: Mapping[str, str], field_prefix: str, today: date) -> Res
         not_after=today,
     )
     if problems or value is None or measured is None:
-        raise Refused(problems)
+        raise Refused(problems, code=ErrorCode.GROUP_BAD_INPUT)
     return ResultInput(value, measured)
 
 
@@ -331,7 +334,7 @@ def check_maturity(form: Mapping[str, str], today: date) -> MaturityInput:
         problems.append(Problem("mognad-niva-1", "Välj ett av de fyra stegen."))
     comment = _text(form, "kommentar", "kommentaren", problems, field="mognad-kommentar")
     if problems:
-        raise Refused(problems)
+        raise Refused(problems, code=ErrorCode.GROUP_BAD_INPUT)
     return MaturityInput(year, level, comment)
 
 
@@ -355,5 +358,5 @@ def check_contact(form: Mapping[str, str]) -> tuple[str, str]:
             Problem("kontakt_epost", "Ange en giltig e-postadress, till exempel namn@kommun.se.")
         )
     if problems:
-        raise Refused(problems)
+        raise Refused(problems, code=ErrorCode.GROUP_BAD_INPUT)
     return name, email

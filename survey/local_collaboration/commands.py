@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from survey.audit.recording import record_audit
 from survey.db import db, utcnow
+from survey.errors import CommandError, ErrorCode
 from survey.local_collaboration.checking import Refused, check_contact
 from survey.local_collaboration.groups import GroupError, create_group, group_by_kommun, revoke_link
 from survey.local_collaboration.links import issue_group_link
@@ -20,8 +21,9 @@ group_cli = AppGroup("group", help="Lokal samverkan groups: create, list, send a
 def _group(kommun: str) -> LocalGroup:
     group = group_by_kommun(kommun)
     if group is None:
-        raise click.ClickException(
-            f"--kommun {kommun!r}: no lokal samverkan for that kommun; see `survey group list`"
+        raise CommandError(
+            f"--kommun {kommun!r}: no lokal samverkan for that kommun; see `survey group list`",
+            code=ErrorCode.GROUP_NOT_FOUND,
         )
     return group
 
@@ -50,7 +52,9 @@ def create_command(
         field = (
             "--contact-name" if refused.problems[0].field == "kontakt_namn" else "--contact-email"
         )
-        raise click.ClickException(f"{field}: give a name and one valid email address") from None
+        raise CommandError(
+            f"{field}: give a name and one valid email address", code=refused.code
+        ) from None
     try:
         group = create_group(
             kommun=kommun,
@@ -60,7 +64,7 @@ def create_command(
             name=name,
         )
     except GroupError as error:
-        raise click.ClickException(error.english) from None
+        raise CommandError(error.english, code=error.code) from None
     if send_link:
         issue_group_link(group)
         queue_link(group, utcnow())
@@ -108,6 +112,6 @@ def revoke_link_command(kommun: str) -> None:
     try:
         revoke_link(group)
     except GroupError as error:
-        raise click.ClickException(error.english) from None
+        raise CommandError(error.english, code=error.code) from None
     db.session.commit()
     click.echo(f"Revoked the link of {group.name}.")

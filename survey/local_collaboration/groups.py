@@ -18,6 +18,7 @@ from sqlalchemy import Select, false, select
 from survey.accounts.permissions import active_account, login_required
 from survey.audit.recording import record_audit
 from survey.db import db
+from survey.errors import ErrorCode, SurveyError
 from survey.local_collaboration.links import issue_group_link, revoke_group_link
 from survey.organisations import local_collaboration_name, parse_delregion, parse_kommun
 from survey.schema.accounts import Role, User
@@ -27,13 +28,22 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class GroupError(ValueError):
+class GroupError(SurveyError, ValueError):
     """A refused change: `swedish` for pages, `english` for the command line."""
 
-    def __init__(self, swedish: str, english: str) -> None:
-        super().__init__(english)
-        self.swedish = swedish
-        self.english = english
+    code = ErrorCode.GROUP_REFUSED
+    shown = "operator_message"
+
+    def __init__(self, swedish: str, english: str, *, code: ErrorCode | None = None) -> None:
+        super().__init__(swedish, operator_message=english, code=code)
+
+    @property
+    def swedish(self) -> str:
+        return self.message
+
+    @property
+    def english(self) -> str:
+        return self.operator_message
 
 
 def create_group(
@@ -51,17 +61,20 @@ def create_group(
         raise GroupError(
             f"{kommun} är ingen kommun i Skåne.",
             f"--kommun {kommun!r} is not one of Skåne's 33 kommuner; write e.g. Hässleholm",
+            code=ErrorCode.GROUP_NOT_A_KOMMUN,
         )
     code = parse_delregion(delregion)
     if code is None:
         raise GroupError(
             f"{delregion} är ingen delregion.",
             f"--delregion {delregion!r} is not a delregion; use NV, NO, SV, SO or MS",
+            code=ErrorCode.GROUP_NOT_A_DELREGION,
         )
     if db.session.scalar(select(LocalGroup.id).where(LocalGroup.kommun == found_kommun)):
         raise GroupError(
             f"{found_kommun} har redan en lokal samverkan.",
             f"{found_kommun} already has a lokal samverkan; one per kommun",
+            code=ErrorCode.GROUP_EXISTS,
         )
     group = LocalGroup(
         delregion=code,
@@ -106,7 +119,9 @@ def revoke_link(group: LocalGroup, *, user: User | None = None) -> None:
     """Stop the group's link from working at once (sessions opened with it end too)."""
     if group.token_hash is None:
         raise GroupError(
-            "Gruppen har ingen giltig länk att återkalla.", f"group {group.id} has no live link"
+            "Gruppen har ingen giltig länk att återkalla.",
+            f"group {group.id} has no live link",
+            code=ErrorCode.GROUP_NO_LIVE_LINK,
         )
     revoke_group_link(group)
     record_audit(

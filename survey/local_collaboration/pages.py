@@ -18,6 +18,7 @@ from flask import Blueprint, flash, render_template
 from flask.typing import ResponseReturnValue
 
 from survey.db import db, utcnow
+from survey.errors import ErrorCode
 from survey.local_collaboration import checking, plan
 from survey.local_collaboration.checking import Problem, Refused
 from survey.local_collaboration.overview import group_plan, is_overdue, plan_history, trend_chart
@@ -102,7 +103,8 @@ def apply_posted(group: LocalGroup, form: Mapping[str, str], editor: Editor) -> 
                     checking.PAGE_FIELD,
                     "Formuläret känns inte igen. Ladda om sidan och försök igen.",
                 )
-            ]
+            ],
+            code=ErrorCode.GROUP_UNKNOWN_FORM,
         )
     return SAVED["action_new" if part == "action_new" else part]
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from survey.audit.recording import record_audit
 from survey.db import db, utcnow
+from survey.errors import ErrorCode
 from survey.local_collaboration.checking import (
     PAGE_FIELD,
     ActionInput,
@@ -173,7 +174,10 @@ def update_action(
     """Change an action (status, dates, texts); the history keeps what it was."""
     action = db.session.get(LocalAction, action_id)
     if action is None or action.group_id != group.id:
-        raise Refused([Problem(PAGE_FIELD, "Åtgärden finns inte i er plan.")])
+        raise Refused(
+            [Problem(PAGE_FIELD, "Åtgärden finns inte i er plan.")],
+            code=ErrorCode.GROUP_NOT_IN_PLAN,
+        )
     before = _action_values(action)
     _apply(action, given)
     after = _action_values(action)
@@ -213,7 +217,10 @@ def add_indicator(group: LocalGroup, given: IndicatorInput, editor: Editor) -> L
         )
     )
     if exists is not None:
-        raise Refused([Problem("indikator-katalog", "Ni följer redan den indikatorn.")])
+        raise Refused(
+            [Problem("indikator-katalog", "Ni följer redan den indikatorn.")],
+            code=ErrorCode.GROUP_INDICATOR_FOLLOWED,
+        )
     now = utcnow()
     indicator = LocalIndicator(
         group_id=group.id, name=given.name, source=given.source, unit=given.unit, created_at=now
@@ -239,7 +246,10 @@ def add_result(
     """Record a result with its date (a second result on the same date replaces the first)."""
     indicator = db.session.get(LocalIndicator, indicator_id)
     if indicator is None or indicator.group_id != group.id:
-        raise Refused([Problem(PAGE_FIELD, "Indikatorn finns inte i er plan.")])
+        raise Refused(
+            [Problem(PAGE_FIELD, "Indikatorn finns inte i er plan.")],
+            code=ErrorCode.GROUP_NOT_IN_PLAN,
+        )
     now = utcnow()
     result = db.session.scalar(
         select(LocalIndicatorResult).where(

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from survey.audit.recording import record_audit
 from survey.db import db
+from survey.errors import ErrorCode
 from survey.plans.measurements import MeasurementRefused
 from survey.plans.model import Plan
 from survey.schema.accounts import User
@@ -25,14 +26,24 @@ def save_analysis(
 ) -> PlanAnalysis:
     """Store a new analysis for the indicator and year (earlier ones stay); the caller commits."""
     if plan.indicator(indicator_id) is None:
-        raise MeasurementRefused(f"Indikatorn ”{indicator_id[:32]}” finns inte i planen.")
+        raise MeasurementRefused(
+            f"Indikatorn ”{indicator_id[:32]}” finns inte i planen.",
+            code=ErrorCode.MEASUREMENT_UNKNOWN_INDICATOR,
+        )
     if not 2000 <= year <= 2100:
-        raise MeasurementRefused("Året ska vara ett årtal, t.ex. 2025.")
+        raise MeasurementRefused(
+            "Året ska vara ett årtal, t.ex. 2025.", code=ErrorCode.MEASUREMENT_BAD_YEAR
+        )
     analysis, actions = analysis.strip(), actions.strip()
     if not analysis and not actions:
-        raise MeasurementRefused("Skriv en analys eller planerade åtgärder.")
+        raise MeasurementRefused(
+            "Skriv en analys eller planerade åtgärder.", code=ErrorCode.MEASUREMENT_EMPTY
+        )
     if len(analysis) > MAX_ANALYSIS or len(actions) > MAX_ANALYSIS:
-        raise MeasurementRefused(f"Texten är för lång (högst {MAX_ANALYSIS} tecken per fält).")
+        raise MeasurementRefused(
+            f"Texten är för lång (högst {MAX_ANALYSIS} tecken per fält).",
+            code=ErrorCode.MEASUREMENT_TOO_LONG,
+        )
     row = PlanAnalysis(
         plan_id=record.id,
         indicator_id=indicator_id,

@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from survey.db import db
+from survey.errors import CommandError, ErrorCode
 from survey.plans.analyses import latest_analyses
 from survey.plans.importing import ImportRefused, import_measurements, measurement_template
 from survey.plans.measurements import MeasurementInput, MeasurementRefused, record_measurement
@@ -37,8 +38,9 @@ plan_cli = AppGroup(
 def _plan(key: str) -> PlanRecord:
     record = plan_by_key(key)
     if record is None:
-        raise click.ClickException(
-            f"plan {key!r} is not loaded — load it with `survey plan load plans/FILE.yaml`"
+        raise CommandError(
+            f"plan {key!r} is not loaded — load it with `survey plan load plans/FILE.yaml`",
+            code=ErrorCode.PLAN_NOT_FOUND,
         )
     return record
 
@@ -132,8 +134,9 @@ def record_command(
     try:
         day = date.fromisoformat(measured_on)
     except ValueError:
-        raise click.ClickException(
-            f"--date {measured_on!r} is not a date — write YYYY-MM-DD, e.g. 2025-12-31"
+        raise CommandError(
+            f"--date {measured_on!r} is not a date — write YYYY-MM-DD, e.g. 2025-12-31",
+            code=ErrorCode.COMMAND_BAD_OPTION,
         ) from None
     plan = plan_of(version_in_force(versions_of(record), day))
     try:
@@ -145,7 +148,7 @@ def record_command(
         )
     except MeasurementRefused as exc:
         db.session.rollback()
-        raise click.ClickException(f"{plan_key} {indicator_id}: {exc.message}") from None
+        raise CommandError(f"{plan_key} {indicator_id}: {exc.message}", code=exc.code) from None
     db.session.commit()
     click.echo(f"recorded {row.indicator_id} = {value} on {row.measured_on} (measurement {row.id})")
 
@@ -159,12 +162,14 @@ def import_command(plan_key: str, path: Path) -> None:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise click.ClickException(
-            f"{path}: cannot read the file ({exc.strerror}) — check the path"
+        raise CommandError(
+            f"{path}: cannot read the file ({exc.strerror}) — check the path",
+            code=ErrorCode.COMMAND_BAD_FILE,
         ) from None
     if len(data) > MAX_FILE_BYTES:
-        raise click.ClickException(
-            f"{path}: the file is larger than {MAX_FILE_BYTES} bytes — split it"
+        raise CommandError(
+            f"{path}: the file is larger than {MAX_FILE_BYTES} bytes — split it",
+            code=ErrorCode.TABLE_TOO_LARGE,
         )
     plan = plan_of(version_in_force(versions_of(record), date.today()))
     try:
@@ -219,9 +224,10 @@ def report_command(plan_key: str, as_of: str, output: Path) -> None:
     record = _plan(plan_key)
     suffix = output.suffix.lower()
     if suffix not in (".pdf", ".xlsx"):
-        raise click.ClickException(
+        raise CommandError(
             f"-o {output}: the report is written as .pdf or .xlsx — "
-            "name the file report.pdf or report.xlsx"
+            "name the file report.pdf or report.xlsx",
+            code=ErrorCode.COMMAND_BAD_OPTION,
         )
     day = _as_of(as_of)
     with current_app.test_request_context():

@@ -16,6 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
 
+from survey.errors import ErrorCode
 from survey.organisations import parse_delregion
 from survey.plans.model import (
     Activity,
@@ -129,10 +130,14 @@ def parse_plan(text: str, source: str) -> Plan:
     try:
         root = read_yaml(text)
     except YamlUnreadable as exc:
-        raise QuestionnaireInvalid([exc.issue.for_source(source)]) from None
+        raise QuestionnaireInvalid(
+            [exc.issue.for_source(source)], code=ErrorCode.PLAN_UNREADABLE
+        ) from None
     plan = _plan(root, issues)
     if issues or plan is None:
-        raise QuestionnaireInvalid([issue.for_source(source) for issue in issues])
+        raise QuestionnaireInvalid(
+            [issue.for_source(source) for issue in issues], code=ErrorCode.PLAN_INVALID
+        )
     return plan
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import xlsxwriter
 
+from survey.errors import ErrorCode, SurveyError
 from survey.export.writer import SheetWriter, Styles
 from survey.plans.measurements import (
     MeasurementInput,
@@ -36,9 +37,13 @@ COLUMNS = (
 )
 
 
-class ImportRefused(Exception):
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
+class ImportRefused(SurveyError):
+    """A file of measurements refused as a whole; `problems` lists each, in Swedish."""
+
+    code = ErrorCode.PLAN_IMPORT_HAS_PROBLEMS
+
+    def __init__(self, problems: list[str], *, code: ErrorCode | None = None) -> None:
+        super().__init__("\n".join(problems), code=code)
         self.problems = problems
 
 
@@ -53,10 +58,12 @@ def read_measurements(data: bytes, filename: str, plan: Plan) -> list[Measuremen
     try:
         table = read_table(data, filename)
     except TableError as exc:
-        raise ImportRefused([str(exc)]) from None
+        raise ImportRefused([str(exc)], code=exc.code) from None
     columns = match_columns(table.headers, COLUMNS)
     if isinstance(columns, list):
-        raise ImportRefused([problem.message for problem in columns])
+        raise ImportRefused(
+            [problem.message for problem in columns], code=ErrorCode.PLAN_IMPORT_BAD_COLUMNS
+        )
     problems: list[str] = []
     groups: dict[tuple[str, str], _Group] = {}
     singles: list[MeasurementInput] = []
@@ -105,9 +112,11 @@ def read_measurements(data: bytes, filename: str, plan: Plan) -> list[Measuremen
         else:
             singles.append(group.entry)
     if problems:
-        raise ImportRefused(problems)
+        raise ImportRefused(problems, code=ErrorCode.PLAN_IMPORT_HAS_PROBLEMS)
     if not singles:
-        raise ImportRefused(["Filen har inga mätningar under rubrikraden."])
+        raise ImportRefused(
+            ["Filen har inga mätningar under rubrikraden."], code=ErrorCode.PLAN_IMPORT_NO_ROWS
+        )
     return singles
 
 

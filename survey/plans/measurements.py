@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from survey.audit.recording import record_audit
 from survey.db import db, utcnow
+from survey.errors import ErrorCode, SurveyError
 from survey.organisations import normalise_word
 from survey.plans.model import AnswerKind, Plan, PlanIndicator
 from survey.schema.accounts import User
@@ -32,12 +33,15 @@ NO_WORDS = {"nej", "n", "no", "0", "falskt", "false"}
 NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
 
 
-class MeasurementRefused(Exception):
+class MeasurementRefused(SurveyError):
     """A value, date, source or comment that cannot be recorded; the message is Swedish."""
 
-    def __init__(self, message: str, field: str = "varde") -> None:
-        super().__init__(message)
-        self.message = message
+    code = ErrorCode.MEASUREMENT_BAD_VALUE
+
+    def __init__(
+        self, message: str, field: str = "varde", *, code: ErrorCode | None = None
+    ) -> None:
+        super().__init__(message, code=code)
         self.field = field  # the form field it is about (its id on the page)
 
 
@@ -69,17 +73,23 @@ def parse_number(text: str, indicator: PlanIndicator) -> float:
     if not NUMBER.fullmatch(cleaned):
         raise MeasurementRefused(
             f"Värdet ”{text.strip()[:40]}” är inte ett tal. Skriv ett tal, t.ex. 12,5"
-            + (f" (i {unit})." if unit else ".")
+            + (f" (i {unit})." if unit else "."),
+            code=ErrorCode.MEASUREMENT_NOT_A_NUMBER,
         )
     value = float(cleaned.replace(",", "."))
     if not math.isfinite(value) or value < 0:
-        raise MeasurementRefused("Värdet kan inte vara negativt.")
+        raise MeasurementRefused(
+            "Värdet kan inte vara negativt.", code=ErrorCode.MEASUREMENT_NEGATIVE
+        )
     if indicator.answer in (AnswerKind.SHARE, AnswerKind.RATE, AnswerKind.YES_NO) and value > 100:
-        raise MeasurementRefused(f"En andel är mellan 0 och 100 %, inte {text.strip()[:20]}.")
+        raise MeasurementRefused(
+            f"En andel är mellan 0 och 100 %, inte {text.strip()[:20]}.",
+            code=ErrorCode.MEASUREMENT_OUT_OF_RANGE,
+        )
     if indicator.answer is AnswerKind.COUNT and value != int(value):
-        raise MeasurementRefused("Ett antal är ett heltal.")
+        raise MeasurementRefused("Ett antal är ett heltal.", code=ErrorCode.MEASUREMENT_NOT_WHOLE)
     if value > 1e9:
-        raise MeasurementRefused("Värdet är orimligt stort.")
+        raise MeasurementRefused("Värdet är orimligt stort.", code=ErrorCode.MEASUREMENT_TOO_LARGE)
     return value
 
 
@@ -97,28 +107,35 @@ def parse_organisation_values(
         if not sep:
             raise MeasurementRefused(
                 f"”{part[:40]}” saknar svar. Skriv organisation=Ja eller organisation=Nej, "
-                "t.ex. Bjuv=Ja, Båstad=Nej."
+                "t.ex. Bjuv=Ja, Båstad=Nej.",
+                code=ErrorCode.MEASUREMENT_ORGANISATION_NO_ANSWER,
             )
         canonical = by_word.get(normalise_word(name.strip()), name.strip() if not known else None)
         if canonical is None:
             raise MeasurementRefused(
                 f"”{name.strip()[:40]}” hör inte till planens "
                 f"{indicator.population.label.lower()}: "
-                f"{', '.join(known)}."
+                f"{', '.join(known)}.",
+                code=ErrorCode.MEASUREMENT_UNKNOWN_ORGANISATION,
             )
         if canonical in values:
-            raise MeasurementRefused(f"{canonical} står två gånger.")
+            raise MeasurementRefused(
+                f"{canonical} står två gånger.", code=ErrorCode.MEASUREMENT_ORGANISATION_TWICE
+            )
         if not answer.strip():
             values[canonical] = None
             continue
         parsed = parse_yes_no(answer)
         if parsed is None:
             raise MeasurementRefused(
-                f"Svaret för {canonical} ska vara Ja eller Nej, inte ”{answer.strip()[:20]}”."
+                f"Svaret för {canonical} ska vara Ja eller Nej, inte ”{answer.strip()[:20]}”.",
+                code=ErrorCode.MEASUREMENT_BAD_YES_NO,
             )
         values[canonical] = parsed
     if not any(answer is not None for answer in values.values()):
-        raise MeasurementRefused("Ange Ja eller Nej för minst en organisation.")
+        raise MeasurementRefused(
+            "Ange Ja eller Nej för minst en organisation.", code=ErrorCode.MEASUREMENT_NO_ANSWERS
+        )
     # An organisation not given is not known to have met the goal: it is counted as missing.
     return {name: values.get(name) for name in known} if known else values
 
@@ -133,10 +150,13 @@ def organisation_share(values: dict[str, bool | None]) -> float | None:
 def parse_value(text: str, plan: Plan, indicator: PlanIndicator) -> ParsedValue:
     """The value as the indicator's answer kind takes it; MeasurementRefused otherwise."""
     if not text.strip():
-        raise MeasurementRefused("Ange ett värde.")
+        raise MeasurementRefused("Ange ett värde.", code=ErrorCode.MEASUREMENT_EMPTY)
     if indicator.answer is AnswerKind.TEXT:
         if len(text) > MAX_TEXT:
-            raise MeasurementRefused(f"Texten är för lång (högst {MAX_TEXT} tecken).")
+            raise MeasurementRefused(
+                f"Texten är för lång (högst {MAX_TEXT} tecken).",
+                code=ErrorCode.MEASUREMENT_TOO_LONG,
+            )
         return ParsedValue(None, text=text.strip())
     if indicator.answer is AnswerKind.YES_NO:
         if indicator.population.per_organisation and ("=" in text or ":" in text):
@@ -155,7 +175,8 @@ def parse_value(text: str, plan: Plan, indicator: PlanIndicator) -> ParsedValue:
                 else ""
             )
             raise MeasurementRefused(
-                f"Svaret ska vara Ja eller Nej{hint}, inte ”{text.strip()[:40]}”."
+                f"Svaret ska vara Ja eller Nej{hint}, inte ”{text.strip()[:40]}”.",
+                code=ErrorCode.MEASUREMENT_BAD_YES_NO,
             )
         return ParsedValue(100.0 if answer else 0.0)
     return ParsedValue(parse_number(text, indicator))
@@ -168,9 +189,14 @@ def parse_date(text: str, what: str = "Datum", field: str = "datum") -> date:
         raise MeasurementRefused(
             f"{what} ”{text.strip()[:20]}” är inte ett datum. Skriv ÅÅÅÅ-MM-DD, t.ex. 2025-12-31.",
             field,
+            code=ErrorCode.MEASUREMENT_BAD_DATE,
         ) from None
     if not EARLIEST <= value <= date(2100, 12, 31):
-        raise MeasurementRefused(f"{what} {value.isoformat()} är orimligt.", field)
+        raise MeasurementRefused(
+            f"{what} {value.isoformat()} är orimligt.",
+            field,
+            code=ErrorCode.MEASUREMENT_DATE_OUT_OF_RANGE,
+        )
     return value
 
 
@@ -180,12 +206,19 @@ def check_text(source: str, comment: str) -> tuple[str, str]:
         raise MeasurementRefused(
             "Ange källan, t.ex. ”Uttag QV 2026-01-15” eller ”Arbetsgruppens årsberättelse 2025”.",
             "kalla",
+            code=ErrorCode.MEASUREMENT_NO_SOURCE,
         )
     if len(source) > MAX_SOURCE:
-        raise MeasurementRefused(f"Källan är för lång (högst {MAX_SOURCE} tecken).", "kalla")
+        raise MeasurementRefused(
+            f"Källan är för lång (högst {MAX_SOURCE} tecken).",
+            "kalla",
+            code=ErrorCode.MEASUREMENT_TOO_LONG,
+        )
     if len(comment) > MAX_COMMENT:
         raise MeasurementRefused(
-            f"Kommentaren är för lång (högst {MAX_COMMENT} tecken).", "kommentar"
+            f"Kommentaren är för lång (högst {MAX_COMMENT} tecken).",
+            "kommentar",
+            code=ErrorCode.MEASUREMENT_TOO_LONG,
         )
     return source, comment.strip()
 
@@ -207,12 +240,14 @@ def check_measurement(
     indicator = plan.indicator(entry.indicator_id.strip())
     if indicator is None:
         raise MeasurementRefused(
-            f"Indikatorn ”{entry.indicator_id.strip()[:32]}” finns inte i planen."
+            f"Indikatorn ”{entry.indicator_id.strip()[:32]}” finns inte i planen.",
+            code=ErrorCode.MEASUREMENT_UNKNOWN_INDICATOR,
         )
     if indicator.measured_by_enkat:
         raise MeasurementRefused(
             f"Indikator {indicator.id} mäts med den årliga enkäten; "
-            "dess värde kommer från enkätomgången."
+            "dess värde kommer från enkätomgången.",
+            code=ErrorCode.MEASUREMENT_MEASURED_BY_ENKAT,
         )
     parsed = parse_value(entry.value, plan, indicator)
     measured_on = parse_date(entry.measured_on)
@@ -222,7 +257,11 @@ def check_measurement(
         else None
     )
     if start is not None and start > measured_on:
-        raise MeasurementRefused("Periodens början ligger efter dess slut.", "period")
+        raise MeasurementRefused(
+            "Periodens början ligger efter dess slut.",
+            "period",
+            code=ErrorCode.MEASUREMENT_BAD_PERIOD,
+        )
     source, comment = check_text(entry.source, entry.comment)
     return indicator, parsed, measured_on, start, source, comment
 
@@ -241,7 +280,8 @@ def record_measurement(
         replaces.superseded_at is not None or replaces.indicator_id != indicator.id
     ):
         raise MeasurementRefused(
-            "Mätningen har redan rättats eller hör till en annan indikator. Ladda om sidan."
+            "Mätningen har redan rättats eller hör till en annan indikator. Ladda om sidan.",
+            code=ErrorCode.MEASUREMENT_ALREADY_CORRECTED,
         )
     row = PlanMeasurement(
         plan_id=record.id,

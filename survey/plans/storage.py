@@ -13,6 +13,7 @@ from sqlalchemy import Select, false, select
 from survey.accounts.permissions import active_account
 from survey.audit.recording import record_audit
 from survey.db import db
+from survey.errors import ErrorCode, OperatorError
 from survey.plans.document import check_question_indicators, parse_plan
 from survey.plans.model import Plan
 from survey.questionnaires.errors import QuestionnaireInvalid
@@ -22,8 +23,10 @@ from survey.schema.plans import PlanRecord, PlanVersion
 from survey.schema.questionnaires import QuestionnaireVersion
 
 
-class PlanRefused(Exception):
+class PlanRefused(OperatorError):
     """A plan file that is valid but cannot be loaded; the message says why and what to do."""
+
+    code = ErrorCode.PLAN_REFUSED
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +47,7 @@ def load_plan_text(text: str, source: str) -> LoadOutcome:
     if known is not None:
         errors = check_question_indicators(plan, known, source)
         if errors:
-            raise QuestionnaireInvalid(errors)
+            raise QuestionnaireInvalid(errors, code=ErrorCode.PLAN_UNKNOWN_QUESTION_INDICATOR)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     record = db.session.scalar(select(PlanRecord).where(PlanRecord.plan_key == plan.id))
     if record is None:
@@ -54,7 +57,8 @@ def load_plan_text(text: str, source: str) -> LoadOutcome:
     elif record.delregion != plan.delregion:
         raise PlanRefused(
             f"{source}: plan {plan.id} belongs to delregion {record.delregion}, not "
-            f"{plan.delregion} — give this delregion's plan its own id"
+            f"{plan.delregion} — give this delregion's plan its own id",
+            code=ErrorCode.PLAN_OTHER_DELREGION,
         )
     existing = db.session.scalar(
         select(PlanVersion).where(
@@ -66,7 +70,8 @@ def load_plan_text(text: str, source: str) -> LoadOutcome:
             return LoadOutcome(plan.id, plan.version, created=False)
         raise PlanRefused(
             f"{source}: version {plan.version} of plan {plan.id} is already loaded with other "
-            "content — give the revision a new 'version:'"
+            "content — give the revision a new 'version:'",
+            code=ErrorCode.PLAN_VERSION_CONFLICT,
         )
     record.title = plan.title
     record_audit(
