@@ -298,6 +298,51 @@ class ResponseArrays:
                 self._organisations = organisation_keys(self.responses)
         return self._organisations
 
+    def population_types(self, indicator: Indicator) -> tuple[OrganisationType, ...] | None:
+        """The organisation types the indicator counts: its population within the audience."""
+        audience = self._question_of(indicator).audience
+        if indicator.population is None:
+            return audience
+        if audience is not None and indicator.population not in audience:
+            return ()
+        return (indicator.population,)
+
+    def responded(self, indicator: Indicator) -> int:
+        """Units (responses or organisations) of the indicator's types that submitted at all."""
+        of_types = self._of_types(self.population_types(indicator))
+        if not indicator.per_organisation:
+            return int(np.count_nonzero(of_types))
+        organisation, _ = self.organisations()
+        return int(np.unique(organisation[of_types]).size)
+
+    def disagreements(self, indicator: Indicator) -> list[tuple[str, int, int]]:
+        """Organisations whose managers answered a per-organisation share differently.
+
+        Each item is (the organisation's name, or its kommun's for a kommun; how many
+        counted it (e.g. answered Ja); how many answered), in frame order.
+        """
+        if not indicator.per_organisation or not indicator.measure.is_share:
+            return []
+        rows = self.rows(indicator)
+        if rows.numerator.dtype != np.bool_:
+            return []
+        organisation, count = self.organisations()
+        answers = np.bincount(organisation[rows.answered], minlength=count)
+        counted = np.bincount(organisation[rows.numerator & rows.answered], minlength=count)
+        split = np.flatnonzero((answers >= 2) & (counted > 0) & (counted < answers))
+        if split.size == 0:
+            return []
+        names = self.responses["organisation"].astype(object).to_numpy()
+        kommuner = self.responses["kommun"].astype(object).to_numpy()
+        kinds = self.responses["organisation_type"].astype(object).to_numpy()
+        found = []
+        for key in split:
+            row = int(np.flatnonzero(organisation == key)[0])
+            kommun = kinds[row] == str(OrganisationType.KOMMUN) and isinstance(kommuner[row], str)
+            name = kommuner[row] if kommun else names[row]
+            found.append((str(name), int(counted[key]), int(answers[key])))
+        return found
+
     def tally(self, indicator: Indicator, group_by: str | None = None) -> Tally:
         """Count the indicator overall (group 0) or per category of the column `group_by`."""
         units = self.units(indicator, group_by)

@@ -15,6 +15,7 @@ from flask_login import current_user
 from survey.organisations import ORGANISATION_TYPE_LABELS, OrganisationType
 from survey.questionnaires.model import Measure
 from survey.questionnaires.storage import questionnaire_of
+from survey.results import formatting as fmt
 from survey.results import report
 from survey.results.frame import load_responses_frame
 from survey.results.report import (
@@ -60,18 +61,19 @@ def min_responses() -> int:
 def formatting() -> dict[str, Any]:
     """The Swedish number formatting and the bar geometry, for the results templates."""
     return {
-        "format_value": report.format_value,
-        "format_target_value": report.format_target_value,
-        "format_target_date": report.format_target_date,
-        "format_change": report.format_change,
-        "format_percent": report.format_percent,
-        "status_class": report.status_class,
+        "format_value": fmt.format_value,
+        "format_target_value": fmt.format_target_value,
+        "format_target_date": fmt.format_target_date,
+        "format_change": fmt.format_change,
+        "format_percent": fmt.format_percent,
+        "status_class": fmt.status_class,
+        "target_sentence": fmt.target_sentence,
         "bar_for": report.bar_for,
         "sparkline_for": report.sparkline_for,
         "BAR_WIDTH": report.BAR_WIDTH,
         "BAR_HEIGHT": report.BAR_HEIGHT,
         "SPARK_BAR_WIDTH": report.SPARK_BAR_WIDTH,
-        "NO_VALUE": report.NO_VALUE,
+        "NO_VALUE": fmt.NO_VALUE,
         "round_page_url": round_page_url,
         "rounds_list_url": rounds_list_url,
         "svg_id": svg_id,
