@@ -38,6 +38,7 @@ from survey.results.population import (
 )
 from survey.results.response_arrays import ResponseArrays
 
+
 @dataclass(frozen=True, slots=True)
 class IndicatorResult:
     """One indicator's figures for a round.
@@ -77,13 +78,19 @@ class IndicatorResult:
         if population is None or population.missing == 0:
             return None
         eligible = population.invited - population.not_applicable
-        noun = _unit_noun(self.indicator, population)
-        return f"{population.answered} av {eligible} {noun} har svarat"
+        return f"{population.answered} av {eligible} {self.population_noun} har svarat"
+
+    @property
+    def population_noun(self) -> str:
+        """What the population counts, in the plural: "kommuner", "sjukhus", "inbjudna"."""
+        if self.population is None:
+            return "svarande"
+        return _unit_noun(self.indicator, self.population)
 
 
 def _unit_noun(indicator: Indicator, population: Population) -> str:
     if population.unit == "response":
-        return "svarande"
+        return "inbjudna"
     if indicator.population is None:
         return "organisationer"
     return ORGANISATION_PLURALS.get(indicator.population, "organisationer")

@@ -69,31 +69,44 @@ def format_target_date(target: Target) -> str:
     return "gäller alltid" if target.date is None else target.date.isoformat()
 
 
+def goal_text(target: Target, indicator: Indicator) -> str:
+    """A target in a sentence: "50 %", "högst 12 %", "ökning från föregående omgång"."""
+    if target.value is None:
+        return COMPARATIVE_GOALS.get(indicator.direction, "genomfört")
+    unit = unit_of(indicator)
+    number = format_number(Decimal(str(target.value)))
+    text = f"{number}\u00a0{unit}" if unit else number
+    return f"högst {text}" if indicator.direction is Direction.AT_MOST else text
+
+
 def target_sentence(
-    status: Status,
-    target: Target | None,
-    next_: Target | None,
-    indicator: Indicator,
-    *,
-    final: bool = False,
+    status: Status, target: Target | None, next_: Target | None, indicator: Indicator
 ) -> str:
     """The target in force, its status and the next target in one line.
 
-    "Delmål minst 50 % (2023-12-31) uppnått · nästa mål minst 100 % 2026-12-31"; the last
-    target is "Mål …" (`final`); without a target "Inget mål".
+    "Delmål 50 % (2023-12-31) uppnått · nästa mål 100 % 2026-12-31"; a target with no
+    target after it is "Mål …"; without a target "Inget mål".
     """
     if target is None:
         return "Inget mål"
-    word = "Mål" if final or next_ is None else "Delmål"
-    text = f"{word} {format_target_value(target, indicator)}"
+    word = "Mål" if next_ is None else "Delmål"
+    text = f"{word} {goal_text(target, indicator)}"
     if target.date is not None:
         text += f" ({target.date.isoformat()})"
     text += f" {status.label}"
     if next_ is not None:
-        text += f" · nästa mål {format_target_value(next_, indicator)}"
+        text += f" · nästa mål {goal_text(next_, indicator)}"
         if next_.date is not None:
             text += f" {next_.date.isoformat()}"
     return text
+
+
+def bounds_text(low: float, high: float, indicator: Indicator) -> str:
+    """ "mellan 72,7 % och 100,0 % om alla hade svarat"."""
+    return (
+        f"mellan {format_value(low, indicator)} och {format_value(high, indicator)} "
+        "om alla hade svarat"
+    )
 
 
 def format_change(change: float | None, indicator: Indicator) -> str:

@@ -68,6 +68,7 @@ def formatting() -> dict[str, Any]:
         "format_percent": fmt.format_percent,
         "status_class": fmt.status_class,
         "target_sentence": fmt.target_sentence,
+        "bounds_text": fmt.bounds_text,
         "bar_for": report.bar_for,
         "sparkline_for": report.sparkline_for,
         "BAR_WIDTH": report.BAR_WIDTH,
