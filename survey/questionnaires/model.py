@@ -215,6 +215,18 @@ class Questionnaire:
     def has_question(self, question_id: str) -> bool:
         return question_id in self._by_id
 
+    @cached_property
+    def _numbers(self) -> dict[str, int]:
+        return {question.id: number for number, question in enumerate(self.iter_questions(), 1)}
+
+    def question_number(self, question_id: str) -> int:
+        """The question's number: its place in the whole questionnaire, 1-based.
+
+        The same for every respondent, whichever questions their organisation type is asked
+        (a kommun and a vårdcentral see the same number for the same question).
+        """
+        return self._numbers[question_id]
+
     def indicator(self, indicator_id: str) -> Indicator:
         for indicator in self.indicators:
             if indicator.id == indicator_id:
