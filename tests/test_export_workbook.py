@@ -51,7 +51,8 @@ def test_it_writes_the_sheets_in_order_with_their_names(
 ) -> None:
     _, workbook = exported
     assert workbook.sheetnames == list(SHEET_NAMES) == [
-        "Sammanfattning", "Indikatorer", "Per organisationstyp", "Per kommun", "Svar",
+        "Sammanfattning", "Indikatorer", "Per organisationstyp", "Per kommun", "Frågor",
+        "Svar",
         "Fritext", "Bortfall", "Trend",
     ]  # fmt: skip
 

@@ -50,6 +50,7 @@ from survey.export.non_respondents import (
     write_non_respondents,
 )
 from survey.export.presentation import ValueKind, value_kind
+from survey.export.question_sheet import write_questions
 from survey.export.results_sheets import (
     INDICATOR_COLUMNS,
     RoundValues,
@@ -64,7 +65,8 @@ from survey.export.writer import SheetWriter, Styles
 from survey.questionnaires.model import Measure, Questionnaire
 from survey.questionnaires.storage import questionnaire_of
 from survey.results.attainment import IndicatorResult
-from survey.results.frame import load_responses_frame
+from survey.results.frame import load_recipients_frame, load_responses_frame
+from survey.results.summary import summarise_questions
 from survey.results.trends import (
     comparable_rounds,
     comparable_values,
@@ -78,6 +80,7 @@ SHEET_NAMES: Final = (
     "Indikatorer",
     "Per organisationstyp",
     "Per kommun",
+    "Frågor",
     "Svar",
     "Fritext",
     "Bortfall",
@@ -221,6 +224,10 @@ def _write(
                 reference_date=round_.reference_date,
                 min_responses=min_responses,
             )
+        write_questions(
+            SheetWriter(sheets["Frågor"], styles),
+            summarise_questions(questionnaire, frame, load_recipients_frame(round_.id)),
+        )
         write_responses(
             sheets["Svar"],
             styles,

@@ -36,6 +36,19 @@ def unit_of(indicator: Indicator) -> str:
     return indicator.unit or ""
 
 
+def format_share(share: float | None) -> str:
+    """A share of answers: "72,7 %"; "–" when nobody answered."""
+    return NO_VALUE if share is None else format_percent(share)
+
+
+def format_number_value(value: float | None, unit: str | None = None) -> str:
+    """A reported number as shown: "12,5 dygn", "40,0 %"; "–" without a value."""
+    if value is None:
+        return NO_VALUE
+    number = decimal_comma(display_value(value))
+    return f"{number}\u00a0{unit}" if unit else number
+
+
 def format_value(value: float | None, indicator: Indicator) -> str:
     """An indicator's value as shown: "75,0 %", "12,5 dygn", "3 st"; "–" without a value."""
     if value is None:
