@@ -142,7 +142,8 @@ def with_changes(
     for result in results:
         old = earlier.get(result.indicator.id)
         notes = list(indicator_changes(old, result.indicator))
-        if old is not None and question_changed(before, now, result.indicator.question):
+        same_question = old is not None and old.question == result.indicator.question
+        if same_question and question_changed(before, now, result.indicator.question):
             notes.insert(0, "frågan har ändrats")
         changed.append(replace(result, changes=tuple(dict.fromkeys(notes))))
     return changed
