@@ -25,11 +25,11 @@ from survey.questionnaires.model import (
     Section,
     Target,
 )
-from survey.results.attainment import IndicatorResult, compute_indicator_results, results_as_json
 from survey.results import judging
+from survey.results.attainment import IndicatorResult, compute_indicator_results, results_as_json
 from survey.results.attainment_rules import Status, Trend, display_value
-from survey.results.judging import judge, target_in_force
 from survey.results.frame import responses_frame_from_records
+from survey.results.judging import judge, target_in_force
 from tests.sample import AREAS, SATISFACTION, YES_NO, YES_NO_NA, sample_questionnaire
 
 REFERENCE = date(2025, 12, 31)
