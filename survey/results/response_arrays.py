@@ -109,6 +109,7 @@ class ResponseArrays:
         self._types: dict[tuple[str, ...], BoolArray] = {}
         self._rows: dict[tuple[str, Measure, tuple[str, ...], str], _Units] = {}
         self._organisations: tuple[IntArray, int] | None = None
+        self._names: npt.NDArray[Any] | None = None
 
     # -- columns ----------------------------------------------------------------
 
@@ -312,8 +313,8 @@ class ResponseArrays:
         of_types = self._of_types(self.population_types(indicator))
         if not indicator.per_organisation:
             return int(np.count_nonzero(of_types))
-        organisation, _ = self.organisations()
-        return int(np.unique(organisation[of_types]).size)
+        organisation, count = self.organisations()
+        return int(np.count_nonzero(np.bincount(organisation[of_types], minlength=count)))
 
     def disagreements(self, indicator: Indicator) -> list[tuple[str, int, int]]:
         """Organisations whose managers answered a per-organisation share differently.
@@ -332,16 +333,25 @@ class ResponseArrays:
         split = np.flatnonzero((answers >= 2) & (counted > 0) & (counted < answers))
         if split.size == 0:
             return []
-        names = self.responses["organisation"].astype(object).to_numpy()
-        kommuner = self.responses["kommun"].astype(object).to_numpy()
-        kinds = self.responses["organisation_type"].astype(object).to_numpy()
-        found = []
-        for key in split:
-            row = int(np.flatnonzero(organisation == key)[0])
-            kommun = kinds[row] == str(OrganisationType.KOMMUN) and isinstance(kommuner[row], str)
-            name = kommuner[row] if kommun else names[row]
-            found.append((str(name), int(counted[key]), int(answers[key])))
-        return found
+        names = self._organisation_names()
+        return [
+            (str(names[key]), int(counted[key]), int(answers[key])) for key in split.tolist()
+        ]
+
+    def _organisation_names(self) -> npt.NDArray[Any]:
+        """Per organisation code, its name as a reader knows it (a kommun by its kommun)."""
+        if self._names is None:
+            organisation, count = self.organisations()
+            # The first response of each organisation names it.
+            first = np.zeros(count, dtype=np.intp)
+            rows_of = np.arange(self.size, dtype=np.intp)
+            first[organisation[::-1]] = rows_of[::-1]
+            names = self.responses["organisation"].astype(object).to_numpy()[first]
+            kommuner = self.responses["kommun"].astype(object).to_numpy()[first]
+            kinds = self.responses["organisation_type"].astype(object).to_numpy()[first]
+            by_kommun = (kinds == str(OrganisationType.KOMMUN)) & pd.notna(kommuner)
+            self._names = np.where(by_kommun, kommuner, names)
+        return self._names
 
     def tally(self, indicator: Indicator, group_by: str | None = None) -> Tally:
         """Count the indicator overall (group 0) or per category of the column `group_by`."""
