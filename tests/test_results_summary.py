@@ -187,10 +187,14 @@ def test_the_summary_page_is_accessible_at_1280_and_390(
         assert report is None, f"axe found violations at {width} px:\n{report}"
         assert page_.evaluate("document.documentElement.scrollWidth") <= width
         page_.screenshot(path=str(SCREENSHOTS / f"summary-{width}.png"), full_page=True)
+        satisfaction = page_.locator('section[aria-labelledby="fraga-nojdhet"]')
+        satisfaction.screenshot(path=str(SCREENSHOTS / f"summary-nojdhet-{width}.png"))
         page_.goto(live_server(f"/omgangar/{round_id}/resultat"))
         report = axe_report(page_)
         assert report is None, f"axe found violations on the results at {width} px:\n{report}"
         page_.screenshot(path=str(SCREENSHOTS / f"results-{width}.png"), full_page=True)
+        first_table = page_.locator("table.indicator-table").first
+        first_table.screenshot(path=str(SCREENSHOTS / f"results-indicators-{width}.png"))
     # the filter works by keyboard and without JavaScript
     page_.goto(live_server(f"/omgangar/{round_id}/resultat/fragor"))
     page_.select_option("#filter-organisationstyp", "kommun")

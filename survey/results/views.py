@@ -70,6 +70,7 @@ def formatting() -> dict[str, Any]:
         "status_class": fmt.status_class,
         "target_sentence": fmt.target_sentence,
         "bounds_text": fmt.bounds_text,
+        "goal_text": fmt.goal_text,
         "format_share": fmt.format_share,
         "format_number_value": fmt.format_number_value,
         "bar_for": report.bar_for,
