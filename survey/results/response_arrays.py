@@ -334,9 +334,7 @@ class ResponseArrays:
         if split.size == 0:
             return []
         names = self._organisation_names()
-        return [
-            (str(names[key]), int(counted[key]), int(answers[key])) for key in split.tolist()
-        ]
+        return [(str(names[key]), int(counted[key]), int(answers[key])) for key in split.tolist()]
 
     def _organisation_names(self) -> npt.NDArray[Any]:
         """Per organisation code, its name as a reader knows it (a kommun by its kommun)."""
