@@ -124,7 +124,10 @@ def write_summary(writer: SheetWriter, round_: Round, facts: SummaryFacts) -> No
             "Personuppgifter",
             text(IDENTIFYING_NOTE if facts.identifying else PSEUDONYMISED_NOTE, styles.wrap),
         ),
-        ("Minsta antal svar för status", number(facts.min_responses, styles.integer)),
+        (
+            "Minsta antal svar för status (om indikatorn eller enkäten inte anger annat)",
+            number(facts.min_responses, styles.integer),
+        ),
         ("Om värdena", text(VALUES_NOTE, styles.wrap)),
     ]
     writer.header(0, ("Uppgift", "Värde"))
