@@ -332,14 +332,26 @@ class ResponseArrays:
             indicator.per_organisation,
         )
         if key not in self._responded:
-            of_types = self._of_types(types)
             if indicator.per_organisation:
-                organisation, count = self.organisations()
-                per_unit = np.bincount(organisation[of_types], minlength=count)
-                self._responded[key] = int(np.count_nonzero(per_unit))
+                # An organisation has one type (it is part of its key): count them per type.
+                kind_of, present = self._organisation_kinds()
+                if types is None:
+                    self._responded[key] = int(np.count_nonzero(present))
+                else:
+                    _, categories = self.codes("organisation_type")
+                    wanted = [code for code, kind in enumerate(categories) if kind in key[0]]
+                    chosen = present & np.isin(kind_of, wanted)
+                    self._responded[key] = int(np.count_nonzero(chosen))
             else:
-                self._responded[key] = int(np.count_nonzero(of_types))
+                self._responded[key] = int(np.count_nonzero(self._of_types(types)))
         return self._responded[key]
+
+    def _organisation_kinds(self) -> tuple[IntArray, BoolArray]:
+        """Per organisation code: its organisation type's code, and whether it occurs."""
+        organisation, count = self.organisations()
+        kinds = self.codes("organisation_type")[0].astype(np.intp)
+        present = np.bincount(organisation, minlength=count) > 0
+        return kinds[self._first_rows()], present
 
     def disagreements(self, indicator: Indicator) -> list[tuple[str, int, int]]:
         """Organisations whose managers answered a per-organisation share differently.
