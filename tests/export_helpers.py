@@ -89,10 +89,12 @@ def make_export_round(
     """An open NV round of 2025 with four respondents and four others, and two earlier rounds.
 
     Indicators of the 2025 round (sample questionnaire):
-    1a.1b share yes 2 of 3 (one Ej aktuellt) = 66.7 %, target 75 % → ej uppnått, previous
-    50 % (2024); 1a.1a mean (80 + 60 + 40.5 + 20) / 4 = 50.1 %, target 100 → ej uppnått;
-    1b.2a 2 of 4 satisfied = 50 %, target 100 → ej uppnått; 1a.5 the one kommun yes = 100 %,
-    target 100 → uppnått; 1b.2b free text → inget mål. Invited 6, answered 4.
+    1a.1b share yes 2 of 3 (one Ej aktuellt) = 66.7 %, target in force 75 % (2025-12-31) →
+    ej uppnått, previous 50 % (2024); 1a.1a mean (80 + 60 + 40.5 + 20) / 4 = 50.1 %, target
+    in force 50 % (2023-12-31), next 100 % (2026-12-31) → uppnått; 1b.2a 2 of 4 satisfied =
+    50 %, target 100 → ej uppnått; 1a.5 the one answering kommun (Ängelholm) yes = 100 %, of
+    2 invited kommuner (Höganäs missing): bounds 50–100 % against 50 % in force since
+    2024-06-01 → uppnått; 1b.2b free text → inget mål. Invited 6, answered 4.
     """
     version = make_questionnaire_version(questionnaire)
     made = ExportRound(round_id=0)

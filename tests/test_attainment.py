@@ -25,15 +25,11 @@ from survey.questionnaires.model import (
     Section,
     Target,
 )
+from survey.results import judging
 from survey.results.attainment import IndicatorResult, compute_indicator_results, results_as_json
-from survey.results.attainment_rules import (
-    Status,
-    Trend,
-    applicable_target,
-    display_value,
-    reaches_target,
-)
+from survey.results.attainment_rules import Status, Trend, display_value
 from survey.results.frame import responses_frame_from_records
+from survey.results.judging import judge, target_in_force
 from tests.sample import AREAS, SATISFACTION, YES_NO, YES_NO_NA, sample_questionnaire
 
 REFERENCE = date(2025, 12, 31)
@@ -417,56 +413,51 @@ DATED = (
 @pytest.mark.parametrize(
     ("reference_date", "expected"),
     [
-        (date(2023, 12, 30), 50),  # the day before the first target
+        (date(2023, 12, 30), 50),  # before any date has passed: the first target
         (date(2023, 12, 31), 50),  # the day of the first target
-        (date(2024, 1, 1), 75),  # the day after: the next target
-        (date(2025, 12, 30), 75),
+        (date(2024, 1, 1), 50),  # the passed milestone stays in force
+        (date(2025, 12, 30), 50),
         (date(2025, 12, 31), 75),
-        (date(2026, 1, 1), 100),
+        (date(2026, 1, 1), 75),
         (date(2026, 12, 31), 100),
-        (date(2027, 1, 1), 100),  # after the last target: the last
-        (date(2030, 6, 30), 100),
+        (date(2030, 6, 30), 100),  # after the last target: the last
     ],
 )
-def test_it_chooses_the_first_target_dated_on_or_after_the_reference_date(
+def test_it_judges_against_the_latest_target_on_or_before_the_reference_date(
     reference_date: date, expected: float
 ) -> None:
-    target = applicable_target(DATED, reference_date)
-    assert target is not None
-    assert target.value == expected
+    questionnaire = small_questionnaire(indicator("okning", Measure.SHARE_YES, targets=DATED))
+    result = result_of(questionnaire, [pv(okning="ja")], reference_date=reference_date)
+    assert result.target is not None
+    assert result.target.value == expected
 
 
 def test_it_applies_an_undated_target_alone_always() -> None:
     for reference_date in (date(2000, 1, 1), date(2025, 12, 31), date(2099, 1, 1)):
-        assert applicable_target((Target(100),), reference_date) == Target(100)
-
-
-@pytest.mark.parametrize(
-    ("reference_date", "expected"),
-    [
-        (date(2024, 12, 30), Target(50, date(2024, 12, 31))),
-        (date(2024, 12, 31), Target(50, date(2024, 12, 31))),
-        (date(2025, 1, 1), Target(90)),  # all dated targets passed: the undated one
-        (date(2030, 1, 1), Target(90)),
-    ],
-)
-def test_it_applies_the_undated_target_once_the_dated_ones_have_passed(
-    reference_date: date, expected: Target
-) -> None:
-    assert (
-        applicable_target((Target(50, date(2024, 12, 31)), Target(90)), reference_date) == expected
-    )
+        target = target_in_force((judging.Target(100),), reference_date)
+        assert target == judging.Target(100)
 
 
 def test_it_has_no_target_without_targets() -> None:
-    assert applicable_target((), REFERENCE) is None
+    assert target_in_force((), REFERENCE) is None
 
 
-def test_it_reports_the_applicable_and_the_final_target() -> None:
+def test_it_reports_the_target_in_force_the_next_and_the_final_target() -> None:
     questionnaire = small_questionnaire(indicator("okning", Measure.SHARE_YES, targets=DATED))
     result = result_of(questionnaire, [pv(okning="ja")], reference_date=date(2024, 12, 31))
-    assert result.target == Target(75, date(2025, 12, 31))
-    assert result.final_target == Target(100, date(2026, 12, 31))
+    assert result.target == judging.Target(50, date(2023, 12, 31))
+    assert result.next_target == judging.Target(75, date(2025, 12, 31))
+    assert result.final_target == judging.Target(100, date(2026, 12, 31))
+
+
+def test_a_passed_milestone_met_reads_uppnatt_before_the_next_is_due() -> None:
+    # The issue: 1a.1a at 60 % in 2025 meets its 2023 milestone (50 %); 100 % is due 2026.
+    targets = (Target(50, date(2023, 12, 31)), Target(100, date(2026, 12, 31)))
+    questionnaire = small_questionnaire(indicator("andel", Measure.MEAN, targets=targets))
+    result = result_of(questionnaire, [pv(andel=60.0)], reference_date=date(2025, 12, 31))
+    assert result.status is Status.UPPNATT
+    assert result.target == judging.Target(50, date(2023, 12, 31))
+    assert result.next_target == judging.Target(100, date(2026, 12, 31))
 
 
 # -- status -----------------------------------------------------------------------------
@@ -519,7 +510,9 @@ def test_it_decides_attainment_at_most(answers: list[float], expected: Status) -
 def test_it_compares_the_value_as_shown_with_one_decimal(
     value: float, target: float, direction: Direction, reached: bool
 ) -> None:
-    assert reaches_target(value, Target(target), direction) is reached
+    goal = judging.Target(target, None, str(direction))  # type: ignore[arg-type]
+    status = judge(value, None, goal, None, n=1, minimum=1)
+    assert (status is Status.UPPNATT) is reached
 
 
 @pytest.mark.parametrize(
@@ -635,14 +628,16 @@ def test_it_computes_every_indicator_of_the_sample() -> None:
         Status.EJ_UPPNATT,
     )
     assert by_id["1a.1b"].change == 0.0
-    # 1a.1a: mean of 80, 40, 60 = 60 against 100 % at 2026-12-31.
-    assert (by_id["1a.1a"].value, by_id["1a.1a"].status) == (60.0, Status.EJ_UPPNATT)
-    assert by_id["1a.1a"].target == Target(100, date(2026, 12, 31))
+    # 1a.1a: mean of 80, 40, 60 = 60 meets the milestone in force, 50 % at 2023-12-31
+    # (100 % is due only 2026-12-31).
+    assert (by_id["1a.1a"].value, by_id["1a.1a"].status) == (60.0, Status.UPPNATT)
+    assert by_id["1a.1a"].target == judging.Target(50, date(2023, 12, 31))
+    assert by_id["1a.1a"].next_target == judging.Target(100, date(2026, 12, 31))
     # 1b.2a: mycket/ganska nöjd: 2 of 4 answering, against the undated 100 %.
     assert (by_id["1b.2a"].value, by_id["1b.2a"].n, by_id["1b.2a"].n_blank) == (50.0, 4, 1)
     # 1a.5: kommuner once each: Ängelholm ja (one of two managers), Bjuv nej.
     assert (by_id["1a.5"].value, by_id["1a.5"].n, by_id["1a.5"].n_population) == (50.0, 2, 2)
-    assert by_id["1a.5"].target == Target(100, date(2026, 12, 31))
+    assert by_id["1a.5"].target == judging.Target(50, date(2024, 6, 1))
     # 1b.2b: free text, collated not scored.
     assert (by_id["1b.2b"].value, by_id["1b.2b"].n, by_id["1b.2b"].status) == (
         None,
@@ -690,63 +685,70 @@ def test_it_gives_results_as_json_with_the_agreed_keys() -> None:
         questionnaire, frame, reference_date=REFERENCE, previous={"1a.1b": 50.0}
     )
     data = json.loads(json.dumps(results_as_json(results)))
-    assert [list(item) for item in data] == [
-        [
-            "id",
-            "value",
-            "n",
-            "target",
-            "target_date",
-            "status",
-            "final_target",
-            "previous",
-            "change",
-        ]
-    ] * 3
+    assert [list(item) for item in data] == [list(CONTRACT_KEYS)] * 3
     share_yes, options, free_text = data
     assert share_yes["id"] == "1a.1b"
     assert math.isclose(share_yes["value"], 200 / 3)  # full precision, in percent
     assert share_yes["change"] == pytest.approx(200 / 3 - 50)
-    assert {
-        key: share_yes[key]
-        for key in ("n", "target", "target_date", "status", "final_target", "previous")
-    } == {
+    # 2025-12-31 is the day of the 75 % milestone; 100 % is next and final.
+    assert {key: share_yes[key] for key in CONTRACT_KEYS if key not in ("value", "change")} == {
+        "id": "1a.1b",
+        "title": "Indikator",
         "n": 3,
-        "target": 75.0,
-        "target_date": "2025-12-31",
         "status": "ej uppnått",
-        "final_target": 100.0,
+        "direction": "at_least",
+        "target": {"value": 75.0, "date": "2025-12-31"},
+        "next_target": {"value": 100.0, "date": "2026-12-31"},
+        "final_target": {"value": 100.0, "date": "2026-12-31"},
         "previous": 50.0,
+        "population": {
+            "unit": "response",
+            "invited": 3,
+            "answered": 3,
+            "not_applicable": 0,
+            "missing": 0,
+        },
+        "bounds": None,
+        "min_responses": 1,
+        "disagreements": [],
+        "changes": [],
     }
-    assert options == {
-        "id": "1b.2a",
-        "value": 50.0,
-        "n": 2,
-        "target": 100.0,
-        "target_date": None,
-        "status": "ej uppnått",
-        "final_target": 100.0,
-        "previous": None,
-        "change": None,
-    }
-    assert free_text == {
-        "id": "1b.2b",
-        "value": None,
-        "n": 0,
-        "target": None,
-        "target_date": None,
-        "status": "inget mål",
-        "final_target": None,
-        "previous": None,
-        "change": None,
-    }
+    assert options["target"] == {"value": 100.0, "date": None}
+    assert options["next_target"] is None
+    assert (options["value"], options["n"], options["status"]) == (50.0, 2, "ej uppnått")
+    # one of three responded without answering nojdhet: missing
+    assert options["population"]["missing"] == 1
+    assert free_text["status"] == "inget mål"
+    assert (free_text["target"], free_text["final_target"], free_text["value"]) == (None,) * 3
+
+
+CONTRACT_KEYS = (
+    "id",
+    "title",
+    "value",
+    "n",
+    "status",
+    "direction",
+    "target",
+    "next_target",
+    "final_target",
+    "previous",
+    "change",
+    "population",
+    "bounds",
+    "min_responses",
+    "disagreements",
+    "changes",
+)
 
 
 def test_it_labels_every_status_in_swedish() -> None:
     assert [status.value for status in Status] == [
         "uppnått",
         "ej uppnått",
-        "inget mål",
+        "kan inte avgöras",
         "för få svar",
+        "inget mål",
+        "inget jämförelsevärde",
     ]
     assert [trend.label for trend in Trend] == ["ökning", "minskning", "oförändrad"]

@@ -51,7 +51,8 @@ def test_it_writes_the_sheets_in_order_with_their_names(
 ) -> None:
     _, workbook = exported
     assert workbook.sheetnames == list(SHEET_NAMES) == [
-        "Sammanfattning", "Indikatorer", "Per organisationstyp", "Per kommun", "Svar",
+        "Sammanfattning", "Indikatorer", "Per organisationstyp", "Per kommun", "Frågor",
+        "Svar",
         "Fritext", "Bortfall", "Trend",
     ]  # fmt: skip
 
@@ -59,8 +60,10 @@ def test_it_writes_the_sheets_in_order_with_their_names(
 def test_it_writes_exactly_the_indicator_columns(exported: tuple[ExportRound, Workbook]) -> None:
     _, workbook = exported
     assert header_of(workbook, "Indikatorer") == list(INDICATOR_COLUMNS) == [
-        "Indikator", "Område", "Beskrivning", "Mått", "Population", "Antal svar", "Värde", "Mål",
-        "Måldatum", "Status", "Slutmål", "Föregående", "Förändring",
+        "Indikator", "Område", "Beskrivning", "Mått", "Population", "Antal svar", "Värde",
+        "Mål i kraft", "Måldatum", "Status", "Slutmål", "Föregående", "Förändring", "Nästa mål",
+        "Nästa måldatum", "Inbjudna", "Ej aktuellt", "Tomt", "Saknas", "Lägsta möjliga",
+        "Högsta möjliga", "Minsta antal svar", "Oenighet", "Ändrat sedan föregående omgång",
     ]  # fmt: skip
 
 
@@ -73,9 +76,9 @@ def test_it_writes_indicator_figures_as_numbers_with_percent_formats(
     expected = {
         # id: n, value, target, target date, status, final target, previous, change
         "1a.1b": (3, 0.667, 0.75, datetime(2025, 12, 31), "ej uppnått", 1.0, 0.5, 0.167),
-        "1a.1a": (4, 0.501, 1.0, datetime(2026, 12, 31), "ej uppnått", 1.0, 0.5, 0.001),
+        "1a.1a": (4, 0.501, 0.5, datetime(2023, 12, 31), "uppnått", 1.0, 0.5, 0.001),
         "1b.2a": (4, 0.5, 1.0, None, "ej uppnått", 1.0, None, None),
-        "1a.5": (1, 1.0, 1.0, datetime(2026, 12, 31), "uppnått", 1.0, None, None),
+        "1a.5": (1, 1.0, 0.5, datetime(2024, 6, 1), "uppnått", 1.0, None, None),
         "1b.2b": (2, None, None, None, "inget mål", None, None, None),
     }
     for indicator_id, figures in expected.items():
@@ -141,19 +144,19 @@ def test_it_charts_value_against_target_on_indikatorer(
     table = [tuple(c.value for c in row) for row in sheet["A9:C12"]]
     assert table == [
         ("1a.1b", 0.667, 0.75),
-        ("1a.1a", 0.501, 1.0),
+        ("1a.1a", 0.501, 0.5),
         ("1b.2a", 0.5, 1.0),
-        ("1a.5", 1.0, 1.0),
+        ("1a.5", 1.0, 0.5),
     ]
     # Outside the autofilter, so that filtering the list leaves the chart whole.
-    assert sheet.auto_filter.ref == "A1:M6"
+    assert sheet.auto_filter.ref == "A1:X6"
 
 
 @pytest.mark.parametrize(
     ("sheet", "frozen", "filtered"),
     [
         ("Sammanfattning", "A2", "A1:B19"),
-        ("Indikatorer", "A2", "A1:M6"),
+        ("Indikatorer", "A2", "A1:X6"),
         ("Per organisationstyp", "C2", "A1:J5"),
         ("Per kommun", "C2", "A1:J5"),
         ("Svar", "B3", "A2:R6"),

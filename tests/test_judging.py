@@ -120,7 +120,9 @@ def test_judge_against_a_target_value(value: float, target: Target, expected: St
 
 def test_judge_without_target_is_inget_mal() -> None:
     assert judge(50.0, None, None, 40.0, n=10, minimum=1) is Status.INGET_MAL
-    assert judge(None, None, None, None, n=0, minimum=3) is Status.INGET_MAL
+    # too few answers is said first, target or not
+    assert judge(None, None, None, None, n=0, minimum=3) is Status.FOR_FA_SVAR
+    assert judge(50.0, None, None, None, n=2, minimum=3) is Status.FOR_FA_SVAR
 
 
 def test_judge_below_the_minimum_is_for_fa_svar() -> None:

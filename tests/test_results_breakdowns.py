@@ -96,14 +96,16 @@ def test_it_breaks_down_every_indicator_by_organisation_type() -> None:
         ("regional_pv", 50.0, 2, 2, "ej uppnått"),
         ("slutenvard", None, 0, 1, "för få svar"),
     ]
-    # 1a.1a, mean against 100 %: kommuner (60 + 100) / 2, PV (80 + 40) / 2.
+    # 1a.1a, mean against the milestone in force (50 % by 2023-12-31; 100 % is due only
+    # 2026-12-31): kommuner (60 + 100) / 2, PV (80 + 40) / 2.
     assert figures(table, "1a.1a") == [
-        ("kommun", 80.0, 2, 4, "ej uppnått"),
-        ("regional_pv", 60.0, 2, 2, "ej uppnått"),
+        ("kommun", 80.0, 2, 4, "uppnått"),
+        ("regional_pv", 60.0, 2, 2, "uppnått"),
         ("slutenvard", None, 0, 1, "för få svar"),
     ]
     # 1a.5, kommuner once each: Ängelholm ja (one manager of two), Bjuv nej, Hässleholm ja.
-    assert figures(table, "1a.5") == [("kommun", 66.67, 3, 3, "ej uppnått")]
+    # Against 50 % (in force since 2024-06-01).
+    assert figures(table, "1a.5") == [("kommun", 66.67, 3, 3, "uppnått")]
 
 
 def test_it_breaks_down_by_kommun_in_swedish_order() -> None:

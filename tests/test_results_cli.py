@@ -19,7 +19,10 @@ from tests.factories import (
 )
 from tests.sample import sample_questionnaire
 
-KEYS = ["id", "value", "n", "target", "target_date", "status", "final_target", "previous", "change"]
+KEYS = [
+    "id", "title", "value", "n", "status", "direction", "target", "next_target", "final_target",
+    "previous", "change", "population", "bounds", "min_responses", "disagreements", "changes",
+]  # fmt: skip
 
 
 @pytest.fixture
@@ -48,21 +51,41 @@ def test_it_prints_the_indicator_rows_as_json(runner: FlaskCliRunner, round_id: 
     by_id = {row["id"]: row for row in rows}
     assert by_id["1a.1b"] == {
         "id": "1a.1b",
+        "title": "Ökning av SIP",
         "value": 75.0,
         "n": 4,
-        "target": 75.0,
-        "target_date": "2025-12-31",
         "status": "uppnått",
-        "final_target": 100.0,
+        "direction": "at_least",
+        "target": {"value": 75.0, "date": "2025-12-31"},
+        "next_target": {"value": 100.0, "date": "2026-12-31"},
+        "final_target": {"value": 100.0, "date": "2026-12-31"},
         "previous": 50.0,
         "change": 25.0,
+        "population": {
+            "unit": "response",
+            "invited": 4,
+            "answered": 4,
+            "not_applicable": 0,
+            "missing": 0,
+        },
+        "bounds": None,
+        "min_responses": 1,
+        "disagreements": [],
+        "changes": [],
     }
     assert by_id["1a.1a"]["value"] == 80.0
-    assert by_id["1a.1a"]["target"] == 100.0  # the first target dated on or after 2025-12-31
-    assert by_id["1a.1a"]["status"] == "ej uppnått"
-    assert by_id["1b.2a"]["target_date"] is None  # an undated target
+    # the milestone in force at 2025-12-31 is 50 % (2023-12-31); 100 % is due 2026-12-31
+    assert by_id["1a.1a"]["target"] == {"value": 50.0, "date": "2023-12-31"}
+    assert by_id["1a.1a"]["next_target"] == {"value": 100.0, "date": "2026-12-31"}
+    assert by_id["1a.1a"]["status"] == "uppnått"
+    # two of four responded without answering utbildning
+    assert by_id["1a.1a"]["population"]["missing"] == 2
+    assert by_id["1b.2a"]["target"] == {"value": 100.0, "date": None}  # an undated target
     assert by_id["1b.2a"]["value"] is None and by_id["1b.2a"]["status"] == "för få svar"
     assert by_id["1b.2b"]["status"] == "inget mål"
+    # 1a.5 counts kommuner: none of the recipients is one
+    assert by_id["1a.5"]["population"]["unit"] == "organisation"
+    assert by_id["1a.5"]["bounds"] is None
 
 
 def test_it_prints_a_readable_table(runner: FlaskCliRunner, round_id: int) -> None:
@@ -70,9 +93,13 @@ def test_it_prints_a_readable_table(runner: FlaskCliRunner, round_id: int) -> No
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert "reference date 2025-12-31" in lines[0]
-    assert lines[1].split() == KEYS
+    assert lines[1].split() == [
+        "id", "value", "n", "status", "target", "target_date", "next_target", "next_date",
+        "invited", "answered", "n/a", "missing", "low", "high", "previous", "change",
+    ]  # fmt: skip
     assert lines[2].split() == [
-        "1a.1b", "75.0", "4", "75", "2025-12-31", "uppnått", "100", "50.0", "25.0",
+        "1a.1b", "75.0", "4", "uppnått", "75", "2025-12-31", "100", "2026-12-31",
+        "4", "4", "0", "0", "-", "-", "50.0", "25.0",
     ]  # fmt: skip
 
 

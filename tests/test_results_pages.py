@@ -139,21 +139,33 @@ def test_it_shows_values_targets_statuses_and_previous_values(
     soup = page(client_for("leader_nv"), f"/omgangar/{rounds.current}/resultat")
     assert soup.h1 is not None and "Enkät 2023" in soup.h1.get_text()
     expected = {
-        # indicator: value, target and its date, status, final target, previous, change, n
-        "1a.1b": (f"66,7{NBSP}%", f"minst 50{NBSP}% 2023-12-31", "uppnått",
-                  f"minst 100{NBSP}% 2026-12-31", f"50,0{NBSP}%", "+16,7 procentenheter ökning",
-                  "3 av 4, 1 ej aktuellt"),
-        "1a.1a": (f"50,0{NBSP}%", f"minst 50{NBSP}% 2023-12-31", "uppnått",
-                  f"minst 100{NBSP}% 2026-12-31", f"40,0{NBSP}%", "+10,0 procentenheter ökning",
-                  "4"),
-        "1b.2a": (f"66,7{NBSP}%", f"minst 100{NBSP}% gäller alltid", "ej uppnått",
-                  f"minst 100{NBSP}% gäller alltid", "–", "–", "3 av 4"),
-        "1a.5": (f"50,0{NBSP}%", f"minst 50{NBSP}% 2024-06-01", "uppnått",
-                 f"minst 100{NBSP}% 2026-12-31", "–", "–", "2"),
+        # indicator: value, target and its date (the final one too when it is neither the
+        # target in force nor the next), status, previous, change, n
+        # (the target cell: the target in force with its date, its status and the next target;
+        # the status cell: the status and who is missing; n: of the invited population)
+        "1a.1b": (f"66,7{NBSP}%",
+                  f"Delmål 50{NBSP}% (2023-12-31) uppnått · nästa mål 75{NBSP}% 2025-12-31 "
+                  f"slutmål 100{NBSP}% 2026-12-31",
+                  "uppnått 3 av 4 inbjudna har svarat",
+                  f"50,0{NBSP}%", "+16,7 procentenheter ökning",
+                  "3 av 5 inbjudna, 1 ej aktuellt, 1 saknas"),
+        "1a.1a": (f"50,0{NBSP}%",
+                  f"Delmål 50{NBSP}% (2023-12-31) uppnått · nästa mål 100{NBSP}% 2026-12-31",
+                  "uppnått 4 av 5 inbjudna har svarat",
+                  f"40,0{NBSP}%", "+10,0 procentenheter ökning",
+                  "4 av 5 inbjudna, 1 saknas"),
+        "1b.2a": (f"66,7{NBSP}%", f"Mål 100{NBSP}% ej uppnått",
+                  "ej uppnått 3 av 5 inbjudna har svarat",
+                  "–", "–", "3 av 5 inbjudna, 2 saknas"),
+        # 1a.5: before 2024-06-01 the first target is in force; both kommuner answered.
+        "1a.5": (f"50,0{NBSP}%",
+                 f"Delmål 50{NBSP}% (2024-06-01) uppnått · nästa mål 100{NBSP}% 2026-12-31",
+                 "uppnått",
+                 "–", "–", "2 av 2 inbjudna kommuner"),
     }  # fmt: skip
     for indicator_id, cells in expected.items():
         row = indicator_row(soup, indicator_id)
-        assert row[1:8] == list(cells), indicator_id
+        assert row[1:7] == list(cells), indicator_id
     status = soup.select_one("#indikator-1b-2a .status")
     assert status is not None and "status-ej-uppnatt" in status["class"]
     # Measure none (free text) is not a row of the indicator table.
@@ -240,7 +252,7 @@ def test_it_filters_the_previous_value_too(
 ) -> None:
     soup = page(client_for("leader_nv"), f"/omgangar/{rounds.current}/resultat?kommun=Ängelholm")
     # Nobody in Ängelholm answered in 2022 (both were in Bjuv): no previous value, no change.
-    assert indicator_row(soup, "1a.1b")[5:7] == ["–", "–"]
+    assert indicator_row(soup, "1a.1b")[4:6] == ["–", "–"]
 
 
 def test_it_ignores_an_unknown_filter_with_a_notice(

@@ -218,7 +218,8 @@ class AnswerForm(FlaskForm):  # type: ignore[misc]
             summary.append((BUTTONS_ID, self.form_error))
         if self.answer_check is None:
             return summary
-        for number, question in enumerate(self.questions, start=1):
+        for question in self.questions:
+            number = self.questionnaire.question_number(question.id)
             message = self.answer_check.errors.get(question.id)
             if message:
                 summary.append(
@@ -230,8 +231,12 @@ class AnswerForm(FlaskForm):  # type: ignore[misc]
         """The checked answers in form order, as the respondent reads them."""
         answers = self.answers
         return [
-            AnsweredQuestion(number, question, display_answer(question, answers[question.id]))
-            for number, question in enumerate(self.questions, start=1)
+            AnsweredQuestion(
+                self.questionnaire.question_number(question.id),
+                question,
+                display_answer(question, answers[question.id]),
+            )
+            for question in self.questions
             if question.id in answers
         ]
 
@@ -244,7 +249,10 @@ class AnswerForm(FlaskForm):  # type: ignore[misc]
 
     def layout(self, *, preview_notes: bool = False) -> FormLayout:
         """Sections and questions as the template renders them."""
-        numbers = {question.id: number for number, question in enumerate(self.questions, 1)}
+        numbers = {
+            question.id: self.questionnaire.question_number(question.id)
+            for question in self.questions
+        }
         errors = {} if self.answer_check is None else self.answer_check.errors
         progress_by_section = {item.section_id: item for item in self.progress()}
         sections: list[SectionView] = []

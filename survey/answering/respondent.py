@@ -204,7 +204,8 @@ def answered_questions(
     """Answers in the form's order and numbering; typed values shown as labels and Swedish
     numbers, values that are not (yet) valid shown as typed."""
     items: list[AnsweredQuestion] = []
-    for number, question in enumerate(reachable_questions(questionnaire, respondent_type), 1):
+    for question in reachable_questions(questionnaire, respondent_type):
+        number = questionnaire.question_number(question.id)
         value = answers.get(question.id)
         if value is None or value == "" or value == []:
             continue

@@ -20,9 +20,9 @@ from survey.questionnaires.model import (
     Question,
     Questionnaire,
     QuestionType,
-    Target,
 )
 from survey.results.attainment_rules import DISPLAY_DECIMALS, display_value
+from survey.results.judging import Target
 
 
 class ValueKind(Enum):
@@ -62,7 +62,9 @@ def cell_value(value: float | None, kind: ValueKind) -> float | None:
 
 def target_value(target: Target | None, kind: ValueKind) -> float | None:
     """A target as a cell holds it (targets of shares are in percent, like values)."""
-    return None if target is None else cell_value(float(target.value), kind)
+    if target is None or target.value is None:
+        return None
+    return cell_value(float(target.value), kind)
 
 
 def change_value(value: float | None, previous: float | None, kind: ValueKind) -> float | None:

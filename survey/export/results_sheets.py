@@ -33,8 +33,10 @@ from survey.results.ordering import group_sort_key
 from survey.schema.rounds import Round, RoundState
 
 INDICATOR_COLUMNS: Final = (
-    "Indikator", "Område", "Beskrivning", "Mått", "Population", "Antal svar", "Värde", "Mål",
-    "Måldatum", "Status", "Slutmål", "Föregående", "Förändring",
+    "Indikator", "Område", "Beskrivning", "Mått", "Population", "Antal svar", "Värde",
+    "Mål i kraft", "Måldatum", "Status", "Slutmål", "Föregående", "Förändring", "Nästa mål",
+    "Nästa måldatum", "Inbjudna", "Ej aktuellt", "Tomt", "Saknas", "Lägsta möjliga",
+    "Högsta möjliga", "Minsta antal svar", "Oenighet", "Ändrat sedan föregående omgång",
 )  # fmt: skip
 CHART_TITLE: Final = "Värde och mål per indikator"
 PSEUDONYMISED_NOTE: Final = (
@@ -49,7 +51,12 @@ IDENTIFYING_NOTE: Final = (
 VALUES_NOTE: Final = (
     "Andelar och medelvärden av procentsatser visas i procent, avrundade till en decimal "
     "som statusen bedöms. Förändring är skillnaden mot föregående omgång (för andelar i "
-    "procentenheter). Tider är svensk tid."
+    "procentenheter). Tider är svensk tid. Mål i kraft är det senaste mål vars datum har "
+    "passerats vid referensdatumet (före det första datumet: det första målet). Saknas = "
+    "inbjudna − antal svar − ej aktuellt (har inte svarat, eller lämnade frågan tom; Tomt är "
+    "de som svarade men lämnade frågan tom). Lägsta och högsta möjliga: andelen om alla som "
+    "saknas hade svarat Nej respektive Ja (för indikatorer där varje organisation räknas en "
+    "gång); ligger målet däremellan kan det inte avgöras."
 )
 
 
@@ -117,7 +124,10 @@ def write_summary(writer: SheetWriter, round_: Round, facts: SummaryFacts) -> No
             "Personuppgifter",
             text(IDENTIFYING_NOTE if facts.identifying else PSEUDONYMISED_NOTE, styles.wrap),
         ),
-        ("Minsta antal svar för status", number(facts.min_responses, styles.integer)),
+        (
+            "Minsta antal svar för status (om indikatorn eller enkäten inte anger annat)",
+            number(facts.min_responses, styles.integer),
+        ),
         ("Om värdena", text(VALUES_NOTE, styles.wrap)),
     ]
     writer.header(0, ("Uppgift", "Värde"))
@@ -195,14 +205,39 @@ def write_indicators(
             change_value(result.value, result.previous, kind),
             styles.change_percent if kind is ValueKind.PERCENT else styles.change_decimal,
         )
+        _write_population(writer, row, result, kind, number_format)
         if value is not None and kind is ValueKind.PERCENT:
             charted.append((indicator.id, value, target))
     last_row = len(results)
-    writer.wrapped.update((1, 2, 3, 4))
+    writer.wrapped.update((1, 2, 3, 4, 22, 23))
     writer.fit(8, 10)
     if charted:
         _write_chart(workbook, writer, charted, first_row=last_row + 2)
     writer.finish(filter_last_row=last_row, filter_last_col=len(INDICATOR_COLUMNS) - 1)
+
+
+def _write_population(
+    writer: SheetWriter, row: int, result: IndicatorResult, kind: ValueKind, number_format: Format
+) -> None:
+    """The next target, whom the figure counts, the bounds, disagreements and changes."""
+    styles = writer.styles
+    writer.number(row, 13, target_value(result.next_target, kind), number_format)
+    if result.next_target is not None:
+        writer.date(row, 14, result.next_target.date)
+    population = result.population
+    if population is not None:
+        writer.number(row, 15, population.invited, styles.integer)
+        writer.number(row, 16, population.not_applicable, styles.integer)
+        writer.number(row, 17, result.n_blank, styles.integer)
+        writer.number(row, 18, population.missing, styles.integer)
+    if result.bounds is not None:
+        writer.number(row, 19, cell_value(result.bounds.low, kind), number_format)
+        writer.number(row, 20, cell_value(result.bounds.high, kind), number_format)
+    writer.number(row, 21, result.minimum, styles.integer)
+    if result.disagreements:
+        writer.text(row, 22, "; ".join(item.text() for item in result.disagreements), styles.wrap)
+    if result.changes:
+        writer.text(row, 23, "; ".join(result.changes), styles.wrap)
 
 
 def _write_chart(

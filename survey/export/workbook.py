@@ -50,6 +50,7 @@ from survey.export.non_respondents import (
     write_non_respondents,
 )
 from survey.export.presentation import ValueKind, value_kind
+from survey.export.question_sheet import write_questions
 from survey.export.results_sheets import (
     INDICATOR_COLUMNS,
     RoundValues,
@@ -63,9 +64,15 @@ from survey.export.sanitise import clean_text
 from survey.export.writer import SheetWriter, Styles
 from survey.questionnaires.model import Measure, Questionnaire
 from survey.questionnaires.storage import questionnaire_of
-from survey.results.attainment import IndicatorResult, compute_indicator_results
-from survey.results.frame import load_responses_frame
-from survey.results.trends import comparable_rounds, comparable_values, round_indicator_results
+from survey.results.attainment import IndicatorResult
+from survey.results.frame import load_recipients_frame, load_responses_frame
+from survey.results.summary import summarise_questions
+from survey.results.trends import (
+    comparable_rounds,
+    comparable_values,
+    compute_round_results,
+    round_indicator_results,
+)
 from survey.schema.rounds import Round
 
 SHEET_NAMES: Final = (
@@ -73,6 +80,7 @@ SHEET_NAMES: Final = (
     "Indikatorer",
     "Per organisationstyp",
     "Per kommun",
+    "Frågor",
     "Svar",
     "Fritext",
     "Bortfall",
@@ -169,13 +177,8 @@ def _write(
     frame = load_responses_frame(round_.id, questionnaire)
     non_respondents = load_non_respondents(round_.id)
     history = _earlier_rounds(round_, questionnaire.id, min_responses)
-    results = compute_indicator_results(
-        questionnaire,
-        frame,
-        reference_date=round_.reference_date,
-        min_responses=min_responses,
-        previous=history[-1].values if history else None,
-    )
+    # The same figures as the results page and `survey round results --json`.
+    results = compute_round_results(round_, min_responses=min_responses)
     this_round = _round_values(round_.reference_date, questionnaire, results, min_responses)
     kinds = {
         indicator.id: value_kind(indicator, questionnaire) for indicator in questionnaire.indicators
@@ -221,6 +224,10 @@ def _write(
                 reference_date=round_.reference_date,
                 min_responses=min_responses,
             )
+        write_questions(
+            SheetWriter(sheets["Frågor"], styles),
+            summarise_questions(questionnaire, frame, load_recipients_frame(round_.id)),
+        )
         write_responses(
             sheets["Svar"],
             styles,

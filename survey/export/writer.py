@@ -51,6 +51,8 @@ STATUS_COLOURS: Final[dict[Status, tuple[str, str]]] = {
     Status.EJ_UPPNATT: ("#FFC7CE", "#9C0006"),
     Status.INGET_MAL: ("#E7E6E6", "#3A3838"),
     Status.FOR_FA_SVAR: ("#FFEB9C", "#9C5700"),
+    Status.KAN_INTE_AVGORAS: ("#FFEB9C", "#7A4100"),
+    Status.INGET_JAMFORELSEVARDE: ("#E7E6E6", "#3A3838"),
 }
 
 CellWriter = Callable[[int, int, Any, Any], Any]

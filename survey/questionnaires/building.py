@@ -77,6 +77,8 @@ def build_questionnaire(draft: QuestionnaireDraft) -> Questionnaire:
             _indicator(indicator, by_id[_need(indicator.question)])
             for indicator in draft.indicator_drafts
         ),
+        min_responses=_optional(draft.min_responses),
+        notes=_optional(draft.notes),
     )
 
 
@@ -159,6 +161,7 @@ def _indicator(draft: IndicatorDraft, question: Question) -> Indicator:
         unit=_optional(draft.unit) or default_unit(measure, question),
         targets=tuple(_target(target) for target in _targets(draft)),
         goal=_optional(draft.goal),
+        min_responses=_optional(draft.min_responses),
     )
 
 

@@ -224,7 +224,10 @@ def _describe_indicator(indicator: Indicator) -> str:
         + (f" by {target.date.isoformat()}" if target.date else " (always)")
         for target in indicator.targets
     )
+    if indicator.direction.comparative:
+        targets = f"{indicator.direction} from the previous round"
+    minimum = f", at least {indicator.min_responses} answers" if indicator.min_responses else ""
     return (
         f"{indicator.id} {indicator.measure}{options} of {indicator.question}{population}{once}"
-        f" — {direction}{targets or 'no target'}: {indicator.title}"
+        f"{minimum} — {direction}{targets or 'no target'}: {indicator.title}"
     )

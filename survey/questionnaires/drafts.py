@@ -114,6 +114,7 @@ class IndicatorDraft:
     unit: Located[str] | None = None
     goal: Located[str] | None = None
     targets: Located[tuple[TargetDraft, ...]] | None = None
+    min_responses: Located[int] | None = None
     written: frozenset[str] = frozenset()  # the keys written, readable or not
 
 
@@ -127,6 +128,8 @@ class QuestionnaireDraft:
     intro: Located[str] | None
     sections: Located[tuple[SectionDraft, ...]] | None
     indicators: Located[tuple[IndicatorDraft, ...]] | None
+    min_responses: Located[int] | None = None
+    notes: Located[str] | None = None
 
     @property
     def section_drafts(self) -> tuple[SectionDraft, ...]:

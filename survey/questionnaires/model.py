@@ -77,6 +77,13 @@ class Measure(StrEnum):
 class Direction(StrEnum):
     AT_LEAST = "at_least"
     AT_MOST = "at_most"
+    INCREASE = "increase"  # the value should rise from the previous round (no target value)
+    DECREASE = "decrease"  # the value should fall from the previous round (no target value)
+
+    @property
+    def comparative(self) -> bool:
+        """Whether the goal is a change from the previous round rather than a target value."""
+        return self in (Direction.INCREASE, Direction.DECREASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +174,8 @@ class Indicator:
     unit: str = "%"
     targets: tuple[Target, ...] = ()
     goal: str | None = None  # the plan's own wording of the target, shown beside the figures
+    # Fewer counted units than this give "för få svar"; None: the questionnaire's minimum.
+    min_responses: int | None = None
 
     @property
     def final_target(self) -> Target | None:
@@ -182,6 +191,9 @@ class Questionnaire:
     indicators: tuple[Indicator, ...] = ()
     intro: str | None = None
     language: str = "sv"
+    # The least number of counted units for a status, for indicators that set none.
+    min_responses: int | None = None
+    notes: str | None = None  # what changed in this version and why (shown with the results)
     _by_id: dict[str, Question] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -203,6 +215,18 @@ class Questionnaire:
     def has_question(self, question_id: str) -> bool:
         return question_id in self._by_id
 
+    @cached_property
+    def _numbers(self) -> dict[str, int]:
+        return {question.id: number for number, question in enumerate(self.iter_questions(), 1)}
+
+    def question_number(self, question_id: str) -> int:
+        """The question's number: its place in the whole questionnaire, 1-based.
+
+        The same for every respondent, whichever questions their organisation type is asked
+        (a kommun and a vårdcentral see the same number for the same question).
+        """
+        return self._numbers[question_id]
+
     def indicator(self, indicator_id: str) -> Indicator:
         for indicator in self.indicators:
             if indicator.id == indicator_id:
@@ -213,7 +237,7 @@ class Questionnaire:
 
     def to_json(self) -> dict[str, Any]:
         """The normalised model; keys are fixed whatever the YAML spelling."""
-        return {
+        data: dict[str, Any] = {
             "id": self.id,
             "version": self.version,
             "title": self.title,
@@ -222,6 +246,12 @@ class Questionnaire:
             "sections": [_section_to_json(section) for section in self.sections],
             "indicators": [_indicator_to_json(indicator) for indicator in self.indicators],
         }
+        # Written only when set, so that stored versions without them keep their hash.
+        if self.min_responses is not None:
+            data["min_responses"] = self.min_responses
+        if self.notes is not None:
+            data["notes"] = self.notes
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Questionnaire:
@@ -234,6 +264,8 @@ class Questionnaire:
             intro=data.get("intro"),
             sections=tuple(_section_from_json(section) for section in data["sections"]),
             indicators=tuple(_indicator_from_json(item) for item in data.get("indicators", [])),
+            min_responses=data.get("min_responses"),
+            notes=data.get("notes"),
         )
 
     @cached_property
@@ -322,7 +354,7 @@ def _question_from_json(data: dict[str, Any], section_id: str) -> Question:
 
 
 def _indicator_to_json(indicator: Indicator) -> dict[str, Any]:
-    return {
+    data = {
         "id": indicator.id,
         "title": indicator.title,
         "area": indicator.area,
@@ -342,6 +374,9 @@ def _indicator_to_json(indicator: Indicator) -> dict[str, Any]:
         ],
         "goal": indicator.goal,
     }
+    if indicator.min_responses is not None:
+        data["min_responses"] = indicator.min_responses
+    return data
 
 
 def _indicator_from_json(data: dict[str, Any]) -> Indicator:
@@ -365,4 +400,5 @@ def _indicator_from_json(data: dict[str, Any]) -> Indicator:
             for item in data.get("targets", [])
         ),
         goal=data.get("goal"),
+        min_responses=data.get("min_responses"),
     )

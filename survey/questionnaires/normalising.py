@@ -70,6 +70,8 @@ DIRECTION_ALIASES: dict[str, Direction] = {
     **{str(direction): direction for direction in Direction},
     "minst": Direction.AT_LEAST,
     "hogst": Direction.AT_MOST,
+    "okning": Direction.INCREASE,
+    "minskning": Direction.DECREASE,
 }
 
 EVERYONE_SPELLINGS = frozenset({"all", "alla"})
@@ -94,7 +96,7 @@ TOP = Schema(
         "title": "add 'title: …' with the questionnaire's name",
         "sections": "add 'sections:' with at least one section",
     },
-    ("language", "intro", "indicators"),
+    ("language", "intro", "indicators", "min_responses", "notes"),
     lists={
         "sections": "start each section on its own line with '- id: …'",
         "indicators": "start each indicator on its own line with '- id: …'",
@@ -154,7 +156,16 @@ INDICATOR = Schema(
         "question": "add 'question: ID' naming the question it is measured by",
         "measure": f"add 'measure: …', one of: {', '.join(Measure)}",
     },
-    ("options", "population", "per_organisation", "direction", "unit", "goal", "targets"),
+    (
+        "options",
+        "population",
+        "per_organisation",
+        "direction",
+        "unit",
+        "goal",
+        "targets",
+        "min_responses",
+    ),
     lists={
         "options": "write e.g. 'options: [ganska_nojd, mycket_nojd]'",
         "targets": "write e.g. 'targets: [{date: 2025-12-31, value: 75}]'",
@@ -277,6 +288,8 @@ def normalise(root: YamlNode | None, issues: Issues) -> QuestionnaireDraft | Non
             ),
             indicators.line,
         ),
+        min_responses=fields.whole_number("min_responses"),
+        notes=fields.text("notes"),
     )
 
 
@@ -437,6 +450,7 @@ def _indicator(node: YamlNode, number: int, issues: Issues) -> IndicatorDraft:
             ),
             targets.line,
         ),
+        min_responses=fields.whole_number("min_responses"),
         written=fields.written,
     )
 

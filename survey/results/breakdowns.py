@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from survey.questionnaires.model import Measure, Questionnaire
-from survey.results.attainment_rules import applicable_target, attainment_status
+from survey.results.attainment import judging_targets, minimum_of
+from survey.results.judging import judge, target_in_force
 from survey.results.ordering import group_sort_key
 from survey.results.response_arrays import ResponseArrays
 
@@ -50,7 +51,8 @@ def compute_breakdown(
         if indicator.measure is Measure.NONE:
             continue
         tally = arrays.tally(indicator, group_by=by)
-        target = applicable_target(indicator.targets, reference_date)
+        target = target_in_force(judging_targets(indicator), reference_date)
+        minimum = minimum_of(indicator, questionnaire, min_responses)
         for group in order:
             if tally.n_population[group] == 0:
                 continue
@@ -61,7 +63,8 @@ def compute_breakdown(
             values.append(np.nan if value is None else value)
             counts.append(n)
             populations.append(int(tally.n_population[group]))
-            statuses.append(attainment_status(indicator, value, n, target, min_responses).value)
+            # Per group without bounds or previous round: the group's own answers are judged.
+            statuses.append(judge(value, None, target, None, n, minimum).value)
     index = pd.MultiIndex.from_arrays(
         [pd.Index(ids, dtype="str"), pd.Index(groups, dtype="str")], names=["indicator", by]
     )

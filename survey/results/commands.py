@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 from flask.cli import with_appcontext
@@ -42,28 +43,43 @@ def _number(value: float | None, decimals: int = 1) -> str:
     return "-" if value is None else f"{value:.{decimals}f}"
 
 
+TABLE_HEADERS = (
+    "id", "value", "n", "status", "target", "target_date", "next_target", "next_date",
+    "invited", "answered", "n/a", "missing", "low", "high", "previous", "change",
+)  # fmt: skip
+
+
+def _target_cells(target: dict[str, Any] | None) -> tuple[str, str]:
+    if target is None:
+        return "-", "-"
+    return _number(target["value"], 0), target["date"] or "always"
+
+
 def results_table(results: list[IndicatorResult]) -> str:
-    """The results as a plain text table for a terminal."""
-    headers = (
-        "id", "value", "n", "target", "target_date", "status", "final_target", "previous",
-        "change",
-    )  # fmt: skip
-    rows = [headers]
+    """The results as a plain text table for a terminal (the fields of the JSON)."""
+    rows = [TABLE_HEADERS]
     for item in results_as_json(results):
+        population = item["population"] or {}
+        bounds = item["bounds"] or {}
         rows.append(
             (
                 item["id"],
                 _number(item["value"]),
                 str(item["n"]),
-                _number(item["target"], 0),
-                item["target_date"] or "-",
                 item["status"],
-                _number(item["final_target"], 0),
+                *_target_cells(item["target"]),
+                *_target_cells(item["next_target"]),
+                *(
+                    str(population.get(key, "-"))
+                    for key in ("invited", "answered", "not_applicable", "missing")
+                ),
+                _number(bounds.get("low")),
+                _number(bounds.get("high")),
                 _number(item["previous"]),
                 _number(item["change"]),
             )
         )
-    widths = [max(len(row[index]) for row in rows) for index in range(len(headers))]
+    widths = [max(len(row[index]) for row in rows) for index in range(len(TABLE_HEADERS))]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in rows
@@ -73,7 +89,12 @@ def results_table(results: list[IndicatorResult]) -> str:
 @click.command("results")
 @with_appcontext
 @click.argument("round_reference", metavar="ROUND")
-@click.option("--json", "as_json", is_flag=True, help="Print the indicator rows as JSON.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the indicator rows as JSON (the contract of docs/results-json.md).",
+)
 def results_command(round_reference: str, as_json: bool) -> None:
     """Print a round's indicator results (values and targets in percent for shares)."""
     round_ = round_by_reference(round_reference)

@@ -171,16 +171,18 @@ def judge(
 ) -> Status:
     """The status of `value` (counted over `n` units) against `target`.
 
-    *inget mål* without a target; *för få svar* below `minimum` units or without a value;
+    *för få svar* below `minimum` units or without a value (whether or not there is a
+    target: the reader learns first that the figure says little); *inget mål* without a
+    target;
     for an increase/decrease goal *inget jämförelsevärde* without a `previous` value, else
     whether the value moved that way; for a target value whether it is met. With `bounds`
     the unfavourable bound must meet the goal for *uppnått* and the favourable one must
     miss it for *ej uppnått*; between the two it *kan inte avgöras*.
     """
-    if target is None:
-        return Status.INGET_MAL
     if value is None or n < max(minimum, 1):
         return Status.FOR_FA_SVAR
+    if target is None:
+        return Status.INGET_MAL
     if target.comparative:
         if previous is None:
             return Status.INGET_JAMFORELSEVARDE

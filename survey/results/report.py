@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -36,24 +35,35 @@ from survey.organisations import (
     OrganisationType,
     parse_organisation_type,
 )
-from survey.questionnaires.answers import format_number
 from survey.questionnaires.model import (
-    Direction,
     Indicator,
     Measure,
     Question,
     Questionnaire,
     QuestionType,
-    Target,
 )
 from survey.questionnaires.storage import questionnaire_of
 from survey.results.attainment import IndicatorResult, compute_indicator_results
-from survey.results.attainment_rules import Status, display_value
+from survey.results.attainment_rules import display_value
 from survey.results.breakdowns import GroupColumn, compute_breakdown, response_rates
+from survey.results.formatting import (
+    NO_VALUE,
+    format_percent,
+    format_target_value,
+    format_value,
+    status_class,
+    unit_of,
+)
 from survey.results.frame import load_recipients_frame, load_responses_frame
 from survey.results.freetext import FreeTextAnswer, FreeTextAnswers, collate_free_text
 from survey.results.ordering import group_sort_key, organisation_type_sort_key, swedish_sort_key
-from survey.results.trends import comparable_rounds, comparable_values, previous_round
+from survey.results.trends import (
+    comparable_previous,
+    comparable_rounds,
+    comparable_values,
+    previous_round,
+    with_changes,
+)
 from survey.schema.rounds import Recipient, Round
 
 BAR_WIDTH = 120
@@ -61,7 +71,6 @@ BAR_HEIGHT = 28
 SPARK_BAR_WIDTH = 14
 SPARK_GAP = 4
 SPARK_HEIGHT = 32
-NO_VALUE = "–"
 
 # The query parameters of the filter form, and of the breakdown page's grouping.
 TYPE_PARAMETER = "organisationstyp"
@@ -236,6 +245,7 @@ def build_round_report(
                 frame,
                 reference_date=other.reference_date,
                 min_responses=min_responses,
+                recipients=results_filter.apply(load_recipients_frame(other.id)),
             )
             values_cache[other.id] = comparable_values(results, min_responses=min_responses)
         return values_cache[other.id]
@@ -246,8 +256,17 @@ def build_round_report(
         responses,
         reference_date=round_.reference_date,
         min_responses=min_responses,
-        previous=None if before is None else values_of(before),
+        previous=None
+        if before is None
+        else comparable_previous(
+            values_of(before), questionnaire_of(before.questionnaire_version), questionnaire
+        ),
+        recipients=recipients,
     )
+    if before is not None:
+        results = with_changes(
+            results, questionnaire_of(before.questionnaire_version), questionnaire
+        )
     values_cache[round_.id] = comparable_values(results, min_responses=min_responses)
     report = RoundReport(
         round=round_,
@@ -435,83 +454,6 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-# -- Swedish numbers -------------------------------------------------------------------------
-
-
-def decimal_comma(value: float, decimals: int = 1) -> str:
-    """A number with a fixed number of decimals, decimal comma and grouped thousands."""
-    text = f"{value:.{decimals}f}"
-    sign = ""
-    if text.startswith("-"):
-        sign, text = "\u2212", text[1:]
-    whole, _, fraction = text.partition(".")
-    grouped = format_number(Decimal(whole)) if len(whole) > 4 else whole
-    return sign + grouped + ("," + fraction if fraction else "")
-
-
-def format_percent(value: float) -> str:
-    """A percentage as shown: "75,0 %"."""
-    return f"{decimal_comma(display_value(value))}\u00a0%"
-
-
-def _unit(indicator: Indicator) -> str:
-    return indicator.unit or ""
-
-
-def format_value(value: float | None, indicator: Indicator) -> str:
-    """An indicator's value as shown: "75,0 %", "12,5 dygn", "3 st"; "–" without a value."""
-    if value is None:
-        return NO_VALUE
-    shown = display_value(value)
-    if indicator.measure is Measure.COUNT and float(shown).is_integer():
-        number = format_number(int(shown))
-    else:
-        number = decimal_comma(shown)
-    unit = _unit(indicator)
-    return f"{number}\u00a0{unit}" if unit else number
-
-
-def format_target_value(target: Target, indicator: Indicator) -> str:
-    """A target as the plan writes it: "minst 75 %", "högst 10 dygn"."""
-    word = "högst" if indicator.direction is Direction.AT_MOST else "minst"
-    unit = _unit(indicator)
-    number = format_number(Decimal(str(target.value)))
-    return f"{word} {number}\u00a0{unit}" if unit else f"{word} {number}"
-
-
-def format_target_date(target: Target) -> str:
-    return "gäller alltid" if target.date is None else target.date.isoformat()
-
-
-def format_change(change: float | None, indicator: Indicator) -> str:
-    """The change since the previous round: "+8,3 procentenheter", "−2,0 dygn", "±0,0 st"."""
-    if change is None:
-        return NO_VALUE
-    shown = display_value(change)
-    if shown > 0:
-        number = "+" + decimal_comma(shown)
-    elif shown < 0:
-        number = decimal_comma(shown)
-    else:
-        number = "±" + decimal_comma(0.0)
-    if _unit(indicator) == "%":
-        return f"{number} procentenheter"  # a normal space: may wrap in a narrow column
-    return f"{number}\u00a0{_unit(indicator)}" if _unit(indicator) else number
-
-
-STATUS_CLASSES: dict[str, str] = {
-    Status.UPPNATT.value: "uppnatt",
-    Status.EJ_UPPNATT.value: "ej-uppnatt",
-    Status.INGET_MAL.value: "inget-mal",
-    Status.FOR_FA_SVAR.value: "for-fa-svar",
-}
-
-
-def status_class(status: str | Status) -> str:
-    """The CSS class suffix of a status: "uppnatt", "ej-uppnatt", "inget-mal", "for-fa-svar"."""
-    return STATUS_CLASSES.get(str(status), "inget-mal")
-
-
 # -- bars --------------------------------------------------------------------------------------
 
 
@@ -526,10 +468,10 @@ class Bar:
 
 
 def _scale_max(result: IndicatorResult) -> float:
-    if _unit(result.indicator) == "%":
+    if unit_of(result.indicator) == "%":
         return 100.0
     candidates = [abs(value) for value in (result.value, result.previous) if value is not None]
-    candidates += [abs(target.value) for target in result.indicator.targets]
+    candidates += [abs(target.value) for target in result.indicator.targets]  # declared ones
     return max([*candidates, 1.0]) * 1.1
 
 
@@ -541,7 +483,11 @@ def bar_for(result: IndicatorResult) -> Bar:
         return round(max(0.0, min(value, scale)) / scale * BAR_WIDTH, 1)
 
     width = 0.0 if result.value is None else position(display_value(result.value))
-    target_x = None if result.target is None else position(result.target.value)
+    target_x = (
+        None
+        if result.target is None or result.target.value is None
+        else position(result.target.value)
+    )
     parts = [
         "Inget värde"
         if result.value is None
@@ -579,7 +525,7 @@ def sparkline_for(
 ) -> Sparkline:
     """The trend of one indicator as small bars, with its text alternative."""
     known = [abs(value) for value in values if value is not None]
-    scale = 100.0 if _unit(indicator) == "%" else max([*known, 1.0])
+    scale = 100.0 if unit_of(indicator) == "%" else max([*known, 1.0])
     bars: list[SparkBar] = []
     words: list[str] = []
     for index, (column, value) in enumerate(zip(columns, values, strict=True)):

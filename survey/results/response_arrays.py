@@ -74,6 +74,10 @@ class _Units:
     # not answered.
     numerator: npt.NDArray[Any]
     group: IntArray | None = None
+    # Per organisation, when combined: how many managers answered, and how many of them
+    # were counted (answered Ja / chose an option); None for counts per response.
+    answers: IntArray | None = None
+    counted: IntArray | None = None
 
 
 _SINGLE_VALUE_TYPES = frozenset(
@@ -109,6 +113,10 @@ class ResponseArrays:
         self._types: dict[tuple[str, ...], BoolArray] = {}
         self._rows: dict[tuple[str, Measure, tuple[str, ...], str], _Units] = {}
         self._organisations: tuple[IntArray, int] | None = None
+        self._first: IntArray | None = None
+        self._lookups: dict[str, tuple[npt.NDArray[Any], npt.NDArray[Any]]] = {}
+        self._responded: dict[tuple[tuple[str, ...], bool], int] = {}
+        self._combined: dict[tuple[str, Measure, tuple[str, ...], str], _Units] = {}
 
     # -- columns ----------------------------------------------------------------
 
@@ -218,12 +226,7 @@ class ResponseArrays:
 
     def rows(self, indicator: Indicator) -> _Units:
         """Per response: population, answered, not applicable and numerator for the indicator."""
-        key = (
-            indicator.question,
-            indicator.measure,
-            indicator.options,
-            "" if indicator.population is None else str(indicator.population),
-        )
+        key = self._row_key(indicator)
         if key in self._rows:
             return self._rows[key]
         question = self._question_of(indicator)
@@ -238,6 +241,15 @@ class ResponseArrays:
         units = _Units(in_population, answered, not_applicable, numerator)
         self._rows[key] = units
         return units
+
+    @staticmethod
+    def _row_key(indicator: Indicator) -> tuple[str, Measure, tuple[str, ...], str]:
+        return (
+            indicator.question,
+            indicator.measure,
+            indicator.options,
+            "" if indicator.population is None else str(indicator.population),
+        )
 
     def _question_of(self, indicator: Indicator) -> Question:
         if not self.questionnaire.has_question(indicator.question):
@@ -282,7 +294,12 @@ class ResponseArrays:
                 )
             )
         organisation, count = self.organisations()
-        return _combine_per_organisation(rows, organisation, count, group=group)
+        if group is not None:
+            return _combine_per_organisation(rows, organisation, count, group=group)
+        key = self._row_key(indicator)
+        if key not in self._combined:
+            self._combined[key] = _combine_per_organisation(rows, organisation, count, group=None)
+        return self._combined[key]
 
     def organisations(self) -> tuple[IntArray, int]:
         """A code per response naming its organisation (see `organisation_keys`), and a bound.
@@ -297,6 +314,101 @@ class ResponseArrays:
             else:
                 self._organisations = organisation_keys(self.responses)
         return self._organisations
+
+    def population_types(self, indicator: Indicator) -> tuple[OrganisationType, ...] | None:
+        """The organisation types the indicator counts: its population within the audience."""
+        audience = self._question_of(indicator).audience
+        if indicator.population is None:
+            return audience
+        if audience is not None and indicator.population not in audience:
+            return ()
+        return (indicator.population,)
+
+    def responded(self, indicator: Indicator) -> int:
+        """Units (responses or organisations) of the indicator's types that submitted at all."""
+        types = self.population_types(indicator)
+        key = (
+            () if types is None else tuple(str(kind) for kind in types),
+            indicator.per_organisation,
+        )
+        if key not in self._responded:
+            if indicator.per_organisation:
+                # An organisation has one type (it is part of its key): count them per type.
+                kind_of, present = self._organisation_kinds()
+                if types is None:
+                    self._responded[key] = int(np.count_nonzero(present))
+                else:
+                    _, categories = self.codes("organisation_type")
+                    wanted = [code for code, kind in enumerate(categories) if kind in key[0]]
+                    chosen = present & np.isin(kind_of, wanted)
+                    self._responded[key] = int(np.count_nonzero(chosen))
+            else:
+                self._responded[key] = int(np.count_nonzero(self._of_types(types)))
+        return self._responded[key]
+
+    def _organisation_kinds(self) -> tuple[IntArray, BoolArray]:
+        """Per organisation code: its organisation type's code, and whether it occurs."""
+        organisation, count = self.organisations()
+        kinds = self.codes("organisation_type")[0].astype(np.intp)
+        present = np.bincount(organisation, minlength=count) > 0
+        return kinds[self._first_rows()], present
+
+    def disagreements(self, indicator: Indicator) -> list[tuple[str, int, int]]:
+        """Organisations whose managers answered a per-organisation share differently.
+
+        Each item is (the organisation's name, or its kommun's for a kommun; how many
+        counted it (e.g. answered Ja); how many answered), in frame order.
+        """
+        if not indicator.per_organisation or not indicator.measure.is_share:
+            return []
+        units = self.units(indicator)
+        if units.answers is None or units.counted is None:
+            return []
+        answers, counted = units.answers, units.counted
+        split = np.flatnonzero((answers >= 2) & (counted > 0) & (counted < answers))
+        if split.size == 0:
+            return []
+        rows_of = self._first_rows()[split]
+        names = self._values_at("organisation", rows_of)
+        kommuner = self._values_at("kommun", rows_of)
+        kinds = self._values_at("organisation_type", rows_of)
+        named = [
+            kommun if kind == str(OrganisationType.KOMMUN) and isinstance(kommun, str) else name
+            for name, kommun, kind in zip(names, kommuner, kinds, strict=True)
+        ]
+        return list(
+            zip(
+                [str(name) for name in named],
+                counted[split].tolist(),
+                answers[split].tolist(),
+                strict=True,
+            )
+        )
+
+    def _values_at(self, column: str, rows: IntArray) -> list[Any]:
+        """A column's values at `rows` (None when missing), decoding only those rows."""
+        if column not in self._lookups:
+            series = self._column(column)
+            if not isinstance(series.dtype, pd.CategoricalDtype):
+                series = series.astype("category")
+            categories = series.cat.categories
+            # One extra None at the end: code -1 (missing) looks it up.
+            lookup = np.empty(len(categories) + 1, dtype=object)
+            lookup[:-1] = np.asarray(categories, dtype=object)
+            self._lookups[column] = (series.cat.codes.to_numpy(), lookup)
+        codes, lookup = self._lookups[column]
+        values: list[Any] = lookup[codes[rows]].tolist()
+        return values
+
+    def _first_rows(self) -> IntArray:
+        """Per organisation code, its first response's row (which names the organisation)."""
+        if self._first is None:
+            organisation, count = self.organisations()
+            first = np.zeros(count, dtype=np.intp)
+            rows_of = np.arange(self.size, dtype=np.intp)
+            first[organisation[::-1]] = rows_of[::-1]
+            self._first = first
+        return self._first
 
     def tally(self, indicator: Indicator, group_by: str | None = None) -> Tally:
         """Count the indicator overall (group 0) or per category of the column `group_by`."""
@@ -318,8 +430,10 @@ def _combine_per_organisation(
     answers = np.bincount(members[answered_rows], minlength=count)
     answered = answers > 0
     numerator: npt.NDArray[Any]
+    counted = None
     if rows.numerator.dtype == np.bool_:
-        numerator = np.bincount(members[rows.numerator[rows_in]], minlength=count) > 0
+        counted = np.bincount(members[rows.numerator[rows_in]], minlength=count)
+        numerator = counted > 0
     else:
         sums = np.bincount(
             members[answered_rows], weights=rows.numerator[rows_in][answered_rows], minlength=count
@@ -336,6 +450,8 @@ def _combine_per_organisation(
         not_applicable=any_not_applicable & ~answered,
         numerator=numerator,
         group=org_group,
+        answers=answers,
+        counted=counted,
     )
 
 

@@ -11,6 +11,7 @@ a trend).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -19,9 +20,10 @@ from flask import current_app
 from sqlalchemy import select
 
 from survey.db import db
+from survey.questionnaires.model import Indicator, Questionnaire
 from survey.questionnaires.storage import questionnaire_of
 from survey.results.attainment import IndicatorResult, compute_indicator_results
-from survey.results.frame import load_responses_frame
+from survey.results.frame import load_recipients_frame, load_responses_frame
 from survey.schema.questionnaires import QuestionnaireVersion
 from survey.schema.rounds import Round, RoundState
 
@@ -66,18 +68,85 @@ def round_indicator_results(round_: Round, *, min_responses: int) -> list[Indica
     questionnaire = questionnaire_of(round_.questionnaire_version)
     responses = load_responses_frame(round_.id, questionnaire)
     return compute_indicator_results(
-        questionnaire, responses, reference_date=round_.reference_date, min_responses=min_responses
+        questionnaire,
+        responses,
+        reference_date=round_.reference_date,
+        min_responses=min_responses,
+        recipients=load_recipients_frame(round_.id),
     )
 
 
 def comparable_values(
     results: Sequence[IndicatorResult], *, min_responses: int
 ) -> dict[str, float | None]:
-    """Each indicator's value, or None when it has fewer than `min_responses` answers."""
+    """Each indicator's value, or None when it has fewer answers than its minimum.
+
+    The minimum is the indicator's own (`IndicatorResult.minimum`), at least `min_responses`.
+    """
     return {
-        result.indicator.id: result.value if result.n >= min_responses else None
+        result.indicator.id: result.value
+        if result.n >= max(min_responses, result.minimum)
+        else None
         for result in results
     }
+
+
+def comparable_previous(
+    values: dict[str, float | None], before: Questionnaire, now: Questionnaire
+) -> dict[str, float | None]:
+    """The previous values of indicators measured by the same question id in both versions.
+
+    An indicator whose question was replaced (e.g. 3.1b asked "has the number increased"
+    and now "does your unit register") has no comparable previous value.
+    """
+    earlier = {indicator.id: indicator.question for indicator in before.indicators}
+    return {
+        indicator.id: values.get(indicator.id)
+        for indicator in now.indicators
+        if earlier.get(indicator.id) == indicator.question
+    }
+
+
+def indicator_changes(before: Indicator | None, now: Indicator) -> tuple[str, ...]:
+    """What changed in an indicator between two questionnaire versions, in Swedish."""
+    if before is None:
+        return ()
+    changes = []
+    if before.question != now.question:
+        changes.append(f"mäts med en annan fråga ({before.question} → {now.question})")
+    if before.title != now.title:
+        changes.append("formuleringen har ändrats")
+    if (before.targets, before.direction) != (now.targets, now.direction):
+        changes.append("målet har ändrats")
+    if (before.population, before.per_organisation) != (now.population, now.per_organisation):
+        changes.append("vilka som räknas har ändrats")
+    return tuple(changes)
+
+
+def question_changed(before: Questionnaire, now: Questionnaire, question_id: str) -> bool:
+    """Whether the question's text or choices differ between the versions (or it is new)."""
+    if not before.has_question(question_id) or not now.has_question(question_id):
+        return True
+    old, new = before.question(question_id), now.question(question_id)
+    return (old.text, old.type, old.choices) != (new.text, new.type, new.choices)
+
+
+def with_changes(
+    results: Sequence[IndicatorResult], before: Questionnaire | None, now: Questionnaire
+) -> list[IndicatorResult]:
+    """The results with the wording/target changes since the previous round's version."""
+    if before is None or before.content_hash == now.content_hash:
+        return list(results)
+    earlier = {indicator.id: indicator for indicator in before.indicators}
+    changed = []
+    for result in results:
+        old = earlier.get(result.indicator.id)
+        notes = list(indicator_changes(old, result.indicator))
+        same_question = old is not None and old.question == result.indicator.question
+        if same_question and question_changed(before, now, result.indicator.question):
+            notes.insert(0, "frågan har ändrats")
+        changed.append(replace(result, changes=tuple(dict.fromkeys(notes))))
+    return changed
 
 
 def compute_round_results(
@@ -90,20 +159,28 @@ def compute_round_results(
     if min_responses is None:
         min_responses = int(current_app.config["SURVEY_MIN_RESPONSES"])
     before = previous_round(round_)
+    questionnaire = questionnaire_of(round_.questionnaire_version)
     previous = None
     if before is not None:
-        previous = comparable_values(
-            round_indicator_results(before, min_responses=min_responses),
-            min_responses=min_responses,
+        previous = comparable_previous(
+            comparable_values(
+                round_indicator_results(before, min_responses=min_responses),
+                min_responses=min_responses,
+            ),
+            questionnaire_of(before.questionnaire_version),
+            questionnaire,
         )
-    questionnaire = questionnaire_of(round_.questionnaire_version)
-    return compute_indicator_results(
+    results = compute_indicator_results(
         questionnaire,
         load_responses_frame(round_.id, questionnaire),
         reference_date=round_.reference_date,
         min_responses=min_responses,
         previous=previous,
+        recipients=load_recipients_frame(round_.id),
     )
+    if before is None:
+        return results
+    return with_changes(results, questionnaire_of(before.questionnaire_version), questionnaire)
 
 
 def indicator_trend(

@@ -15,8 +15,9 @@ from flask_login import current_user
 from survey.organisations import ORGANISATION_TYPE_LABELS, OrganisationType
 from survey.questionnaires.model import Measure
 from survey.questionnaires.storage import questionnaire_of
+from survey.results import formatting as fmt
 from survey.results import report
-from survey.results.frame import load_responses_frame
+from survey.results.frame import load_recipients_frame, load_responses_frame
 from survey.results.report import (
     GROUPINGS,
     KOMMUN_PARAMETER,
@@ -28,6 +29,7 @@ from survey.results.report import (
     parse_results_filter,
     round_kommuner,
 )
+from survey.results.summary import summarise_questions
 from survey.rounds.access import can_manage_round, round_view
 from survey.schema.rounds import Round
 
@@ -60,18 +62,23 @@ def min_responses() -> int:
 def formatting() -> dict[str, Any]:
     """The Swedish number formatting and the bar geometry, for the results templates."""
     return {
-        "format_value": report.format_value,
-        "format_target_value": report.format_target_value,
-        "format_target_date": report.format_target_date,
-        "format_change": report.format_change,
-        "format_percent": report.format_percent,
-        "status_class": report.status_class,
+        "format_value": fmt.format_value,
+        "format_target_value": fmt.format_target_value,
+        "format_target_date": fmt.format_target_date,
+        "format_change": fmt.format_change,
+        "format_percent": fmt.format_percent,
+        "status_class": fmt.status_class,
+        "target_sentence": fmt.target_sentence,
+        "bounds_text": fmt.bounds_text,
+        "goal_text": fmt.goal_text,
+        "format_share": fmt.format_share,
+        "format_number_value": fmt.format_number_value,
         "bar_for": report.bar_for,
         "sparkline_for": report.sparkline_for,
         "BAR_WIDTH": report.BAR_WIDTH,
         "BAR_HEIGHT": report.BAR_HEIGHT,
         "SPARK_BAR_WIDTH": report.SPARK_BAR_WIDTH,
-        "NO_VALUE": report.NO_VALUE,
+        "NO_VALUE": fmt.NO_VALUE,
         "round_page_url": round_page_url,
         "rounds_list_url": rounds_list_url,
         "svg_id": svg_id,
@@ -140,6 +147,24 @@ def free_text(round_: Round) -> str:
         "results/free_text.html",
         collated=collate_answers(questionnaire, responses),
         answered=len(responses),
+        notices=notices,
+        **common_context(round_, results_filter, kommuner),
+    )
+
+
+@bp.get("/omgangar/<int:round_id>/resultat/fragor")
+@round_view()
+def question_summary(round_: Round) -> str:
+    """Every question summarised: counts and shares, numbers, free text (filterable)."""
+    results_filter, notices, kommuner = read_filter(round_)
+    questionnaire = questionnaire_of(round_.questionnaire_version)
+    responses = results_filter.apply(load_responses_frame(round_.id, questionnaire))
+    recipients = results_filter.apply(load_recipients_frame(round_.id))
+    return render_template(
+        "results/summary.html",
+        summaries=summarise_questions(questionnaire, responses, recipients),
+        answered=len(responses),
+        invited=len(recipients),
         notices=notices,
         **common_context(round_, results_filter, kommuner),
     )

@@ -57,6 +57,8 @@ RULES: tuple[Rule, ...] = (
     indicators.targets_are_in_date_order,
     indicators.undated_target_is_last,
     indicators.unscored_indicators_have_no_targets,
+    indicators.comparative_goals_have_no_targets,
+    indicators.minimums_are_positive,
 )
 
 

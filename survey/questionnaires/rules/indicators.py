@@ -280,3 +280,32 @@ def unscored_indicators_have_no_targets(draft: QuestionnaireDraft) -> Iterator[I
                 "remove 'targets' (write the aim in 'goal'), "
                 "or choose a measure that gives a value",
             )
+
+
+def comparative_goals_have_no_targets(draft: QuestionnaireDraft) -> Iterator[Issue]:
+    for indicator in draft.indicator_drafts:
+        if (
+            indicator.direction is not None
+            and indicator.direction.value.comparative
+            and indicator.targets is not None
+            and indicator.targets.value
+        ):
+            yield Issue(
+                indicator.targets.line,
+                f"{indicator.name}: direction '{indicator.direction.value}' is judged against "
+                "the previous round, so it cannot have targets",
+                "remove 'targets' (write the plan's wording in 'goal'), or use direction "
+                "at_least / at_most with target values",
+            )
+
+
+def minimums_are_positive(draft: QuestionnaireDraft) -> Iterator[Issue]:
+    located = [("the questionnaire", draft.min_responses)]
+    located += [(indicator.name, indicator.min_responses) for indicator in draft.indicator_drafts]
+    for name, minimum in located:
+        if minimum is not None and minimum.value < 1:
+            yield Issue(
+                minimum.line,
+                f"{name}: min_responses {minimum.value} is below 1",
+                "use a whole number of 1 or more (e.g. 3 for a census of three sjukhus)",
+            )
