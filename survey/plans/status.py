@@ -328,11 +328,8 @@ def _measured(row: PlanMeasurement) -> Observation:
 
 
 def _round_observation(round_: Round, result: IndicatorResult) -> Observation:
-    bounds = None
-    if result.indicator.per_organisation and result.n_blank and result.value is not None:
-        counted = result.n + result.n_blank
-        yes = result.value * result.n / 100.0
-        bounds = judging.Bounds(100.0 * yes / counted, 100.0 * (yes + result.n_blank) / counted)
+    # The round's own bounds: the invited organisations that did not answer (issue 12).
+    bounds = result.bounds if result.indicator.per_organisation else None
     shown = (
         "–"
         if result.value is None
