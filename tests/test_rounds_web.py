@@ -422,7 +422,7 @@ def test_it_lists_every_problem_of_a_file_and_creates_nothing(app: Flask, world:
     assert html.count("<tr><td>") >= 4
     assert "inte-en-adress" in html and "Organisation saknas" in html
     assert "Okänd organisationstyp" in html and "Samma e-postadress" in html
-    assert "Välj filen på nytt" in html
+    assert "Rätta filen och välj den igen" in html
 
 
 @pytest.mark.parametrize(

@@ -157,6 +157,8 @@ class RecipientsParse:
     recipients: list[RecipientRow] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
     warnings: list[RowProblem] = field(default_factory=list)
+    # Values written another way than stored ("Vårdcentral" → "Regional primärvård").
+    normalisations: list[RowProblem] = field(default_factory=list)
     file_description: str | None = None
 
     @property
@@ -197,7 +199,11 @@ def parse_recipients_file(
     checked: list[tuple[int, RecipientRow | None, str, dict[str, list[str]]]] = []
     for row in table.rows:
         fields = {key: matched.value(row, key) for key in _LABELS}
-        recipient, address, errors, warnings = _check_fields(fields, default_delregion)
+        recipient, address, errors, warnings, notes = _check_fields(fields, default_delregion)
+        result.normalisations.extend(
+            RowProblem(row.number, matched.header(key, _LABELS[key]), message, key)
+            for key, message in notes.items()
+        )
         if address:
             rows_by_email[address].append(row.number)
         checked.append((row.number, recipient, address, errors))
@@ -260,7 +266,7 @@ def check_recipient_fields(
         RecipientField.DELREGION: delregion or "",
     }
     default = parse_delregion(default_delregion) if default_delregion else None
-    recipient, address, errors, _warnings = _check_fields(fields, default)
+    recipient, address, errors, _warnings, _notes = _check_fields(fields, default)
     if address and address in {existing.strip().lower() for existing in existing_emails}:
         errors.setdefault(RecipientField.EMAIL, []).append(_already_in_round(address))
         recipient = None
@@ -285,10 +291,16 @@ def _column_warnings(table: Table, matched: ColumnMap) -> list[RowProblem]:
 
 def _check_fields(
     fields: Mapping[str, str], default_delregion: str | None
-) -> tuple[RecipientRow | None, str, dict[str, list[str]], dict[str, str]]:
-    """Check a row's fields; return the recipient (if all is well), its email, errors, warnings."""
+) -> tuple[RecipientRow | None, str, dict[str, list[str]], dict[str, str], dict[str, str]]:
+    """Check a row's fields; return the recipient (if all is well), its email, errors,
+    warnings and the normalisations made (a value stored otherwise than it was written)."""
     errors: dict[str, list[str]] = {}
     warnings: dict[str, str] = {}
+    notes: dict[str, str] = {}
+
+    def note(key: str, written: str, stored: str) -> None:
+        if key not in errors and stored and " ".join(written.split()) != stored:
+            notes[key] = f"”{_shown(written)[1:-1]}” blir ”{stored}”."
 
     def keep(key: str, value: str, message: str | None) -> str:
         if message:
@@ -323,8 +335,19 @@ def _check_fields(
         RecipientField.DELREGION,
         *_check_delregion(fields[RecipientField.DELREGION], default_delregion),
     )
+    note(RecipientField.EMAIL, fields[RecipientField.EMAIL], email)
+    if isinstance(organisation_type, OrganisationType):
+        note(
+            RecipientField.ORGANISATION_TYPE,
+            fields[RecipientField.ORGANISATION_TYPE],
+            organisation_type.label,
+        )
+    if kommun and RecipientField.KOMMUN not in warnings:
+        note(RecipientField.KOMMUN, fields[RecipientField.KOMMUN], kommun)
+    if fields[RecipientField.DELREGION].strip():
+        note(RecipientField.DELREGION, fields[RecipientField.DELREGION], delregion)
     if errors or not isinstance(organisation_type, OrganisationType):
-        return None, email, errors, warnings
+        return None, email, errors, warnings, notes
     recipient = RecipientRow(
         name=name,
         email=email,
@@ -333,7 +356,7 @@ def _check_fields(
         kommun=kommun,
         delregion=delregion,
     )
-    return recipient, email, errors, warnings
+    return recipient, email, errors, warnings, notes
 
 
 def _check_text(value: str, label: str, max_length: int) -> tuple[str, str | None]:

@@ -41,11 +41,15 @@ from survey.rounds.pages import (
     bp,
     error_pairs,
     page_context,
-    read_upload,
     round_url,
     run_action,
 )
 from survey.rounds.recipients_file import RecipientsParse
+from survey.rounds.recipients_upload import (
+    FIRST_ROWS_SHOWN,
+    STAGED_FILE_LOST,
+    recipients_upload,
+)
 from survey.rounds.reminding import remind_now
 from survey.rounds.roster import add_recipients
 from survey.rounds.settings import (
@@ -58,6 +62,7 @@ from survey.rounds.settings import (
     preview_messages,
     settings_of,
 )
+from survey.rounds.staging import StagedFile
 from survey.rounds.status import (
     MAX_SEARCH_LENGTH,
     RecipientState,
@@ -133,10 +138,13 @@ def new_round() -> ResponseReturnValue:
     if settings.delregion not in allowed:
         problems["delregion"] = "Du kan bara skapa omgångar i din egen delregion."
     rule_problems = check_round_settings(settings, now=now)
-    parsed = read_upload(form.recipients_file.data, settings.delregion, frozenset())
+    upload = recipients_upload(form, user, settings.delregion, now=now)
+    parsed = upload.parsed
     previewing = request.form.get("action") == "preview"
     form.show_problems(problems, rule_problems)
-    if parsed is not None and not form.recipients_file.errors:
+    if upload.lost:
+        form.recipients_file.errors = [STAGED_FILE_LOST]
+    elif parsed is not None and not form.recipients_file.errors:
         if parsed.problems:
             form.recipients_file.errors = [
                 f"Filen har {len(parsed.problems)} fel och ingen mottagare har lagts till. "
@@ -145,6 +153,10 @@ def new_round() -> ResponseReturnValue:
         elif not parsed.recipients:
             form.recipients_file.errors = ["Filen innehåller inga mottagare."]
     if previewing or any(field.errors for field in form):
+        staged = upload.keep(user, now=now) if parsed is not None and parsed.ok else None
+        if staged is None:
+            upload.drop(user)
+        db.session.commit()
         return render_settings_page(
             "rounds/new.html",
             form,
@@ -152,23 +164,31 @@ def new_round() -> ResponseReturnValue:
             settings=settings,
             preview=previewing,
             parsed=parsed,
-            file_was_chosen=parsed is not None,
+            staged=staged,
         )
     try:
         round_ = create_round(settings, actor=user, now=now)
         if parsed is not None and parsed.recipients:
             add_recipients(round_, parsed.recipients, actor=user, now=now)
+        upload.drop(user)
         db.session.commit()
     except RoundError as error:
         db.session.rollback()
         flash(error.swedish, "error")
         return render_settings_page("rounds/new.html", form, versions=versions, settings=settings)
     count = len(parsed.recipients) if parsed is not None else 0
-    flash(
-        f"Omgången ”{round_.title}” är skapad som utkast med {count} mottagare. "
-        "Kontrollera uppgifterna och öppna den när den är klar.",
-        "success",
-    )
+    if count:
+        flash(
+            f"Omgången ”{round_.title}” är skapad som utkast med {count} mottagare. "
+            "Kontrollera uppgifterna och öppna den när den är klar.",
+            "success",
+        )
+    else:
+        flash(
+            f"Omgången ”{round_.title}” är skapad som utkast utan mottagare. "
+            "Lägg till mottagare innan du öppnar den.",
+            "info",
+        )
     for warning in parsed.warnings[:20] if parsed is not None else []:
         flash(str(warning), "warning")
     return redirect(round_url(round_))
@@ -182,7 +202,7 @@ def render_settings_page(
     settings: RoundSettings | None = None,
     preview: bool = False,
     parsed: RecipientsParse | None = None,
-    file_was_chosen: bool = False,
+    staged: StagedFile | None = None,
     round_: Round | None = None,
     status: int = 200,
 ) -> ResponseReturnValue:
@@ -209,7 +229,8 @@ def render_settings_page(
             previews=previews,
             sample=sample_recipient(parsed),
             parsed=parsed,
-            file_was_chosen=file_was_chosen,
+            staged=staged,
+            first_rows=parsed.recipients[:FIRST_ROWS_SHOWN] if parsed is not None else [],
             selected_version=selected,
             versions=versions,
             round=round_,

@@ -12,6 +12,7 @@ from survey.schema.questionnaires import QuestionnaireVersion
 from survey.schema.ratelimit import RateLimitCounter
 from survey.schema.responses import Response, ResponseSubmission
 from survey.schema.rounds import Recipient, Round, RoundState
+from survey.schema.uploads import StagedUpload
 
 __all__ = [
     "ROLE_LABELS",
@@ -27,5 +28,6 @@ __all__ = [
     "Role",
     "Round",
     "RoundState",
+    "StagedUpload",
     "User",
 ]

@@ -1,0 +1,75 @@
+"""The everyday pages of issue 13 in a real Chromium: axe finds nothing, desktop and phone.
+
+Screenshots go to $SURVEY_SCREENSHOTS (when set) so a person can look at each page.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Page, expect
+
+from survey.db import db, utcnow
+from tests.browser import LiveServer, axe_report
+from tests.factories import DEFAULT_PASSWORD, make_cast, open_nv_round
+
+pytestmark = pytest.mark.browser
+
+RECIPIENTS_CSV = (
+    "Namn;E-post;Organisation;Organisationstyp;Kommun;Delregion\r\n"
+    "Åsa Öberg;Asa.Oberg@Example.se;Vårdcentralen Ängelholm;Vårdcentral;ängelholms kommun;NV\r\n"
+    "Björn Ek;bjorn.ek@example.se;Ängelholms kommun, hemsjukvården;Kommunal PV;Ängelholm;\r\n"
+)
+WIDTHS = (1280, 390)
+
+
+def look(page: Page, name: str, focus: str | None = None) -> None:
+    """Check axe at both widths and keep a screenshot of each (of `focus`, if given)."""
+    folder = os.environ.get("SURVEY_SCREENSHOTS")
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        report = axe_report(page)
+        assert report is None, f"axe found violations on {name} at {width} px:\n{report}"
+        if folder:
+            path = str(Path(folder) / f"{name}-{width}.png")
+            if focus:
+                page.locator(focus).first.screenshot(path=path)
+            else:
+                page.screenshot(path=path, full_page=True)
+    page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+
+
+def log_in(page: Page, live_server: LiveServer, email: str) -> None:
+    page.goto(live_server("/logga-in"))
+    page.fill("#email", email)
+    page.fill("#password", DEFAULT_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server("/omgangar"))
+
+
+def test_it_keeps_the_previewed_recipients_file_until_the_round_is_created(
+    app: Flask, live_server: LiveServer, browser_page: Page, tmp_path: Path
+):
+    with app.app_context():
+        cast = make_cast()
+        open_nv_round(utcnow())
+        db.session.commit()
+    page = browser_page
+    log_in(page, live_server, cast.leader_nv.email)
+    page.goto(live_server("/omgangar/ny"))
+    page.fill("#title", "Årlig enkät 2027")
+    page.select_option("#questionnaire_version_id", index=1)
+    recipients = tmp_path / "mottagare.csv"
+    recipients.write_text(RECIPIENTS_CSV, encoding="utf-8")
+    page.set_input_files("#recipients_file", str(recipients))
+    page.click("button[value=preview]")
+    expect(page.locator("#sparad-fil")).to_contain_text("2 mottagare")
+    expect(page.locator(".staged-file")).to_contain_text("”Vårdcentral” blir ”Regional primärvård”")
+    look(page, "new-round-staged", ".staged-file")
+    # The browser has forgotten the chosen file; the server has not.
+    page.click("button[value=create]")
+    expect(page.locator(".flash-success")).to_contain_text("skapad som utkast med 2 mottagare")
+    expect(page.locator("main")).to_contain_text("Åsa Öberg")
