@@ -41,7 +41,12 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     from survey.responses import import_views as import_pages
     from survey.results import views as results_pages
     from survey.results.commands import import_responses_command, results_command
-    from survey.rounds import outbox_pages, recipient_pages, round_pages  # noqa: F401  (routes)
+    from survey.rounds import (  # noqa: F401  (routes)
+        outbox_pages,
+        recipient_pages,
+        round_pages,
+        sending_pages,
+    )
     from survey.rounds.commands import round_cli
     from survey.rounds.links import live_links
     from survey.rounds.pages import bp as round_blueprint

@@ -95,8 +95,9 @@ def test_it_runs_a_round_from_launch_to_results(
     assert summary.count() == 0, summary.inner_text()
     leader_page.wait_for_selector("text=är skapad som utkast med 3 mottagare")
     round_url = leader_page.url
-    leader_page.get_by_role("button", name="Öppna och skicka inbjudningar nu").click()
-    leader_page.wait_for_load_state()
+    leader_page.get_by_role("link", name="Öppna och skicka inbjudningar nu").click()
+    leader_page.get_by_role("button", name="Skicka 3 inbjudningar").click()
+    leader_page.wait_for_selector("text=inbjudningar är köade")
 
     with app.app_context():
         run_tick()

@@ -65,11 +65,11 @@ def test_it_shows_count_first_rows_and_normalisations_in_the_preview(app: Flask)
 
     assert "Filen ”lista.csv”: 2 mottagare" in html
     assert "Alla 2 mottagare" in html and "Åsa Öberg" in html and "asa.oberg@example.se" in html
-    assert '”Vårdcentral” blir ”Regional primärvård”.' in html
-    assert '”Kommunal PV” blir ”Kommun”.' in html
-    assert '”Nordväst” blir ”NV”.' in html
-    assert '”ängelholms kommun” blir ”Ängelholm”.' in html
-    assert '”Asa.Oberg@Example.se” blir ”asa.oberg@example.se”.' in html
+    assert "”Vårdcentral” blir ”Regional primärvård”." in html
+    assert "”Kommunal PV” blir ”Kommun”." in html
+    assert "”Nordväst” blir ”NV”." in html
+    assert "”ängelholms kommun” blir ”Ängelholm”." in html
+    assert "”Asa.Oberg@Example.se” blir ”asa.oberg@example.se”." in html
     token = token_in(html)
     assert count(app, Round) == 0
     with app.app_context():
@@ -117,9 +117,7 @@ def test_it_never_reports_success_when_the_file_is_gone(app: Flask):
     client, _, _ = leader(app)
     token = token_in(preview(app, client))
     with app.app_context():
-        db.session.execute(
-            update(StagedUpload).values(expires_at=utcnow() - timedelta(seconds=1))
-        )
+        db.session.execute(update(StagedUpload).values(expires_at=utcnow() - timedelta(seconds=1)))
         db.session.commit()
     response = client.post(
         "/omgangar/ny", data=form_data(app, staged_upload=token), content_type="multipart/form-data"

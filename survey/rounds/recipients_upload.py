@@ -28,8 +28,7 @@ from survey.schema.accounts import User
 FIRST_ROWS_SHOWN = 10
 STAGED_FIELD = "staged_upload"
 STAGED_FILE_LOST = (
-    "Filen du förhandsgranskade finns inte längre kvar (den sparas i två timmar). "
-    "Välj filen igen."
+    "Filen du förhandsgranskade finns inte längre kvar (den sparas i två timmar). Välj filen igen."
 )
 
 

@@ -14,10 +14,17 @@ from survey.db import Model, utcnow
 class MailKind(StrEnum):
     INVITATION = "invitation"
     REMINDER = "reminder"
+    TEST = "test"  # a process leader's test copy of a round's message, to themselves
+    RECEIPT = "receipt"  # a respondent's copy of their submitted answers
 
     @property
     def label(self) -> str:
-        return {"invitation": "Inbjudan", "reminder": "Påminnelse"}[self.value]
+        return {
+            "invitation": "Inbjudan",
+            "reminder": "Påminnelse",
+            "test": "Provutskick",
+            "receipt": "Kvitto på svar",
+        }[self.value]
 
 
 class MailStatus(StrEnum):
