@@ -87,3 +87,25 @@ def test_it_keeps_the_previewed_recipients_file_until_the_round_is_created(
     page.go_back()
     page.get_by_role("button", name="Skicka 2 inbjudningar").click()
     expect(page.locator(".flash-success")).to_contain_text("2 inbjudningar är köade")
+
+
+def test_it_asks_before_reminding_and_lets_the_leader_override_the_day_rule(
+    app: Flask, live_server: LiveServer, browser_page: Page
+):
+    with app.app_context():
+        cast = make_cast()
+        round_, recipients = open_nv_round(utcnow())
+        round_id, recipient_id = round_.id, recipients[0].id
+        db.session.commit()
+    page = browser_page
+    log_in(page, live_server, cast.leader_nv.email)
+    page.goto(live_server(f"/omgangar/{round_id}"))
+    page.get_by_role("link", name="Påminn alla som inte svarat").click()
+    expect(page.locator("main")).to_contain_text("Kontaktades för mindre än ett dygn sedan (2)")
+    look(page, "confirm-remind")
+    page.goto(live_server(f"/omgangar/{round_id}/mottagare/{recipient_id}"))
+    expect(page.get_by_role("button", name="Skicka påminnelse nu")).to_have_count(0)
+    look(page, "recipient-recent", "form.notice-warning")
+    page.get_by_label("Ja, skicka en påminnelse ändå").check()
+    page.get_by_role("button", name="Skicka påminnelse ändå").click()
+    expect(page.locator(".flash-success")).to_contain_text("En påminnelse är köad")

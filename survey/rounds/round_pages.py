@@ -50,6 +50,7 @@ from survey.rounds.recipients_upload import (
     STAGED_FILE_LOST,
     recipients_upload,
 )
+from survey.rounds.reminder_pages import flash_skipped_reminders
 from survey.rounds.reminding import remind_now
 from survey.rounds.roster import add_recipients
 from survey.rounds.settings import (
@@ -389,17 +390,16 @@ def open_now(round_: Round) -> ResponseReturnValue:
 @bp.post("/omgangar/<int:round_id>/paminn")
 @round_view(manage=True)
 def remind_all(round_: Round) -> ResponseReturnValue:
-
-    def said(outcome: Any) -> str:
-        text = f"{outcome.queued} påminnelser är köade för utskick."
-        if outcome.skipped_recent:
-            text += (
-                f" {outcome.skipped_recent} mottagare kontaktades för mindre än ett dygn sedan "
-                "och fick ingen ny påminnelse."
-            )
-        return text
-
-    run_action(lambda: remind_now(round_, actor=acting_user(), now=utcnow()), said)
+    override = request.form.get("override") == "1"
+    outcome = run_action(
+        lambda: remind_now(round_, actor=acting_user(), now=utcnow(), override_recent=override)
+    )
+    if outcome is not None:
+        if outcome.queued:
+            flash(f"{outcome.queued} påminnelser är köade för utskick.", "success")
+        else:
+            flash("Ingen påminnelse skickades.", "info")
+        flash_skipped_reminders(round_, outcome)
     return redirect(round_url(round_))
 
 
