@@ -109,3 +109,30 @@ def test_it_asks_before_reminding_and_lets_the_leader_override_the_day_rule(
     page.get_by_label("Ja, skicka en påminnelse ändå").check()
     page.get_by_role("button", name="Skicka påminnelse ändå").click()
     expect(page.locator(".flash-success")).to_contain_text("En påminnelse är köad")
+
+
+OVERFLOWING = """() => Array.from(document.querySelectorAll('main table')).filter(
+  t => t.getBoundingClientRect().right > document.documentElement.clientWidth + 1
+    || (t.parentElement.classList.contains('table-wrap')
+        && t.parentElement.scrollWidth > t.parentElement.clientWidth + 1)
+).map(t => (t.querySelector('caption') || t).textContent.trim().slice(0, 60))"""
+
+
+def test_it_fits_or_stacks_every_table_of_the_round_page_and_the_user_list(
+    app: Flask, live_server: LiveServer, browser_page: Page
+):
+    with app.app_context():
+        cast = make_cast()
+        round_, recipients = open_nv_round(utcnow())
+        round_id = round_.id
+        recipients[0].name = "Margareta Lindqvist-Andersson"
+        recipients[0].email = "margareta.lindqvist-andersson@vardcentralen-angelholm.example.se"
+        db.session.commit()
+    page = browser_page
+    log_in(page, live_server, cast.admin.email)
+    for path, name in ((f"/omgangar/{round_id}", "round"), ("/admin/anvandare", "users")):
+        page.goto(live_server(path))
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            assert page.evaluate(OVERFLOWING) == [], f"{path} at {width} px"
+        look(page, f"tables-{name}")
