@@ -111,6 +111,7 @@ def test_it_autosaves_warns_before_leaving_and_keeps_the_buttons_in_reach(
     assert axe_report(page) is None
     if shots:
         page.locator(BUTTONS).screenshot(path=f"{shots}/respondent-autosave-1280.png")
+        page.locator(".section").nth(1).screenshot(path=f"{shots}/respondent-section-1280.png")
 
 
 @pytest.mark.browser

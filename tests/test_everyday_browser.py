@@ -136,3 +136,8 @@ def test_it_fits_or_stacks_every_table_of_the_round_page_and_the_user_list(
             page.set_viewport_size({"width": width, "height": 900})
             assert page.evaluate(OVERFLOWING) == [], f"{path} at {width} px"
         look(page, f"tables-{name}")
+    page.goto(live_server(f"/omgangar/{round_id}"))
+    search = page.locator("#sok-mottagare").bounding_box()
+    select = page.locator("#visa-status").bounding_box()
+    assert search and select and search["height"] >= select["height"] - 2
+    assert search["width"] >= 200

@@ -303,10 +303,10 @@ def test_it_shows_a_long_recipient_list_a_page_at_a_time_and_finds_recipients(
     _, names = recipient_table(page(client.get(url, query_string={"sok": "vårdcentralen 123"})))
     assert names == ["Mottagare 123"]
     # The state and the search stay in the page links.
-    html = page(client.get(url, query_string={"status": "not_sent", "sok": "ängelholm"}))
+    html = page(client.get(url, query_string={"status": "queued", "sok": "ängelholm"}))
     caption, names = recipient_table(html)
-    assert caption == "Mottagare med status ”Ej skickad” som matchar ”ängelholm”: 1–100 av 247"
-    assert f"{url}?sida=2&amp;status=not_sent&amp;sok=%C3%A4ngelholm#mottagare" in html
+    assert caption == "Mottagare med status ”Inbjudan i kö” som matchar ”ängelholm”: 1–100 av 247"
+    assert f"{url}?sida=2&amp;status=queued&amp;sok=%C3%A4ngelholm#mottagare" in html
     # No match: says so, and how to see everyone; what was typed comes back escaped.
     html = page(client.get(url, query_string={"sok": "<script>x</script>"}))
     assert "Inga mottagare matchar urvalet." in html and "<script>x</script>" not in html
@@ -481,7 +481,7 @@ def test_it_opens_a_draft_round_now(app: Flask, world: World):
     assert response.status_code == 302
     html = page(client.get(response.location))
     assert "Omgången är öppen. 2 inbjudningar är köade för utskick." in html
-    assert "Öppen" in html and "Ej skickad" in html
+    assert "Öppen" in html and "Inbjudan i kö" in html
 
 
 def test_it_refuses_to_open_a_draft_without_recipients(app: Flask, world: World):
