@@ -21,8 +21,11 @@ Rules decided here:
   (``survey.organisations``). A row with an empty Delregion gets the round's delregion when the
   caller gives one (``round_delregion``), and then the Delregion column may be left out
   entirely; without a round delregion every row must name one.
-* Kommun: a known Skåne kommun is written the usual way ("malmö stad" → "Malmö"); any other
-  value is kept as written and reported as a warning, which does not stop the import.
+* Kommun: checked against the reference list (survey/data/kommuner.json: Skåne's 33 and
+  Sweden's 290) and written the usual way ("malmö stad" → "Malmö"). A kommun outside Skåne
+  is accepted with a warning; a value that is no kommun is an error, with the nearest
+  kommun suggested ("Malmoe" → "Menade du ”Malmö”?"), since a misspelt kommun would make
+  its own group in every breakdown.
 * Headers that match no column are ignored and reported as warnings, and so is a value in a
   column without a header (often a stray separator in a CSV row).
 """
@@ -44,9 +47,10 @@ from survey.organisations import (
     ORGANISATION_TYPE_LABELS,
     SKANE_KOMMUNER,
     OrganisationType,
+    find_kommun,
     parse_delregion,
-    parse_kommun,
     parse_organisation_type,
+    swedish_kommuner,
 )
 from survey.tabular import (
     ColumnMap,
@@ -322,15 +326,25 @@ def _check_fields(
         RecipientField.KOMMUN,
         *_check_text(fields[RecipientField.KOMMUN], "Kommun", KOMMUN_MAX_LENGTH),
     )
-    if kommun:
-        known = parse_kommun(kommun)
-        if known:
-            kommun = known
-        elif RecipientField.KOMMUN not in errors:
-            warnings[RecipientField.KOMMUN] = (
-                f"{_shown(kommun)} är inte en av Skånes {len(SKANE_KOMMUNER)} kommuner. "
-                "Kontrollera stavningen; värdet används som det är skrivet."
-            )
+    if kommun and RecipientField.KOMMUN not in errors:
+        match = find_kommun(kommun)
+        if match.name is None:
+            errors[RecipientField.KOMMUN] = [
+                f"{_shown(kommun)} är inte en kommun i Sverige."
+                + (
+                    f" Menade du ”{match.suggestion}”?"
+                    if match.suggestion
+                    else " Kontrollera stavningen."
+                )
+            ]
+        else:
+            if not match.in_skane:
+                warnings[RecipientField.KOMMUN] = (
+                    f"{match.name} är inte en av Skånes {len(SKANE_KOMMUNER)} kommuner "
+                    f"(den ligger i {swedish_kommuner()[match.name]}). Kontrollera att det "
+                    "stämmer."
+                )
+            kommun = match.name
     delregion = keep(
         RecipientField.DELREGION,
         *_check_delregion(fields[RecipientField.DELREGION], default_delregion),
