@@ -27,6 +27,11 @@ from survey.rounds.forms import (
     parse_moment,
     questionnaire_choices,
 )
+from survey.rounds.history import (
+    create_historical_round,
+    historical_problems,
+    historical_settings,
+)
 from survey.rounds.lifecycle import (
     close_round,
     create_round,
@@ -138,7 +143,14 @@ def new_round() -> ResponseReturnValue:
     settings, problems = form.read()
     if settings.delregion not in allowed:
         problems["delregion"] = "Du kan bara skapa omgångar i din egen delregion."
-    rule_problems = check_round_settings(settings, now=now)
+    historical = form.kind.data == "historisk"
+    if historical:
+        for name in ("opens_date", "opens_time", "closes_date", "closes_time"):
+            problems.pop(name, None)
+        settings = historical_settings(settings)
+        rule_problems = {p.field: p.swedish for p in historical_problems(settings, now=now)}
+    else:
+        rule_problems = check_round_settings(settings, now=now)
     upload = recipients_upload(form, user, settings.delregion, now=now)
     parsed = upload.parsed
     previewing = request.form.get("action") == "preview"
@@ -168,9 +180,13 @@ def new_round() -> ResponseReturnValue:
             staged=staged,
         )
     try:
-        round_ = create_round(settings, actor=user, now=now)
-        if parsed is not None and parsed.recipients:
-            add_recipients(round_, parsed.recipients, actor=user, now=now)
+        recipients = parsed.recipients if parsed is not None else []
+        if historical:
+            round_ = create_historical_round(settings, recipients, actor=user, now=now)
+        else:
+            round_ = create_round(settings, actor=user, now=now)
+            if recipients:
+                add_recipients(round_, recipients, actor=user, now=now)
         upload.drop(user)
         db.session.commit()
     except RoundError as error:
@@ -178,7 +194,13 @@ def new_round() -> ResponseReturnValue:
         flash(error.swedish, "error")
         return render_settings_page("rounds/new.html", form, versions=versions, settings=settings)
     count = len(parsed.recipients) if parsed is not None else 0
-    if count:
+    if historical:
+        flash(
+            f"Den historiska omgången ”{round_.title}” är skapad med {count} mottagare. "
+            "Importera svaren med ”Importera svar”. Ingen e-post skickas.",
+            "success",
+        )
+    elif count:
         flash(
             f"Omgången ”{round_.title}” är skapad som utkast med {count} mottagare. "
             "Kontrollera uppgifterna och öppna den när den är klar.",
