@@ -29,6 +29,7 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     from survey.audit_pages import views as audit_pages
     from survey.database import init_database
     from survey.demo import demo_cli
+    from survey.export import non_respondent_list as _non_respondents  # noqa: F401  (its route)
     from survey.export import views as export_pages
     from survey.export.commands import export_command
     from survey.extensions import csrf, mail
@@ -43,6 +44,7 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     from survey.results import views as results_pages
     from survey.results.commands import import_responses_command, results_command
     from survey.rounds import (  # noqa: F401  (routes)
+        copy_pages,
         outbox_pages,
         recipient_pages,
         round_pages,

@@ -19,6 +19,7 @@ from survey.organisations import DELREGIONS
 from survey.paging import page_of, requested_page
 from survey.questionnaires.storage import list_questionnaire_versions
 from survey.rounds.access import can_manage_round, round_view, visible_rounds
+from survey.rounds.copying import deletion_refusal
 from survey.rounds.forms import (
     ExtendForm,
     NewRoundForm,
@@ -82,6 +83,7 @@ from survey.schema.questionnaires import QuestionnaireVersion
 from survey.schema.rounds import Round, RoundState
 
 RECIPIENTS_PER_PAGE = 100
+NOT_ANSWERED = "ej_svarat"  # the status filter's "has not answered": every state but submitted
 EXAMPLE_RECIPIENT = ("Anna Andersson", "Vårdcentralen Ängelholm")
 
 
@@ -269,14 +271,16 @@ def render_settings_page(
 def show_round(round_: Round) -> ResponseReturnValue:
     status = round_status(round_)
     shown_state = request.args.get("status", "")
-    if shown_state not in {state.value for state in RecipientState}:
+    if shown_state not in {state.value for state in RecipientState} | {NOT_ANSWERED}:
         shown_state = ""
     search = request.args.get("sok", "").strip()[:MAX_SEARCH_LENGTH]
     rows = find_recipients(
         status.recipients,
-        state=RecipientState(shown_state) if shown_state else None,
+        state=RecipientState(shown_state) if shown_state not in ("", NOT_ANSWERED) else None,
         search=search,
     )
+    if shown_state == NOT_ANSWERED:
+        rows = [row for row in rows if row.state is not RecipientState.SUBMITTED]
     return render_template(
         "rounds/show.html",
         round=round_,
@@ -289,6 +293,7 @@ def show_round(round_: Round) -> ResponseReturnValue:
         failed=failed_messages(round_.id),
         uncertain=uncertain_messages(round_.id),
         can_manage=can_manage_round(current_user, round_),
+        deletable=deletion_refusal(round_) is None,
         now=utcnow(),
         **page_context(),
     )
