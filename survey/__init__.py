@@ -24,6 +24,7 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     from survey.accounts.permissions import main_menu, register_menu_item
     from survey.accounts.sessions import init_login
     from survey.answering import autosave as _autosave  # noqa: F401  (its route)
+    from survey.answering import recipient_answers as _answers  # noqa: F401  (its route)
     from survey.answering import respondent
     from survey.answering import views as preview_pages
     from survey.audit_pages import views as audit_pages
