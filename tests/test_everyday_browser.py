@@ -141,3 +141,34 @@ def test_it_fits_or_stacks_every_table_of_the_round_page_and_the_user_list(
     select = page.locator("#visa-status").bounding_box()
     assert search and select and search["height"] >= select["height"] - 2
     assert search["width"] >= 200
+
+
+def test_it_copies_a_round_and_deletes_an_unsent_draft_in_the_browser(
+    app: Flask, live_server: LiveServer, browser_page: Page
+):
+    with app.app_context():
+        cast = make_cast()
+        round_, _ = open_nv_round(utcnow())
+        round_id = round_.id
+        db.session.commit()
+    page = browser_page
+    log_in(page, live_server, cast.leader_nv.email)
+    page.goto(live_server(f"/omgangar/{round_id}"))
+    page.get_by_role("link", name="Kopiera till en ny omgång").click()
+    look(page, "copy-round")
+    next_year = utcnow().year + 1
+    page.fill("#title", f"Årlig enkät {next_year}")
+    page.fill("#reference_date", f"{next_year}-12-31")
+    page.fill("#opens_date", f"{next_year}-11-01")
+    page.fill("#closes_date", f"{next_year}-11-30")
+    page.get_by_role("button", name="Skapa kopian").click()
+    expect(page.locator(".flash-success")).to_contain_text("kopierad från")
+    expect(page.locator("main")).to_contain_text("Mottagare (2)")
+    page.get_by_role("link", name="Ta bort utkastet").click()
+    look(page, "delete-draft")
+    page.get_by_role("button", name="Ta bort utkastet").click()
+    expect(page.locator(".flash-success")).to_contain_text("är borttaget")
+    # A process leader's own view of who has not answered.
+    page.goto(live_server(f"/omgangar/{round_id}?status=ej_svarat"))
+    expect(page.locator("#tabell-show-2")).to_contain_text("som inte har svarat")
+    look(page, "not-answered", "#mottagare ~ .table-wrap")
