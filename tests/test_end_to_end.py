@@ -129,14 +129,19 @@ def test_it_runs_a_round_from_launch_to_results(
         later = utcnow() + timedelta(days=7, hours=1)
         run_tick(now=later)
         run_tick(now=later)
-    assert smtp_server.wait_for(5)
-    reminders = [mail for mail in smtp_server.received if mail not in invitations.values()]
+    # Åsa also got a receipt: a copy of her answers, without a link.
+    assert smtp_server.wait_for(6)
+    later_mail = [mail for mail in smtp_server.received if mail not in invitations.values()]
+    [receipt] = [mail for mail in later_mail if mail.message["Subject"].startswith("Kvitto")]
+    assert list(receipt.envelope_recipients) == ["asa.oberg@example.se"]
+    assert not LINK.search(receipt.message.get_content())
+    reminders = [mail for mail in later_mail if mail is not receipt]
     assert sorted(mail.envelope_recipients[0] for mail in reminders) == [
         "lena.al@example.se",
         "per.ek@example.se",
     ]
     assert all(count == 1 for count in smtp_server.message_id_counts().values())
-    assert len(smtp_server.received) == 5
+    assert len(smtp_server.received) == 6
 
     # The process leader sees who answered, the results and the export.
     leader_page.goto(round_url)
