@@ -168,3 +168,21 @@ def find_kommun(text: str) -> KommunMatch:
         difflib.get_close_matches(word, list(by_word), n=1, cutoff=0.8)
     )
     return KommunMatch(None, suggestion=by_word[close[0]] if close else None)
+
+
+def check_kommun(text: str) -> tuple[str, str | None, str | None]:
+    """A written kommun as stored, and the Swedish error (not a kommun) or warning (not Skåne)."""
+    match = find_kommun(text)
+    shown = " ".join(text.split())[:60]
+    if match.name is None:
+        hint = (
+            f" Menade du ”{match.suggestion}”?" if match.suggestion else " Kontrollera stavningen."
+        )
+        return text, f'"{shown}" är inte en kommun i Sverige.{hint}', None
+    if match.in_skane:
+        return match.name, None, None
+    warning = (
+        f"{match.name} är inte en av Skånes {len(SKANE_KOMMUNER)} kommuner (den ligger i "
+        f"{swedish_kommuner()[match.name]}). Kontrollera att det stämmer."
+    )
+    return match.name, None, warning

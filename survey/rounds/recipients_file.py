@@ -45,12 +45,10 @@ from email_validator import EmailNotValidError, validate_email
 from survey.organisations import (
     DELREGIONS,
     ORGANISATION_TYPE_LABELS,
-    SKANE_KOMMUNER,
     OrganisationType,
-    find_kommun,
+    check_kommun,
     parse_delregion,
     parse_organisation_type,
-    swedish_kommuner,
 )
 from survey.tabular import (
     ColumnMap,
@@ -327,24 +325,11 @@ def _check_fields(
         *_check_text(fields[RecipientField.KOMMUN], "Kommun", KOMMUN_MAX_LENGTH),
     )
     if kommun and RecipientField.KOMMUN not in errors:
-        match = find_kommun(kommun)
-        if match.name is None:
-            errors[RecipientField.KOMMUN] = [
-                f"{_shown(kommun)} är inte en kommun i Sverige."
-                + (
-                    f" Menade du ”{match.suggestion}”?"
-                    if match.suggestion
-                    else " Kontrollera stavningen."
-                )
-            ]
-        else:
-            if not match.in_skane:
-                warnings[RecipientField.KOMMUN] = (
-                    f"{match.name} är inte en av Skånes {len(SKANE_KOMMUNER)} kommuner "
-                    f"(den ligger i {swedish_kommuner()[match.name]}). Kontrollera att det "
-                    "stämmer."
-                )
-            kommun = match.name
+        kommun, error, warning = check_kommun(kommun)
+        if error:
+            errors[RecipientField.KOMMUN] = [error]
+        if warning:
+            warnings[RecipientField.KOMMUN] = warning
     delregion = keep(
         RecipientField.DELREGION,
         *_check_delregion(fields[RecipientField.DELREGION], default_delregion),
