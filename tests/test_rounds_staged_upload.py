@@ -161,3 +161,20 @@ def test_it_replaces_the_staged_file_and_deletes_expired_ones(app: Flask):
         db.session.commit()
         run_tick(now=now, deliver=False)
     assert count(app, StagedUpload) == 0
+
+
+def test_it_says_which_values_an_upload_to_an_open_round_wrote_otherwise(app: Flask):
+    from tests.test_rounds_web import _world_in, client_for
+
+    world = _world_in(app)
+    client = client_for(app, world, "leader_nv")
+    html = page(
+        client.post(
+            f"/omgangar/{world.nv}/mottagare/ladda-upp",
+            data={"recipients_file": (io.BytesIO(CSV), "lista.csv")},
+            content_type="multipart/form-data",
+            follow_redirects=True,
+        )
+    )
+    assert "Värden som skrevs på det vanliga sättet:" in html
+    assert "”Vårdcentral” blir ”Regional primärvård”" in html

@@ -292,6 +292,14 @@ def upload_recipients(round_: Round) -> ResponseReturnValue:
                 flash(text, "success")
                 for warning in parsed.warnings[:20]:
                     flash(str(warning), "warning")
+                if parsed.normalisations:
+                    changes = "; ".join(str(change) for change in parsed.normalisations[:20])
+                    more = len(parsed.normalisations) - 20
+                    flash(
+                        f"Värden som skrevs på det vanliga sättet: {changes}"
+                        + (f" och {more} till." if more > 0 else "."),
+                        "info",
+                    )
                 return redirect(round_url(round_, "mottagare"))
     errors = error_pairs(form)
     return render_template(
