@@ -13,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from survey.accounts.permissions import login_required, role_required
 from survey.db import db, utcnow
-from survey.localtime import moment_text, to_local
+from survey.localtime import format_local, to_local
 from survey.mail.outbox import failed_messages, uncertain_messages
 from survey.organisations import DELREGIONS
 from survey.paging import page_of, requested_page
@@ -470,7 +470,7 @@ def extend(round_: Round) -> ResponseReturnValue:
                 problems["closes_date"] = CONCURRENT_CHANGE
             else:
                 flash(
-                    f"Sista svarsdag är nu {moment_text(new_closes_at)}."
+                    f"Sista svarsdag är nu {format_local(new_closes_at)}."
                     + (" Omgången är öppen igen." if reopened else ""),
                     "success",
                 )
