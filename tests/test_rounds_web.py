@@ -638,7 +638,7 @@ def test_it_closes_and_extends_a_round(app: Flask, world: World):
             extend, data={"closes_date": later, "closes_time": "16:30"}, follow_redirects=True
         )
     )
-    assert "Omgången är öppen igen." in html and "kl. 16.30" in html
+    assert "Omgången är öppen igen." in html and f"Sista svarsdag är nu {later} 16:30." in html
     with app.app_context():
         assert db.session.get(Round, world.nv).state == RoundState.OPEN
 
