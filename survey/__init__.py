@@ -23,11 +23,14 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     from survey.accounts import views as account_pages
     from survey.accounts.permissions import main_menu, register_menu_item
     from survey.accounts.sessions import init_login
+    from survey.answering import autosave as _autosave  # noqa: F401  (its route)
+    from survey.answering import recipient_answers as _answers  # noqa: F401  (its route)
     from survey.answering import respondent
     from survey.answering import views as preview_pages
     from survey.audit_pages import views as audit_pages
     from survey.database import init_database
     from survey.demo import demo_cli
+    from survey.export import non_respondent_list as _non_respondents  # noqa: F401  (its route)
     from survey.export import views as export_pages
     from survey.export.commands import export_command
     from survey.extensions import csrf, mail
@@ -51,7 +54,13 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     from survey.results import inventory_pages  # noqa: F401  (routes on the results blueprint)
     from survey.results import views as results_pages
     from survey.results.commands import import_responses_command, results_command
-    from survey.rounds import outbox_pages, recipient_pages, round_pages  # noqa: F401  (routes)
+    from survey.rounds import (  # noqa: F401  (routes)
+        copy_pages,
+        outbox_pages,
+        recipient_pages,
+        round_pages,
+        sending_pages,
+    )
     from survey.rounds.commands import round_cli
     from survey.rounds.links import live_links
     from survey.rounds.pages import bp as round_blueprint

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
+import json
 import unicodedata
+from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
+from importlib import resources
 
 
 class OrganisationType(StrEnum):
@@ -119,14 +124,74 @@ SKANE_KOMMUNER: tuple[str, ...] = (
 _KOMMUN_BY_WORD: dict[str, str] = {normalise_word(name): name for name in SKANE_KOMMUNER}
 
 
-def parse_kommun(text: str) -> str | None:
-    """Return the Skåne kommun a user wrote ("malmö stad", "Ängelholms kommun"), or None."""
+def _kommun_word(text: str) -> str:
     word = normalise_word(text)
     for suffix in (" kommun", " stad"):
         word = word.removesuffix(suffix)
+    return word
+
+
+def parse_kommun(text: str) -> str | None:
+    """Return the Skåne kommun a user wrote ("malmö stad", "Ängelholms kommun"), or None."""
+    word = _kommun_word(text)
     return _KOMMUN_BY_WORD.get(word) or _KOMMUN_BY_WORD.get(word.removesuffix("s"))
 
 
 def local_collaboration_name(kommun: str) -> str:
     """The name of a kommun's lokal samverkan: "Lokal samverkan Hässleholm"."""
     return f"Lokal samverkan {kommun}"
+@cache
+def swedish_kommuner() -> dict[str, str]:
+    """Sweden's 290 kommuner (survey/data/kommuner.json), each with its län."""
+    text = resources.files("survey").joinpath("data/kommuner.json").read_text(encoding="utf-8")
+    counties: dict[str, list[str]] = json.loads(text)["lan"]
+    return {name: county for county, names in counties.items() for name in names}
+
+
+@cache
+def _swedish_by_word() -> dict[str, str]:
+    return {normalise_word(name): name for name in swedish_kommuner()}
+
+
+@dataclass(frozen=True)
+class KommunMatch:
+    """A kommun as written, checked against the reference list."""
+
+    name: str | None  # the kommun as usually written, or None when it is not one
+    in_skane: bool = False
+    suggestion: str | None = None  # a near miss ("Malmoe" → "Malmö")
+
+
+def find_kommun(text: str) -> KommunMatch:
+    """Check a written kommun against Skåne's 33 and Sweden's 290; suggest a near miss."""
+    skane = parse_kommun(text)
+    if skane:
+        return KommunMatch(skane, in_skane=True)
+    word = _kommun_word(text)
+    by_word = _swedish_by_word()
+    found = by_word.get(word) or by_word.get(word.removesuffix("s"))
+    if found:
+        return KommunMatch(found)
+    skane_words = [normalise_word(name) for name in SKANE_KOMMUNER]
+    close = difflib.get_close_matches(word, skane_words, n=1, cutoff=0.75) or (
+        difflib.get_close_matches(word, list(by_word), n=1, cutoff=0.8)
+    )
+    return KommunMatch(None, suggestion=by_word[close[0]] if close else None)
+
+
+def check_kommun(text: str) -> tuple[str, str | None, str | None]:
+    """A written kommun as stored, and the Swedish error (not a kommun) or warning (not Skåne)."""
+    match = find_kommun(text)
+    shown = " ".join(text.split())[:60]
+    if match.name is None:
+        hint = (
+            f" Menade du ”{match.suggestion}”?" if match.suggestion else " Kontrollera stavningen."
+        )
+        return text, f'"{shown}" är inte en kommun i Sverige.{hint}', None
+    if match.in_skane:
+        return match.name, None, None
+    warning = (
+        f"{match.name} är inte en av Skånes {len(SKANE_KOMMUNER)} kommuner (den ligger i "
+        f"{swedish_kommuner()[match.name]}). Kontrollera att det stämmer."
+    )
+    return match.name, None, warning

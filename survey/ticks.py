@@ -4,9 +4,10 @@ One tick, in this order: open the draft rounds whose opening time has come (queu
 their invitations), queue the reminders that are due, close the rounds whose closing
 time has come (and the reminders of lokal samverkan groups: a follow-up due, a plan left
 alone too long), purge the personal data of rounds closed longer ago than the retention
-period (survey.privacy.purge), and deliver the outbox. Each round's step is its own
-transaction, so a problem with one round is reported and the others still run. Running
-it twice in a row does nothing the second time: opened rounds are no longer drafts,
+period (survey.privacy.purge), delete expired staged uploads, and deliver the outbox.
+Each round's step is its own transaction, so a problem with one round is reported and
+the others still run. Running it twice in a row does nothing the second time: opened
+rounds are no longer drafts,
 reminders are counted per recipient (and unique per recipient and number), purged rounds
 hold nothing more to purge, and delivered mail is not due.
 See docs/operations.md for cron and systemd timer examples.
@@ -30,6 +31,7 @@ from survey.privacy.purge import purge_personal_data
 from survey.rounds.lifecycle import close_round, open_round, open_rounds, rounds_due_to_open
 from survey.rounds.reminding import queue_due_reminders
 from survey.rounds.settings import RoundError
+from survey.rounds.staging import purge_expired_uploads
 from survey.schema.rounds import Round
 
 
@@ -122,6 +124,13 @@ def run_tick(*, now: datetime | None = None, deliver: bool = True) -> TickReport
         report.problems.append(f"personal data of closed rounds was not purged: {error}")
     else:
         report.purged = [purged.round_id for purged in purge.rounds]
+
+    try:
+        purge_expired_uploads(now=now)
+        db.session.commit()
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        report.problems.append(f"expired staged uploads were not deleted: {error}")
 
     # End the session's transaction: on SQLite it holds the write lock the worker needs.
     db.session.close()

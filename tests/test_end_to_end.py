@@ -96,8 +96,9 @@ def test_it_runs_a_round_from_launch_to_results(
     assert summary.count() == 0, summary.inner_text()
     leader_page.wait_for_selector("text=är skapad som utkast med 3 mottagare")
     round_url = leader_page.url
-    leader_page.get_by_role("button", name="Öppna och skicka inbjudningar nu").click()
-    leader_page.wait_for_load_state()
+    leader_page.get_by_role("link", name="Öppna och skicka inbjudningar nu").click()
+    leader_page.get_by_role("button", name="Skicka 3 inbjudningar").click()
+    leader_page.wait_for_selector("text=inbjudningar är köade")
 
     with app.app_context():
         run_tick()
@@ -129,14 +130,19 @@ def test_it_runs_a_round_from_launch_to_results(
         later = utcnow() + timedelta(days=7, hours=1)
         run_tick(now=later)
         run_tick(now=later)
-    assert smtp_server.wait_for(5)
-    reminders = [mail for mail in smtp_server.received if mail not in invitations.values()]
+    # Åsa also got a receipt: a copy of her answers, without a link.
+    assert smtp_server.wait_for(6)
+    later_mail = [mail for mail in smtp_server.received if mail not in invitations.values()]
+    [receipt] = [mail for mail in later_mail if mail.message["Subject"].startswith("Kvitto")]
+    assert list(receipt.envelope_recipients) == ["asa.oberg@example.se"]
+    assert not LINK.search(receipt.message.get_content())
+    reminders = [mail for mail in later_mail if mail is not receipt]
     assert sorted(mail.envelope_recipients[0] for mail in reminders) == [
         "lena.al@example.se",
         "per.ek@example.se",
     ]
     assert all(count == 1 for count in smtp_server.message_id_counts().values())
-    assert len(smtp_server.received) == 5
+    assert len(smtp_server.received) == 6
 
     # The process leader sees who answered, the results and the export.
     leader_page.goto(round_url)

@@ -222,7 +222,7 @@ def test_it_sends_reminds_reports_closes_and_extends(
     assert "asa.oberg@example.se" in status.output and "submitted (Inskickad)" in status.output
     document = json.loads(runner.invoke(args=["round", "status", str(round_id), "--json"]).output)
     assert document["total"]["submitted"] == 1 and document["state"] == "open"
-    assert {row["state"] for row in document["recipients"]} == {"submitted", "not_sent"}
+    assert {row["state"] for row in document["recipients"]} == {"submitted", "queued"}
     assert document["by_organisation_type"]["kommun"]["invited"] == 1
 
     closed = runner.invoke(args=["round", "close", str(round_id)])

@@ -683,7 +683,7 @@ def test_it_counts_every_state_per_organisation_type(ctx: None) -> None:
 
     states = {row.recipient_id: row.state for row in status.recipients}
     assert states == {
-        queued.id: RecipientState.NOT_SENT,
+        queued.id: RecipientState.QUEUED,
         sent.id: RecipientState.SENT,
         failed.id: RecipientState.DELIVERY_FAILED,
         uncertain.id: RecipientState.UNCERTAIN,

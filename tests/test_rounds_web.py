@@ -318,10 +318,10 @@ def test_it_shows_a_long_recipient_list_a_page_at_a_time_and_finds_recipients(
     _, names = recipient_table(page(client.get(url, query_string={"sok": "vårdcentralen 123"})))
     assert names == ["Mottagare 123"]
     # The state and the search stay in the page links.
-    html = page(client.get(url, query_string={"status": "not_sent", "sok": "ängelholm"}))
+    html = page(client.get(url, query_string={"status": "queued", "sok": "ängelholm"}))
     caption, names = recipient_table(html)
-    assert caption == "Mottagare med status ”Ej skickad” som matchar ”ängelholm”: 1–100 av 247"
-    assert f"{url}?sida=2&amp;status=not_sent&amp;sok=%C3%A4ngelholm#mottagare" in html
+    assert caption == "Mottagare med status ”Inbjudan i kö” som matchar ”ängelholm”: 1–100 av 247"
+    assert f"{url}?sida=2&amp;status=queued&amp;sok=%C3%A4ngelholm#mottagare" in html
     # No match: says so, and how to see everyone; what was typed comes back escaped.
     html = page(client.get(url, query_string={"sok": "<script>x</script>"}))
     assert "Inga mottagare matchar urvalet." in html and "<script>x</script>" not in html
@@ -445,7 +445,7 @@ def test_it_lists_every_problem_of_a_file_and_creates_nothing(
     assert html.count("<tr><td>") >= 4
     assert "inte-en-adress" in html and "Organisation saknas" in html
     assert "Okänd organisationstyp" in html and "Samma e-postadress" in html
-    assert "Välj filen på nytt" in html
+    assert "Rätta filen och välj den igen" in html
 
 
 @pytest.mark.parametrize(
@@ -511,7 +511,7 @@ def test_it_opens_a_draft_round_now(app: Flask, world: World, client_for: Client
     assert response.status_code == 302
     html = page(client.get(response.location))
     assert "Omgången är öppen. 2 inbjudningar är köade för utskick." in html
-    assert "Öppen" in html and "Ej skickad" in html
+    assert "Öppen" in html and "Inbjudan i kö" in html
 
 
 def test_it_refuses_to_open_a_draft_without_recipients(
@@ -529,10 +529,9 @@ def test_it_reminds_everyone_or_one_and_says_who_was_skipped(
 ) -> None:
     client = client_for("leader_nv")
     html = page(client.post(f"/omgangar/{world.nv}/paminn", follow_redirects=True))
-    assert (
-        "0 påminnelser är köade" in html
-        and "2 mottagare kontaktades för mindre än ett dygn" in html
-    )
+    assert "Ingen påminnelse skickades." in html and "flash-success" not in html
+    assert "2 fick ingen påminnelse eftersom de kontaktades för mindre än ett dygn" in html
+    assert "Mottagare 1 (Vårdcentralen 1)" in html
     with app.app_context():
         db.session.execute(update(Recipient).values(last_contacted_at=utcnow() - timedelta(days=3)))
         db.session.commit()
@@ -678,7 +677,7 @@ def test_it_closes_and_extends_a_round(app: Flask, world: World, client_for: Cli
             extend, data={"closes_date": later, "closes_time": "16:30"}, follow_redirects=True
         )
     )
-    assert "Omgången är öppen igen." in html and "kl. 16.30" in html
+    assert "Omgången är öppen igen." in html and f"Sista svarsdag är nu {later} 16:30." in html
     with app.app_context():
         assert db.session.get_one(Round, world.nv).state == RoundState.OPEN
 

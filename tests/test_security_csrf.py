@@ -215,6 +215,10 @@ def test_it_refuses_every_post_without_a_csrf_token_and_changes_nothing(
         assert response.status_code == 422
         assert CSRF_AGAIN_MESSAGE in html
         assert "Ett utkast" in html
+    elif endpoint == "respond.autosave":
+        # The form's script gets JSON and tells the respondent to save by hand.
+        assert response.status_code == 400
+        assert "Spara utkast" in response.get_json()["message"]
     elif endpoint == "respond.reminders":
         assert response.status_code == 303
         assert BUTTON_AGAIN_MESSAGE in client.get(response.headers["Location"]).get_data(

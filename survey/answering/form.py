@@ -328,7 +328,9 @@ class QuestionView:
         """Help text, then what the field accepts where a respondent needs to know."""
         hints = [self.question.help] if self.question.help else []
         format_hint = FORMAT_HINTS.get(self.question.type)
-        if format_hint:
+        # A help text with its own example of the format says it already (no second hint).
+        example = FORMAT_EXAMPLES.get(self.question.type)
+        if format_hint and not (example and example.search(self.question.help or "")):
             hints.append(format_hint)
         if self.question.type.is_numeric:
             hints.append(number_hint(self.question))
@@ -436,6 +438,11 @@ PATIENT_DATA_HINT: Final = (
 FORMAT_HINTS: Final = {
     QuestionType.DATE: "Skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2025-03-01.",
     QuestionType.WEEK: "Skriv veckan som ÅÅÅÅ-Www, till exempel 2025-W09 för vecka 9 år 2025.",
+}
+
+FORMAT_EXAMPLES: Final = {
+    QuestionType.DATE: re.compile(r"\d{4}-\d{2}-\d{2}"),
+    QuestionType.WEEK: re.compile(r"\d{4}-W\d{2}"),
 }
 
 

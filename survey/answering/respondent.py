@@ -45,6 +45,7 @@ from sqlalchemy import select
 from wtforms import ValidationError
 
 from survey.answering.form import AnsweredQuestion, AnswerForm, build_answer_form
+from survey.answering.receipt import queue_receipt
 from survey.db import db, utcnow
 from survey.extensions import csrf
 from survey.localtime import deadline_text, moment_text
@@ -464,7 +465,15 @@ def post_answers(round_id: str) -> ResponseReturnValue:
         if action == "save":
             save_draft(recipient, answer_form.raw_answers, now)
         else:
-            submit_response(recipient, answer_form.answers, answer_form.raw_answers, now)
+            submission = submit_response(
+                recipient, answer_form.answers, answer_form.raw_answers, now
+            )
+            queue_receipt(
+                recipient,
+                answered_questions(questionnaire, respondent_type, answer_form.answers),
+                submission_number=submission.number,
+                submitted_at=now,
+            )
     except RoundNotOpen as refusal:
         posted = answered_questions(questionnaire, respondent_type, answer_form.raw_answers)
         return phase_page(round_, recipient, refusal.phase, posted=posted, status=409)

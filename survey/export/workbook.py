@@ -62,7 +62,7 @@ from survey.export.results_sheets import (
 )
 from survey.export.sanitise import clean_text
 from survey.export.writer import SheetWriter, Styles
-from survey.questionnaires.model import Measure, Questionnaire
+from survey.questionnaires.model import Measure, Questionnaire, QuestionType
 from survey.questionnaires.storage import questionnaire_of
 from survey.results.attainment import IndicatorResult
 from survey.results.frame import load_recipients_frame, load_responses_frame
@@ -86,6 +86,23 @@ SHEET_NAMES: Final = (
     "Bortfall",
     "Trend",
 )
+
+
+def sheets_for(questionnaire: Questionnaire) -> tuple[str, ...]:
+    """The sheets of a questionnaire's export: none left empty by its kind of questions.
+
+    Without scored indicators (e.g. Bilaga 1, all free text) there is no ``Indikatorer``
+    or ``Trend``; without free-text questions there is no ``Fritext``.
+    """
+    scored = any(indicator.measure is not Measure.NONE for indicator in questionnaire.indicators)
+    free_text = any(
+        question.type in (QuestionType.SHORT_TEXT, QuestionType.LONG_TEXT)
+        for question in questionnaire.questions
+    )
+    omitted = set() if scored else {"Indikatorer", "Trend"}
+    if not free_text:
+        omitted.add("Fritext")
+    return tuple(name for name in SHEET_NAMES if name not in omitted)
 CONTENT_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 WORKBOOK_OPTIONS: Final = {
     "constant_memory": True,
@@ -189,7 +206,10 @@ def _write(
     try:
         styles = Styles(workbook)
         fast = worksheet_class()
-        sheets = {name: workbook.add_worksheet(name, worksheet_class=fast) for name in SHEET_NAMES}
+        sheets = {
+            name: workbook.add_worksheet(name, worksheet_class=fast)
+            for name in sheets_for(questionnaire)
+        }
         workbook.set_properties(
             {
                 "title": clean_text(f"{round_.title} – export"),
@@ -210,9 +230,10 @@ def _write(
                 min_responses=min_responses,
             ),
         )
-        write_indicators(
-            workbook, SheetWriter(sheets["Indikatorer"], styles), questionnaire, results, kinds
-        )
+        if "Indikatorer" in sheets:
+            write_indicators(
+                workbook, SheetWriter(sheets["Indikatorer"], styles), questionnaire, results, kinds
+            )
         for name, by in (("Per organisationstyp", "organisation_type"), ("Per kommun", "kommun")):
             write_breakdown(
                 SheetWriter(sheets[name], styles),
@@ -237,13 +258,18 @@ def _write(
             round_id=round_.id,
             identifying=identifying,
         )
-        free_texts = write_free_text(
-            SheetWriter(sheets["Fritext"], styles), questionnaire, frame, pseudonyms
+        free_texts = (
+            write_free_text(
+                SheetWriter(sheets["Fritext"], styles), questionnaire, frame, pseudonyms
+            )
+            if "Fritext" in sheets
+            else 0
         )
         write_non_respondents(
             SheetWriter(sheets["Bortfall"], styles), non_respondents, identifying=identifying
         )
-        write_trend(SheetWriter(sheets["Trend"], styles), [*history, this_round])
+        if "Trend" in sheets:
+            write_trend(SheetWriter(sheets["Trend"], styles), [*history, this_round])
     finally:
         workbook.close()
     return ExportSummary(

@@ -20,6 +20,7 @@ from survey.errors import CommandError, ErrorCode
 from survey.localtime import STOCKHOLM, format_local
 from survey.organisations import DELREGIONS, parse_delregion
 from survey.questionnaires.storage import find_questionnaire_version, list_questionnaire_versions
+from survey.rounds.copying import copy_round
 from survey.rounds.lifecycle import close_round, create_round, extend_round, open_round
 from survey.rounds.recipients_file import RecipientsParse, RowProblem, parse_recipients_file
 from survey.rounds.reminding import remind_now
@@ -27,6 +28,7 @@ from survey.rounds.roster import add_recipients, recipient_emails
 from survey.rounds.settings import (
     RoundError,
     RoundSettings,
+    RoundSettingsInvalid,
     default_sender_name,
     round_settings_problems,
 )
@@ -349,3 +351,42 @@ def list_command() -> None:
             f"{format_local(item.closes_at)}\t{summary.submitted}/{summary.recipients} submitted"
             f"\t{item.title}"
         )
+
+
+@round_cli.command("copy")
+@ROUND_ID
+@click.option("--title", required=True, help="The new round's title, e.g. 'Årlig enkät 2026'.")
+@click.option("--reference-date", required=True, help="The date the answers describe.")
+@click.option("--opens", required=True, help=f"When the new round opens: {DATETIME_HELP}.")
+@click.option("--closes", required=True, help=f"When the new round closes: {DATETIME_HELP}.")
+@click.option("--without-recipients", is_flag=True, help="Copy the settings only.")
+def copy_command(
+    round_id: int,
+    title: str,
+    reference_date: str,
+    opens: str,
+    closes: str,
+    without_recipients: bool,
+) -> None:
+    """Copy a round (questionnaire, texts, reminders, recipients) into a new draft; print its id."""
+    source = find_round(round_id)
+    try:
+        created = copy_round(
+            source,
+            title=title,
+            reference_date=parse_date_option("--reference-date", reference_date),
+            opens_at=parse_datetime_option("--opens", opens),
+            closes_at=parse_datetime_option("--closes", closes),
+            with_recipients=not without_recipients,
+            now=utcnow(),
+        )
+        db.session.commit()
+    except RoundSettingsInvalid as error:
+        db.session.rollback()
+        raise click.ClickException(
+            "the round was not copied: " + "; ".join(problem.english for problem in error.problems)
+        ) from None
+    except RoundError as error:
+        raise refused(error) from None
+    click.echo(f"copied round {round_id} into round {created.id} '{created.title}' (a draft)")
+    click.echo(created.id)

@@ -12,7 +12,14 @@ from datetime import date, datetime, time
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import EmailField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    EmailField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 
 from survey.db import MAX_ROW_ID
 from survey.localtime import local_datetime, to_local
@@ -152,7 +159,23 @@ class RoundSettingsForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF has no ty
                     field.errors = [message]
 
 
+ROUND_KINDS = (
+    SelectChoice("vanlig", "Ny omgång: inbjudningar och påminnelser skickas med e-post"),
+    SelectChoice(
+        "historisk", "Historisk omgång: svar från ett tidigare år importeras, ingen e-post skickas"
+    ),
+)
+
+
 class NewRoundForm(RoundSettingsForm):
+    kind = RadioField(
+        "Slag av omgång",
+        choices=list(ROUND_KINDS),
+        default="vanlig",
+        validate_choice=False,
+        description="En historisk omgång har inga svarsdatum: lämna datumen tomma. Den skapas "
+        "stängd, och du importerar svaren på omgångens sida.",
+    )
     recipients_file = FileField(
         "Mottagare (Excel eller CSV)",
         description="Kolumnerna Namn, E-post, Organisation, Organisationstyp, Kommun och "

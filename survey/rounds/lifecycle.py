@@ -207,6 +207,11 @@ def extend_round(
 ) -> bool:
     """Move the closing time; a closed round opens again. Return True if it was reopened."""
     round_ = lock_for_change(round_)
+    if round_.historical:
+        raise RoundError(
+            "En historisk omgång tar inte emot svar via länkar och kan inte förlängas.",
+            f"round {round_.id} is historical: its answers are imported, it cannot be extended",
+        )
     if new_closes_at.tzinfo is None:
         raise ValueError("new_closes_at must be an aware datetime")
     if new_closes_at <= now:

@@ -77,10 +77,16 @@ def read_upload(
     if storage is None or not storage.filename:
         return None
     # An empty file that was chosen is read too, so the page says "Filen är tom."
-    data = storage.read()
+    return parse_upload(storage.read(), storage.filename, delregion, existing)
+
+
+def parse_upload(
+    data: bytes, filename: str, delregion: str | None, existing: set[str] | frozenset[str]
+) -> RecipientsParse:
+    """Parse the bytes of a recipients file (uploaded now or staged earlier)."""
     return parse_recipients_file(
         data,
-        storage.filename,
+        filename,
         existing_emails=existing,
         round_delregion=delregion if delregion in DELREGIONS else None,
     )

@@ -28,7 +28,7 @@ from survey.rounds.recipients_file import (
     recipients_template_csv,
     recipients_template_xlsx,
 )
-from survey.rounds.reminding import remind_now
+from survey.rounds.reminding import plan_hand_reminders, remind_now
 from survey.rounds.roster import (
     add_recipient,
     add_recipients,
@@ -89,6 +89,7 @@ def show_recipient(round_: Round, recipient_id: int) -> ResponseReturnValue:
         row=status,
         messages=messages,
         can_manage=can_manage_round(current_user, round_),
+        reminder=plan_hand_reminders(round_, [recipient.id], now=utcnow()),
         **page_context(),
     )
 
@@ -97,14 +98,24 @@ def show_recipient(round_: Round, recipient_id: int) -> ResponseReturnValue:
 @round_view(manage=True)
 def remind_one(round_: Round, recipient_id: int) -> ResponseReturnValue:
     recipient = recipient_or_404(round_, recipient_id)
-    run_action(
-        lambda: remind_now(round_, [recipient.id], actor=acting_user(), now=utcnow()),
-        lambda outcome: (
-            "En påminnelse är köad för utskick."
-            if outcome.queued
-            else "Ingen påminnelse skickades."
-        ),
-    )
+    override = request.form.get("override") == "1"
+    if override and request.form.get("bekrafta") != "ja":
+        flash(
+            "Kryssa i rutan för att bekräfta att mottagaren ska få en påminnelse trots att "
+            "hen kontaktades för mindre än ett dygn sedan.",
+            "error",
+        )
+    else:
+        run_action(
+            lambda: remind_now(
+                round_,
+                [recipient.id],
+                actor=acting_user(),
+                now=utcnow(),
+                override_recent=override,
+            ),
+            lambda _: "En påminnelse är köad för utskick.",
+        )
     return redirect(url_for("rounds.show_recipient", round_id=round_.id, recipient_id=recipient_id))
 
 
@@ -281,6 +292,14 @@ def upload_recipients(round_: Round) -> ResponseReturnValue:
                 flash(text, "success")
                 for warning in parsed.warnings[:20]:
                     flash(str(warning), "warning")
+                if parsed.normalisations:
+                    changes = "; ".join(str(change) for change in parsed.normalisations[:20])
+                    more = len(parsed.normalisations) - 20
+                    flash(
+                        f"Värden som skrevs på det vanliga sättet: {changes}"
+                        + (f" och {more} till." if more > 0 else "."),
+                        "info",
+                    )
                 return redirect(round_url(round_, "mottagare"))
     errors = error_pairs(form)
     return render_template(

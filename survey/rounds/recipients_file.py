@@ -21,8 +21,11 @@ Rules decided here:
   (``survey.organisations``). A row with an empty Delregion gets the round's delregion when the
   caller gives one (``round_delregion``), and then the Delregion column may be left out
   entirely; without a round delregion every row must name one.
-* Kommun: a known Skåne kommun is written the usual way ("malmö stad" → "Malmö"); any other
-  value is kept as written and reported as a warning, which does not stop the import.
+* Kommun: checked against the reference list (survey/data/kommuner.json: Skåne's 33 and
+  Sweden's 290) and written the usual way ("malmö stad" → "Malmö"). A kommun outside Skåne
+  is accepted with a warning; a value that is no kommun is an error, with the nearest
+  kommun suggested ("Malmoe" → "Menade du ”Malmö”?"), since a misspelt kommun would make
+  its own group in every breakdown.
 * Headers that match no column are ignored and reported as warnings, and so is a value in a
   column without a header (often a stray separator in a CSV row).
 """
@@ -42,10 +45,9 @@ from email_validator import EmailNotValidError, validate_email
 from survey.organisations import (
     DELREGIONS,
     ORGANISATION_TYPE_LABELS,
-    SKANE_KOMMUNER,
     OrganisationType,
+    check_kommun,
     parse_delregion,
-    parse_kommun,
     parse_organisation_type,
 )
 from survey.tabular import (
@@ -157,6 +159,8 @@ class RecipientsParse:
     recipients: list[RecipientRow] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
     warnings: list[RowProblem] = field(default_factory=list)
+    # Values written another way than stored ("Vårdcentral" → "Regional primärvård").
+    normalisations: list[RowProblem] = field(default_factory=list)
     file_description: str | None = None
 
     @property
@@ -197,7 +201,11 @@ def parse_recipients_file(
     checked: list[tuple[int, RecipientRow | None, str, dict[str, list[str]]]] = []
     for row in table.rows:
         fields = {key: matched.value(row, key) for key in _LABELS}
-        recipient, address, errors, warnings = _check_fields(fields, default_delregion)
+        recipient, address, errors, warnings, notes = _check_fields(fields, default_delregion)
+        result.normalisations.extend(
+            RowProblem(row.number, matched.header(key, _LABELS[key]), message, key)
+            for key, message in notes.items()
+        )
         if address:
             rows_by_email[address].append(row.number)
         checked.append((row.number, recipient, address, errors))
@@ -260,7 +268,7 @@ def check_recipient_fields(
         RecipientField.DELREGION: delregion or "",
     }
     default = parse_delregion(default_delregion) if default_delregion else None
-    recipient, address, errors, _warnings = _check_fields(fields, default)
+    recipient, address, errors, _warnings, _notes = _check_fields(fields, default)
     if address and address in {existing.strip().lower() for existing in existing_emails}:
         errors.setdefault(RecipientField.EMAIL, []).append(_already_in_round(address))
         recipient = None
@@ -285,10 +293,16 @@ def _column_warnings(table: Table, matched: ColumnMap) -> list[RowProblem]:
 
 def _check_fields(
     fields: Mapping[str, str], default_delregion: str | None
-) -> tuple[RecipientRow | None, str, dict[str, list[str]], dict[str, str]]:
-    """Check a row's fields; return the recipient (if all is well), its email, errors, warnings."""
+) -> tuple[RecipientRow | None, str, dict[str, list[str]], dict[str, str], dict[str, str]]:
+    """Check a row's fields; return the recipient (if all is well), its email, errors,
+    warnings and the normalisations made (a value stored otherwise than it was written)."""
     errors: dict[str, list[str]] = {}
     warnings: dict[str, str] = {}
+    notes: dict[str, str] = {}
+
+    def note(key: str, written: str, stored: str) -> None:
+        if key not in errors and stored and " ".join(written.split()) != stored:
+            notes[key] = f"”{_shown(written)[1:-1]}” blir ”{stored}”."
 
     def keep(key: str, value: str, message: str | None) -> str:
         if message:
@@ -310,21 +324,29 @@ def _check_fields(
         RecipientField.KOMMUN,
         *_check_text(fields[RecipientField.KOMMUN], "Kommun", KOMMUN_MAX_LENGTH),
     )
-    if kommun:
-        known = parse_kommun(kommun)
-        if known:
-            kommun = known
-        elif RecipientField.KOMMUN not in errors:
-            warnings[RecipientField.KOMMUN] = (
-                f"{_shown(kommun)} är inte en av Skånes {len(SKANE_KOMMUNER)} kommuner. "
-                "Kontrollera stavningen; värdet används som det är skrivet."
-            )
+    if kommun and RecipientField.KOMMUN not in errors:
+        kommun, error, warning = check_kommun(kommun)
+        if error:
+            errors[RecipientField.KOMMUN] = [error]
+        if warning:
+            warnings[RecipientField.KOMMUN] = warning
     delregion = keep(
         RecipientField.DELREGION,
         *_check_delregion(fields[RecipientField.DELREGION], default_delregion),
     )
+    note(RecipientField.EMAIL, fields[RecipientField.EMAIL], email)
+    if isinstance(organisation_type, OrganisationType):
+        note(
+            RecipientField.ORGANISATION_TYPE,
+            fields[RecipientField.ORGANISATION_TYPE],
+            organisation_type.label,
+        )
+    if kommun and RecipientField.KOMMUN not in warnings:
+        note(RecipientField.KOMMUN, fields[RecipientField.KOMMUN], kommun)
+    if fields[RecipientField.DELREGION].strip():
+        note(RecipientField.DELREGION, fields[RecipientField.DELREGION], delregion)
     if errors or not isinstance(organisation_type, OrganisationType):
-        return None, email, errors, warnings
+        return None, email, errors, warnings, notes
     recipient = RecipientRow(
         name=name,
         email=email,
@@ -333,7 +355,7 @@ def _check_fields(
         kommun=kommun,
         delregion=delregion,
     )
-    return recipient, email, errors, warnings
+    return recipient, email, errors, warnings, notes
 
 
 def _check_text(value: str, label: str, max_length: int) -> tuple[str, str | None]:

@@ -138,11 +138,57 @@ def queue_due_reminders(round_: Round, *, now: datetime) -> int:
 
 
 @dataclass(frozen=True)
+class ReminderPlan:
+    """Whom a reminder by hand would reach, and who would be left out and why."""
+
+    chosen: tuple[int, ...]
+    # Left out only because they were contacted less than HAND_REMINDER_MIN_GAP ago:
+    # a process leader may decide to remind them anyway.
+    recent: tuple[int, ...]
+    # Left out for a reason no one can override here: (recipient id, Swedish reason).
+    skipped: tuple[tuple[int, str], ...]
+    submitted: int
+
+
+@dataclass(frozen=True)
 class RemindOutcome:
-    """What a reminder by hand did: queued, and skipped because contacted recently."""
+    """What a reminder by hand did: queued, and who was skipped (and why)."""
 
     queued: int
     skipped_recent: int
+    recent: tuple[int, ...] = ()
+    skipped: tuple[tuple[int, str], ...] = ()
+
+
+RECENT_REASON = "Mottagaren kontaktades för mindre än ett dygn sedan."
+
+
+def plan_hand_reminders(
+    round_: Round, recipient_ids: Sequence[int] | None = None, *, now: datetime
+) -> ReminderPlan:
+    """Sort the round's recipients (or those named) into remindable, recent and skipped."""
+    candidates = _candidates(round_.id)
+    if recipient_ids is not None:
+        wanted = set(recipient_ids)
+        candidates = [candidate for candidate in candidates if candidate.recipient_id in wanted]
+    chosen: list[int] = []
+    recent: list[int] = []
+    skipped: list[tuple[int, str]] = []
+    submitted = 0
+    for candidate in candidates:
+        reason = _not_remindable(candidate)
+        if candidate.submitted:
+            submitted += 1
+        elif reason is not None:
+            skipped.append((candidate.recipient_id, reason[0]))
+        elif (
+            candidate.last_contacted_at is not None
+            and now - candidate.last_contacted_at < HAND_REMINDER_MIN_GAP
+        ):
+            recent.append(candidate.recipient_id)
+        else:
+            chosen.append(candidate.recipient_id)
+    return ReminderPlan(tuple(chosen), tuple(recent), tuple(skipped), submitted)
 
 
 def remind_now(
@@ -151,10 +197,13 @@ def remind_now(
     *,
     actor: User | None = None,
     now: datetime,
+    override_recent: bool = False,
 ) -> RemindOutcome:
     """Remind every invited non-responder now, or the recipients named, whatever the schedule.
 
-    Naming one recipient who cannot be reminded raises RoundError saying why.
+    Recipients contacted less than a day ago are left out unless `override_recent` (a
+    process leader's deliberate choice, recorded in the audit log). Naming one recipient
+    who cannot be reminded raises RoundError saying why.
     """
     round_ = lock_for_change(round_)
     if round_.state_enum is not RoundState.OPEN or now >= round_.closes_at:
@@ -163,11 +212,10 @@ def remind_now(
             f"round {round_.id} is not open; reminders are sent only while it is open",
             code=ErrorCode.ROUND_NOT_OPEN,
         )
-    candidates = _candidates(round_.id)
     if recipient_ids is not None:
         wanted = set(recipient_ids)
-        candidates = [candidate for candidate in candidates if candidate.recipient_id in wanted]
-        missing = wanted - {candidate.recipient_id for candidate in candidates}
+        known = {candidate.recipient_id for candidate in _candidates(round_.id)}
+        missing = wanted - known
         if missing:
             raise RoundError(
                 "Mottagaren finns inte i omgången.",
@@ -175,38 +223,52 @@ def remind_now(
                 f"recipients of round {round_.id}",
                 code=ErrorCode.ROUND_RECIPIENT_NOT_ACTIVE,
             )
-    chosen: list[int] = []
-    recent = 0
-    for candidate in candidates:
-        reason = _not_remindable(candidate)
-        recently_contacted = (
-            candidate.last_contacted_at is not None
-            and now - candidate.last_contacted_at < HAND_REMINDER_MIN_GAP
-        )
-        if reason is None and recently_contacted:
-            recent += 1
-            reason = (
-                "Mottagaren kontaktades för mindre än ett dygn sedan.",
-                "was contacted less than 24 hours ago",
-            )
-        if reason is None:
-            chosen.append(candidate.recipient_id)
-        elif recipient_ids is not None and len(candidates) == 1:
+    plan = plan_hand_reminders(round_, recipient_ids, now=now)
+    chosen = list(plan.chosen) + (list(plan.recent) if override_recent else [])
+    if recipient_ids is not None and len(set(recipient_ids)) == 1 and not chosen:
+        [only] = set(recipient_ids)
+        if plan.submitted:
             raise RoundError(
-                reason[0],
-                f"recipient {candidate.recipient_id} {reason[1]}",
+                "Mottagaren har redan skickat in sina svar.",
+                f"recipient {only} has already submitted",
                 code=ErrorCode.ROUND_REMINDER_REFUSED,
             )
-    queued = queue_reminders(round_, chosen, now) if chosen else 0
+        if plan.skipped:
+            raise RoundError(
+                plan.skipped[0][1],
+                f"recipient {only} cannot be reminded",
+                code=ErrorCode.ROUND_REMINDER_REFUSED,
+            )
+        raise RoundError(
+            RECENT_REASON + " Bekräfta om mottagaren ändå ska få en påminnelse.",
+            f"recipient {only} was contacted less than 24 hours ago",
+            code=ErrorCode.ROUND_REMINDER_REFUSED,
+        )
+    queued = queue_reminders(round_, sorted(chosen), now) if chosen else 0
     if queued:
+        overridden = len(plan.recent) if override_recent else 0
         audit_round(
             round_,
             "round.remind",
-            f"Skickade påminnelse för hand till {queued} mottagare.",
+            f"Skickade påminnelse för hand till {queued} mottagare"
+            + (
+                f", varav {overridden} som kontaktats för mindre än ett dygn sedan."
+                if overridden
+                else "."
+            ),
             actor=actor,
-            details={"reminders": queued, "recipient_ids": chosen[:1000]},
+            details={
+                "reminders": queued,
+                "recipient_ids": sorted(chosen)[:1000],
+                "override_24h": overridden,
+            },
         )
-    return RemindOutcome(queued=queued, skipped_recent=recent)
+    return RemindOutcome(
+        queued=queued,
+        skipped_recent=0 if override_recent else len(plan.recent),
+        recent=() if override_recent else plan.recent,
+        skipped=plan.skipped,
+    )
 
 
 def _not_remindable(candidate: _Candidate) -> tuple[str, str] | None:

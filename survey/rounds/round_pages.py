@@ -13,12 +13,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from survey.accounts.permissions import login_required, role_required
 from survey.db import db, utcnow
-from survey.localtime import moment_text, to_local
+from survey.localtime import format_local, to_local
 from survey.mail.outbox import failed_messages, uncertain_messages
 from survey.organisations import DELREGIONS
 from survey.paging import page_of, requested_page
 from survey.questionnaires.storage import list_questionnaire_versions
 from survey.rounds.access import can_manage_round, round_view, visible_rounds
+from survey.rounds.copying import deletion_refusal
 from survey.rounds.forms import (
     ExtendForm,
     NewRoundForm,
@@ -26,6 +27,11 @@ from survey.rounds.forms import (
     delregion_choices,
     parse_moment,
     questionnaire_choices,
+)
+from survey.rounds.history import (
+    create_historical_round,
+    historical_problems,
+    historical_settings,
 )
 from survey.rounds.lifecycle import (
     close_round,
@@ -41,11 +47,16 @@ from survey.rounds.pages import (
     bp,
     error_pairs,
     page_context,
-    read_upload,
     round_url,
     run_action,
 )
 from survey.rounds.recipients_file import RecipientsParse
+from survey.rounds.recipients_upload import (
+    FIRST_ROWS_SHOWN,
+    STAGED_FILE_LOST,
+    recipients_upload,
+)
+from survey.rounds.reminder_pages import flash_skipped_reminders
 from survey.rounds.reminding import remind_now
 from survey.rounds.roster import add_recipients
 from survey.rounds.settings import (
@@ -58,6 +69,7 @@ from survey.rounds.settings import (
     preview_messages,
     settings_of,
 )
+from survey.rounds.staging import StagedFile
 from survey.rounds.status import (
     MAX_SEARCH_LENGTH,
     RecipientState,
@@ -71,6 +83,7 @@ from survey.schema.questionnaires import QuestionnaireVersion
 from survey.schema.rounds import Round, RoundState
 
 RECIPIENTS_PER_PAGE = 100
+NOT_ANSWERED = "ej_svarat"  # the status filter's "has not answered": every state but submitted
 EXAMPLE_RECIPIENT = ("Anna Andersson", "Vårdcentralen Ängelholm")
 
 
@@ -132,11 +145,21 @@ def new_round() -> ResponseReturnValue:
     settings, problems = form.read()
     if settings.delregion not in allowed:
         problems["delregion"] = "Du kan bara skapa omgångar i din egen delregion."
-    rule_problems = check_round_settings(settings, now=now)
-    parsed = read_upload(form.recipients_file.data, settings.delregion, frozenset())
+    historical = form.kind.data == "historisk"
+    if historical:
+        for name in ("opens_date", "opens_time", "closes_date", "closes_time"):
+            problems.pop(name, None)
+        settings = historical_settings(settings)
+        rule_problems = {p.field: p.swedish for p in historical_problems(settings, now=now)}
+    else:
+        rule_problems = check_round_settings(settings, now=now)
+    upload = recipients_upload(form, user, settings.delregion, now=now)
+    parsed = upload.parsed
     previewing = request.form.get("action") == "preview"
     form.show_problems(problems, rule_problems)
-    if parsed is not None and not form.recipients_file.errors:
+    if upload.lost:
+        form.recipients_file.errors = [STAGED_FILE_LOST]
+    elif parsed is not None and not form.recipients_file.errors:
         if parsed.problems:
             form.recipients_file.errors = [
                 f"Filen har {len(parsed.problems)} fel och ingen mottagare har lagts till. "
@@ -145,6 +168,10 @@ def new_round() -> ResponseReturnValue:
         elif not parsed.recipients:
             form.recipients_file.errors = ["Filen innehåller inga mottagare."]
     if previewing or any(field.errors for field in form):
+        staged = upload.keep(user, now=now) if parsed is not None and parsed.ok else None
+        if staged is None:
+            upload.drop(user)
+        db.session.commit()
         return render_settings_page(
             "rounds/new.html",
             form,
@@ -152,23 +179,41 @@ def new_round() -> ResponseReturnValue:
             settings=settings,
             preview=previewing,
             parsed=parsed,
-            file_was_chosen=parsed is not None,
+            staged=staged,
         )
     try:
-        round_ = create_round(settings, actor=user, now=now)
-        if parsed is not None and parsed.recipients:
-            add_recipients(round_, parsed.recipients, actor=user, now=now)
+        recipients = parsed.recipients if parsed is not None else []
+        if historical:
+            round_ = create_historical_round(settings, recipients, actor=user, now=now)
+        else:
+            round_ = create_round(settings, actor=user, now=now)
+            if recipients:
+                add_recipients(round_, recipients, actor=user, now=now)
+        upload.drop(user)
         db.session.commit()
     except RoundError as error:
         db.session.rollback()
         flash(error.swedish, "error")
         return render_settings_page("rounds/new.html", form, versions=versions, settings=settings)
     count = len(parsed.recipients) if parsed is not None else 0
-    flash(
-        f"Omgången ”{round_.title}” är skapad som utkast med {count} mottagare. "
-        "Kontrollera uppgifterna och öppna den när den är klar.",
-        "success",
-    )
+    if historical:
+        flash(
+            f"Den historiska omgången ”{round_.title}” är skapad med {count} mottagare. "
+            "Importera svaren med ”Importera svar”. Ingen e-post skickas.",
+            "success",
+        )
+    elif count:
+        flash(
+            f"Omgången ”{round_.title}” är skapad som utkast med {count} mottagare. "
+            "Kontrollera uppgifterna och öppna den när den är klar.",
+            "success",
+        )
+    else:
+        flash(
+            f"Omgången ”{round_.title}” är skapad som utkast utan mottagare. "
+            "Lägg till mottagare innan du öppnar den.",
+            "info",
+        )
     for warning in parsed.warnings[:20] if parsed is not None else []:
         flash(str(warning), "warning")
     return redirect(round_url(round_))
@@ -182,7 +227,7 @@ def render_settings_page(
     settings: RoundSettings | None = None,
     preview: bool = False,
     parsed: RecipientsParse | None = None,
-    file_was_chosen: bool = False,
+    staged: StagedFile | None = None,
     round_: Round | None = None,
     status: int = 200,
 ) -> ResponseReturnValue:
@@ -209,7 +254,8 @@ def render_settings_page(
             previews=previews,
             sample=sample_recipient(parsed),
             parsed=parsed,
-            file_was_chosen=file_was_chosen,
+            staged=staged,
+            first_rows=parsed.recipients[:FIRST_ROWS_SHOWN] if parsed is not None else [],
             selected_version=selected,
             versions=versions,
             round=round_,
@@ -227,14 +273,16 @@ def show_round(round_: Round) -> ResponseReturnValue:
     status = round_status(round_)
     can_manage = can_manage_round(current_user, round_)
     shown_state = request.args.get("status", "")
-    if shown_state not in {state.value for state in RecipientState}:
+    if shown_state not in {state.value for state in RecipientState} | {NOT_ANSWERED}:
         shown_state = ""
     search = request.args.get("sok", "").strip()[:MAX_SEARCH_LENGTH]
     rows = find_recipients(
         status.recipients if can_manage else [],
-        state=RecipientState(shown_state) if shown_state else None,
+        state=RecipientState(shown_state) if shown_state not in ("", NOT_ANSWERED) else None,
         search=search,
     )
+    if shown_state == NOT_ANSWERED:
+        rows = [row for row in rows if row.state is not RecipientState.SUBMITTED]
     return render_template(
         "rounds/show.html",
         round=round_,
@@ -247,6 +295,7 @@ def show_round(round_: Round) -> ResponseReturnValue:
         failed=failed_messages(round_.id) if can_manage else [],
         uncertain=uncertain_messages(round_.id) if can_manage else [],
         can_manage=can_manage,
+        deletable=deletion_refusal(round_) is None,
         now=utcnow(),
         **page_context(),
     )
@@ -370,17 +419,16 @@ def open_now(round_: Round) -> ResponseReturnValue:
 @bp.post("/omgangar/<int:round_id>/paminn")
 @round_view(manage=True)
 def remind_all(round_: Round) -> ResponseReturnValue:
-
-    def said(outcome: Any) -> str:
-        text = f"{outcome.queued} påminnelser är köade för utskick."
-        if outcome.skipped_recent:
-            text += (
-                f" {outcome.skipped_recent} mottagare kontaktades för mindre än ett dygn sedan "
-                "och fick ingen ny påminnelse."
-            )
-        return text
-
-    run_action(lambda: remind_now(round_, actor=acting_user(), now=utcnow()), said)
+    override = request.form.get("override") == "1"
+    outcome = run_action(
+        lambda: remind_now(round_, actor=acting_user(), now=utcnow(), override_recent=override)
+    )
+    if outcome is not None:
+        if outcome.queued:
+            flash(f"{outcome.queued} påminnelser är köade för utskick.", "success")
+        else:
+            flash("Ingen påminnelse skickades.", "info")
+        flash_skipped_reminders(round_, outcome)
     return redirect(round_url(round_))
 
 
@@ -424,7 +472,7 @@ def extend(round_: Round) -> ResponseReturnValue:
                 problems["closes_date"] = CONCURRENT_CHANGE
             else:
                 flash(
-                    f"Sista svarsdag är nu {moment_text(new_closes_at)}."
+                    f"Sista svarsdag är nu {format_local(new_closes_at)}."
                     + (" Omgången är öppen igen." if reopened else ""),
                     "success",
                 )

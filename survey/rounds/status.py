@@ -26,6 +26,7 @@ class RecipientState(StrEnum):
     """Where a recipient is, from the invitation to a submitted response."""
 
     NOT_SENT = "not_sent"
+    QUEUED = "queued"  # the invitation waits in the outbox: invited, not yet delivered
     SENT = "sent"
     DELIVERY_FAILED = "delivery_failed"
     UNCERTAIN = "uncertain"
@@ -39,7 +40,8 @@ class RecipientState(StrEnum):
 
 
 RECIPIENT_STATE_LABELS = {
-    RecipientState.NOT_SENT: "Ej skickad",
+    RecipientState.NOT_SENT: "Ej inbjuden",
+    RecipientState.QUEUED: "Inbjudan i kö",
     RecipientState.SENT: "Skickad",
     RecipientState.DELIVERY_FAILED: "Leverans misslyckades",
     RecipientState.UNCERTAIN: "Osäker leverans",
@@ -146,7 +148,7 @@ class StatusCounts:
         has_response = row.submitted_at is not None or row.draft_saved_at is not None
         if row.invited_at is not None or row.submitted_at is not None:
             self.invited += 1
-        if row.state is RecipientState.NOT_SENT:
+        if row.state in (RecipientState.NOT_SENT, RecipientState.QUEUED):
             self.not_sent += 1
         elif row.state is RecipientState.DELIVERY_FAILED:
             self.delivery_failed += 1
@@ -200,8 +202,8 @@ class RoundStatus:
 
 
 _DELIVERY_STATES = {
-    MailStatus.QUEUED.value: RecipientState.NOT_SENT,
-    MailStatus.SENDING.value: RecipientState.NOT_SENT,
+    MailStatus.QUEUED.value: RecipientState.QUEUED,
+    MailStatus.SENDING.value: RecipientState.QUEUED,
     MailStatus.SENT.value: RecipientState.SENT,
     # Development: kept in the outbox, as good as sent for trying the flow.
     MailStatus.HELD.value: RecipientState.SENT,

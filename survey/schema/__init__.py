@@ -25,6 +25,7 @@ from survey.schema.ratelimit import RateLimitCounter
 from survey.schema.responses import Response, ResponseSubmission
 from survey.schema.rounds import Recipient, Round, RoundState
 from survey.schema.sessions import UserSession
+from survey.schema.uploads import StagedUpload
 
 __all__ = [
     "ROLE_LABELS",
@@ -53,6 +54,7 @@ __all__ = [
     "Role",
     "Round",
     "RoundState",
+    "StagedUpload",
     "User",
     "UserSession",
 ]

@@ -16,6 +16,8 @@ class MailKind(StrEnum):
     REMINDER = "reminder"
     GROUP_LINK = "group_link"  # a lokal samverkan's personal link to its action plan
     GROUP_REMINDER = "group_reminder"  # a follow-up due, or the plan not updated for long
+    TEST = "test"  # a process leader's test copy of a round's message, to themselves
+    RECEIPT = "receipt"  # a respondent's copy of their submitted answers
 
     @property
     def label(self) -> str:
@@ -24,6 +26,8 @@ class MailKind(StrEnum):
             "reminder": "Påminnelse",
             "group_link": "Länk till handlingsplan",
             "group_reminder": "Påminnelse om handlingsplan",
+            "test": "Provutskick",
+            "receipt": "Kvitto på svar",
         }[self.value]
 
 

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey.db import Model, utcnow
@@ -46,6 +46,8 @@ class Round(Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     opened_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # A historical round records an earlier year's answers: imported, never mailed.
+    historical: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Bumped on every change of state or dates: concurrent changes fail instead of mixing.
     version_id: Mapped[int] = mapped_column(default=1)
 

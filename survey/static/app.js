@@ -33,8 +33,22 @@
     });
   }
 
+  // An error summary link: show the whole question (its text above the field), then focus
+  // the field without scrolling it to the top of the screen.
+  function followErrorLink(event) {
+    var link = event.target.closest ? event.target.closest(".error-summary a[href^='#']") : null;
+    if (!link) { return; }
+    var field = document.getElementById(link.getAttribute("href").slice(1));
+    if (!field) { return; }
+    var question = field.closest(".question, fieldset") || field;
+    event.preventDefault();
+    question.scrollIntoView({ block: "start" });
+    field.focus({ preventScroll: true });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     focusErrorSummary();
+    document.addEventListener("click", followErrorLink);
     var forms = document.querySelectorAll("form[data-conditional]");
     Array.prototype.forEach.call(forms, function (form) {
       updateConditionals(form);

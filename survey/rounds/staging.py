@@ -1,0 +1,102 @@
+"""Uploaded files kept between a preview and the action it previews (staged uploads).
+
+A browser does not send a chosen file again when the page is shown anew, so a previewed
+recipients file is stored in the database (every app server sees it), bound to the user
+who uploaded it, and named in the page only by a random token. It is removed when it is
+used, when the same user stages another one for the same purpose, and after
+`STAGED_UPLOAD_LIFETIME` (expired files are deleted whenever a file is staged, and by
+`survey tick`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+
+from survey.db import db, table_of
+from survey.schema.uploads import StagedUpload
+
+STAGED_UPLOAD_LIFETIME = timedelta(hours=2)
+NEW_ROUND_RECIPIENTS = "new_round_recipients"
+_TOKEN_LENGTH_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """A staged file as read back: its token, name and bytes."""
+
+    token: str
+    filename: str
+    content: bytes
+    expires_at: datetime
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def stage_upload(
+    user_id: int, purpose: str, filename: str, content: bytes, *, now: datetime
+) -> StagedFile:
+    """Keep a file for the user; return the token the page carries. The caller commits."""
+    purge_expired_uploads(now=now)
+    db.session.execute(
+        delete(table_of(StagedUpload)).where(
+            StagedUpload.user_id == user_id, StagedUpload.purpose == purpose
+        )
+    )
+    token = secrets.token_urlsafe(32)
+    expires_at = now + STAGED_UPLOAD_LIFETIME
+    db.session.add(
+        StagedUpload(
+            token_hash=_hash(token),
+            user_id=user_id,
+            purpose=purpose,
+            filename=filename[:255],
+            content=content,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    return StagedFile(token, filename[:255], content, expires_at)
+
+
+def find_staged_upload(
+    user_id: int, purpose: str, token: str | None, *, now: datetime
+) -> StagedFile | None:
+    """The user's staged file of this token and purpose, if it exists and has not expired."""
+    if not token or len(token) > _TOKEN_LENGTH_LIMIT or not token.isascii():
+        return None
+    staged = db.session.scalar(
+        select(StagedUpload).where(
+            StagedUpload.token_hash == _hash(token),
+            StagedUpload.user_id == user_id,
+            StagedUpload.purpose == purpose,
+        )
+    )
+    if staged is None or staged.expires_at <= now:
+        return None
+    return StagedFile(token, staged.filename, staged.content, staged.expires_at)
+
+
+def discard_staged_upload(user_id: int, token: str | None) -> None:
+    """Remove the user's staged file of this token (used or replaced). The caller commits."""
+    if not token or len(token) > _TOKEN_LENGTH_LIMIT:
+        return
+    db.session.execute(
+        delete(table_of(StagedUpload)).where(
+            StagedUpload.token_hash == _hash(token), StagedUpload.user_id == user_id
+        )
+    )
+
+
+def purge_expired_uploads(*, now: datetime) -> int:
+    """Delete every staged file past its time; return how many. The caller commits."""
+    result = db.session.execute(
+        delete(table_of(StagedUpload)).where(StagedUpload.expires_at <= now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
