@@ -125,6 +125,8 @@ class ErrorCode(StrEnum):
     ROUND_REMINDER_REFUSED = "round.reminder_refused"
     ROUND_MESSAGE_NOT_FOUND = "round.message_not_found"
     ROUND_MESSAGE_NOT_REQUEUEABLE = "round.message_not_requeueable"
+    ROUND_NOT_DELETABLE = "round.not_deletable"
+    ROUND_HISTORICAL = "round.historical"
 
     # Message texts a process leader writes.
     TEMPLATE_INVALID = "template.invalid"

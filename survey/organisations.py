@@ -140,6 +140,8 @@ def parse_kommun(text: str) -> str | None:
 def local_collaboration_name(kommun: str) -> str:
     """The name of a kommun's lokal samverkan: "Lokal samverkan Hässleholm"."""
     return f"Lokal samverkan {kommun}"
+
+
 @cache
 def swedish_kommuner() -> dict[str, str]:
     """Sweden's 290 kommuner (survey/data/kommuner.json), each with its län."""

@@ -103,6 +103,8 @@ def sheets_for(questionnaire: Questionnaire) -> tuple[str, ...]:
     if not free_text:
         omitted.add("Fritext")
     return tuple(name for name in SHEET_NAMES if name not in omitted)
+
+
 CONTENT_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 WORKBOOK_OPTIONS: Final = {
     "constant_memory": True,

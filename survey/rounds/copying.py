@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from survey.db import db
+from survey.errors import ErrorCode
 from survey.organisations import OrganisationType
 from survey.rounds.actions import audit_round, lock_for_change
 from survey.rounds.lifecycle import create_round
@@ -110,7 +111,11 @@ def delete_draft_round(round_: Round, *, actor: User | None = None) -> None:
     round_ = lock_for_change(round_)
     refusal = deletion_refusal(round_)
     if refusal:
-        raise RoundError(refusal, f"round {round_.id} cannot be deleted: it is not an unsent draft")
+        raise RoundError(
+            refusal,
+            f"round {round_.id} cannot be deleted: it is not an unsent draft",
+            code=ErrorCode.ROUND_NOT_DELETABLE,
+        )
     recipients = db.session.scalar(
         select(func.count()).select_from(Recipient).where(Recipient.round_id == round_.id)
     )

@@ -16,6 +16,7 @@ from datetime import datetime, time
 from typing import TYPE_CHECKING
 
 from survey.db import db
+from survey.errors import ErrorCode
 from survey.localtime import local_datetime, to_local
 from survey.rounds.actions import audit_round
 from survey.rounds.recipients_file import RecipientRow
@@ -69,7 +70,7 @@ def create_historical_round(
     """Create a closed historical round with its recipients; raise RoundSettingsInvalid."""
     problems = historical_problems(settings, now=now)
     if problems:
-        raise RoundSettingsInvalid(problems)
+        raise RoundSettingsInvalid(problems, code=ErrorCode.ROUND_INVALID_SETTINGS)
     round_ = Round(
         **clean_settings(historical_settings(settings)),
         state=RoundState.DRAFT.value,

@@ -211,6 +211,7 @@ def extend_round(
         raise RoundError(
             "En historisk omgång tar inte emot svar via länkar och kan inte förlängas.",
             f"round {round_.id} is historical: its answers are imported, it cannot be extended",
+            code=ErrorCode.ROUND_HISTORICAL,
         )
     if new_closes_at.tzinfo is None:
         raise ValueError("new_closes_at must be an aware datetime")

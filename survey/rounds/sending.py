@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from survey.db import db
+from survey.errors import ErrorCode
 from survey.mail.compose import MAX_SUBJECT_LENGTH
 from survey.mail.outbox import NewMessage, queue_new_message
 from survey.rounds.actions import audit_round
@@ -100,10 +101,16 @@ def send_test_message(
 ) -> OutboxMessage:
     """Queue the round's invitation or reminder to the actor's own address, marked as a test."""
     if kind not in (MailKind.INVITATION, MailKind.REMINDER):
-        raise RoundError("Välj inbjudan eller påminnelse.", f"no test message of kind {kind}")
+        raise RoundError(
+            "Välj inbjudan eller påminnelse.",
+            f"no test message of kind {kind}",
+            code=ErrorCode.ROUND_REFUSED,
+        )
     if round_.state_enum is RoundState.CLOSED:
         raise RoundError(
-            "Omgången är stängd; inga meddelanden skickas.", f"round {round_.id} is closed"
+            "Omgången är stängd; inga meddelanden skickas.",
+            f"round {round_.id} is closed",
+            code=ErrorCode.ROUND_CLOSED,
         )
     first = next(iter(uninvited_recipients(round_)), None)
     message = rendered_message(round_, kind, first, link=TEST_LINK)
