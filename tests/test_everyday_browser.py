@@ -52,7 +52,7 @@ def log_in(page: Page, live_server: LiveServer, email: str) -> None:
 
 def test_it_keeps_the_previewed_recipients_file_until_the_round_is_created(
     app: Flask, live_server: LiveServer, browser_page: Page, tmp_path: Path
-):
+) -> None:
     with app.app_context():
         cast = make_cast()
         open_nv_round(utcnow())
@@ -91,7 +91,7 @@ def test_it_keeps_the_previewed_recipients_file_until_the_round_is_created(
 
 def test_it_asks_before_reminding_and_lets_the_leader_override_the_day_rule(
     app: Flask, live_server: LiveServer, browser_page: Page
-):
+) -> None:
     with app.app_context():
         cast = make_cast()
         round_, recipients = open_nv_round(utcnow())
@@ -120,7 +120,7 @@ OVERFLOWING = """() => Array.from(document.querySelectorAll('main table')).filte
 
 def test_it_fits_or_stacks_every_table_of_the_round_page_and_the_user_list(
     app: Flask, live_server: LiveServer, browser_page: Page
-):
+) -> None:
     with app.app_context():
         cast = make_cast()
         round_, recipients = open_nv_round(utcnow())
@@ -145,7 +145,7 @@ def test_it_fits_or_stacks_every_table_of_the_round_page_and_the_user_list(
 
 def test_it_copies_a_round_and_deletes_an_unsent_draft_in_the_browser(
     app: Flask, live_server: LiveServer, browser_page: Page
-):
+) -> None:
     with app.app_context():
         cast = make_cast()
         round_, _ = open_nv_round(utcnow())

@@ -14,7 +14,7 @@ from tests.browser import LiveServer, axe_report
 from tests.factories import DEFAULT_PASSWORD, login, make_cast
 from tests.respondent_helpers import Invited, invite, nv_questionnaire
 
-ANSWERS = {
+ANSWERS: dict[str, str | list[str]] = {
     "q1a_1a": "45", "q1a_1b": "ja", "q1a_1c": "nej", "q1a_4": "ja", "q1a_6a": "ja",
     "q1a_6b": "12,5", "q1a_7": "nej", "q1b_2a": "ganska_nojd",
     "q1b_2b": "Vi har startat ett gemensamt team – åäö.", "q1b_2c": "ja", "q2a_1a": "ja",
@@ -95,7 +95,8 @@ def test_the_answers_and_receipt_pages_pass_axe_and_print_without_buttons(
     page = browser_page
     page.goto(live_server(invited.link))
     for key, value in ANSWERS.items():
-        for item in value if isinstance(value, list) else [value]:
+        items = value if isinstance(value, list) else [value]
+        for item in items:
             choice = page.locator(f'[name="{key}"][value="{item}"]')
             if choice.count():
                 choice.check()

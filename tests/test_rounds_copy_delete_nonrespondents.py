@@ -15,11 +15,10 @@ from survey.localtime import to_local
 from survey.rounds.roster import add_recipients
 from survey.schema.audit import AuditEvent
 from survey.schema.rounds import Recipient, Round, RoundState
-from tests.factories import make_submitted_response
+from tests.factories import ClientFor, make_submitted_response
 from tests.test_rounds_web import (
     SCRIPT_ORGANISATION,
     World,
-    client_for,
     page,
     recipient_row,
     world,
@@ -48,8 +47,10 @@ def audit_actions(app: Flask) -> list[str]:
         return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
 
 
-def test_it_copies_a_round_with_its_texts_schedule_and_recipients(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_copies_a_round_with_its_texts_schedule_and_recipients(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
+    client = client_for("leader_nv")
     assert "Kopiera till en ny omgång" in page(client.get(f"/omgangar/{world.nv}"))
     assert "Kopiera omgången" in page(client.get(f"/omgangar/{world.nv}/kopiera"))
     response = client.post(f"/omgangar/{world.nv}/kopiera", data=copy_form())
@@ -69,12 +70,12 @@ def test_it_copies_a_round_with_its_texts_schedule_and_recipients(app: Flask, wo
     assert "round.copy" in audit_actions(app)
     bad = client.post(f"/omgangar/{world.nv}/kopiera", data=copy_form(closes_date="2000-01-01"))
     assert bad.status_code == 200 and "<title>Fel:" in page(bad)
-    assert (
-        client_for(app, world, "reader_nv").get(f"/omgangar/{world.nv}/kopiera").status_code == 403
-    )
+    assert client_for("reader_nv").get(f"/omgangar/{world.nv}/kopiera").status_code == 403
 
 
-def test_it_copies_a_round_from_the_command_line(app: Flask, world: World, runner: FlaskCliRunner):
+def test_it_copies_a_round_from_the_command_line(
+    app: Flask, world: World, runner: FlaskCliRunner
+) -> None:
     opens = to_local(utcnow() + timedelta(days=300)).strftime("%Y-%m-%dT08:00")
     closes = to_local(utcnow() + timedelta(days=330)).strftime("%Y-%m-%dT23:59")
     result = runner.invoke(
@@ -94,20 +95,19 @@ def test_it_copies_a_round_from_the_command_line(app: Flask, world: World, runne
     assert refused.exit_code != 0 and "the round was not copied" in refused.output
 
 
-def test_it_deletes_a_draft_never_sent_and_nothing_else(app: Flask, world: World):
+def test_it_deletes_a_draft_never_sent_and_nothing_else(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
     with app.app_context():
         draft = db.session.get(Round, world.draft)
         assert draft is not None
         add_recipients(draft, [recipient_row(30)], now=utcnow())
         db.session.commit()
-    client = client_for(app, world, "leader_nv")
+    client = client_for("leader_nv")
     assert "Ta bort utkastet" in page(client.get(f"/omgangar/{world.draft}"))
     assert "Ta bort utkastet" not in page(client.get(f"/omgangar/{world.nv}"))
     assert "Ta bort utkastet Utkast NV?" in page(client.get(f"/omgangar/{world.draft}/ta-bort"))
-    assert (
-        client_for(app, world, "reader_nv").post(f"/omgangar/{world.draft}/ta-bort").status_code
-        == 403
-    )
+    assert client_for("reader_nv").post(f"/omgangar/{world.draft}/ta-bort").status_code == 403
     refused = client.post(f"/omgangar/{world.nv}/ta-bort", follow_redirects=True)
     assert "Bara ett utkast som aldrig har öppnats kan tas bort" in page(refused)
     response = client.post(f"/omgangar/{world.draft}/ta-bort")
@@ -121,12 +121,16 @@ def test_it_deletes_a_draft_never_sent_and_nothing_else(app: Flask, world: World
         assert "Utkast NV" in event.summary and event.details["recipients"] == 1  # type: ignore[index]
 
 
-def test_it_filters_and_downloads_who_has_not_answered(app: Flask, world: World):
+def test_it_filters_and_downloads_who_has_not_answered(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
     with app.app_context():
         round_ = db.session.get(Round, world.nv)
-        make_submitted_response(round_, db.session.get(Recipient, world.recipient), {"x": 1})
+        recipient = db.session.get(Recipient, world.recipient)
+        assert round_ is not None and recipient is not None
+        make_submitted_response(round_, recipient, {"x": 1})
         db.session.commit()
-    client = client_for(app, world, "leader_nv")
+    client = client_for("leader_nv")
     html = page(client.get(f"/omgangar/{world.nv}", query_string={"status": "ej_svarat"}))
     assert "Mottagare som inte har svarat: 1–1 av 1" in html
     assert "Mottagare 1<" not in html.split("tabell-show-2")[1]
@@ -148,12 +152,6 @@ def test_it_filters_and_downloads_who_has_not_answered(app: Flask, world: World)
     assert sheet["B2"].value == SCRIPT_ORGANISATION and sheet["B2"].data_type == "s"
     assert sheet.page_setup.orientation == "landscape" and sheet.print_title_rows == "$1:$1"
     assert audit_actions(app).count("export.non_respondents") == 2
-    assert (
-        client_for(app, world, "reader_nv").get(f"/omgangar/{world.nv}/ej-svarat.csv").status_code
-        == 403
-    )
-    assert (
-        client_for(app, world, "leader_no").get(f"/omgangar/{world.nv}/ej-svarat.csv").status_code
-        == 404
-    )
+    assert client_for("reader_nv").get(f"/omgangar/{world.nv}/ej-svarat.csv").status_code == 403
+    assert client_for("leader_no").get(f"/omgangar/{world.nv}/ej-svarat.csv").status_code == 404
     assert client.get(f"/omgangar/{world.nv}/ej-svarat.pdf").status_code == 404

@@ -12,7 +12,8 @@ from survey.schema.audit import AuditEvent
 from survey.schema.outbox import OutboxMessage
 from survey.schema.rounds import Recipient, Round, RoundState
 from survey.ticks import run_tick
-from tests.test_rounds_web import GOOD_CSV, World, client_for, form_data, page, world
+from tests.factories import ClientFor
+from tests.test_rounds_web import GOOD_CSV, World, form_data, page, world
 
 __all__ = ["world"]
 
@@ -32,8 +33,10 @@ def historical_form(app: Flask, **changes: object) -> dict[str, object]:
     return data
 
 
-def test_it_creates_a_closed_historical_round_with_recipients_and_no_mail(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_creates_a_closed_historical_round_with_recipients_and_no_mail(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
+    client = client_for("leader_nv")
     data = historical_form(app, recipients_file=(io.BytesIO(GOOD_CSV), "mottagare.csv"))
     response = client.post("/omgangar/ny", data=data, content_type="multipart/form-data")
     assert response.status_code == 302, page(response)
@@ -72,8 +75,10 @@ def test_it_creates_a_closed_historical_round_with_recipients_and_no_mail(app: F
     assert "Historisk omgång" in listing
 
 
-def test_it_refuses_a_historical_round_about_the_future(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_refuses_a_historical_round_about_the_future(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
+    client = client_for("leader_nv")
     future = f"{utcnow().year + 1}-12-31"
     response = client.post("/omgangar/ny", data=historical_form(app, reference_date=future))
     html = page(response)

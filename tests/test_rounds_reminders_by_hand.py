@@ -11,8 +11,8 @@ from survey.db import db, utcnow
 from survey.schema.audit import AuditEvent
 from survey.schema.outbox import MailKind, OutboxMessage
 from survey.schema.rounds import Recipient, Round
-from tests.factories import make_submitted_response
-from tests.test_rounds_web import World, client_for, page, world
+from tests.factories import ClientFor, make_submitted_response
+from tests.test_rounds_web import World, page, world
 
 __all__ = ["world"]
 
@@ -29,8 +29,10 @@ def reminders(app: Flask) -> int:
         )
 
 
-def test_it_asks_first_and_lists_who_is_left_out_and_why(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_asks_first_and_lists_who_is_left_out_and_why(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
+    client = client_for("leader_nv")
     show = page(client.get(f"/omgangar/{world.nv}"))
     assert f'href="/omgangar/{world.nv}/paminn"' in show
     html = page(client.get(f"/omgangar/{world.nv}/paminn"))
@@ -42,8 +44,10 @@ def test_it_asks_first_and_lists_who_is_left_out_and_why(app: Flask, world: Worl
     assert reminders(app) == 0
 
 
-def test_it_reminds_the_recently_contacted_only_when_told_to(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_reminds_the_recently_contacted_only_when_told_to(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
+    client = client_for("leader_nv")
     response = client.post(f"/omgangar/{world.nv}/paminn", data={"override": "1"})
     assert response.status_code == 302
     assert reminders(app) == 2
@@ -56,16 +60,20 @@ def test_it_reminds_the_recently_contacted_only_when_told_to(app: Flask, world: 
         assert "varav 2 som kontaktats för mindre än ett dygn sedan" in event.summary
 
 
-def test_it_says_who_cannot_be_reminded_and_never_offers_it(app: Flask, world: World):
+def test_it_says_who_cannot_be_reminded_and_never_offers_it(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
     with app.app_context():
         db.session.execute(update(Recipient).values(last_contacted_at=utcnow() - timedelta(days=3)))
         db.session.execute(
             update(Recipient).where(Recipient.id == world.scripted).values(opted_out=True)
         )
         round_ = db.session.get(Round, world.nv)
-        make_submitted_response(round_, db.session.get(Recipient, world.recipient), {"x": 1})
+        recipient = db.session.get(Recipient, world.recipient)
+        assert round_ is not None and recipient is not None
+        make_submitted_response(round_, recipient, {"x": 1})
         db.session.commit()
-    client = client_for(app, world, "leader_nv")
+    client = client_for("leader_nv")
     html = page(client.get(f"/omgangar/{world.nv}/paminn"))
     assert "Kan inte påminnas (1)" in html and "tackat nej till påminnelser" in html
     assert "<dt>Har redan svarat</dt><dd>1 (får ingen påminnelse)</dd>" in html
@@ -78,8 +86,10 @@ def test_it_says_who_cannot_be_reminded_and_never_offers_it(app: Flask, world: W
     assert reminders(app) == 0
 
 
-def test_it_reminds_one_recently_contacted_recipient_after_a_confirmation(app: Flask, world: World):
-    client = client_for(app, world, "leader_nv")
+def test_it_reminds_one_recently_contacted_recipient_after_a_confirmation(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
+    client = client_for("leader_nv")
     path = f"/omgangar/{world.nv}/mottagare/{world.recipient}"
     html = page(client.get(path))
     assert "Skicka påminnelse nu" not in html and "Ja, skicka en påminnelse ändå" in html
@@ -91,10 +101,8 @@ def test_it_reminds_one_recently_contacted_recipient_after_a_confirmation(app: F
     assert confirmed.status_code == 302 and reminders(app) == 1
 
 
-def test_it_lets_only_those_who_run_the_round_see_the_question(app: Flask, world: World):
-    assert (
-        client_for(app, world, "reader_nv").get(f"/omgangar/{world.nv}/paminn").status_code == 403
-    )
-    assert (
-        client_for(app, world, "leader_no").get(f"/omgangar/{world.nv}/paminn").status_code == 404
-    )
+def test_it_lets_only_those_who_run_the_round_see_the_question(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
+    assert client_for("reader_nv").get(f"/omgangar/{world.nv}/paminn").status_code == 403
+    assert client_for("leader_no").get(f"/omgangar/{world.nv}/paminn").status_code == 404

@@ -10,7 +10,8 @@ from survey.rounds.roster import add_recipients
 from survey.schema.audit import AuditEvent
 from survey.schema.outbox import MailKind, OutboxMessage
 from survey.schema.rounds import Round, RoundState
-from tests.test_rounds_web import World, client_for, page, recipient_row, world
+from tests.factories import ClientFor
+from tests.test_rounds_web import World, page, recipient_row, world
 
 __all__ = ["world"]
 
@@ -24,9 +25,11 @@ def draft_with_recipients(app: Flask, world: World) -> int:
         return round_.id
 
 
-def test_it_asks_before_sending_and_says_how_many_to_whom_and_the_subject(app: Flask, world: World):
+def test_it_asks_before_sending_and_says_how_many_to_whom_and_the_subject(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
     round_id = draft_with_recipients(app, world)
-    client = client_for(app, world, "leader_nv")
+    client = client_for("leader_nv")
     show = page(client.get(f"/omgangar/{round_id}"))
     assert f'href="/omgangar/{round_id}/oppna"' in show  # a link to the question, not a POST
     html = page(client.get(f"/omgangar/{round_id}/oppna"))
@@ -50,18 +53,22 @@ def test_it_asks_before_sending_and_says_how_many_to_whom_and_the_subject(app: F
         assert len(queued) == 2
 
 
-def test_it_previews_the_invitation_and_the_reminder(app: Flask, world: World):
+def test_it_previews_the_invitation_and_the_reminder(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
     round_id = draft_with_recipients(app, world)
-    html = page(client_for(app, world, "leader_nv").get(f"/omgangar/{round_id}/meddelanden"))
+    html = page(client_for("leader_nv").get(f"/omgangar/{round_id}/meddelanden"))
     assert "Förhandsgranska meddelanden" in html
     assert '<h2 id="meddelande-invitation">Inbjudan</h2>' in html
     assert '<h2 id="meddelande-reminder">Påminnelse</h2>' in html
     assert "Mottagare 10" in html and "[personlig länk]" in html
 
 
-def test_it_sends_a_marked_test_without_a_real_link_to_the_leader_only(app: Flask, world: World):
+def test_it_sends_a_marked_test_without_a_real_link_to_the_leader_only(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
     round_id = draft_with_recipients(app, world)
-    client = client_for(app, world, "leader_nv")
+    client = client_for("leader_nv")
     response = client.post(
         f"/omgangar/{round_id}/prov", data={"kind": "reminder", "back": "preview"}
     )
@@ -82,16 +89,18 @@ def test_it_sends_a_marked_test_without_a_real_link_to_the_leader_only(app: Flas
         assert event.round_id == round_id
 
 
-def test_it_lets_only_those_who_run_the_round_confirm_preview_or_test(app: Flask, world: World):
+def test_it_lets_only_those_who_run_the_round_confirm_preview_or_test(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
     round_id = draft_with_recipients(app, world)
-    reader = client_for(app, world, "reader_nv")
-    other = client_for(app, world, "leader_no")
+    reader = client_for("reader_nv")
+    other = client_for("leader_no")
     for path in (f"/omgangar/{round_id}/oppna", f"/omgangar/{round_id}/meddelanden"):
         assert reader.get(path).status_code == 403
         assert other.get(path).status_code == 404
     assert reader.post(f"/omgangar/{round_id}/prov", data={"kind": "invitation"}).status_code == 403
     assert (
-        client_for(app, world, "leader_nv")
+        client_for("leader_nv")
         .post(f"/omgangar/{round_id}/prov", data={"kind": "receipt"})
         .status_code
         == 302
@@ -102,7 +111,9 @@ def test_it_lets_only_those_who_run_the_round_confirm_preview_or_test(app: Flask
         ).all()
 
 
-def test_it_tells_when_nobody_is_left_to_invite(app: Flask, world: World):
-    html = page(client_for(app, world, "leader_nv").get(f"/omgangar/{world.nv}/oppna"))
+def test_it_tells_when_nobody_is_left_to_invite(
+    app: Flask, world: World, client_for: ClientFor
+) -> None:
+    html = page(client_for("leader_nv").get(f"/omgangar/{world.nv}/oppna"))
     assert "Det finns ingen mottagare att skicka inbjudan till" in html
     assert "Skicka ett prov till mig" in html

@@ -59,7 +59,7 @@ def count(app: Flask, model: type) -> int:
         return int(db.session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-def test_it_shows_count_first_rows_and_normalisations_in_the_preview(app: Flask):
+def test_it_shows_count_first_rows_and_normalisations_in_the_preview(app: Flask) -> None:
     client, _, _ = leader(app)
     html = preview(app, client)
 
@@ -78,7 +78,7 @@ def test_it_shows_count_first_rows_and_normalisations_in_the_preview(app: Flask)
         assert token not in stored.token_hash  # only a hash of the token is stored
 
 
-def test_it_creates_the_round_with_the_previewed_file_and_then_removes_it(app: Flask):
+def test_it_creates_the_round_with_the_previewed_file_and_then_removes_it(app: Flask) -> None:
     client, _, _ = leader(app)
     token = token_in(preview(app, client))
     response = client.post(
@@ -98,7 +98,7 @@ def test_it_creates_the_round_with_the_previewed_file_and_then_removes_it(app: F
     assert count(app, Round) == 1
 
 
-def test_it_keeps_the_file_when_the_settings_have_errors(app: Flask):
+def test_it_keeps_the_file_when_the_settings_have_errors(app: Flask) -> None:
     client, _, _ = leader(app)
     token = token_in(preview(app, client))
     bad = client.post(
@@ -113,7 +113,7 @@ def test_it_keeps_the_file_when_the_settings_have_errors(app: Flask):
     assert good.status_code == 302 and count(app, Recipient) == 2
 
 
-def test_it_never_reports_success_when_the_file_is_gone(app: Flask):
+def test_it_never_reports_success_when_the_file_is_gone(app: Flask) -> None:
     client, _, _ = leader(app)
     token = token_in(preview(app, client))
     with app.app_context():
@@ -128,7 +128,7 @@ def test_it_never_reports_success_when_the_file_is_gone(app: Flask):
     assert "skapad som utkast" not in html and count(app, Round) == 0
 
 
-def test_it_binds_a_staged_file_to_the_user_who_uploaded_it(app: Flask):
+def test_it_binds_a_staged_file_to_the_user_who_uploaded_it(app: Flask) -> None:
     client, leader_nv, leader_no = leader(app)
     token = token_in(preview(app, client))
     with app.app_context():
@@ -139,14 +139,14 @@ def test_it_binds_a_staged_file_to_the_user_who_uploaded_it(app: Flask):
         assert find_staged_upload(leader_nv, NEW_ROUND_RECIPIENTS, "x" * 500, now=now) is None
 
 
-def test_it_says_plainly_when_a_round_is_created_without_recipients(app: Flask):
+def test_it_says_plainly_when_a_round_is_created_without_recipients(app: Flask) -> None:
     client, _, _ = leader(app)
     response = client.post("/omgangar/ny", data=form_data(app))
     html = page(client.get(response.location))
     assert "skapad som utkast utan mottagare" in html and "flash-success" not in html
 
 
-def test_it_replaces_the_staged_file_and_deletes_expired_ones(app: Flask):
+def test_it_replaces_the_staged_file_and_deletes_expired_ones(app: Flask) -> None:
     client, leader_nv, _ = leader(app)
     first = token_in(preview(app, client))
     second = token_in(preview(app, client))
@@ -163,11 +163,12 @@ def test_it_replaces_the_staged_file_and_deletes_expired_ones(app: Flask):
     assert count(app, StagedUpload) == 0
 
 
-def test_it_says_which_values_an_upload_to_an_open_round_wrote_otherwise(app: Flask):
-    from tests.test_rounds_web import _world_in, client_for
+def test_it_says_which_values_an_upload_to_an_open_round_wrote_otherwise(app: Flask) -> None:
+    from tests.test_rounds_web import _world_in
 
-    world = _world_in(app)
-    client = client_for(app, world, "leader_nv")
+    world = _world_in(app)  # its own cast and rounds, so not the `client_for` fixture's cast
+    client = app.test_client()
+    assert login(client, world.cast.leader_nv.email).status_code == 302
     html = page(
         client.post(
             f"/omgangar/{world.nv}/mottagare/ladda-upp",
