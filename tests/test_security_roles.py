@@ -19,7 +19,11 @@ from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
 from tests.security_helpers import (
+    ANSWERED_EMAIL,
     FAILED_EMAIL,
+    GROUP_CONTACT_EMAIL,
+    GROUP_CONTACT_NAME,
+    INVENTORY_PARTICIPANT,
     HEALTHY_EMAIL,
     World,
     client_of,
@@ -52,6 +56,11 @@ ROLE_TABLE: dict[str, Access] = {
     "respond.open_link": A.LINK,
     "respond.confirmation": A.LINK,
     "respond.reminders": A.LINK,
+    # A lokal samverkan's contact: the group link opens the plan in the holder's session.
+    "local_collaboration.open_group_link": A.LINK,
+    "local_collaboration.contact_plan": A.LINK,
+    "local_collaboration.contact_post": A.LINK,
+    "local_collaboration.contact_history": A.LINK,
     "accounts.change_password": A.LOGGED_IN,
     "answering.preview": A.LOGGED_IN,
     "rounds.list_rounds": A.LOGGED_IN,
@@ -61,7 +70,10 @@ ROLE_TABLE: dict[str, Access] = {
     "results.round_results": A.READ,
     "results.breakdown": A.READ,
     "results.free_text": A.READ,
+    "results.inventories": A.READ,  # organisations only, no link to an inventory for a reader
     "export.download_round": A.READ,  # pseudonymised; ?identifierande=1 is MANAGE (below)
+    # One group's whole inventory: the answer "who is with us" may name participants.
+    "results.inventory": A.MANAGE,
     "rounds.show_recipient": A.MANAGE,
     "rounds.edit_recipient": A.MANAGE,
     "rounds.revoke": A.MANAGE,
@@ -81,6 +93,28 @@ ROLE_TABLE: dict[str, Access] = {
     "response_import.import_page": A.MANAGE,
     "response_import.import_template": A.MANAGE,
     "audit.round_log": A.MANAGE,
+    # Plans: read by the plan's delregion (another delregion's plan does not exist: 404).
+    "plans.list_plans": A.LOGGED_IN,  # the plans the user may read, none for another delregion
+    "plans.show_plan": A.READ,
+    "plans.show_indicator": A.READ,
+    "plans.report": A.READ,
+    "plans.report_file": A.READ,
+    "plans.side_by_side": A.READ,  # the indicator in every plan the user may read
+    "plans.record": A.MANAGE,
+    "plans.analysis": A.MANAGE,
+    "plans.import_file": A.MANAGE,
+    "plans.template": A.MANAGE,
+    # Lokal samverkan: a reader sees the plans but never the contact (name, e-mail, link).
+    "local_collaboration.overview_page": A.LOGGED_IN,  # the groups of the user's delregion
+    "local_collaboration.group_plan_page": A.READ,
+    "local_collaboration.group_history": A.READ,
+    "local_collaboration.overview_export": A.MANAGE,  # names the contacts
+    "local_collaboration.group_export": A.MANAGE,
+    "local_collaboration.group_post": A.MANAGE,
+    "local_collaboration.contact_form": A.MANAGE,
+    "local_collaboration.contact_change": A.MANAGE,
+    "local_collaboration.send_link": A.MANAGE,
+    "local_collaboration.revoke_link_page": A.MANAGE,
     "rounds.new_round": A.PROCESS_LEADER,
     "audit.log": A.PROCESS_LEADER,
     "accounts.users": A.ADMIN,
@@ -103,7 +137,8 @@ WHO = ("anonymous", "reader_nv", "leader_no", "leader_nv", "admin")
 # What names a person in the seeded round: none of it may reach a reader. (Organisations
 # are no person: the pseudonymised export keeps them, for the non-respondents' sheet.)
 PERSONAL = (HEALTHY_EMAIL, "Anna Andersson", FAILED_EMAIL, "Bo Berg", "cilla@example.se",
-            "Cilla Carlsson")  # fmt: skip
+            "Cilla Carlsson", GROUP_CONTACT_NAME, GROUP_CONTACT_EMAIL, INVENTORY_PARTICIPANT,
+            ANSWERED_EMAIL)  # fmt: skip
 # The recipients file template's example rows happen to use the same made-up names.
 NO_ROUND_DATA = {"rounds.recipients_template"}
 
