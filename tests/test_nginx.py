@@ -225,6 +225,14 @@ MANGLED = [
     f"/%73vara/1/{TOKEN}",
     f"//svara/1/{TOKEN}",
     f"/svara/1/{TOKEN}?utm_source=mejl",
+    # A lokal samverkan's group link is as good as a password too.
+    f"/samverkan/4/{TOKEN}",
+    f"/SAMVERKAN/4/{TOKEN}",
+    f"/samverkan/4/{TOKEN}/x/y",
+    f"/samverkan/4/%20{TOKEN}",
+    f"/%73amverkan/4/{TOKEN}",
+    f"//samverkan//4/{TOKEN}",
+    f"/samverkan/4/{TOKEN}?utm_source=mejl",
 ]
 
 
@@ -250,7 +258,8 @@ def test_it_keeps_links_out_of_every_log_while_an_app_server_restarts(
     if protected:
         assert_no_link(logs)
     else:  # the control: without the respondent location's log level, links leak
-        assert TOKEN in (nginx.logs / "survey.error.log").read_text()
+        error_log = (nginx.logs / "survey.error.log").read_text()
+        assert f"/svara/1/{TOKEN}" in error_log and f"/samverkan/4/{TOKEN}" in error_log
 
 
 def test_it_serves_a_swedish_page_and_logs_no_link_when_every_app_server_is_down(start_nginx):
@@ -303,7 +312,8 @@ def test_it_ships_a_swedish_page_for_every_error_nginx_itself_answers():
 
 def test_it_blanks_links_in_the_access_log_as_the_app_does(start_nginx, backend):
     nginx = start_nginx([backend, backend])
-    kept = ["/svara/1", "/svara/1/klart", "/svara/1/paminnelser", "/svara/12/klart/"]
+    kept = ["/svara/1", "/svara/1/klart", "/svara/1/paminnelser", "/svara/12/klart/",
+            "/samverkan/plan", "/samverkan/grupper/4/plan", "/samverkan/4"]  # fmt: skip
     for path in kept + MANGLED:
         nginx.request("GET", path)
     logs = stopped(nginx)
