@@ -175,7 +175,7 @@ def test_it_throttles_an_email_after_too_many_failures(strict_app: Flask) -> Non
 
 def test_it_lets_the_real_user_in_from_elsewhere_while_an_attacker_is_throttled(
     strict_app: Flask, monkeypatch: pytest.MonkeyPatch
-):
+) -> None:
     # Wrong passwords for an email from one address must not lock its owner out.
     email = add_user(strict_app, "processledare", "NV")
     attacker = {"REMOTE_ADDR": "203.0.113.66"}
@@ -195,7 +195,7 @@ def test_it_lets_the_real_user_in_from_elsewhere_while_an_attacker_is_throttled(
 
 def test_it_slows_down_guesses_at_one_account_from_many_addresses(
     strict_app: Flask, monkeypatch: pytest.MonkeyPatch
-):
+) -> None:
     email = add_user(strict_app, "processledare", "NV")
     start = utcnow()
     clock = {"now": start}

@@ -23,8 +23,8 @@ from tests.security_helpers import (
     FAILED_EMAIL,
     GROUP_CONTACT_EMAIL,
     GROUP_CONTACT_NAME,
-    INVENTORY_PARTICIPANT,
     HEALTHY_EMAIL,
+    INVENTORY_PARTICIPANT,
     World,
     client_of,
     rules_with,
@@ -162,7 +162,7 @@ def clients(app: Flask, world: World) -> dict[str, FlaskClient]:
     return {who: client_of(app, email) for who, email in emails.items()}
 
 
-def test_it_has_a_role_for_every_route(app: Flask):
+def test_it_has_a_role_for_every_route(app: Flask) -> None:
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     missing = sorted(endpoints - ROLE_TABLE.keys())
     assert not missing, f"add these endpoints to ROLE_TABLE (and docs/security.md): {missing}"
@@ -182,7 +182,7 @@ def guarded_rules(app: Flask, method: str) -> list[Rule]:
     ]
 
 
-def test_it_opens_every_page_only_to_the_roles_of_the_table(world_app: tuple[Flask, World]):
+def test_it_opens_every_page_only_to_the_roles_of_the_table(world_app: tuple[Flask, World]) -> None:
     app, world = world_app
     by_who = clients(app, world)
     wrong: list[str] = []
@@ -199,7 +199,7 @@ def test_it_opens_every_page_only_to_the_roles_of_the_table(world_app: tuple[Fla
                 wrong.append(f"{who} GET {url}: {status}, should be refused")
             if who == "reader_nv" and status == 200 and rule.endpoint not in NO_ROUND_DATA:
                 body = response.get_data()
-                if response.mimetype.endswith("sheet"):
+                if (response.mimetype or "").endswith("sheet"):
                     with zipfile.ZipFile(io.BytesIO(body)) as workbook:
                         body = b"".join(workbook.read(name) for name in workbook.namelist())
                 text = body.decode("utf-8", "replace")
@@ -210,7 +210,7 @@ def test_it_opens_every_page_only_to_the_roles_of_the_table(world_app: tuple[Fla
 
 def test_it_refuses_every_guarded_post_to_the_roles_outside_the_table(
     world_app: tuple[Flask, World],
-):
+) -> None:
     # Only refusals are posted (an allowed post would change the world for the next one);
     # test_security_csrf.py carries out every post with a user who may.
     app, world = world_app
@@ -230,7 +230,7 @@ def test_it_refuses_every_guarded_post_to_the_roles_outside_the_table(
 
 def test_it_gives_the_identifying_export_only_to_those_who_manage_the_round(
     world_app: tuple[Flask, World],
-):
+) -> None:
     app, world = world_app
     by_who = clients(app, world)
     url = f"/omgangar/{world.round_id}/export.xlsx?identifierande=1"
@@ -242,7 +242,7 @@ def test_it_gives_the_identifying_export_only_to_those_who_manage_the_round(
 
 def test_it_shows_a_reader_the_round_counts_but_nobody_who_was_asked(
     world_app: tuple[Flask, World],
-):
+) -> None:
     app, world = world_app
     by_who = clients(app, world)
     reader_page = by_who["reader_nv"].get(f"/omgangar/{world.round_id}").get_data(as_text=True)
