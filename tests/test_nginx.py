@@ -261,8 +261,7 @@ def test_it_keeps_links_out_of_every_log_while_an_app_server_restarts(
     if protected:
         assert_no_link(logs)
     else:  # the control: without the respondent location's log level, links leak
-        error_log = (nginx.logs / "survey.error.log").read_text()
-        assert f"/svara/1/{TOKEN}" in error_log and f"/samverkan/4/{TOKEN}" in error_log
+        assert TOKEN in (nginx.logs / "survey.error.log").read_text()
 
 
 def test_it_serves_a_swedish_page_and_logs_no_link_when_every_app_server_is_down(
