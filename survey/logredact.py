@@ -32,9 +32,18 @@ _PERSONAL_PATH: Final = re.compile(
 _ENCODED_PERSONAL_PATH: Final = re.compile(
     rf"(?P<prefix>%2F{_SVARA})(?P<rest>%2F[^\s\"'&]*)", re.IGNORECASE
 )
-# A lokal samverkan's link: /samverkan/<group id>/<token> (its other pages carry no digits there).
-_GROUP_LINK: Final = re.compile(r"(/samverkan/\d+/)[^\s?#\"]+", re.IGNORECASE)
-_ENCODED_GROUP_LINK: Final = re.compile(r"(%2Fsamverkan%2F\d+%2F)[^\s?#\"'&%]+", re.IGNORECASE)
+# A lokal samverkan's link /samverkan/<group id>/<token> is as good as a password for the
+# group's plan: "samverkan" in any case, each letter also percent-encoded, slashes doubled,
+# spaces before the token (a decoded "%20"), and whatever follows it (trailing segments and
+# the query: a decoded "%3F" would put the token after "?").
+# Its other pages (/samverkan/plan, /samverkan/grupper/<id>/…) carry no digits there.
+_SAMVERKAN: Final = "".join(f"(?:{letter}|%{ord(letter):02x})" for letter in "samverkan")
+_GROUP_LINK: Final = re.compile(
+    rf"(/+{_SAMVERKAN}/+\d{{1,10}}/+)\s*(?!HTTP/)[^\s\"]+", re.IGNORECASE
+)
+_ENCODED_GROUP_LINK: Final = re.compile(
+    rf"(%2F{_SAMVERKAN}%2F\d{{1,10}}%2F)[^\s\"'&]+", re.IGNORECASE
+)
 _SAFE_REST: Final = re.compile(rf"/\d{{1,10}}(?:/(?:{'|'.join(_PAGES)})?)?/?", re.IGNORECASE)
 _ENCODED_SAFE_REST: Final = re.compile(
     rf"%2F\d{{1,10}}(?:%2F(?:{'|'.join(_PAGES)})?)?(?:%2F)?", re.IGNORECASE
@@ -64,7 +73,7 @@ def redact_personal_links(text: str) -> str:
     they are: they carry no token.
     """
     lowered = text.lower()
-    if "samverkan" in lowered:  # a lokal samverkan's link: /samverkan/<group id>/<token>
+    if "samverkan" in lowered or "%" in text:  # a group link: /samverkan/<group id>/<token>
         text = _GROUP_LINK.sub(rf"\g<1>{REDACTED}", text)
         text = _ENCODED_GROUP_LINK.sub(rf"\g<1>{REDACTED}", text)
     if "svara" not in lowered and "%" not in text:

@@ -28,12 +28,24 @@ from survey.rounds.roster import add_recipients
 from survey.rounds.settings import RoundSettings
 from survey.schema.outbox import MailStatus, OutboxMessage
 from survey.schema.rounds import Recipient
-from tests.factories import Cast, login, make_cast, make_questionnaire_version, make_user
+from tests.factories import (
+    Cast,
+    login,
+    make_cast,
+    make_questionnaire_version,
+    make_recipient,
+    make_submitted_response,
+    make_user,
+)
 from tests.plan_helpers import load_nv_plan
 from tests.respondent_helpers import Invited, invite
 
 HEALTHY_EMAIL = "anna@example.se"
 FAILED_EMAIL = "studsar@example.se"
+ANSWERED_EMAIL = "dora@example.se"  # a lokal samverkan whose inventory is submitted
+INVENTORY_PARTICIPANT = "Dora Deltagare"  # named in that inventory's answers
+GROUP_CONTACT_NAME = "Gun Grupp"
+GROUP_CONTACT_EMAIL = "gun@angelholm.se"
 
 
 @dataclass(frozen=True)
@@ -50,6 +62,7 @@ class World:
     questionnaire_version_id: int
     respondent: Invited  # a recipient of the round with a live link
     group_id: int = 0  # a lokal samverkan of NV (Ängelholm) with a live link
+    response_id: int = 0  # the submitted inventory of ANSWERED_EMAIL
 
     def url_values(self) -> dict[str, Any]:
         """Values for every argument a rule may have."""
@@ -62,7 +75,7 @@ class World:
             "extension": "csv",
             "token": self.respondent.token,
             "group_id": self.group_id,
-            "response_id": 1,
+            "response_id": self.response_id,
             "filename": "style.css",
             "plan_key": "nv-aktivitetsplan",
             "indicator_id": "1a.3d",
@@ -120,6 +133,13 @@ def seed_world(app: Flask) -> World:
             .where(Recipient.round_id == round_.id)
             .values(last_contacted_at=now - timedelta(days=2), invited_at=now - timedelta(days=2))
         )
+        answered = make_recipient(round_, name=INVENTORY_PARTICIPANT, email=ANSWERED_EMAIL,
+                                  organisation="Lokal samverkan Bjuv", kommun="Bjuv",
+                                  organisation_type="lokal_samverkan")  # fmt: skip
+        response = make_submitted_response(
+            round_, answered, {"deltagare": f"{INVENTORY_PARTICIPANT}, samordnare"}
+        )
+        response_id = response.id
         world_ids = (round_.id, healthy.id, failed.id, message_id, reader.id, version.id)
         questionnaire_id = version.questionnaire_id
         load_nv_plan()  # commits
@@ -132,13 +152,14 @@ def seed_world(app: Flask) -> World:
         from survey.local_collaboration.groups import create_group
         from survey.local_collaboration.links import issue_group_link
 
-        group = create_group(kommun="Ängelholm", delregion="NV", contact_name="Gun Grupp",
-                             contact_email="gun@angelholm.se")  # fmt: skip
+        group = create_group(kommun="Ängelholm", delregion="NV", contact_name=GROUP_CONTACT_NAME,
+                             contact_email=GROUP_CONTACT_EMAIL)  # fmt: skip
         issue_group_link(group)
         group_id = group.id
         db.session.commit()
     return World(
         group_id=group_id,
+        response_id=response_id,
         cast=cast,
         round_id=round_id,
         recipient_id=healthy_id,

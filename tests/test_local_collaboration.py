@@ -151,6 +151,23 @@ def test_the_contact_writes_findings_and_actions_and_the_history_keeps_every_edi
     assert "Äldre med fallrisk → Äldre" in history
 
 
+def test_a_reader_sees_the_plan_and_its_history_but_never_the_contact(app: Flask) -> None:
+    # docs/privacy.md: a reader gets results, not who is asked (the contact's name, e-mail).
+    group = make_group(app)
+    assert contact_client(app, group).post("/samverkan/plan", data=ACTION).status_code == 303
+    reader = logged_in_client(app, "lasare", "NO")
+    leader = logged_in_client(app, "processledare", "NO")
+    for path in (f"/samverkan/grupper/{group.id}/plan", f"/samverkan/grupper/{group.id}/historik"):
+        reader_page = reader.get(path)
+        assert reader_page.status_code == 200
+        text = reader_page.get_data(as_text=True)
+        assert "Gemensamma hälsosamtal för 75-åringar" in text or "Ändringshistorik" in text
+        assert "kontakt@hassleholm.se" not in text and "Kim Kontakt" not in text
+        assert "kontakt@hassleholm.se" in leader.get(path).get_data(as_text=True)
+    history = reader.get(f"/samverkan/grupper/{group.id}/historik").get_data(as_text=True)
+    assert "kontaktpersonen (personlig länk)" in history
+
+
 def test_an_action_changes_status_and_its_history_is_kept(app: Flask) -> None:
     group = make_group(app)
     client = contact_client(app, group)

@@ -62,12 +62,22 @@ def seed_inventories(app: Flask) -> tuple[int, int, int]:
 
 def test_a_groups_whole_inventory_is_on_one_page(app: Flask) -> None:
     round_id, hassleholm, _osby = seed_inventories(app)
-    client = logged_in_client(app, "lasare", "NO")
+    client = logged_in_client(app, "processledare", "NO")
     listing = client.get(f"/omgangar/{round_id}/resultat/inventeringar")
     assert listing.status_code == 200
     html = listing.get_data(as_text=True)
     assert "Lokal samverkan Hässleholm" in html and "Lokal samverkan Osby" in html
-    page = client.get(f"/omgangar/{round_id}/resultat/inventeringar/{hassleholm}")
+    inventory_url = f"/omgangar/{round_id}/resultat/inventeringar/{hassleholm}"
+    assert f'href="{inventory_url}"' in html
+    # A reader sees which groups answered, but not one group's inventory: its answer "who
+    # is with us" may name participants (docs/privacy.md, docs/security.md).
+    reader = logged_in_client(app, "lasare", "NO")
+    reader_listing = reader.get(f"/omgangar/{round_id}/resultat/inventeringar")
+    assert reader_listing.status_code == 200
+    reader_html = reader_listing.get_data(as_text=True)
+    assert "Lokal samverkan Hässleholm" in reader_html and inventory_url not in reader_html
+    assert reader.get(inventory_url).status_code == 403
+    page = client.get(inventory_url)
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Inventering: Lokal samverkan Hässleholm" in html
@@ -88,7 +98,7 @@ def test_an_inventory_of_another_delregion_or_round_does_not_exist(app: Flask) -
         .status_code
         == 404
     )
-    client = logged_in_client(app, "lasare", "NO")
+    client = logged_in_client(app, "processledare", "NO")
     assert client.get(f"/omgangar/{round_id}/resultat/inventeringar/999999").status_code == 404
     assert (
         client.get(f"/omgangar/{round_id + 1}/resultat/inventeringar/{hassleholm}").status_code

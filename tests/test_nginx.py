@@ -18,7 +18,7 @@ import ssl
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -152,8 +152,11 @@ def templated(
     return text
 
 
+StartNginx = Callable[..., Nginx]  # start(upstream ports, protected=True)
+
+
 @pytest.fixture
-def start_nginx(tmp_path: Path) -> Iterator[object]:
+def start_nginx(tmp_path: Path) -> Iterator[StartNginx]:
     started: list[Nginx] = []
 
     def start(upstreams: list[int], protected: bool = True) -> Nginx:
@@ -225,6 +228,14 @@ MANGLED = [
     f"/%73vara/1/{TOKEN}",
     f"//svara/1/{TOKEN}",
     f"/svara/1/{TOKEN}?utm_source=mejl",
+    # A lokal samverkan's group link is as good as a password too.
+    f"/samverkan/4/{TOKEN}",
+    f"/SAMVERKAN/4/{TOKEN}",
+    f"/samverkan/4/{TOKEN}/x/y",
+    f"/samverkan/4/%20{TOKEN}",
+    f"/%73amverkan/4/{TOKEN}",
+    f"//samverkan//4/{TOKEN}",
+    f"/samverkan/4/{TOKEN}?utm_source=mejl",
 ]
 
 
@@ -235,8 +246,8 @@ def assert_no_link(logs: str) -> None:
 
 @pytest.mark.parametrize("protected", [True, False], ids=["shipped", "without-the-crit-line"])
 def test_it_keeps_links_out_of_every_log_while_an_app_server_restarts(
-    start_nginx, backend, protected
-):
+    start_nginx: StartNginx, backend: int, protected: bool
+) -> None:
     # One app server down (a rolling restart), one up: nginx passes the request on, and
     # logs the failed attempt, with its request line and upstream URL, in the error log.
     nginx = start_nginx([free_port(), backend], protected=protected)
@@ -253,7 +264,9 @@ def test_it_keeps_links_out_of_every_log_while_an_app_server_restarts(
         assert TOKEN in (nginx.logs / "survey.error.log").read_text()
 
 
-def test_it_serves_a_swedish_page_and_logs_no_link_when_every_app_server_is_down(start_nginx):
+def test_it_serves_a_swedish_page_and_logs_no_link_when_every_app_server_is_down(
+    start_nginx: StartNginx,
+) -> None:
     nginx = start_nginx([free_port(), free_port()])
     answers = [nginx.request("GET", path) for path in MANGLED]
     other_status, _, _ = nginx.request("GET", "/omgangar")
@@ -270,7 +283,9 @@ def test_it_serves_a_swedish_page_and_logs_no_link_when_every_app_server_is_down
     assert '"GET /_fel/502.html HTTP/1.1" 502' in logs
 
 
-def test_it_says_in_swedish_that_the_file_is_too_large(start_nginx, backend):
+def test_it_says_in_swedish_that_the_file_is_too_large(
+    start_nginx: StartNginx, backend: int
+) -> None:
     nginx = start_nginx([backend, backend])
     for path in ("/omgangar/1/mottagare/ladda-upp", f"/svara/1/{TOKEN}"):
         status, _, body = nginx.request(
@@ -282,7 +297,9 @@ def test_it_says_in_swedish_that_the_file_is_too_large(start_nginx, backend):
     assert_no_link(stopped(nginx))
 
 
-def test_it_says_in_swedish_that_the_app_did_not_answer_in_time(start_nginx, backend):
+def test_it_says_in_swedish_that_the_app_did_not_answer_in_time(
+    start_nginx: StartNginx, backend: int
+) -> None:
     nginx = start_nginx([backend, backend])
     status, headers, body = nginx.request("GET", SLOW_PATH)
     stopped(nginx)
@@ -291,7 +308,7 @@ def test_it_says_in_swedish_that_the_app_did_not_answer_in_time(start_nginx, bac
     assert "max-age=31536000" in headers["Strict-Transport-Security"]
 
 
-def test_it_ships_a_swedish_page_for_every_error_nginx_itself_answers():
+def test_it_ships_a_swedish_page_for_every_error_nginx_itself_answers() -> None:
     config = SHIPPED.read_text(encoding="utf-8")
     assert re.search(r"^\s*server_tokens off;", config, flags=re.MULTILINE)
     for code in (413, 502, 503, 504):
@@ -301,9 +318,12 @@ def test_it_ships_a_swedish_page_for_every_error_nginx_itself_answers():
         assert "<script" not in page and "style" not in page
 
 
-def test_it_blanks_links_in_the_access_log_as_the_app_does(start_nginx, backend):
+def test_it_blanks_links_in_the_access_log_as_the_app_does(
+    start_nginx: StartNginx, backend: int
+) -> None:
     nginx = start_nginx([backend, backend])
-    kept = ["/svara/1", "/svara/1/klart", "/svara/1/paminnelser", "/svara/12/klart/"]
+    kept = ["/svara/1", "/svara/1/klart", "/svara/1/paminnelser", "/svara/12/klart/",
+            "/samverkan/plan", "/samverkan/grupper/4/plan", "/samverkan/4"]  # fmt: skip
     for path in kept + MANGLED:
         nginx.request("GET", path)
     logs = stopped(nginx)

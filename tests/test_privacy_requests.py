@@ -100,8 +100,8 @@ def test_it_exports_everything_stored_about_an_address(app: Flask, person: Perso
     assert kinds == [("invitation", "failed"), ("invitation", "queued"), ("reminder", "queued")]
     assert all(item["to_address"] == person.email for item in document["messages"])
     assert any(person.name in item["body_text"] for item in document["messages"])
-    kinds = [item["kind"] for item in document["throttling_counters"]]
-    assert kinds == ["login-email", "login-email-last"]
+    counter_kinds = [item["kind"] for item in document["throttling_counters"]]
+    assert counter_kinds == ["login-email", "login-email-last"]
     assert document["throttling_counters"][0]["failures"] == 1
     assert document["accounts"] == []
     assert any(event["action"] == "recipient.add" for event in document["audit_events"])

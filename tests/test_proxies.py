@@ -5,18 +5,20 @@ rotating X-Forwarded-For: that would take it past every throttle."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from flask import Flask, request
 
 from config import ConfigError, load_settings
 from survey.db import db
 from survey.proxies import is_trusted, parse_networks
-from tests.factories import login, make_user
+from tests.factories import MakeApp, login, make_user
 
 DIRECT = {"REMOTE_ADDR": "203.0.113.50"}  # a caller on the network, not the proxy
 
 
-def behind_nginx(make_app, **settings: object) -> Flask:  # type: ignore[no-untyped-def]
+def behind_nginx(make_app: MakeApp, **settings: object) -> Flask:
     app: Flask = make_app(
         SURVEY_TRUSTED_PROXIES=1,
         SURVEY_PROXY_ADDRESSES=["127.0.0.1", "10.0.1.0/24"],
@@ -27,7 +29,7 @@ def behind_nginx(make_app, **settings: object) -> Flask:  # type: ignore[no-unty
     return app
 
 
-def test_it_throttles_a_direct_caller_however_it_rotates_x_forwarded_for(make_app):
+def test_it_throttles_a_direct_caller_however_it_rotates_x_forwarded_for(make_app: MakeApp) -> None:
     app = behind_nginx(make_app)
     with app.app_context():
         email = make_user("processledare", "NV").email
@@ -44,7 +46,7 @@ def test_it_throttles_a_direct_caller_however_it_rotates_x_forwarded_for(make_ap
     assert links[:3] == [404] * 3 and set(links[3:]) == {429}
 
 
-def test_it_believes_the_forwarded_address_from_the_proxy(make_app):
+def test_it_believes_the_forwarded_address_from_the_proxy(make_app: MakeApp) -> None:
     app = behind_nginx(make_app)
     client = app.test_client()
     for proxy in ("127.0.0.1", "10.0.1.10"):
@@ -60,7 +62,7 @@ def test_it_believes_the_forwarded_address_from_the_proxy(make_app):
         assert statuses == [404] * 10, proxy
 
 
-def test_it_drops_every_forwarded_header_from_anyone_else(make_app):
+def test_it_drops_every_forwarded_header_from_anyone_else(make_app: MakeApp) -> None:
     app = behind_nginx(make_app)
     seen: dict[str, object] = {}
 
@@ -95,12 +97,12 @@ def test_it_drops_every_forwarded_header_from_anyone_else(make_app):
         ("not-an-address", False),
     ],
 )
-def test_it_recognises_the_proxies_by_address_or_network(peer, trusted):
+def test_it_recognises_the_proxies_by_address_or_network(peer: str, trusted: bool) -> None:
     networks = parse_networks(["127.0.0.1", "::1", "10.0.1.0/24"])
     assert is_trusted(peer, networks) is trusted
 
 
-def test_it_refuses_a_proxy_address_that_is_not_one(tmp_path):
+def test_it_refuses_a_proxy_address_that_is_not_one(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as refused:
         load_settings("development", tmp_path, {"SURVEY_PROXY_ADDRESSES": "127.0.0.1,nginx"})
     assert "SURVEY_PROXY_ADDRESSES: 'nginx' is not an IP address or network" in (

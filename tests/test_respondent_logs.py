@@ -20,6 +20,7 @@ from survey.logredact import (
     redact_personal_links,
 )
 from tests.browser import LiveServer
+from tests.local_collaboration_helpers import make_group
 from tests.respondent_helpers import invite
 
 TOKEN = "Abc_def-GHIjkl0123456789Abc_def-GHIjkl01234"
@@ -64,6 +65,24 @@ TOKEN = "Abc_def-GHIjkl0123456789Abc_def-GHIjkl01234"
         ("GET /svara/12/klart HTTP/1.1", "GET /svara/12/klart HTTP/1.1"),
         ("POST /svara/12/paminnelser HTTP/1.1", "POST /svara/12/paminnelser HTTP/1.1"),
         ("GET /forhandsgranska/prov HTTP/1.1", "GET /forhandsgranska/prov HTTP/1.1"),
+        # A lokal samverkan's group link /samverkan/<group id>/<token>, every form of it.
+        (f"GET /samverkan/4/{TOKEN} HTTP/1.1", f"GET /samverkan/4/{REDACTED} HTTP/1.1"),
+        (f"GET /SAMVERKAN/4/{TOKEN} HTTP/1.1", f"GET /SAMVERKAN/4/{REDACTED} HTTP/1.1"),
+        (f"GET /Samverkan/4/{TOKEN.lower()} HTTP/1.1", f"GET /Samverkan/4/{REDACTED} HTTP/1.1"),
+        (f"GET /%73amverkan/4/{TOKEN} HTTP/1.1", f"GET /%73amverkan/4/{REDACTED} HTTP/1.1"),
+        (f"GET /%73AMVERKA%6E/4/{TOKEN} HTTP/1.1", f"GET /%73AMVERKA%6E/4/{REDACTED} HTTP/1.1"),
+        (f"GET /samverkan/4/{TOKEN}/x/y HTTP/1.1", f"GET /samverkan/4/{REDACTED} HTTP/1.1"),
+        (f"GET /samverkan/4/{TOKEN}?utm=x HTTP/1.1", f"GET /samverkan/4/{REDACTED} HTTP/1.1"),
+        (f"GET /samverkan/4/ {TOKEN} HTTP/1.1", f"GET /samverkan/4/{REDACTED} HTTP/1.1"),
+        (f"GET /samverkan/4/%20{TOKEN} HTTP/1.1", f"GET /samverkan/4/{REDACTED} HTTP/1.1"),
+        (f"GET //samverkan//4/{TOKEN} HTTP/1.1", f"GET //samverkan//4/{REDACTED} HTTP/1.1"),
+        (f"/a?next=%2Fsamverkan%2F4%2F{TOKEN}&b=1", f"/a?next=%2Fsamverkan%2F4%2F{REDACTED}&b=1"),
+        (f"/a?next=%2fSAMVERKAN%2f4%2f%20{TOKEN}", f"/a?next=%2fSAMVERKAN%2f4%2f{REDACTED}"),
+        (f"Exception on /samverkan/4/{TOKEN} [GET]", f"Exception on /samverkan/4/{REDACTED} [GET]"),
+        ("GET /samverkan/plan HTTP/1.1", "GET /samverkan/plan HTTP/1.1"),
+        ("GET /samverkan/plan/historik HTTP/1.1", "GET /samverkan/plan/historik HTTP/1.1"),
+        ("GET /samverkan/grupper/4/plan HTTP/1.1", "GET /samverkan/grupper/4/plan HTTP/1.1"),
+        ("GET /samverkan/oversikt.xlsx HTTP/1.1", "GET /samverkan/oversikt.xlsx HTTP/1.1"),
     ],
 )
 def test_it_blanks_the_token_of_every_personal_link(text: str, expected: str) -> None:
@@ -104,6 +123,32 @@ def test_it_writes_no_token_to_the_real_server_s_request_log(
     assert len([line for line in request_lines if "/svara/" in line]) == 2, request_lines
     assert invited.token not in caplog.text and TOKEN not in caplog.text
     assert f"GET /svara/{invited.round_id}/{REDACTED} HTTP/1.1" in caplog.text
+
+
+def test_it_writes_no_group_link_to_the_real_server_s_request_log(
+    app: Flask, live_server: LiveServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    group = make_group(app)
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    address = urlsplit(live_server.url)
+    paths = (
+        group.link_path,
+        f"/SAMVERKAN/{group.id}/{group.token}/x",
+        f"/samverkan/{group.id}/{TOKEN}",
+    )
+    for path in paths:
+        connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=10)
+        try:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            response.read()
+        finally:
+            connection.close()
+        assert response.status in (303, 404)
+    request_lines = [record.getMessage() for record in caplog.records if record.name == "werkzeug"]
+    assert len([line for line in request_lines if "/samverkan/" in line.lower()]) == 3
+    assert group.token not in caplog.text and TOKEN not in caplog.text
+    assert f"GET /samverkan/{group.id}/{REDACTED} HTTP/1.1" in caplog.text
 
 
 def test_it_writes_no_token_to_gunicorn_s_access_log(caplog: pytest.LogCaptureFixture) -> None:

@@ -46,7 +46,7 @@ def stored(app: Flask, world: World) -> list[str]:
         )
 
 
-def test_it_keeps_the_typed_text_when_the_token_no_longer_holds(csrf_app: Flask):
+def test_it_keeps_the_typed_text_when_the_token_no_longer_holds(csrf_app: Flask) -> None:
     world = seed_world(csrf_app)
     leader = client_of(csrf_app, world.cast.leader_nv.email)
     url, values = new_recipient_form(leader, world)
@@ -64,7 +64,7 @@ def test_it_keeps_the_typed_text_when_the_token_no_longer_holds(csrf_app: Flask)
 
 def test_it_keeps_the_typed_text_across_a_new_login_when_the_session_has_ended(
     csrf_app: Flask,
-):
+) -> None:
     world = seed_world(csrf_app)
     leader = client_of(csrf_app, world.cast.leader_nv.email)
     url, values = new_recipient_form(leader, world)
@@ -95,7 +95,7 @@ def test_it_keeps_the_typed_text_across_a_new_login_when_the_session_has_ended(
     assert stored(csrf_app, world) == [TYPED["name"]]
 
 
-def test_it_never_carries_a_password_or_the_old_token(csrf_app: Flask):
+def test_it_never_carries_a_password_or_the_old_token(csrf_app: Flask) -> None:
     world = seed_world(csrf_app)
     leader = client_of(csrf_app, world.cast.leader_nv.email)
     data = {"csrf_token": "gammalt-token", "current_password": "hemligt-lösen-123",
@@ -104,7 +104,7 @@ def test_it_never_carries_a_password_or_the_old_token(csrf_app: Flask):
     assert "hemligt" not in html and "gammalt-token" not in html
 
 
-def test_it_keeps_nothing_of_a_post_forged_on_another_site(csrf_app: Flask):
+def test_it_keeps_nothing_of_a_post_forged_on_another_site(csrf_app: Flask) -> None:
     # A forged post says where it came from (Origin) and arrives without the session
     # cookie (SameSite=Lax): nothing it carried is offered to be posted, not even after a
     # login; the same holds for a post whose Referer is another site.

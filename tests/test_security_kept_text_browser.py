@@ -12,7 +12,7 @@ from flask import Flask
 from playwright.sync_api import Page
 
 from tests.browser import LiveServer, axe_report
-from tests.factories import DEFAULT_PASSWORD
+from tests.factories import DEFAULT_PASSWORD, MakeApp
 from tests.security_helpers import seed_world
 
 pytestmark = pytest.mark.browser
@@ -22,7 +22,7 @@ SHOTS = os.environ.get("SURVEY_SCREENSHOTS")
 
 
 @pytest.fixture
-def app(make_app) -> Flask:
+def app(make_app: MakeApp) -> Flask:
     made: Flask = make_app(WTF_CSRF_ENABLED=True)
     return made
 
@@ -62,7 +62,7 @@ def press(page: Page, label: str) -> None:
 
 def test_it_keeps_the_typed_text_over_an_ended_session_and_a_new_login(
     app: Flask, live_server: LiveServer, browser_page: Page
-):
+) -> None:
     world = seed_world(app)
     page = browser_page
     log_in(page, live_server, world.cast.leader_nv.email)
@@ -84,7 +84,7 @@ def test_it_keeps_the_typed_text_over_an_ended_session_and_a_new_login(
 
 def test_it_keeps_the_typed_text_when_the_token_no_longer_holds(
     app: Flask, live_server: LiveServer, browser_page: Page
-):
+) -> None:
     world = seed_world(app)
     page = browser_page
     log_in(page, live_server, world.cast.leader_nv.email)
@@ -100,7 +100,7 @@ def test_it_keeps_the_typed_text_when_the_token_no_longer_holds(
 
 def test_it_passes_axe_on_a_readers_round_page(
     app: Flask, live_server: LiveServer, browser_page: Page
-):
+) -> None:
     world = seed_world(app)
     page = browser_page
     log_in(page, live_server, world.cast.reader_nv.email)
@@ -110,7 +110,7 @@ def test_it_passes_axe_on_a_readers_round_page(
 
 
 @pytest.mark.parametrize("code", [413, 502, 503, 504])
-def test_it_passes_axe_on_nginx_s_own_error_pages(browser_page: Page, code: int):
+def test_it_passes_axe_on_nginx_s_own_error_pages(browser_page: Page, code: int) -> None:
     page = browser_page
     page.goto((ROOT / "deploy" / "nginx" / "errors" / f"{code}.html").as_uri())
     check(page, f"nginx {code}")

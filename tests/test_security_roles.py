@@ -19,8 +19,12 @@ from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
 from tests.security_helpers import (
+    ANSWERED_EMAIL,
     FAILED_EMAIL,
+    GROUP_CONTACT_EMAIL,
+    GROUP_CONTACT_NAME,
     HEALTHY_EMAIL,
+    INVENTORY_PARTICIPANT,
     World,
     client_of,
     rules_with,
@@ -52,6 +56,11 @@ ROLE_TABLE: dict[str, Access] = {
     "respond.open_link": A.LINK,
     "respond.confirmation": A.LINK,
     "respond.reminders": A.LINK,
+    # A lokal samverkan's contact: the group link opens the plan in the holder's session.
+    "local_collaboration.open_group_link": A.LINK,
+    "local_collaboration.contact_plan": A.LINK,
+    "local_collaboration.contact_post": A.LINK,
+    "local_collaboration.contact_history": A.LINK,
     "accounts.change_password": A.LOGGED_IN,
     "answering.preview": A.LOGGED_IN,
     "rounds.list_rounds": A.LOGGED_IN,
@@ -61,7 +70,10 @@ ROLE_TABLE: dict[str, Access] = {
     "results.round_results": A.READ,
     "results.breakdown": A.READ,
     "results.free_text": A.READ,
+    "results.inventories": A.READ,  # organisations only, no link to an inventory for a reader
     "export.download_round": A.READ,  # pseudonymised; ?identifierande=1 is MANAGE (below)
+    # One group's whole inventory: the answer "who is with us" may name participants.
+    "results.inventory": A.MANAGE,
     "rounds.show_recipient": A.MANAGE,
     "rounds.edit_recipient": A.MANAGE,
     "rounds.revoke": A.MANAGE,
@@ -81,6 +93,28 @@ ROLE_TABLE: dict[str, Access] = {
     "response_import.import_page": A.MANAGE,
     "response_import.import_template": A.MANAGE,
     "audit.round_log": A.MANAGE,
+    # Plans: read by the plan's delregion (another delregion's plan does not exist: 404).
+    "plans.list_plans": A.LOGGED_IN,  # the plans the user may read, none for another delregion
+    "plans.show_plan": A.READ,
+    "plans.show_indicator": A.READ,
+    "plans.report": A.READ,
+    "plans.report_file": A.READ,
+    "plans.side_by_side": A.READ,  # the indicator in every plan the user may read
+    "plans.record": A.MANAGE,
+    "plans.analysis": A.MANAGE,
+    "plans.import_file": A.MANAGE,
+    "plans.template": A.MANAGE,
+    # Lokal samverkan: a reader sees the plans but never the contact (name, e-mail, link).
+    "local_collaboration.overview_page": A.LOGGED_IN,  # the groups of the user's delregion
+    "local_collaboration.group_plan_page": A.READ,
+    "local_collaboration.group_history": A.READ,
+    "local_collaboration.overview_export": A.MANAGE,  # names the contacts
+    "local_collaboration.group_export": A.MANAGE,
+    "local_collaboration.group_post": A.MANAGE,
+    "local_collaboration.contact_form": A.MANAGE,
+    "local_collaboration.contact_change": A.MANAGE,
+    "local_collaboration.send_link": A.MANAGE,
+    "local_collaboration.revoke_link_page": A.MANAGE,
     "rounds.new_round": A.PROCESS_LEADER,
     "audit.log": A.PROCESS_LEADER,
     "accounts.users": A.ADMIN,
@@ -103,7 +137,8 @@ WHO = ("anonymous", "reader_nv", "leader_no", "leader_nv", "admin")
 # What names a person in the seeded round: none of it may reach a reader. (Organisations
 # are no person: the pseudonymised export keeps them, for the non-respondents' sheet.)
 PERSONAL = (HEALTHY_EMAIL, "Anna Andersson", FAILED_EMAIL, "Bo Berg", "cilla@example.se",
-            "Cilla Carlsson")  # fmt: skip
+            "Cilla Carlsson", GROUP_CONTACT_NAME, GROUP_CONTACT_EMAIL, INVENTORY_PARTICIPANT,
+            ANSWERED_EMAIL)  # fmt: skip
 # The recipients file template's example rows happen to use the same made-up names.
 NO_ROUND_DATA = {"rounds.recipients_template"}
 
@@ -127,7 +162,7 @@ def clients(app: Flask, world: World) -> dict[str, FlaskClient]:
     return {who: client_of(app, email) for who, email in emails.items()}
 
 
-def test_it_has_a_role_for_every_route(app: Flask):
+def test_it_has_a_role_for_every_route(app: Flask) -> None:
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     missing = sorted(endpoints - ROLE_TABLE.keys())
     assert not missing, f"add these endpoints to ROLE_TABLE (and docs/security.md): {missing}"
@@ -147,7 +182,7 @@ def guarded_rules(app: Flask, method: str) -> list[Rule]:
     ]
 
 
-def test_it_opens_every_page_only_to_the_roles_of_the_table(world_app: tuple[Flask, World]):
+def test_it_opens_every_page_only_to_the_roles_of_the_table(world_app: tuple[Flask, World]) -> None:
     app, world = world_app
     by_who = clients(app, world)
     wrong: list[str] = []
@@ -164,7 +199,7 @@ def test_it_opens_every_page_only_to_the_roles_of_the_table(world_app: tuple[Fla
                 wrong.append(f"{who} GET {url}: {status}, should be refused")
             if who == "reader_nv" and status == 200 and rule.endpoint not in NO_ROUND_DATA:
                 body = response.get_data()
-                if response.mimetype.endswith("sheet"):
+                if (response.mimetype or "").endswith("sheet"):
                     with zipfile.ZipFile(io.BytesIO(body)) as workbook:
                         body = b"".join(workbook.read(name) for name in workbook.namelist())
                 text = body.decode("utf-8", "replace")
@@ -175,7 +210,7 @@ def test_it_opens_every_page_only_to_the_roles_of_the_table(world_app: tuple[Fla
 
 def test_it_refuses_every_guarded_post_to_the_roles_outside_the_table(
     world_app: tuple[Flask, World],
-):
+) -> None:
     # Only refusals are posted (an allowed post would change the world for the next one);
     # test_security_csrf.py carries out every post with a user who may.
     app, world = world_app
@@ -195,7 +230,7 @@ def test_it_refuses_every_guarded_post_to_the_roles_outside_the_table(
 
 def test_it_gives_the_identifying_export_only_to_those_who_manage_the_round(
     world_app: tuple[Flask, World],
-):
+) -> None:
     app, world = world_app
     by_who = clients(app, world)
     url = f"/omgangar/{world.round_id}/export.xlsx?identifierande=1"
@@ -207,7 +242,7 @@ def test_it_gives_the_identifying_export_only_to_those_who_manage_the_round(
 
 def test_it_shows_a_reader_the_round_counts_but_nobody_who_was_asked(
     world_app: tuple[Flask, World],
-):
+) -> None:
     app, world = world_app
     by_who = clients(app, world)
     reader_page = by_who["reader_nv"].get(f"/omgangar/{world.round_id}").get_data(as_text=True)

@@ -59,7 +59,7 @@ def sessions_of(app: Flask, user_id: int) -> int:
         )
 
 
-def test_it_ends_the_session_on_the_server_at_logout(app: Flask):
+def test_it_ends_the_session_on_the_server_at_logout(app: Flask) -> None:
     user_id, email = add_user(app)
     client = logged_in(app, email)
     copy = replay(app, client)
@@ -71,7 +71,7 @@ def test_it_ends_the_session_on_the_server_at_logout(app: Flask):
     assert sessions_of(app, user_id) == 0
 
 
-def test_it_ends_every_session_of_a_user_an_administrator_deactivates(app: Flask):
+def test_it_ends_every_session_of_a_user_an_administrator_deactivates(app: Flask) -> None:
     user_id, email = add_user(app)
     first, second = logged_in(app, email), logged_in(app, email)
     copy = replay(app, first)
@@ -84,7 +84,7 @@ def test_it_ends_every_session_of_a_user_an_administrator_deactivates(app: Flask
         assert not is_logged_in(client)
 
 
-def test_it_ends_the_other_sessions_on_a_password_change_and_keeps_this_one(app: Flask):
+def test_it_ends_the_other_sessions_on_a_password_change_and_keeps_this_one(app: Flask) -> None:
     user_id, email = add_user(app)
     here, elsewhere = logged_in(app, email), logged_in(app, email)
     response = here.post(
@@ -103,7 +103,7 @@ def test_it_ends_the_other_sessions_on_a_password_change_and_keeps_this_one(app:
 
 def test_it_ends_a_session_at_its_absolute_lifetime_however_active(
     app: Flask, monkeypatch: pytest.MonkeyPatch
-):
+) -> None:
     user_id, email = add_user(app)
     client = logged_in(app, email)
     lifetime = app.config["PERMANENT_SESSION_LIFETIME"]
@@ -118,12 +118,13 @@ def test_it_ends_a_session_at_its_absolute_lifetime_however_active(
         clock["now"] = started + timedelta(hours=hour, minutes=59)
         assert is_logged_in(client), f"logged out after {hour} hours"
     with app.app_context():
-        assert db.session.get(UserSession, row.id_hash).expires_at == ends  # never extended
+        stored = db.session.get(UserSession, row.id_hash)
+        assert stored is not None and stored.expires_at == ends  # never extended
     clock["now"] = ends + timedelta(seconds=1)
     assert not is_logged_in(client)
 
 
-def test_it_refuses_a_cookie_whose_session_was_never_recorded(app: Flask):
+def test_it_refuses_a_cookie_whose_session_was_never_recorded(app: Flask) -> None:
     _, email = add_user(app)
     client = logged_in(app, email)
     with client.session_transaction() as cookie_session:
@@ -131,7 +132,9 @@ def test_it_refuses_a_cookie_whose_session_was_never_recorded(app: Flask):
     assert not is_logged_in(client)
 
 
-def test_it_keeps_only_a_hash_of_the_session_id_and_drops_ended_sessions_at_login(app: Flask):
+def test_it_keeps_only_a_hash_of_the_session_id_and_drops_ended_sessions_at_login(
+    app: Flask,
+) -> None:
     user_id, email = add_user(app)
     client = logged_in(app, email)
     with client.session_transaction() as cookie_session:

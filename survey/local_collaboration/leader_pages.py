@@ -136,7 +136,11 @@ def group_post(group: LocalGroup) -> ResponseReturnValue:
 @bp.get("/samverkan/grupper/<int:group_id>/historik")
 @group_view()
 def group_history(group: LocalGroup) -> ResponseReturnValue:
-    return render_history(group, url_for("local_collaboration.group_plan_page", group_id=group.id))
+    return render_history(
+        group,
+        url_for("local_collaboration.group_plan_page", group_id=group.id),
+        names_people=can_manage_group(current_user, group),
+    )
 
 
 @bp.get("/samverkan/grupper/<int:group_id>/plan.xlsx")

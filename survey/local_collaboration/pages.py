@@ -161,10 +161,12 @@ def plan_context(group: LocalGroup) -> dict[str, Any]:
     }
 
 
-def render_history(group: LocalGroup, back_url: str) -> str:
+def render_history(group: LocalGroup, back_url: str, *, names_people: bool = True) -> str:
+    """The plan's edits; without `names_people` (a reader) the contact is not named."""
     return render_template(
         "local_collaboration/history.html",
         group=group,
+        names_people=names_people,
         edits=plan_history(group),
         back_url=back_url,
         format_local=format_local,
