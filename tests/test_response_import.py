@@ -417,5 +417,7 @@ def test_it_gives_trends_their_history(app: Flask) -> None:
     assert first_row.th is not None and first_row.th.get_text(" ", strip=True).startswith("1a.1b")
     values = [td.get_text(strip=True) for td in first_row.select("td")][:3]
     assert values == ["0,0\u00a0%", "50,0\u00a0%", "100,0\u00a0%"]
-    change = soup.select("#indikator-1a-1b td")[5].get_text(" ", strip=True)
+    change_cell = soup.select_one('#indikator-1a-1b td[data-label="Förändring"]')
+    assert change_cell is not None
+    change = change_cell.get_text(" ", strip=True)
     assert change.startswith("+50,0 procentenheter")

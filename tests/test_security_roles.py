@@ -56,6 +56,7 @@ ROLE_TABLE: dict[str, Access] = {
     "respond.open_link": A.LINK,
     "respond.confirmation": A.LINK,
     "respond.reminders": A.LINK,
+    "respond.autosave": A.LINK,
     # A lokal samverkan's contact: the group link opens the plan in the holder's session.
     "local_collaboration.open_group_link": A.LINK,
     "local_collaboration.contact_plan": A.LINK,
@@ -70,6 +71,7 @@ ROLE_TABLE: dict[str, Access] = {
     "results.round_results": A.READ,
     "results.breakdown": A.READ,
     "results.free_text": A.READ,
+    "results.question_summary": A.READ,
     "results.inventories": A.READ,  # organisations only, no link to an inventory for a reader
     "export.download_round": A.READ,  # pseudonymised; ?identifierande=1 is MANAGE (below)
     # One group's whole inventory: the answer "who is with us" may name participants.
@@ -90,6 +92,14 @@ ROLE_TABLE: dict[str, Access] = {
     "rounds.outbox": A.MANAGE,
     "rounds.show_message": A.MANAGE,
     "rounds.resend": A.MANAGE,
+    "rounds.confirm_open": A.MANAGE,
+    "rounds.confirm_remind": A.MANAGE,
+    "rounds.message_preview": A.MANAGE,
+    "rounds.send_test": A.MANAGE,
+    "rounds.copy": A.MANAGE,
+    "rounds.delete": A.MANAGE,
+    "answering.recipient_answers": A.MANAGE,  # one recipient's answers, with their name
+    "export.download_non_respondents": A.MANAGE,  # names and e-post of who has not answered
     "response_import.import_page": A.MANAGE,
     "response_import.import_template": A.MANAGE,
     "audit.round_log": A.MANAGE,
