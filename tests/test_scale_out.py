@@ -284,7 +284,10 @@ def test_it_delivers_every_message_once_and_keeps_every_answer_across_two_server
 
     # Every message exactly once, and each to the right people.
     assert all(count == 1 for count in smtp_server.message_id_counts().values())
-    assert len(smtp_server.received) == 36
+    # 36 invitations and reminders, and a receipt to each of the 12 who submitted (issue 13).
+    submitters = [email for email in order if group[email] != NEVER]
+    assert len(submitters) == 12
+    assert len(smtp_server.received) == 36 + len(submitters)
     received = Counter(
         (message.envelope_recipients[0], message.message["Subject"].split(":")[0])
         for message in smtp_server.received
@@ -293,11 +296,12 @@ def test_it_delivers_every_message_once_and_keeps_every_answer_across_two_server
     for email in order:
         assert received[(email, "Inbjudan")] == 1
         assert received[(email, "Påminnelse")] == expected_reminders[group[email]], email
+        assert received[(email, "Kvitto")] == (1 if email in submitters else 0), email
     # Both workers delivered (they share the work), and together exactly what arrived.
     sent = [
         sum(int(count) for count in re.findall(r"batch: sent (\d+)", output)) for output in outputs
     ]
-    assert sum(sent) == 36 and all(sent), outputs
+    assert sum(sent) == 36 + len(submitters) and all(sent), outputs
     # Personal links never reach the access logs.
     logs = deployment.access_logs()
     assert "/svara/" in logs and "[personlig-länk]" in logs
