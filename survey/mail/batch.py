@@ -25,6 +25,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Connection,
     Executable,
@@ -32,7 +33,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
-    literal,
     null,
     or_,
     update,
@@ -43,6 +43,7 @@ from survey.db import UTCDateTime, table_of, utcnow
 from survey.errors import ErrorCode, OperatorError
 from survey.mail.claims import RELEASE, ClaimedMessage
 from survey.mail.compose import OutgoingMail, ascii_address, compose_message
+from survey.mail.driver_statement import DriverStatement
 from survey.mail.send_time_fields import SendTimeFields
 from survey.mail.smtp import (
     Failure,
@@ -110,8 +111,13 @@ def retry_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
 
 
 def _status_is(*statuses: MailStatus) -> ColumnElement[bool]:
-    # OR of equalities rather than IN: an IN list is expanded at every execution.
-    return or_(*(_c.status == status.value for status in statuses))
+    # OR of equalities rather than IN: an IN list is expanded at every execution. Each
+    # value a named parameter, as `DriverStatement` needs.
+    return or_(*(_c.status == _status(status) for status in statuses))
+
+
+def _status(status: MailStatus) -> BindParameter[str]:
+    return bindparam(f"status_{status.value}", status.value, type_=_c.status.type)
 
 
 # The one statement per message: marks this message SENDING (if it is still ours and
@@ -122,10 +128,13 @@ _previous = bindparam("previous", type_=Integer())
 MARK_SENDING = (
     update(_table)
     # The IN lets both databases find the two rows by primary key.
-    .where(_c.id.in_([_current, _previous]), _c.claimed_by == bindparam("worker"))
+    .where(
+        _c.id.in_([_current, _previous]),
+        _c.claimed_by == bindparam("worker", type_=_c.claimed_by.type),
+    )
     .where(
         or_(
-            and_(_c.id == _current, _c.status == MailStatus.QUEUED.value),
+            and_(_c.id == _current, _c.status == _status(MailStatus.QUEUED)),
             # UNCERTAIN too: another worker may have given up on our slow hand-over,
             # and we know better.
             and_(_c.id == _previous, _status_is(MailStatus.SENDING, MailStatus.UNCERTAIN)),
@@ -133,10 +142,12 @@ MARK_SENDING = (
     )
     .values(
         status=case(
-            (_c.id == _current, literal(MailStatus.SENDING.value)),
-            else_=literal(MailStatus.SENT.value),
+            (_c.id == _current, _status(MailStatus.SENDING)),
+            else_=_status(MailStatus.SENT),
         ),
-        attempts=case((_c.id == _current, bindparam("attempts")), else_=_c.attempts),
+        attempts=case(
+            (_c.id == _current, bindparam("attempts", type_=Integer())), else_=_c.attempts
+        ),
         lease_until=case(
             (_c.id == _current, bindparam("lease_until", type_=UTCDateTime())),
             else_=null(),
@@ -231,10 +242,8 @@ class Batch:
         self.accepted: int | None = None
         # Messages from this position on have not been dealt with yet.
         self.position = 0
-        # PostgreSQL's worker connection commits every statement by itself
-        # (`survey.mail.durability`); SQLite's commits explicitly.
-        isolation = connection.get_execution_options().get("isolation_level")
-        self.autocommit = isolation == "AUTOCOMMIT"
+        # The per-message statement, run on the driver's cursor (see its module).
+        self.mark_sending = DriverStatement(MARK_SENDING, connection)
 
     def run(self) -> DeliveryReport:
         """Send the batch; every claimed message ends up dealt with or released."""
@@ -243,6 +252,7 @@ class Batch:
             self._connect_and_send(database)
         except BaseException:
             database.shutdown(wait=True)
+            self.mark_sending.close()
             # Messages not yet handed over are free for other workers at once; one being
             # handed over (if any) stays SENDING and so becomes UNCERTAIN.
             self._release(self.claimed[self.position :])
@@ -253,6 +263,7 @@ class Batch:
                 pass  # the database itself failed: the leases will run out
             raise
         database.shutdown(wait=True)
+        self.mark_sending.close()
         self._finish()
         return self.report
 
@@ -367,8 +378,7 @@ class Batch:
             _execute(self.connection, pending)
             self.connection.commit()
         now = utcnow()
-        marked = self.connection.execute(
-            MARK_SENDING,
+        marked = self.mark_sending.returning(
             {
                 "current": message.id,
                 "previous": accepted if accepted is not None else -1,
@@ -376,11 +386,9 @@ class Batch:
                 "attempts": attempts,
                 "lease_until": now + self.settings.lease,
                 "now": now,
-            },
-        ).all()
-        if not self.autocommit:
-            self.connection.commit()
-        return any(row[0] == message.id for row in marked)
+            }
+        )
+        return message.id in marked
 
     def _failed(self, message: ClaimedMessage, attempts: int, failure: Failure) -> None:
         parameters: dict[str, Any] = {
