@@ -10,8 +10,11 @@ one SENT, in one commit; a crash between a hand-over and that statement leaves t
 previous message SENDING, i.e. UNCERTAIN — never resent. That statement runs on a
 database thread while the message's MAIL, RCPT and content go out, and only the final
 "." that completes the hand-over waits for its commit. Every statement is built once,
-at import, and executed with `Connection.execute(statement, parameters)`: SQLAlchemy
-compiles it on first use and takes it from the engine's compiled cache afterwards.
+at import. `MARK_SENDING`, run once per message, is compiled once per dialect and run on
+the driver's cursor (`survey.mail.driver_statement.DriverStatement`, public API only):
+`Connection.execute` would cost two to three times the driver's CPU per message. The
+others, a few per batch, run with `Connection.execute(statement, parameters)`, from the
+engine's compiled cache. Every value in `MARK_SENDING` is a named parameter.
 """
 
 from __future__ import annotations
