@@ -10,8 +10,11 @@ one SENT, in one commit; a crash between a hand-over and that statement leaves t
 previous message SENDING, i.e. UNCERTAIN — never resent. That statement runs on a
 database thread while the message's MAIL, RCPT and content go out, and only the final
 "." that completes the hand-over waits for its commit. Every statement is built once,
-at import, and executed with `Connection.execute(statement, parameters)`: SQLAlchemy
-compiles it on first use and takes it from the engine's compiled cache afterwards.
+at import. `MARK_SENDING`, run once per message, is compiled once per dialect and run on
+the driver's cursor (`survey.mail.driver_statement.DriverStatement`, public API only):
+`Connection.execute` would cost two to three times the driver's CPU per message. The
+others, a few per batch, run with `Connection.execute(statement, parameters)`, from the
+engine's compiled cache. Every value in `MARK_SENDING` is a named parameter.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Connection,
     Executable,
@@ -32,7 +36,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
-    literal,
     null,
     or_,
     update,
@@ -43,6 +46,7 @@ from survey.db import UTCDateTime, table_of, utcnow
 from survey.errors import ErrorCode, OperatorError
 from survey.mail.claims import RELEASE, ClaimedMessage
 from survey.mail.compose import OutgoingMail, ascii_address, compose_message
+from survey.mail.driver_statement import DriverStatement
 from survey.mail.send_time_fields import SendTimeFields
 from survey.mail.smtp import (
     Failure,
@@ -110,8 +114,13 @@ def retry_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
 
 
 def _status_is(*statuses: MailStatus) -> ColumnElement[bool]:
-    # OR of equalities rather than IN: an IN list is expanded at every execution.
-    return or_(*(_c.status == status.value for status in statuses))
+    # OR of equalities rather than IN: an IN list is expanded at every execution. Each
+    # value a named parameter, as `DriverStatement` needs.
+    return or_(*(_c.status == _status(status) for status in statuses))
+
+
+def _status(status: MailStatus) -> BindParameter[str]:
+    return bindparam(f"status_{status.value}", status.value, type_=_c.status.type)
 
 
 # The one statement per message: marks this message SENDING (if it is still ours and
@@ -122,10 +131,13 @@ _previous = bindparam("previous", type_=Integer())
 MARK_SENDING = (
     update(_table)
     # The IN lets both databases find the two rows by primary key.
-    .where(_c.id.in_([_current, _previous]), _c.claimed_by == bindparam("worker"))
+    .where(
+        _c.id.in_([_current, _previous]),
+        _c.claimed_by == bindparam("worker", type_=_c.claimed_by.type),
+    )
     .where(
         or_(
-            and_(_c.id == _current, _c.status == MailStatus.QUEUED.value),
+            and_(_c.id == _current, _c.status == _status(MailStatus.QUEUED)),
             # UNCERTAIN too: another worker may have given up on our slow hand-over,
             # and we know better.
             and_(_c.id == _previous, _status_is(MailStatus.SENDING, MailStatus.UNCERTAIN)),
@@ -133,10 +145,12 @@ MARK_SENDING = (
     )
     .values(
         status=case(
-            (_c.id == _current, literal(MailStatus.SENDING.value)),
-            else_=literal(MailStatus.SENT.value),
+            (_c.id == _current, _status(MailStatus.SENDING)),
+            else_=_status(MailStatus.SENT),
         ),
-        attempts=case((_c.id == _current, bindparam("attempts")), else_=_c.attempts),
+        attempts=case(
+            (_c.id == _current, bindparam("attempts", type_=Integer())), else_=_c.attempts
+        ),
         lease_until=case(
             (_c.id == _current, bindparam("lease_until", type_=UTCDateTime())),
             else_=null(),
@@ -231,10 +245,8 @@ class Batch:
         self.accepted: int | None = None
         # Messages from this position on have not been dealt with yet.
         self.position = 0
-        # PostgreSQL's worker connection commits every statement by itself
-        # (`survey.mail.durability`); SQLite's commits explicitly.
-        isolation = connection.get_execution_options().get("isolation_level")
-        self.autocommit = isolation == "AUTOCOMMIT"
+        # The per-message statement, run on the driver's cursor (see its module).
+        self.mark_sending = DriverStatement(MARK_SENDING, connection)
 
     def run(self) -> DeliveryReport:
         """Send the batch; every claimed message ends up dealt with or released."""
@@ -243,6 +255,7 @@ class Batch:
             self._connect_and_send(database)
         except BaseException:
             database.shutdown(wait=True)
+            self.mark_sending.close()
             # Messages not yet handed over are free for other workers at once; one being
             # handed over (if any) stays SENDING and so becomes UNCERTAIN.
             self._release(self.claimed[self.position :])
@@ -253,6 +266,7 @@ class Batch:
                 pass  # the database itself failed: the leases will run out
             raise
         database.shutdown(wait=True)
+        self.mark_sending.close()
         self._finish()
         return self.report
 
@@ -367,8 +381,7 @@ class Batch:
             _execute(self.connection, pending)
             self.connection.commit()
         now = utcnow()
-        marked = self.connection.execute(
-            MARK_SENDING,
+        marked = self.mark_sending.returning(
             {
                 "current": message.id,
                 "previous": accepted if accepted is not None else -1,
@@ -376,11 +389,9 @@ class Batch:
                 "attempts": attempts,
                 "lease_until": now + self.settings.lease,
                 "now": now,
-            },
-        ).all()
-        if not self.autocommit:
-            self.connection.commit()
-        return any(row[0] == message.id for row in marked)
+            }
+        )
+        return message.id in marked
 
     def _failed(self, message: ClaimedMessage, attempts: int, failure: Failure) -> None:
         parameters: dict[str, Any] = {

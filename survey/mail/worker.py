@@ -24,7 +24,8 @@ MAIL, RCPT and content go out, and only the final "." that completes the hand-ov
 waits for its commit. Values never stored in the outbox, such as the personal link, are
 filled in at sending (`survey.mail.send_time_fields`). How durable the commits are:
 `survey.mail.durability.worker_connection`. All database work goes through SQLAlchemy's
-public API (`Connection.execute` of statements built once).
+public API: `Connection.execute` of statements built once, except the per-message mark,
+compiled once and run on the driver's cursor (`survey.mail.driver_statement`).
 """
 
 from __future__ import annotations
