@@ -218,7 +218,9 @@ def not_before_refers_to_earlier_same_type(draft: QuestionnaireDraft) -> Iterato
             yield Issue(
                 reference.line,
                 f"{where} refers to question '{target_id}', which does not exist",
-                f"did you mean '{close}'?" if close else f"name the id of an earlier {kind} question",
+                f"did you mean '{close}'?"
+                if close
+                else f"name the id of an earlier {kind} question",
             )
         elif known[target_id][0] > position:
             yield Issue(
