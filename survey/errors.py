@@ -80,6 +80,7 @@ class ErrorCode(StrEnum):
     ANSWERS_BAD_YEAR = "answers.bad_year"
     ANSWERS_BAD_DATE = "answers.bad_date"
     ANSWERS_BAD_WEEK = "answers.bad_week"
+    ANSWERS_BEFORE_EARLIER = "answers.before_earlier"
 
     # Answers refused as a whole (nothing stored).
     RESPONSE_REFUSED = "response.refused"

@@ -16,6 +16,8 @@ Decisions where the questionnaire format is silent:
 * Weeks: the browser's "2025-W09", and as typed where the browser has no week field:
   "2025-W9", "2025W09", "2025 v 9", "v. 9 2025", "v9 2025", "vecka 9, 2025" (case
   ignored); stored as ISO "2025-W09". A week 53 is accepted only in years that have one.
+* A week or date question with `not_before` may not lie before that earlier question's
+  answer (equal is accepted); the message goes to the later question.
 * Empty answers are never stored: an unanswered question has no key in `answers`.
 """
 
@@ -294,6 +296,8 @@ def check_answers(
         value = raw.get(question.id)
         try:
             typed = check_answer(question, value)
+            if typed is not None:
+                check_not_before(questionnaire, question, typed, result.answers)
         except AnswerError as error:
             result.errors[question.id] = str(error)
             continue
@@ -330,6 +334,30 @@ def check_answer(question: Question, value: str | list[str] | None) -> AnswerVal
             year, week = parse_week(text)
             return format_iso_week(year, week)
     raise AssertionError(f"unhandled question type {question.type}")  # pragma: no cover
+
+
+def check_not_before(
+    questionnaire: Questionnaire,
+    question: Question,
+    typed: AnswerValue,
+    earlier_answers: Mapping[str, AnswerValue],
+) -> None:
+    """Raise `AnswerError` when a week or date lies before its `not_before` question's answer.
+
+    Both are stored in ISO form ("2026-W12", "2026-03-16"), which sorts as time does. An
+    earlier question left unanswered, not shown or itself in error is not compared.
+    """
+    if question.not_before is None:
+        return
+    earlier = earlier_answers.get(question.not_before)
+    if not isinstance(typed, str) or not isinstance(earlier, str) or typed >= earlier:
+        return
+    other = questionnaire.question(question.not_before)
+    noun = "Veckan" if question.type is QuestionType.WEEK else "Datumet"
+    raise AnswerError(
+        f"{noun} kan inte ligga före svaret på frågan ”{shorten(other.text)}” ({earlier}).",
+        code=ErrorCode.ANSWERS_BEFORE_EARLIER,
+    )
 
 
 def _as_list(value: str | list[str] | None) -> list[str]:

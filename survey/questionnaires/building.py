@@ -120,6 +120,7 @@ def _question(
         decimals=_optional(draft.decimals) or 0,
         unit=_optional(draft.unit),
         max_length=_optional(draft.max_length) or DEFAULT_MAX_LENGTH.get(kind),
+        not_before=_optional(draft.not_before),
     )
 
 

@@ -65,6 +65,7 @@ class QuestionDraft:
     decimals: Located[int] | None = None
     unit: Located[str] | None = None
     max_length: Located[int] | None = None
+    not_before: Located[str] | None = None
     audience: Located[Audience] | None = None
     show_if: ConditionDraft | None = None
     written: frozenset[str] = frozenset()  # the keys written, readable or not

@@ -120,6 +120,9 @@ class Question:
     decimals: int = 0  # number of decimals accepted for number questions
     unit: str | None = None  # shown after a number field, e.g. "dygn"
     max_length: int | None = None  # text questions
+    # week and date questions: the id of an earlier question of the same type whose answer
+    # this one's may not lie before
+    not_before: str | None = None
 
     @property
     def choice_values(self) -> tuple[str, ...]:
@@ -302,7 +305,7 @@ def _section_to_json(section: Section) -> dict[str, Any]:
 
 
 def _question_to_json(question: Question) -> dict[str, Any]:
-    return {
+    data: dict[str, Any] = {
         "id": question.id,
         "type": str(question.type),
         "text": question.text,
@@ -319,6 +322,9 @@ def _question_to_json(question: Question) -> dict[str, Any]:
         "unit": question.unit,
         "max_length": question.max_length,
     }
+    if question.not_before is not None:  # only when set: older versions' JSON stays the same
+        data["not_before"] = question.not_before
+    return data
 
 
 def _section_from_json(data: dict[str, Any]) -> Section:
@@ -350,6 +356,7 @@ def _question_from_json(data: dict[str, Any], section_id: str) -> Question:
         decimals=int(data.get("decimals", 0)),
         unit=data.get("unit"),
         max_length=data.get("max_length"),
+        not_before=data.get("not_before"),
     )
 
 

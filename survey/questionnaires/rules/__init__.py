@@ -41,6 +41,7 @@ RULES: tuple[Rule, ...] = (
     questions.decimals_are_in_range,
     questions.minimum_is_not_above_maximum,
     questions.max_length_only_on_text,
+    questions.not_before_refers_to_earlier_same_type,
     questions.question_audience_within_section,
     questions.conditions_have_equals_or_in,
     questions.conditions_refer_to_earlier_choice_questions,

@@ -12,6 +12,8 @@ from survey.questionnaires.model import CHOICE_TYPES, QuestionType
 MAX_DECIMALS = 4
 # Multiple-choice answers are held as one bit per choice in a 64-bit integer for results.
 MAX_MULTIPLE_CHOICES = 63
+# The types whose answers are ordered in time, so `not_before` can compare them.
+ORDERED_TYPES = frozenset({QuestionType.WEEK, QuestionType.DATE})
 
 
 # -- choices -----------------------------------------------------------------------------
@@ -188,6 +190,49 @@ def max_length_only_on_text(draft: QuestionnaireDraft) -> Iterator[Issue]:
                 max_length.line,
                 f"{question.name}: max_length must be at least 1",
                 "give the number of characters accepted, e.g. 'max_length: 500'",
+            )
+
+
+def not_before_refers_to_earlier_same_type(draft: QuestionnaireDraft) -> Iterator[Issue]:
+    """`not_before` on a week or date question names an earlier question of the same type."""
+    known = draft.questions_by_id()
+    for position, (_, question) in enumerate(draft.iter_questions()):
+        reference, kind = question.not_before, question.question_type
+        if reference is None or kind is None:
+            continue
+        where, target_id = f"not_before of {question.name}", reference.value
+        if kind not in ORDERED_TYPES:
+            yield Issue(
+                reference.line,
+                f"{question.name} of type {kind} cannot have 'not_before'",
+                "remove it (only week and date questions take it)",
+            )
+        elif question.id is not None and target_id == question.id.value:
+            yield Issue(
+                reference.line,
+                f"{where} refers to the question itself",
+                f"name an earlier {kind} question whose answer this one may not lie before",
+            )
+        elif target_id not in known:
+            close = did_you_mean(target_id, known)
+            yield Issue(
+                reference.line,
+                f"{where} refers to question '{target_id}', which does not exist",
+                f"did you mean '{close}'?"
+                if close
+                else f"name the id of an earlier {kind} question",
+            )
+        elif known[target_id][0] > position:
+            yield Issue(
+                reference.line,
+                f"{where} refers to question '{target_id}', which comes later",
+                "it can only name an earlier question: move this question below it",
+            )
+        elif (target_kind := known[target_id][2].question_type) is not None and target_kind != kind:
+            yield Issue(
+                reference.line,
+                f"{where} refers to question '{target_id}' of type {target_kind}",
+                f"name an earlier question of type {kind}, as this one is",
             )
 
 
