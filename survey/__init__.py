@@ -27,6 +27,7 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     from survey.answering import views as preview_pages
     from survey.audit_pages import views as audit_pages
     from survey.database import init_database
+    from survey.db import db
     from survey.demo import demo_cli
     from survey.export import views as export_pages
     from survey.export.commands import export_command
@@ -42,6 +43,7 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     from survey.results import views as results_pages
     from survey.results.commands import import_responses_command, results_command
     from survey.rounds import outbox_pages, recipient_pages, round_pages  # noqa: F401  (routes)
+    from survey.rounds.answers_version import track_answer_changes
     from survey.rounds.commands import round_cli
     from survey.rounds.links import live_links
     from survey.rounds.pages import bp as round_blueprint
@@ -72,6 +74,8 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
 
     # Extensions.
     init_database(app)
+    # Every change to a round's answers bumps its answers version (cached results' key).
+    track_answer_changes(db.session)
     csrf.init_app(app)
     init_login(app)
     mail.init_app(app)

@@ -267,7 +267,7 @@ def test_it_collates_free_text_with_organisations_escaped(
     app: Flask, cast: Cast, rounds: Rounds
 ) -> None:
     response = client_for(app, cast, "reader_nv").get(
-        f"/omgangar/{rounds.current}/resultat/fritext"
+        f"/omgangar/{rounds.current}/resultat/fritext?fraga=beskrivning"
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -285,7 +285,7 @@ def test_it_collates_free_text_with_organisations_escaped(
     ]
     filtered = page(
         client_for(app, cast, "reader_nv"),
-        f"/omgangar/{rounds.current}/resultat/fritext?kommun=H%C3%B6gan%C3%A4s",
+        f"/omgangar/{rounds.current}/resultat/fritext?fraga=beskrivning&kommun=H%C3%B6gan%C3%A4s",
     )
     assert "Vi har startat team" not in filtered.get_text()
     assert "Samverkan i lokal grupp." in filtered.get_text()

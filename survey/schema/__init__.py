@@ -6,7 +6,9 @@ so that migrations and tests see them all.
 """
 
 from survey.schema.accounts import ROLE_LABELS, Role, User
+from survey.schema.answers_versions import RoundAnswersVersion
 from survey.schema.audit import AuditEvent
+from survey.schema.jobs import Job, JobState
 from survey.schema.outbox import MailKind, MailStatus, OutboxMessage
 from survey.schema.questionnaires import QuestionnaireVersion
 from survey.schema.ratelimit import RateLimitCounter
@@ -16,6 +18,8 @@ from survey.schema.rounds import Recipient, Round, RoundState
 __all__ = [
     "ROLE_LABELS",
     "AuditEvent",
+    "Job",
+    "JobState",
     "MailKind",
     "MailStatus",
     "OutboxMessage",
@@ -26,6 +30,7 @@ __all__ = [
     "ResponseSubmission",
     "Role",
     "Round",
+    "RoundAnswersVersion",
     "RoundState",
     "User",
 ]
