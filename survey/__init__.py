@@ -29,9 +29,13 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     from survey.database import init_database
     from survey.db import db
     from survey.demo import demo_cli
+    from survey.export import job_pages as export_job_pages
     from survey.export import views as export_pages
     from survey.export.commands import export_command
+    from survey.export.jobs import EXPORT_JOB_KIND
     from survey.extensions import csrf, mail
+    from survey.jobs.cli import worker_command
+    from survey.jobs.registry import register_job_kind
     from survey.logredact import DEFAULT_LOGGERS, install_log_redaction
     from survey.mail.cli import outbox_cli
     from survey.mail.settings import check_mail_settings
@@ -98,6 +102,7 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
         results_pages.bp,
         import_pages.bp,
         export_pages.bp,
+        export_job_pages.bp,
         audit_pages.bp,
     ):
         app.register_blueprint(blueprint)
@@ -119,6 +124,9 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     # Mail: the personal link is put into each message as it is sent, never stored in it.
     register_send_time_field(app, LINK_MARKER, live_links)
 
+    # Jobs: the kinds of long work a worker (`survey worker`) runs; see survey/jobs/registry.py.
+    register_job_kind(app, EXPORT_JOB_KIND)
+
     # Commands: `survey <group> …`.
     for command in (results_command, import_responses_command, export_command):
         round_cli.add_command(command)
@@ -130,6 +138,7 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
         outbox_cli,
         privacy_cli,
         tick_command,
+        worker_command,
     ):
         app.cli.add_command(group)
     return app

@@ -157,6 +157,10 @@ class ErrorCode(StrEnum):
     PRIVACY_ONLY_AN_ACCOUNT = "privacy.only_an_account"
     EXPORT_TOO_MANY_ROWS = "export.too_many_rows"
 
+    # Jobs (survey.jobs).
+    JOB_FAILED = "job.failed"
+    JOB_CLAIM_LOST = "job.claim_lost"
+
 
 class SurveyError(Exception):
     """The base of the project's own errors: a stable `code` and a text for each audience.

@@ -3,7 +3,8 @@
 One tick, in this order: open the draft rounds whose opening time has come (queueing
 their invitations), queue the reminders that are due, close the rounds whose closing
 time has come, purge the personal data of rounds closed longer ago than the retention
-period (survey.privacy.purge), and deliver the outbox. Each round's step is its own
+period (survey.privacy.purge), remove finished jobs (and their files) kept long enough
+(survey.jobs.queue), and deliver the outbox. Each round's step is its own
 transaction, so a problem with one round is reported and the others still run. Running
 it twice in a row does nothing the second time: opened rounds are no longer drafts,
 reminders are counted per recipient (and unique per recipient and number), purged rounds
@@ -22,6 +23,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from survey.db import db, utcnow
+from survey.jobs.queue import remove_expired_jobs
 from survey.mail.worker import DeliveryReport, deliver_outbox
 from survey.privacy.purge import purge_personal_data
 from survey.rounds.lifecycle import close_round, open_round, open_rounds, rounds_due_to_open
@@ -39,6 +41,7 @@ class TickReport:
     reminders: int = 0
     closed: list[int] = field(default_factory=list)
     purged: list[int] = field(default_factory=list)
+    jobs_removed: int = 0
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     problems: list[str] = field(default_factory=list)
 
@@ -47,7 +50,8 @@ class TickReport:
         return (
             f"opened {len(self.opened)} round(s), queued {self.invitations} invitation(s) and "
             f"{self.reminders} reminder(s), closed {len(self.closed)} round(s), "
-            f"purged personal data of {len(self.purged)} round(s); "
+            f"purged personal data of {len(self.purged)} round(s), "
+            f"removed {self.jobs_removed} expired job(s); "
             f"mail: {self.delivery.describe()}"
         )
 
@@ -110,6 +114,13 @@ def run_tick(*, now: datetime | None = None, deliver: bool = True) -> TickReport
         report.problems.append(f"personal data of closed rounds was not purged: {error}")
     else:
         report.purged = [purged.round_id for purged in purge.rounds]
+
+    try:
+        report.jobs_removed = remove_expired_jobs(now)
+        db.session.commit()
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        report.problems.append(f"expired jobs were not removed: {error}")
 
     # End the session's transaction: on SQLite it holds the write lock the worker needs.
     db.session.close()
