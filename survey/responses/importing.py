@@ -18,7 +18,7 @@ Decisions:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,6 +40,7 @@ from survey.schema.responses import Response, ResponseSubmission
 from survey.schema.rounds import Recipient, Round
 
 AUDIT_ACTION = "round.responses_imported"
+PROGRESS_EVERY = 500  # rows between progress reports
 
 
 @dataclass
@@ -81,12 +82,14 @@ def import_responses(
     add_recipients: bool = False,
     dry_run: bool = False,
     now: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportOutcome:
     """Check an answers file and, when it has no problem, store its rows as imported responses.
 
     Adds the recipients (with ``add_recipients``), responses and submissions to the session
     and records the audit event; the caller commits. With problems (or ``dry_run``) nothing
-    is added; the outcome's counts then say what the import would do.
+    is added; the outcome's counts then say what the import would do. `progress(done,
+    total)` is told how many rows are stored, as they are.
     """
     questionnaire = questionnaire_of(round_.questionnaire_version)
     recipients = known_recipients(round_.id)
@@ -119,7 +122,10 @@ def import_responses(
             outcome.recipients_created += 1
     if dry_run:
         return outcome
-    for row in check.rows:
+    total = len(check.rows)
+    for number, row in enumerate(check.rows, start=1):
+        if progress is not None and (number % PROGRESS_EVERY == 0 or number == total):
+            progress(number, total)
         recipient_id = row.recipient_id
         if recipient_id is None:
             assert row.new_recipient is not None

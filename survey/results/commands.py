@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from survey.db import MAX_ROW_ID, db
 from survey.errors import CommandError, ErrorCode
+from survey.progress import CommandProgress
 from survey.questionnaires.storage import questionnaire_of
 from survey.responses.answers_file import ImportProblem
 from survey.responses.importing import ImportOutcome, import_responses
@@ -128,9 +129,15 @@ def import_responses_command(
             f"{file}: cannot be read: {error.strerror}", code=ErrorCode.COMMAND_BAD_FILE
         ) from error
     try:
-        outcome = import_responses(
-            round_, data, file.name, add_recipients=add_recipients, dry_run=dry_run
-        )
+        with CommandProgress(f"Importing {file.name}") as progress:
+            outcome = import_responses(
+                round_,
+                data,
+                file.name,
+                add_recipients=add_recipients,
+                dry_run=dry_run,
+                progress=progress,
+            )
         if outcome.imported:
             db.session.commit()
         else:
