@@ -71,7 +71,7 @@ def test_an_answer_submitted_on_one_server_shows_on_the_others_next_page(
         round_id, recipients = open_round_with_answers(2)
     reader = logged_in_client(first, "lasare", "NV")
     assert "Svar 1" in free_text_html(reader, round_id)
-    with first.app_context():
+    with first.test_request_context():
         cache = results_cache()
         assert cache is not None
         hits = cache.hits
@@ -94,7 +94,7 @@ def test_an_answer_submitted_on_one_server_shows_on_the_others_next_page(
 
 
 def test_a_draft_saved_does_not_bump_the_version_but_an_amendment_does(app: Flask) -> None:
-    with app.app_context():
+    with app.test_request_context():  # the cache is on in requests
         round_id, recipients = open_round_with_answers(1)
         before = answers_version(round_id)
         waiting = db.session.get(Recipient, recipients[-1])
@@ -112,7 +112,7 @@ def test_a_draft_saved_does_not_bump_the_version_but_an_amendment_does(app: Flas
 
 
 def test_removing_a_recipient_and_purging_bump_the_version(app: Flask) -> None:
-    with app.app_context():
+    with app.test_request_context():  # the cache is on in requests
         round_id, recipients = open_round_with_answers(2)
         assert len(load_responses_frame(round_id)) == 2
         version = answers_version(round_id)
@@ -139,11 +139,17 @@ def test_core_writers_bump_the_version_themselves(app: Flask) -> None:
 
 
 def test_a_cached_frame_is_a_copy(app: Flask) -> None:
-    with app.app_context():
+    with app.test_request_context():
+        assert results_cache() is not None
         round_id, _ = open_round_with_answers(2)
         frame = load_responses_frame(round_id)
         frame["sip_okning"] = None
         assert list(load_responses_frame(round_id)["sip_okning"].astype(str)) == ["ja", "ja"]
+
+
+def test_commands_and_workers_read_afresh(app: Flask) -> None:
+    with app.app_context():
+        assert results_cache() is None
 
 
 @pytest.mark.parametrize("count", [710])

@@ -10,7 +10,7 @@ and a submitted answer shows on the next page load.
 
 The cache is bounded (``SURVEY_RESULTS_CACHE_ENTRIES`` entries, least recently used out);
 values are shared between requests and must not be changed by their users (frames are
-handed out as copies).
+handed out as copies). Outside a request (commands, the worker) nothing is cached.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TypeVar
 
-from flask import current_app, has_app_context
+from flask import current_app, has_request_context
 
 from survey.rounds.answers_version import answers_versions
 
@@ -73,8 +73,12 @@ class ResultsCache:
 
 
 def results_cache() -> ResultsCache | None:
-    """The app's results cache, or None outside an app or when turned off (0 entries)."""
-    if not has_app_context():
+    """The app's results cache, or None outside a request or when turned off (0 entries).
+
+    Only pages use it: a command or a worker job (the Excel export of a million answers)
+    reads afresh, so that it neither keeps a large frame in memory afterwards nor copies it.
+    """
+    if not has_request_context():
         return None
     app = current_app
     cache = app.extensions.get(_CACHE_KEY)
