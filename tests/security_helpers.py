@@ -21,11 +21,13 @@ from sqlalchemy import select, update
 from werkzeug.routing import Rule
 
 from survey.db import db, utcnow
+from survey.jobs.queue import enqueue_job
 from survey.organisations import OrganisationType
 from survey.rounds.lifecycle import create_round, open_round
 from survey.rounds.recipients_file import RecipientRow
 from survey.rounds.roster import add_recipients
 from survey.rounds.settings import RoundSettings
+from survey.schema.jobs import JobState
 from survey.schema.outbox import MailStatus, OutboxMessage
 from survey.schema.rounds import Recipient
 from tests.factories import Cast, login, make_cast, make_questionnaire_version, make_user
@@ -48,6 +50,7 @@ class World:
     questionnaire_id: str
     questionnaire_version_id: int
     respondent: Invited  # a recipient of the round with a live link
+    job_id: int = 0  # an export of the round the administrator ordered (finished)
 
     def url_values(self) -> dict[str, Any]:
         """Values for every argument a rule may have."""
@@ -60,6 +63,7 @@ class World:
             "extension": "csv",
             "token": self.respondent.token,
             "filename": "style.css",
+            "job_id": self.job_id,
         }
 
 
@@ -113,6 +117,24 @@ def seed_world(app: Flask) -> World:
             .where(Recipient.round_id == round_.id)
             .values(last_contacted_at=now - timedelta(days=2), invited_at=now - timedelta(days=2))
         )
+        job = enqueue_job(
+            "excel_export",
+            {"round_id": round_.id, "identifying": False},
+            round_id=round_.id,
+            created_by_id=cast.admin.id,
+        )
+        # Finished, as the worker leaves it, so that its download can be walked too.
+        job.state = JobState.DONE.value
+        job.params = {
+            **job.params,
+            "summary": {"variant": "pseudonymiserad", "responses": 0, "non_respondents": 0,
+                        "free_text_answers": 0, "exported_at": now.isoformat(),
+                        "utf8_name": "export.xlsx"},
+        }  # fmt: skip
+        job.result, job.result_name, job.result_size = b"PK\x03\x04", "export.xlsx", 4
+        job.finished_at, job.expires_at = now, now + timedelta(days=1)
+        db.session.flush()
+        job_id = job.id
         world_ids = (round_.id, healthy.id, failed.id, message_id, reader.id, version.id)
         questionnaire_id = version.questionnaire_id
         db.session.commit()
@@ -128,6 +150,7 @@ def seed_world(app: Flask) -> World:
         failed_recipient_id=failed_id,
         message_id=message_id,
         user_id=reader_id,
+        job_id=job_id,
         questionnaire_id=questionnaire_id,
         questionnaire_version_id=version_id,
         respondent=respondent,
