@@ -52,5 +52,9 @@ lint: install
 bench: install
 	$(BIN)/python -m bench.run_all
 
+## Run the background worker (mail and jobs such as Excel exports) until Ctrl-C.
+worker: install
+	$(BIN)/survey worker --loop
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -245,6 +245,11 @@ class CommonEnvironment(Environment):
     SURVEY_MAIL_BATCH_SIZE: WholeNumber = Field(200, ge=1)
     SURVEY_MAIL_MAX_ATTEMPTS: WholeNumber = Field(8, ge=1)
     SURVEY_MAIL_LEASE_SECONDS: WholeNumber = Field(300, ge=10)
+    # Jobs (survey/jobs): a worker's lease on a job, and how long finished files are kept.
+    SURVEY_JOB_LEASE_SECONDS: WholeNumber = Field(300, ge=10)
+    SURVEY_JOB_KEEP_HOURS: WholeNumber = Field(24, ge=1)
+    # Results kept in memory per app process (survey/results/cache.py); 0 turns it off.
+    SURVEY_RESULTS_CACHE_ENTRIES: WholeNumber = Field(64, ge=0)
     # Wait for the disk before each hand-over to SMTP (see survey/mail/worker.py).
     SURVEY_MAIL_DURABLE_HANDOVER: Boolean = True
     MAIL_SERVER: str = "localhost"

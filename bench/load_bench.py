@@ -44,6 +44,7 @@ import threading
 import time
 import urllib.parse
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -116,6 +117,20 @@ def answer_as_respondent(client: Client, respondent: Respondent, timings: Timing
     step(CONFIRMATION, "GET", f"{form_path}/klart", 200)
 
 
+def view_form_as_respondent(client: Client, respondent: Respondent, timings: Timings) -> None:
+    """A form view by a new respondent: health, their link, their form (issue 16)."""
+    for kind, path, expected in (
+        (HEALTH, "/healthz", 200),
+        (OPEN_LINK, f"/svara/{respondent.round_id}/{respondent.token}", 303),
+        (FORM_GET, f"/svara/{respondent.round_id}", 200),
+    ):
+        status, _text, seconds = client.request("GET", path)
+        timings.add(kind, seconds)
+        if status != expected:
+            raise AssertionError(f"GET {kind}: {status} instead of {expected}")
+    client.cookies.clear()
+
+
 def _csrf_token(page: str) -> str:
     match = CSRF_TOKEN.search(page)
     if match is None:
@@ -166,8 +181,15 @@ def prepare(database_url: str, respondents: int, key: str) -> list[Respondent]:
     ]
 
 
-def run_clients(port: int, respondents: list[Respondent], clients: int, timings: Timings) -> float:
+def run_clients(
+    port: int,
+    respondents: list[Respondent],
+    clients: int,
+    timings: Timings,
+    visit: Callable[[Client, Respondent, Timings], None] | None = None,
+) -> float:
     """`clients` threads at once, each answering as its share of the respondents."""
+    visit = visit or answer_as_respondent
     shares = [respondents[number::clients] for number in range(clients)]
     start = threading.Barrier(clients + 1)
 
@@ -177,7 +199,7 @@ def run_clients(port: int, respondents: list[Respondent], clients: int, timings:
             start.wait()
             for respondent in shares[number]:
                 try:
-                    answer_as_respondent(client, respondent, timings)
+                    visit(client, respondent, timings)
                 except Exception as exc:  # counted: the target is 0 errors
                     timings.error(f"{type(exc).__name__}: {exc}")
                     client.close()
@@ -335,6 +357,65 @@ def run(
     return figures
 
 
+def form_views(database_url: str, clients: int, views: int, workers: int) -> list[Figure]:
+    """Form views per second: `clients` at once, each view a different respondent (issue 16)."""
+    from tests.realistic_data import scratch_database
+
+    key = secrets.token_urlsafe(48)
+    warm_up = workers * 4
+    with scratch_database(database_url) as url, tempfile.TemporaryDirectory() as directory:
+        respondents = prepare(url, clients * views + warm_up, key)
+        access_log = Path(directory) / "access.log"
+        process, port = start_gunicorn(
+            app_environment(url, key), workers=workers, threads=1, access_log=access_log
+        )
+        try:
+            run_clients(port, respondents[:warm_up], workers, Timings(), view_form_as_respondent)
+            timings = Timings()
+            seconds = run_clients(
+                port, respondents[warm_up:], clients, timings, view_form_as_respondent
+            )
+        finally:
+            stop(process)
+        served = server_times(access_log.read_text(encoding="utf-8"))
+    forms = len(timings.seconds.get(FORM_GET, []))
+    rate = forms / seconds
+    p95_form = percentile(timings.seconds[FORM_GET], 0.95)
+    p95_health = percentile(timings.seconds[HEALTH], 0.95)
+    server_p50 = statistics.median(served.get(FORM_GET) or [0.0]) * 1000
+    errors = len(timings.errors)
+    print(
+        f"form views: {forms} in {seconds:.1f} s = {rate:.0f}/s at {clients} clients "
+        f"({workers} gunicorn workers); form p95 {p95_form * 1000:.0f} ms, health p95 "
+        f"{p95_health * 1000:.0f} ms, server p50 {server_p50:.0f} ms; {errors} errors"
+    )
+    ratio = p95_form / p95_health
+    return [
+        Figure(
+            "form views",
+            "PostgreSQL",
+            f"{clients} clients, each view a new respondent",
+            f"{rate:.0f} views/s (link + form + health per view)",
+            "target 220/s",
+            rate / 220,
+            "≥ 1 (220/s)",
+            rate >= 220 and errors == 0,
+            f"{errors} errors",
+        ),
+        Figure(
+            "form views",
+            "PostgreSQL",
+            f"{clients} clients, p95 form vs /healthz",
+            f"p95 {p95_form * 1000:.0f} ms",
+            f"p95 {p95_health * 1000:.0f} ms",
+            ratio,
+            "≤ 3",
+            ratio <= 3 and errors == 0,
+            f"{errors} errors",
+        ),
+    ]
+
+
 def main(argv: list[str] | None = None) -> list[Figure]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=50)
@@ -346,11 +427,23 @@ def main(argv: list[str] | None = None) -> list[Figure]:
         default=os.environ.get("SURVEY_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL),
         help="PostgreSQL (a scratch database is made beside it)",
     )
+    parser.add_argument(
+        "--form-views",
+        type=int,
+        default=0,
+        help="instead: this many form views per client, each by a new respondent (issue 16)",
+    )
     arguments = parser.parse_args(argv)
     if not arguments.database_url.startswith("postgres"):
         raise SystemExit(
             "the load benchmark runs on PostgreSQL: give --database-url postgresql://…"
         )
+    if arguments.form_views:
+        figures = form_views(
+            arguments.database_url, arguments.clients, arguments.form_views, arguments.workers
+        )
+        print_figures(figures)
+        return figures
     figures = run(
         arguments.database_url,
         arguments.clients,

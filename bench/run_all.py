@@ -38,6 +38,10 @@ class Sizes:
     mail: int
     load_iterations: int
     repeat: int
+    scale_pages: int = 20_000
+    scale_import: int = 20_000
+    form_views: int = 40
+    million: bool = False
 
 
 MODEST = Sizes(
@@ -55,6 +59,10 @@ FULL = Sizes(
     mail=10_000,
     load_iterations=4,
     repeat=3,
+    scale_pages=100_000,
+    scale_import=100_000,
+    form_views=100,
+    million=True,
 )
 
 
@@ -80,7 +88,7 @@ def benchmarks(
     sizes: Sizes, database_url: str | None
 ) -> list[tuple[str, Callable[[], list[Figure]]]]:
     """The benchmarks to run on one database (None: a temporary SQLite file)."""
-    from bench import attainment_bench, export_bench, load_bench, mail_bench
+    from bench import attainment_bench, export_bench, load_bench, mail_bench, scale_bench
 
     on = [] if database_url is None else ["--database-url", database_url]
     repeat = ["--repeat", str(sizes.repeat)]
@@ -100,6 +108,19 @@ def benchmarks(
             ),
         ),
         ("mail", lambda: mail_bench.main(["--messages", str(sizes.mail), *repeat, *on])),
+        (
+            "scale",
+            lambda: scale_bench.main(
+                [
+                    "--responses",
+                    str(sizes.scale_pages),
+                    "--import-rows",
+                    str(sizes.scale_import),
+                    *repeat,
+                    *on,
+                ]
+            ),
+        ),
     ]
     if database_url is not None:
         chosen.append(
@@ -110,6 +131,31 @@ def benchmarks(
                 ),
             )
         )
+        chosen.append(
+            (
+                "form-views",
+                lambda: load_bench.main(
+                    [
+                        "--form-views",
+                        str(sizes.form_views),
+                        "--clients",
+                        "8",
+                        "--database-url",
+                        database_url,
+                    ]
+                ),
+            )
+        )
+        if sizes.million:
+            # Issue 16: a million answers on PostgreSQL, growth from 100,000 (peak RSS printed).
+            chosen.append(
+                (
+                    "million",
+                    lambda: export_bench.main(
+                        ["--growth", "--growth-sizes", "100000", "1000000", "--repeat", "1", *on]
+                    ),
+                )
+            )
     return chosen
 
 
@@ -124,7 +170,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         nargs="+",
-        choices=("export", "growth", "attainment", "mail", "load"),
+        choices=(
+            "export",
+            "growth",
+            "attainment",
+            "mail",
+            "load",
+            "scale",
+            "form-views",
+            "million",
+        ),
         help="run only these",
     )
     arguments = parser.parse_args(argv)

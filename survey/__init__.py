@@ -29,11 +29,16 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     from survey.answering import views as preview_pages
     from survey.audit_pages import views as audit_pages
     from survey.database import init_database
+    from survey.db import db
     from survey.demo import demo_cli
+    from survey.export import job_pages as export_job_pages
     from survey.export import non_respondent_list as _non_respondents  # noqa: F401  (its route)
     from survey.export import views as export_pages
     from survey.export.commands import export_command
+    from survey.export.jobs import EXPORT_JOB_KIND
     from survey.extensions import csrf, mail
+    from survey.jobs.cli import worker_command
+    from survey.jobs.registry import register_job_kind
     from survey.local_collaboration import contact_pages, leader_pages  # noqa: F401  (routes)
     from survey.local_collaboration.commands import group_cli
     from survey.local_collaboration.links import GROUP_LINK_MARKER, live_group_links
@@ -61,6 +66,7 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
         round_pages,
         sending_pages,
     )
+    from survey.rounds.answers_version import track_answer_changes
     from survey.rounds.commands import round_cli
     from survey.rounds.links import live_links
     from survey.rounds.pages import bp as round_blueprint
@@ -91,6 +97,8 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
 
     # Extensions.
     init_database(app)
+    # Every change to a round's answers bumps its answers version (cached results' key).
+    track_answer_changes(db.session)
     csrf.init_app(app)
     init_login(app)
     mail.init_app(app)
@@ -113,6 +121,7 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
         results_pages.bp,
         import_pages.bp,
         export_pages.bp,
+        export_job_pages.bp,
         audit_pages.bp,
         plan_pages.bp,
         local_collaboration_blueprint,
@@ -144,6 +153,9 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     register_send_time_field(app, LINK_MARKER, live_links)
     register_send_time_message_field(app, GROUP_LINK_MARKER, live_group_links)
 
+    # Jobs: the kinds of long work a worker (`survey worker`) runs; see survey/jobs/registry.py.
+    register_job_kind(app, EXPORT_JOB_KIND)
+
     # Commands: `survey <group> …`.
     for command in (results_command, import_responses_command, export_command):
         round_cli.add_command(command)
@@ -157,6 +169,7 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
         privacy_cli,
         group_cli,
         tick_command,
+        worker_command,
     ):
         app.cli.add_command(group)
     return app

@@ -204,6 +204,9 @@ class ErrorCode(StrEnum):
     GROUP_NOT_IN_PLAN = "group.not_in_plan"
     GROUP_INDICATOR_FOLLOWED = "group.indicator_followed"
     GROUP_UNKNOWN_FORM = "group.unknown_form"
+    # Jobs (survey.jobs).
+    JOB_FAILED = "job.failed"
+    JOB_CLAIM_LOST = "job.claim_lost"
 
 
 class SurveyError(Exception):

@@ -4,7 +4,8 @@ One tick, in this order: open the draft rounds whose opening time has come (queu
 their invitations), queue the reminders that are due, close the rounds whose closing
 time has come (and the reminders of lokal samverkan groups: a follow-up due, a plan left
 alone too long), purge the personal data of rounds closed longer ago than the retention
-period (survey.privacy.purge), delete expired staged uploads, and deliver the outbox.
+period (survey.privacy.purge), delete expired staged uploads, remove finished jobs (and
+their files) kept long enough (survey.jobs.queue), and deliver the outbox.
 Each round's step is its own transaction, so a problem with one round is reported and
 the others still run. Running it twice in a row does nothing the second time: opened
 rounds are no longer drafts,
@@ -24,6 +25,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from survey.db import db, utcnow
+from survey.jobs.queue import remove_expired_jobs
 from survey.local_collaboration.mailing import queue_due_group_reminders
 from survey.mail.batch import DeliveryReport
 from survey.mail.worker import deliver_outbox
@@ -45,6 +47,7 @@ class TickReport:
     group_reminders: int = 0
     closed: list[int] = field(default_factory=list)
     purged: list[int] = field(default_factory=list)
+    jobs_removed: int = 0
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     problems: list[str] = field(default_factory=list)
 
@@ -54,7 +57,8 @@ class TickReport:
             f"opened {len(self.opened)} round(s), queued {self.invitations} invitation(s) and "
             f"{self.reminders} reminder(s), closed {len(self.closed)} round(s), "
             f"purged personal data of {len(self.purged)} round(s), "
-            f"queued {self.group_reminders} lokal samverkan reminder(s); "
+            f"queued {self.group_reminders} lokal samverkan reminder(s), "
+            f"removed {self.jobs_removed} expired job(s); "
             f"mail: {self.delivery.describe()}"
         )
 
@@ -131,6 +135,13 @@ def run_tick(*, now: datetime | None = None, deliver: bool = True) -> TickReport
     except SQLAlchemyError as error:
         db.session.rollback()
         report.problems.append(f"expired staged uploads were not deleted: {error}")
+
+    try:
+        report.jobs_removed = remove_expired_jobs(now)
+        db.session.commit()
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        report.problems.append(f"expired jobs were not removed: {error}")
 
     # End the session's transaction: on SQLite it holds the write lock the worker needs.
     db.session.close()

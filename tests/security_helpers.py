@@ -21,11 +21,13 @@ from sqlalchemy import select, update
 from werkzeug.routing import Rule
 
 from survey.db import db, utcnow
+from survey.jobs.queue import enqueue_job
 from survey.organisations import OrganisationType
 from survey.rounds.lifecycle import create_round, open_round
 from survey.rounds.recipients_file import RecipientRow
 from survey.rounds.roster import add_recipients
 from survey.rounds.settings import RoundSettings
+from survey.schema.jobs import JobState
 from survey.schema.outbox import MailStatus, OutboxMessage
 from survey.schema.rounds import Recipient
 from tests.factories import (
@@ -63,6 +65,7 @@ class World:
     respondent: Invited  # a recipient of the round with a live link
     group_id: int = 0  # a lokal samverkan of NV (Ängelholm) with a live link
     response_id: int = 0  # the submitted inventory of ANSWERED_EMAIL
+    job_id: int = 0  # an export of the round the administrator ordered (finished)
 
     def url_values(self) -> dict[str, Any]:
         """Values for every argument a rule may have."""
@@ -80,6 +83,7 @@ class World:
             "plan_key": "nv-aktivitetsplan",
             "indicator_id": "1a.3d",
             "kind": "pdf",
+            "job_id": self.job_id,
         }
 
 
@@ -140,6 +144,24 @@ def seed_world(app: Flask) -> World:
             round_, answered, {"deltagare": f"{INVENTORY_PARTICIPANT}, samordnare"}
         )
         response_id = response.id
+        job = enqueue_job(
+            "excel_export",
+            {"round_id": round_.id, "identifying": False},
+            round_id=round_.id,
+            created_by_id=cast.admin.id,
+        )
+        # Finished, as the worker leaves it, so that its download can be walked too.
+        job.state = JobState.DONE.value
+        job.params = {
+            **job.params,
+            "summary": {"variant": "pseudonymiserad", "responses": 0, "non_respondents": 0,
+                        "free_text_answers": 0, "exported_at": now.isoformat(),
+                        "utf8_name": "export.xlsx"},
+        }  # fmt: skip
+        job.result, job.result_name, job.result_size = b"PK\x03\x04", "export.xlsx", 4
+        job.finished_at, job.expires_at = now, now + timedelta(days=1)
+        db.session.flush()
+        job_id = job.id
         world_ids = (round_.id, healthy.id, failed.id, message_id, reader.id, version.id)
         questionnaire_id = version.questionnaire_id
         load_nv_plan()  # commits
@@ -166,6 +188,7 @@ def seed_world(app: Flask) -> World:
         failed_recipient_id=failed_id,
         message_id=message_id,
         user_id=reader_id,
+        job_id=job_id,
         questionnaire_id=questionnaire_id,
         questionnaire_version_id=version_id,
         respondent=respondent,

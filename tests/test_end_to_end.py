@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import Browser, Page
 
 from survey.db import db, utcnow
+from survey.jobs.runner import run_due_jobs
 from survey.questionnaires.parsing import read_questionnaire_file
 from survey.questionnaires.storage import store_questionnaire
 from survey.ticks import run_tick
@@ -151,8 +152,14 @@ def test_it_runs_a_round_from_launch_to_results(
     results = leader_page.locator("main").inner_text()
     # Åsa answered Ja everywhere: 1a.1b (share answering Ja) is 100 % for the round.
     assert re.search(r"1a\.1b[^\n]*\n(.*\n){0,6}.*100,0\xa0%", results), results[:3000]
+    # The export is a job: ordered on its page, built by the worker, then downloaded.
+    leader_page.get_by_role("link", name="Excel-export").click()
+    leader_page.get_by_role("button", name="Skapa Excel-export").click()
+    with app.app_context():
+        assert len(run_due_jobs("end-to-end").done) == 1
+    leader_page.reload()
     with leader_page.expect_download() as download:
-        leader_page.get_by_role("link", name="Ladda ner Excel-export").click()
+        leader_page.get_by_role("link", name="Ladda ner Excel-filen").click()
     assert download.value.suggested_filename.endswith(".xlsx")
     workbook = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()), read_only=True)
     assert workbook.sheetnames[:2] == ["Sammanfattning", "Indikatorer"]

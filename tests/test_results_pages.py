@@ -271,7 +271,9 @@ def test_it_ignores_an_unknown_filter_with_a_notice(
 def test_it_collates_free_text_with_organisations_escaped(
     app: Flask, client_for: ClientFor, rounds: Rounds
 ) -> None:
-    response = client_for("reader_nv").get(f"/omgangar/{rounds.current}/resultat/fritext")
+    response = client_for("reader_nv").get(
+        f"/omgangar/{rounds.current}/resultat/fritext?fraga=beskrivning"
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert SCRIPT not in html
@@ -288,7 +290,7 @@ def test_it_collates_free_text_with_organisations_escaped(
     ]
     filtered = page(
         client_for("reader_nv"),
-        f"/omgangar/{rounds.current}/resultat/fritext?kommun=H%C3%B6gan%C3%A4s",
+        f"/omgangar/{rounds.current}/resultat/fritext?fraga=beskrivning&kommun=H%C3%B6gan%C3%A4s",
     )
     assert "Vi har startat team" not in filtered.get_text()
     assert "Samverkan i lokal grupp." in filtered.get_text()

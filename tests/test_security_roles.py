@@ -40,6 +40,9 @@ class Access(Enum):
     READ = "readers, process leaders of the delregion, administrators"
     MANAGE = "process leaders of the delregion, administrators"
     PROCESS_LEADER = "process leaders (their delregion), administrators"
+    # An export job's pages: only the user who ordered it, while they may still READ the
+    # round (an identifying job: MANAGE). The seeded job was ordered by the administrator.
+    ORDERER = "the user who ordered the job, if they may read the round"
     ADMIN = "administrators"
 
 
@@ -74,6 +77,13 @@ ROLE_TABLE: dict[str, Access] = {
     "results.question_summary": A.READ,
     "results.inventories": A.READ,  # organisations only, no link to an inventory for a reader
     "export.download_round": A.READ,  # pseudonymised; ?identifierande=1 is MANAGE (below)
+    # Exports as jobs: anyone who reads the round orders a pseudonymised one; an
+    # identifying one (identifierande=1) is MANAGE (below).
+    "export_jobs.export_page": A.READ,
+    "export_jobs.start_export": A.READ,
+    "export_jobs.job_page": A.ORDERER,
+    "export_jobs.job_status": A.ORDERER,
+    "export_jobs.download_job": A.ORDERER,
     # One group's whole inventory: the answer "who is with us" may name participants.
     "results.inventory": A.MANAGE,
     "rounds.show_recipient": A.MANAGE,
@@ -142,6 +152,7 @@ ALLOWED: dict[Access, set[str]] = {
     A.MANAGE: {"leader_nv", "admin"},
     A.PROCESS_LEADER: {"leader_nv", "leader_no", "admin"},
     A.ADMIN: {"admin"},
+    A.ORDERER: {"admin"},
 }
 WHO = ("anonymous", "reader_nv", "leader_no", "leader_nv", "admin")
 # What names a person in the seeded round: none of it may reach a reader. (Organisations
@@ -248,6 +259,11 @@ def test_it_gives_the_identifying_export_only_to_those_who_manage_the_round(
     assert by_who["leader_no"].get(url).status_code == 404
     assert by_who["leader_nv"].get(url).status_code == 200
     assert by_who["admin"].get(url).status_code == 200
+    # Ordered as a job from the web: the same rule.
+    order = f"/omgangar/{world.round_id}/export"
+    assert by_who["reader_nv"].post(order, data={"identifierande": "1"}).status_code == 403
+    assert by_who["leader_no"].post(order, data={"identifierande": "1"}).status_code == 404
+    assert by_who["leader_nv"].post(order, data={"identifierande": "1"}).status_code == 302
 
 
 def test_it_shows_a_reader_the_round_counts_but_nobody_who_was_asked(

@@ -137,6 +137,8 @@ class AnswerForm(FlaskForm):  # type: ignore[misc]
     questionnaire: ClassVar[Questionnaire]
     respondent_type: ClassVar[RespondentType]
     questions: ClassVar[tuple[Question, ...]]  # every question this type may be shown
+    plan: ClassVar[tuple[PlannedSection, ...]]  # the layout's fixed part (see form_plan)
+    has_conditions: ClassVar[bool]
 
     buttons_id: ClassVar[str] = BUTTONS_ID
 
@@ -248,47 +250,83 @@ class AnswerForm(FlaskForm):  # type: ignore[misc]
         return progress(self.questionnaire, self.respondent_type, valid.answers)
 
     def layout(self, *, preview_notes: bool = False) -> FormLayout:
-        """Sections and questions as the template renders them."""
-        numbers = {
-            question.id: self.questionnaire.question_number(question.id)
-            for question in self.questions
-        }
+        """Sections and questions as the template renders them.
+
+        What does not depend on the respondent (the numbering, the condition and audience
+        notes, which sections are asked) is worked out once per form class (`form_plan`);
+        per request only the fields, errors and progress are added.
+        """
         errors = {} if self.answer_check is None else self.answer_check.errors
         progress_by_section = {item.section_id: item for item in self.progress()}
         sections: list[SectionView] = []
-        for section in self.questionnaire.sections:
-            if not is_section_asked(section, self.respondent_type):
-                continue
+        for planned in self.plan:
             views = [
                 QuestionView(
-                    question=question,
-                    field=self.answer_field(question.id),
-                    number=numbers[question.id],
-                    error=errors.get(question.id),
-                    condition_note=condition_note(question, self.questionnaire, numbers),
-                    audience_note=audience_note(question.audience)
-                    if preview_notes and question.audience != section.audience
-                    else None,
+                    question=item.question,
+                    field=self.answer_field(item.question.id),
+                    number=item.number,
+                    error=errors.get(item.question.id),
+                    condition_note=item.condition_note,
+                    audience_note=item.audience_note if preview_notes else None,
                 )
-                for question in section.questions
-                if question.id in numbers
+                for item in planned.questions
             ]
-            if not views:
-                continue
             sections.append(
                 SectionView(
-                    section=section,
+                    section=planned.section,
                     questions=views,
-                    audience_note=audience_note(section.audience) if preview_notes else None,
-                    progress=progress_by_section[section.id],
+                    audience_note=planned.audience_note if preview_notes else None,
+                    progress=progress_by_section[planned.section.id],
                 )
             )
         return FormLayout(
             questionnaire=self.questionnaire,
             sections=sections,
             preview_notes=preview_notes,
-            has_conditions=any(view.condition_note for s in sections for view in s.questions),
+            has_conditions=self.has_conditions,
         )
+
+
+@dataclass(frozen=True)
+class PlannedQuestion:
+    question: Question
+    number: int
+    condition_note: str | None
+    audience_note: str | None  # shown in the preview, where it differs from the section's
+
+
+@dataclass(frozen=True)
+class PlannedSection:
+    section: Section
+    questions: tuple[PlannedQuestion, ...]
+    audience_note: str | None
+
+
+def form_plan(
+    questionnaire: Questionnaire, respondent_type: RespondentType, questions: tuple[Question, ...]
+) -> tuple[PlannedSection, ...]:
+    """The form's sections and numbered questions as this organisation type sees them."""
+    # Numbered by place in the whole questionnaire: the same for every organisation type.
+    numbers = {question.id: questionnaire.question_number(question.id) for question in questions}
+    planned: list[PlannedSection] = []
+    for section in questionnaire.sections:
+        if not is_section_asked(section, respondent_type):
+            continue
+        items = tuple(
+            PlannedQuestion(
+                question=question,
+                number=numbers[question.id],
+                condition_note=condition_note(question, questionnaire, numbers),
+                audience_note=audience_note(question.audience)
+                if question.audience != section.audience
+                else None,
+            )
+            for question in section.questions
+            if question.id in numbers
+        )
+        if items:
+            planned.append(PlannedSection(section, items, audience_note(section.audience)))
+    return tuple(planned)
 
 
 @dataclass(frozen=True)
@@ -527,10 +565,13 @@ def answer_form_class(
             _form_classes.move_to_end(key)
             return cached
     questions = tuple(reachable_questions(questionnaire, respondent_type))
+    plan = form_plan(questionnaire, respondent_type, questions)
     attributes: dict[str, Any] = {
         "questionnaire": questionnaire,
         "respondent_type": respondent_type,
         "questions": questions,
+        "plan": plan,
+        "has_conditions": any(item.condition_note for s in plan for item in s.questions),
         **{field_attribute(question.id): make_field(question) for question in questions},
     }
     form_class = type(f"AnswerForm_{questionnaire.id}", (AnswerForm,), attributes)

@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from survey.db import db
 from survey.errors import CommandError, ErrorCode
 from survey.export.workbook import build_workbook, record_export
+from survey.progress import CommandProgress
 from survey.schema.rounds import Round
 
 
@@ -55,8 +56,12 @@ def export_command(round_id: int, output: Path, identifying: bool) -> None:
     handle, temporary = tempfile.mkstemp(prefix=".export-", suffix=".xlsx", dir=directory)
     os.close(handle)
     try:
-        summary = build_workbook(round_id, identifying=identifying, out=Path(temporary))
-        os.replace(temporary, output)
+        with CommandProgress(f"Exporting round {round_id}") as progress:
+            progress(0, 2)
+            summary = build_workbook(round_id, identifying=identifying, out=Path(temporary))
+            progress(1, 2)
+            os.replace(temporary, output)
+            progress(2, 2)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

@@ -27,6 +27,7 @@ from survey.mail.outbox import (
     uncertain_messages,
 )
 from survey.mail.worker import deliver_outbox
+from survey.progress import CommandProgress
 from survey.schema.outbox import MailStatus, OutboxMessage
 
 LISTED_AT_MOST = 20
@@ -80,11 +81,20 @@ def _print_batch(batch: DeliveryReport) -> None:
 def send_command(loop: bool, interval: float, batch_size: int | None) -> None:
     """Deliver the due messages (once, or again and again with --loop)."""
     stop = StopRequest()
-    with stop.installed():
+    with stop.installed(), CommandProgress("Sending") as progress:
+        handed = [0]
+
+        def on_batch(batch: DeliveryReport) -> None:
+            _print_batch(batch)
+            handed[0] += batch.sent + batch.failed + batch.retried + batch.uncertain + batch.held
+            progress(handed[0], max(handed[0], due[0]))
+
         while True:
             started = time.monotonic()
             try:
-                report = deliver_outbox(batch_size=batch_size, stop=stop, on_batch=_print_batch)
+                due = [handed[0] + outbox_backlog().due]
+                db.session.close()  # on SQLite the read holds the lock the worker needs
+                report = deliver_outbox(batch_size=batch_size, stop=stop, on_batch=on_batch)
             except OperationalError as exc:
                 problem = f"the database cannot be reached: {exc.orig}"
                 if not loop:

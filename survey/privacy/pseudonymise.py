@@ -26,6 +26,7 @@ from typing import Final, TypeVar
 from sqlalchemy import ColumnElement, delete, or_, select, update
 
 from survey.db import db
+from survey.rounds.answers_version import bump_answers_version
 from survey.schema.outbox import MailStatus, OutboxMessage
 from survey.schema.responses import Response
 from survey.schema.rounds import Recipient
@@ -162,13 +163,19 @@ def pseudonymise(
     left alone, so running it again changes nothing; the caller commits.
     """
     found = _find(recipient_ids, message_filter)
+    changed_rounds: set[int] = set()
     for chunk in _chunks(found.recipients):
+        changed_rounds.update(
+            db.session.scalars(select(Recipient.round_id).where(Recipient.id.in_(chunk)))
+        )
         db.session.execute(
             update(Recipient)
             .where(Recipient.id.in_(chunk))
             .values(name=None, email=None, token_hash=None, pseudonymised_at=now)
             .execution_options(synchronize_session=False)
         )
+    # Cached results and exports of these rounds name the people: they are stale now.
+    bump_answers_version(changed_rounds)
     for chunk in _chunks(found.drafts):
         db.session.execute(
             update(Response)

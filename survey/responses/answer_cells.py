@@ -13,17 +13,36 @@ Only choices are turned into values here; everything else is left for the form's
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from survey.errors import ErrorCode
 from survey.organisations import normalise_word
 from survey.questionnaires.answers import AnswerError, format_number, join_with_or, max_length
 from survey.questionnaires.model import Question, QuestionType
 
 
+@lru_cache(maxsize=8192)  # a file repeats the same few cells ("Ja", "Nej") many times
 def _choice_key(text: str) -> str:
     return normalise_word(text.replace("_", " ").replace("-", " "))
 
 
+# Each question's lookup, made once: by id, with the question kept so its id stays its own.
+_lookups: dict[int, tuple[Question, dict[str, str]]] = {}
+MAX_LOOKUPS = 2048
+
+
 def _choice_lookup(question: Question) -> dict[str, str]:
+    found = _lookups.get(id(question))
+    if found is not None and found[0] is question:
+        return found[1]
+    lookup = _make_choice_lookup(question)
+    if len(_lookups) >= MAX_LOOKUPS:
+        _lookups.clear()
+    _lookups[id(question)] = (question, lookup)
+    return lookup
+
+
+def _make_choice_lookup(question: Question) -> dict[str, str]:
     # Values win over labels should a label be written like another choice's value.
     lookup: dict[str, str] = {}
     for choice in question.choices:

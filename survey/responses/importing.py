@@ -18,11 +18,11 @@ Decisions:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from survey.audit.recording import record_audit
 from survey.db import db, utcnow
@@ -35,11 +35,14 @@ from survey.responses.answers_file import (
     check_responses_file,
 )
 from survey.responses.service import record_submission
+from survey.rounds.answers_version import bump_answers_version
 from survey.rounds.recipients_file import RecipientRow
 from survey.schema.responses import Response, ResponseSubmission
 from survey.schema.rounds import Recipient, Round
 
 AUDIT_ACTION = "round.responses_imported"
+PROGRESS_EVERY = 500  # rows between progress reports
+BULK_ROWS = 1_000  # rows per multi-row INSERT
 
 
 @dataclass
@@ -81,12 +84,14 @@ def import_responses(
     add_recipients: bool = False,
     dry_run: bool = False,
     now: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportOutcome:
     """Check an answers file and, when it has no problem, store its rows as imported responses.
 
     Adds the recipients (with ``add_recipients``), responses and submissions to the session
     and records the audit event; the caller commits. With problems (or ``dry_run``) nothing
-    is added; the outcome's counts then say what the import would do.
+    is added; the outcome's counts then say what the import would do. `progress(done,
+    total)` is told how many rows are stored, as they are.
     """
     questionnaire = questionnaire_of(round_.questionnaire_version)
     recipients = known_recipients(round_.id)
@@ -119,15 +124,31 @@ def import_responses(
             outcome.recipients_created += 1
     if dry_run:
         return outcome
-    for row in check.rows:
+    total = len(check.rows)
+    new_recipients = _add_recipients(
+        round_, [row.new_recipient for row in check.rows if row.recipient_id is None], now
+    )
+    fresh: list[tuple[int, Mapping[str, AnswerValue]]] = []  # first answers: bulk inserted
+    for number, row in enumerate(check.rows, start=1):
+        if progress is not None and (number % PROGRESS_EVERY == 0 or number == total):
+            progress(number, total)
         recipient_id = row.recipient_id
         if recipient_id is None:
             assert row.new_recipient is not None
-            recipient_id = _add_recipient(round_, row.new_recipient, now)
+            recipient_id = new_recipients[row.new_recipient.email.lower()]
         response = responses.get(recipient_id)
         if _is_unchanged(response, row):
             continue
-        store_imported_answers(round_.id, recipient_id, response, row.answers, now)
+        if response is None:
+            fresh.append((recipient_id, row.answers))
+            if len(fresh) >= BULK_ROWS:
+                _insert_first_answers(round_.id, fresh, now)
+                fresh = []
+        else:
+            store_imported_answers(round_.id, recipient_id, response, row.answers, now)
+    _insert_first_answers(round_.id, fresh, now)
+    # The bulk inserts pass the session's change tracking by: bump the version here.
+    bump_answers_version([round_.id])
     outcome.imported = True
     record_audit(
         AUDIT_ACTION,
@@ -158,20 +179,72 @@ def _is_unchanged(response: Response | None, row: ImportRow) -> bool:
     )
 
 
-def _add_recipient(round_: Round, new: RecipientRow, now: datetime) -> int:
-    recipient = Recipient(
-        round_id=round_.id,
-        name=new.name,
-        email=new.email,
-        organisation=new.organisation,
-        organisation_type=str(new.organisation_type),
-        kommun=new.kommun,
-        delregion=new.delregion,
-        created_at=now,
+def _add_recipients(round_: Round, new: list[RecipientRow | None], now: datetime) -> dict[str, int]:
+    """Insert the new recipients in bulk; their ids by email address (lower case)."""
+    rows = [
+        {
+            "round_id": round_.id,
+            "name": recipient.name,
+            "email": recipient.email,
+            "organisation": recipient.organisation,
+            "organisation_type": str(recipient.organisation_type),
+            "kommun": recipient.kommun,
+            "delregion": recipient.delregion,
+            "created_at": now,
+        }
+        for recipient in new
+        if recipient is not None
+    ]
+    ids: dict[str, int] = {}
+    for start in range(0, len(rows), BULK_ROWS):
+        chunk = rows[start : start + BULK_ROWS]
+        inserted = db.session.execute(
+            insert(Recipient).returning(
+                Recipient.id, Recipient.email, sort_by_parameter_order=True
+            ),
+            chunk,
+        )
+        ids.update({str(email).lower(): int(id_) for id_, email in inserted})
+    return ids
+
+
+def _insert_first_answers(
+    round_id: int, rows: list[tuple[int, Mapping[str, AnswerValue]]], now: datetime
+) -> None:
+    """Insert first responses and their submission number 1 with two multi-row statements."""
+    if not rows:
+        return
+    inserted = db.session.execute(
+        insert(Response).returning(Response.id, sort_by_parameter_order=True),
+        [
+            {
+                "round_id": round_id,
+                "recipient_id": recipient_id,
+                "answers": dict(answers),
+                "submitted_at": now,
+                "first_submitted_at": now,
+                "submission_count": 1,
+                "imported": True,
+                "created_at": now,
+                "version_id": 1,
+            }
+            for recipient_id, answers in rows
+        ],
     )
-    db.session.add(recipient)
-    db.session.flush()
-    return int(recipient.id)
+    response_ids = [int(id_) for (id_,) in inserted]
+    db.session.execute(
+        insert(ResponseSubmission),
+        [
+            {
+                "response_id": response_id,
+                "number": 1,
+                "answers": dict(answers),
+                "submitted_at": now,
+                "imported": True,
+            }
+            for response_id, (_, answers) in zip(response_ids, rows, strict=True)
+        ],
+    )
 
 
 def store_imported_answers(

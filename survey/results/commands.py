@@ -16,13 +16,16 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from survey.db import MAX_ROW_ID, db
 from survey.errors import CommandError, ErrorCode
+from survey.progress import CommandProgress
 from survey.questionnaires.storage import questionnaire_of
 from survey.responses.answers_file import ImportProblem
 from survey.responses.importing import ImportOutcome, import_responses
 from survey.results.attainment import IndicatorResult, results_as_json
 from survey.results.trends import compute_round_results
 from survey.schema.rounds import Round
-from survey.tabular import MAX_FILE_BYTES
+from survey.tabular import TableLimits, table_limits
+
+NO_LIMITS = TableLimits(max_rows=None, max_bytes=None)
 
 
 def round_by_reference(reference: str) -> Round:
@@ -136,22 +139,22 @@ def import_responses_command(
     """
     round_ = round_by_reference(round_reference)
     try:
-        size = file.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise CommandError(
-                f"{file}: the file is {size / 1024 / 1024:.1f} MB — at most "
-                f"{MAX_FILE_BYTES // 1024 // 1024} MB is read",
-                code=ErrorCode.TABLE_TOO_LARGE,
-            )
         data = file.read_bytes()
     except OSError as error:
         raise CommandError(
             f"{file}: cannot be read: {error.strerror}", code=ErrorCode.COMMAND_BAD_FILE
         ) from error
     try:
-        outcome = import_responses(
-            round_, data, file.name, add_recipients=add_recipients, dry_run=dry_run
-        )
+        # The command line takes files of any size (the web's row and size limits are off).
+        with CommandProgress(f"Importing {file.name}") as progress, table_limits(NO_LIMITS):
+            outcome = import_responses(
+                round_,
+                data,
+                file.name,
+                add_recipients=add_recipients,
+                dry_run=dry_run,
+                progress=progress,
+            )
         if outcome.imported:
             db.session.commit()
         else:

@@ -60,6 +60,7 @@ from survey.questionnaires.model import (
     QuestionType,
 )
 from survey.questionnaires.storage import questionnaire_of
+from survey.results.cache import cached
 from survey.results.ordering import organisation_type_sort_key, swedish_sort_key
 from survey.schema.responses import Response
 from survey.schema.rounds import Recipient, Round
@@ -123,6 +124,19 @@ def responses_frame_from_records(
 
 
 def load_responses_frame(round_id: int, questionnaire: Questionnaire | None = None) -> pd.DataFrame:
+    """`read_responses_frame`, kept in survey.results.cache per answers version (a copy)."""
+    pinned = questionnaire or _round_questionnaire(round_id)
+    # The questionnaire is kept with the frame, so its id stays its own while cached.
+    _, frame = cached(
+        [round_id],
+        "responses_frame",
+        id(pinned),
+        lambda: (pinned, read_responses_frame(round_id, pinned)),
+    )
+    return frame.copy()
+
+
+def read_responses_frame(round_id: int, questionnaire: Questionnaire | None = None) -> pd.DataFrame:
     """Load the round's submitted responses as the results frame, in one streamed SQL query.
 
     `questionnaire` is the round's pinned questionnaire; when not given it is taken from
@@ -172,6 +186,12 @@ def responses_statement(round_id: int) -> Select[*tuple[Any, ...]]:
 
 
 def load_recipients_frame(round_id: int) -> pd.DataFrame:
+    """The round's recipients frame (`read_recipients_frame`), computed once per answers version."""
+    frame = cached([round_id], "recipients_frame", None, lambda: read_recipients_frame(round_id))
+    return frame.copy()
+
+
+def read_recipients_frame(round_id: int) -> pd.DataFrame:
     """Load the round's invited recipients, answered or not, for response rates (one query).
 
     A recipient counts as invited when the invitation was sent or a response was submitted

@@ -13,11 +13,15 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from flask_login import current_user
 
 from survey.organisations import ORGANISATION_TYPE_LABELS, OrganisationType
+from survey.paging import requested_page
 from survey.questionnaires.model import Measure
 from survey.questionnaires.storage import questionnaire_of
 from survey.results import formatting as fmt
 from survey.results import report
+from survey.results.cache import cached
 from survey.results.frame import load_recipients_frame, load_responses_frame
+from survey.results.freetext import FreeTextAnswers
+from survey.results.freetext_pages import free_text_page
 from survey.results.report import (
     GROUPINGS,
     KOMMUN_PARAMETER,
@@ -139,14 +143,26 @@ def round_results(round_: Round) -> str:
 @bp.get("/omgangar/<int:round_id>/resultat/fritext")
 @round_view()
 def free_text(round_: Round) -> str:
-    """Every free-text (and week or date) answer per question, with who gave it."""
+    """The free-text (and week or date) answers of one question, with who gave them, paged."""
     results_filter, notices, kommuner = read_filter(round_)
     questionnaire = questionnaire_of(round_.questionnaire_version)
-    responses = results_filter.apply(load_responses_frame(round_.id, questionnaire))
+
+    def collate() -> tuple[list[FreeTextAnswers], int]:
+        responses = results_filter.apply(load_responses_frame(round_.id, questionnaire))
+        return collate_answers(questionnaire, responses), len(responses)
+
+    filter_key = tuple(sorted(results_filter.query().items()))
+    collated, answered = cached([round_.id], "free_text", filter_key, collate)
+    shown = free_text_page(
+        collated,
+        question_id=request.args.get("fraga"),
+        search=request.args.get("sok"),
+        page=requested_page(request.args.get("sida")),
+    )
     return render_template(
         "results/free_text.html",
-        collated=collate_answers(questionnaire, responses),
-        answered=len(responses),
+        shown=shown,
+        answered=answered,
         notices=notices,
         **common_context(round_, results_filter, kommuner),
     )

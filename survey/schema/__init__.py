@@ -6,7 +6,9 @@ so that migrations and tests see them all.
 """
 
 from survey.schema.accounts import ROLE_LABELS, Role, User
+from survey.schema.answers_versions import RoundAnswersVersion
 from survey.schema.audit import AuditEvent
+from survey.schema.jobs import Job, JobState
 from survey.schema.local_collaboration import (
     ActionStatus,
     LocalAction,
@@ -31,6 +33,8 @@ __all__ = [
     "ROLE_LABELS",
     "ActionStatus",
     "AuditEvent",
+    "Job",
+    "JobState",
     "LocalAction",
     "LocalFinding",
     "LocalGroup",
@@ -53,6 +57,7 @@ __all__ = [
     "ResponseSubmission",
     "Role",
     "Round",
+    "RoundAnswersVersion",
     "RoundState",
     "StagedUpload",
     "User",

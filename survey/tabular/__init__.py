@@ -14,7 +14,15 @@ Swedish message for the person who uploaded the file.
 """
 
 from survey.tabular.headers import ColumnMap, ColumnProblem, ColumnSpec, match_columns
-from survey.tabular.model import Table, TableError, TableRow, column_letter, describe_location
+from survey.tabular.model import (
+    Table,
+    TableError,
+    TableLimits,
+    TableRow,
+    column_letter,
+    describe_location,
+    table_limits,
+)
 from survey.tabular.reading import MAX_FILE_BYTES, read_table
 
 __all__ = [
@@ -24,9 +32,11 @@ __all__ = [
     "ColumnSpec",
     "Table",
     "TableError",
+    "TableLimits",
     "TableRow",
     "column_letter",
     "describe_location",
     "match_columns",
     "read_table",
+    "table_limits",
 ]

@@ -5,7 +5,8 @@ Both readers (`survey.tabular.xlsx_reader`, `survey.tabular.csv_reader`) turn a 
 
 * The header is the first non-empty row. Fully empty rows are skipped, and every row keeps the
   number Excel shows for it (a CSV record with a quoted line break is one row, as in Excel).
-* At most ``MAX_ROWS`` rows with data and ``MAX_COLUMNS`` columns.
+* At most ``MAX_ROWS`` rows with data (an upload on the web) and ``MAX_COLUMNS`` columns;
+  the command line lifts the row limit (`table_limits`).
 * Values are text: trimmed, NFC-normalised, line breaks as ``\\n``.
 * A cell a reader refused (a formula, an error value) refuses the whole file, naming the first
   such cell and how many others there are.
@@ -16,13 +17,42 @@ Every refusal is a ``TableError`` with a Swedish message for the person who uplo
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from survey.errors import ErrorCode, SurveyError
 
 MAX_ROWS = 20_000
 MAX_COLUMNS = 200
+
+
+@dataclass(frozen=True)
+class TableLimits:
+    """How many data rows and bytes a file may have (None: no limit)."""
+
+    max_rows: int | None
+    max_bytes: int | None
+
+
+WEB_LIMITS = TableLimits(max_rows=MAX_ROWS, max_bytes=50 * 1024 * 1024)
+_limits: ContextVar[TableLimits] = ContextVar("table_limits", default=WEB_LIMITS)
+
+
+def current_limits() -> TableLimits:
+    return _limits.get()
+
+
+@contextmanager
+def table_limits(limits: TableLimits) -> Iterator[None]:
+    """Read files with other limits meanwhile (the command line reads files of any size)."""
+    token = _limits.set(limits)
+    try:
+        yield
+    finally:
+        _limits.reset(token)
+
 
 SAVE_AS_HINT = "Spara filen som .xlsx (Excel-arbetsbok) eller .csv och ladda upp den igen."
 
@@ -135,6 +165,8 @@ def build_table(
     rows: list[TableRow] = []
     refused: list[tuple[int, int, str]] = []
     width = 0
+    limits = _limits.get()
+    max_rows = MAX_ROWS if limits is WEB_LIMITS else limits.max_rows
     for raw in raw_rows:
         values = list(raw.values)
         while values and not values[-1]:
@@ -157,10 +189,10 @@ def build_table(
             headers = values
             header_row = raw.number
             continue
-        if len(rows) >= MAX_ROWS:
+        if max_rows is not None and len(rows) >= max_rows:
             raise TableError(
-                f"Filen har fler än {_thousands(MAX_ROWS)} rader med data; "
-                f"högst {_thousands(MAX_ROWS)} tas emot.",
+                f"Filen har fler än {_thousands(max_rows)} rader med data; "
+                f"högst {_thousands(max_rows)} tas emot.",
                 code=ErrorCode.TABLE_TOO_MANY_ROWS,
             )
         rows.append(TableRow(raw.number, tuple(values)))

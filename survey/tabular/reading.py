@@ -6,19 +6,21 @@ from pathlib import PurePosixPath, PureWindowsPath
 
 from survey.errors import ErrorCode
 from survey.tabular.csv_reader import read_csv
-from survey.tabular.model import SAVE_AS_HINT, Table, TableError
+from survey.tabular.model import SAVE_AS_HINT, WEB_LIMITS, Table, TableError, current_limits
 from survey.tabular.xlsx_reader import read_xlsx
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_FILE_BYTES = WEB_LIMITS.max_bytes or 0  # an upload on the web; see `table_limits`
 
 
 def read_table(data: bytes, filename: str) -> Table:
     """Read the table in an uploaded .xlsx or .csv file, or raise TableError."""
     extension = _extension(filename)
-    if len(data) > MAX_FILE_BYTES:
+    limits = current_limits()
+    max_bytes = MAX_FILE_BYTES if limits is WEB_LIMITS else limits.max_bytes
+    if max_bytes is not None and len(data) > max_bytes:
         raise TableError(
             f"Filen är för stor ({len(data) / 1024 / 1024:.1f} MB). "
-            f"Högst {MAX_FILE_BYTES / 1024 / 1024:.0f} MB tas emot.",
+            f"Högst {max_bytes / 1024 / 1024:.0f} MB tas emot.",
             code=ErrorCode.TABLE_TOO_LARGE,
         )
     if not data.strip():
