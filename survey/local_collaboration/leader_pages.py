@@ -15,9 +15,9 @@ from flask_login import current_user
 from survey.accounts.permissions import active_account, login_required, role_required
 from survey.audit.recording import record_audit
 from survey.db import db, utcnow
+from survey.errors import ErrorCode
 from survey.local_collaboration import checking
 from survey.local_collaboration.checking import Refused
-from survey.errors import ErrorCode
 from survey.local_collaboration.groups import (
     GroupError,
     can_manage_group,
@@ -157,10 +157,8 @@ def new_group() -> ResponseReturnValue:
             details={"group_id": group.id, "generation": group.token_generation},
         )
     db.session.commit()
-    flash(
-        f"{group.name} är skapad." + (f" Länken skickas till {group.contact_email}." if sent else ""),
-        "success",
-    )
+    link = f" Länken skickas till {group.contact_email}." if sent else ""
+    flash(f"{group.name} är skapad.{link}", "success")
     return redirect(url_for("local_collaboration.group_plan_page", group_id=group.id), 303)
 
 
