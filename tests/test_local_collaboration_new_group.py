@@ -85,7 +85,9 @@ def test_bad_input_is_refused_in_swedish_and_changes_nothing(
 def test_an_administrator_must_choose_a_delregion(app: Flask) -> None:
     admin = logged_in_client(app, "admin", None)
     response = admin.post("/samverkan/ny", data=GOOD)
-    assert response.status_code == 422 and "är ingen delregion" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "Välj en delregion." in response.get_data(as_text=True)
+    unknown = admin.post("/samverkan/ny", data={**GOOD, "delregion": "XX"})
+    assert unknown.status_code == 422 and "XX är ingen delregion." in unknown.get_data(as_text=True)
     assert counts(app) == (0, 0, 0)
 
 

@@ -126,12 +126,18 @@ def new_group() -> ResponseReturnValue:
     kommun = (form.get("kommun") or "").strip()
     if not kommun:
         errors.append(("kommun", "Välj en kommun."))
+    delregion = (form.get("delregion") or "").strip() if account.is_admin else account.delregion
+    if account.is_admin and not delregion:
+        errors.append(("delregion", "Välj en delregion."))
+    elif not delregion:
+        errors.append(
+            ("kommun", "Ditt konto hör inte till någon delregion. Be en administratör om hjälp.")
+        )
     try:
         contact_name, contact_email = checking.check_contact(form)
     except Refused as refused:
         errors += [(problem.field, problem.message) for problem in refused.problems]
     if not errors:
-        delregion = (form.get("delregion") or "") if account.is_admin else account.delregion
         try:
             group = create_group(
                 kommun=kommun,
