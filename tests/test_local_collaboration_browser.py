@@ -211,3 +211,32 @@ def test_the_leaders_pages_pass_axe(
     assert "Vi gör hälsosamtal med 75-åringar." in page.content()
     check(page, "one group's inventory")
     shoot(browser, page, "inventering")
+
+
+def test_the_new_group_form_and_its_errors_pass_axe(
+    app: Flask, live_server: LiveServer, browser_page: Page, browser: Browser
+) -> None:
+    seed(app)  # Hässleholm already has its group
+    page = browser_page
+    page.goto(live_server("/logga-in"))
+    page.fill("#email", LEADER)
+    page.fill("#password", DEFAULT_PASSWORD)
+    submit(page, "main button[type=submit]")
+    page.goto(live_server("/samverkan"))
+    submit(page, "a[href='/samverkan/ny']")
+    check(page, "the new group form")
+    shoot(browser, page, "ny-grupp")
+    page.select_option("#kommun", "Hässleholm")
+    page.fill("#kontakt_namn", "Kim Kontakt")
+    page.locator("#kontakt_epost").evaluate("e => e.type = 'text'")
+    page.fill("#kontakt_epost", "inte-en-adress")
+    submit(page, "main form button[type=submit]")
+    assert "Ange en giltig e-postadress" in page.content()
+    check(page, "the new group form with an error")
+    shoot(browser, page, "ny-grupp-fel")
+    page.fill("#kontakt_epost", "kim@osby.se")
+    page.select_option("#kommun", "Osby")
+    page.check("#skicka_lank")
+    submit(page, "main form button[type=submit]")
+    assert "Lokal samverkan Osby är skapad." in page.content()
+    assert page.url.endswith("/plan")

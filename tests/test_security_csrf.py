@@ -115,6 +115,14 @@ CASES: dict[str, PostCase] = {
         },
         form_page=lambda w: "/omgangar/ny",
     ),
+    "local_collaboration.new_group": PostCase(
+        lambda w: {
+            "kommun": "Ystad",
+            "kontakt_namn": "Kim Kontakt",
+            "kontakt_epost": "kim@ystad.se",
+            "delregion": "SO",
+        }
+    ),
     "rounds.edit_round": PostCase(
         lambda w: {"title": "Ändrad titel", "action": "save"},
         form_page=lambda w: f"/omgangar/{w.round_id}/andra",

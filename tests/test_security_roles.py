@@ -135,6 +135,8 @@ ROLE_TABLE: dict[str, Access] = {
     "local_collaboration.contact_change": A.MANAGE,
     "local_collaboration.send_link": A.MANAGE,
     "local_collaboration.revoke_link_page": A.MANAGE,
+    "local_collaboration.new_group_form": A.PROCESS_LEADER,  # a group in their own delregion
+    "local_collaboration.new_group": A.PROCESS_LEADER,
     "rounds.new_round": A.PROCESS_LEADER,
     "audit.log": A.PROCESS_LEADER,
     "accounts.users": A.ADMIN,

@@ -6,19 +6,23 @@ and administrators also edit, send and revoke links, change the contact and expo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from survey.accounts.permissions import active_account, login_required
+from survey.accounts.permissions import active_account, login_required, role_required
 from survey.audit.recording import record_audit
 from survey.db import db, utcnow
+from survey.errors import ErrorCode
 from survey.local_collaboration import checking
 from survey.local_collaboration.checking import Refused
 from survey.local_collaboration.groups import (
     GroupError,
     can_manage_group,
     change_contact,
+    create_group,
     group_view,
     revoke_link,
     visible_groups,
@@ -38,7 +42,8 @@ from survey.local_collaboration.plan import Editor
 from survey.local_collaboration.vocabulary import MATURITY_LEVELS, STEP_LABELS
 from survey.local_collaboration.workbook import XLSX_MIMETYPE, overview_workbook, plan_workbook
 from survey.localtime import format_local
-from survey.organisations import DELREGIONS, delregion_label
+from survey.organisations import DELREGIONS, SKANE_KOMMUNER, delregion_label
+from survey.schema.accounts import Role
 from survey.schema.local_collaboration import LocalGroup
 
 
@@ -79,7 +84,88 @@ def overview_page() -> ResponseReturnValue:
         format_local=format_local,
         delregion_label=delregion_label,
         can_manage=any(can_manage_group(current_user, g) for g in groups),
+        can_create=account.is_admin or account.role == Role.PROCESS_LEADER,
     )
+
+
+# Which form field a refused creation belongs to.
+_GROUP_ERROR_FIELDS = {
+    ErrorCode.GROUP_NOT_A_KOMMUN: "kommun",
+    ErrorCode.GROUP_EXISTS: "kommun",
+    ErrorCode.GROUP_NOT_A_DELREGION: "delregion",
+}
+
+
+def _render_new_group(errors: list[tuple[str, str]], posted: Mapping[str, str]) -> str:
+    account = active_account(current_user)
+    return render_template(
+        "local_collaboration/new_group.html",
+        errors=errors,
+        posted=posted,
+        kommuner=SKANE_KOMMUNER,
+        delregions=DELREGIONS,
+        is_admin=account is not None and account.is_admin,
+    )
+
+
+@bp.get("/samverkan/ny")
+@role_required(Role.PROCESS_LEADER)
+def new_group_form() -> ResponseReturnValue:
+    """The form for a new lokal samverkan, in the leader's delregion."""
+    return _render_new_group([], {})
+
+
+@bp.post("/samverkan/ny")
+@role_required(Role.PROCESS_LEADER)
+def new_group() -> ResponseReturnValue:
+    """Create a kommun's lokal samverkan (and, when asked, queue its link) or show the errors."""
+    account = active_account(current_user)
+    assert account is not None  # role_required let only active accounts in
+    form = request.form
+    errors: list[tuple[str, str]] = []
+    kommun = (form.get("kommun") or "").strip()
+    if not kommun:
+        errors.append(("kommun", "Välj en kommun."))
+    delregion = (form.get("delregion") or "").strip() if account.is_admin else account.delregion
+    if account.is_admin and not delregion:
+        errors.append(("delregion", "Välj en delregion."))
+    elif not delregion:
+        errors.append(
+            ("kommun", "Ditt konto hör inte till någon delregion. Be en administratör om hjälp.")
+        )
+    try:
+        contact_name, contact_email = checking.check_contact(form)
+    except Refused as refused:
+        errors += [(problem.field, problem.message) for problem in refused.problems]
+    if not errors:
+        try:
+            group = create_group(
+                kommun=kommun,
+                delregion=delregion or "",
+                contact_name=contact_name,
+                contact_email=contact_email,
+                name=(form.get("namn") or "").strip()[: checking.MAX_SHORT] or None,
+                user=account,
+            )
+        except GroupError as error:
+            errors.append((_GROUP_ERROR_FIELDS.get(error.code, "kommun"), error.swedish))
+    if errors:
+        db.session.rollback()
+        return _render_new_group(errors, form), 422
+    sent = form.get("skicka_lank") == "ja"
+    if sent:
+        issue_group_link(group)
+        queue_link(group, utcnow())
+        record_audit(
+            "local_group.link_send",
+            f"Skickade en ny länk till {group.name}.",
+            delregion=group.delregion,
+            details={"group_id": group.id, "generation": group.token_generation},
+        )
+    db.session.commit()
+    link = f" Länken skickas till {group.contact_email}." if sent else ""
+    flash(f"{group.name} är skapad.{link}", "success")
+    return redirect(url_for("local_collaboration.group_plan_page", group_id=group.id), 303)
 
 
 @bp.get("/samverkan/oversikt.xlsx")
