@@ -7,6 +7,8 @@ and administrators also edit, send and revoke links, change the contact and expo
 from __future__ import annotations
 
 from collections.abc import Mapping
+from io import BytesIO
+from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
@@ -184,19 +186,22 @@ def overview_export() -> ResponseReturnValue:
     if not groups and not account.is_admin:
         abort(403)
     data = overview_workbook(overview(groups, today_local()), [group_plan(g) for g in groups])
-    record_audit(
-        "local_group.export",
+    return _audited_workbook(
+        data,
+        f"lokal-samverkan-{utcnow():%Y-%m-%d}.xlsx",
         f"Exporterade översikten över {len(groups)} lokala samverkansgrupper.",
         delregion=account.delregion,
         details={"group_ids": [g.id for g in groups]},
     )
+
+
+def _audited_workbook(
+    data: BytesIO, filename: str, summary: str, *, delregion: str | None, details: dict[str, Any]
+) -> ResponseReturnValue:
+    """Record the export in the audit log, commit, and send the workbook as a download."""
+    record_audit("local_group.export", summary, delregion=delregion, details=details)
     db.session.commit()
-    return send_file(
-        data,
-        mimetype=XLSX_MIMETYPE,
-        as_attachment=True,
-        download_name=f"lokal-samverkan-{utcnow():%Y-%m-%d}.xlsx",
-    )
+    return send_file(data, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=filename)
 
 
 @bp.get("/samverkan/grupper/<int:group_id>/plan")
@@ -233,19 +238,12 @@ def group_history(group: LocalGroup) -> ResponseReturnValue:
 @group_view(manage=True)
 def group_export(group: LocalGroup) -> ResponseReturnValue:
     """The group's plan as an Excel workbook."""
-    data = plan_workbook(group_plan(group))
-    record_audit(
-        "local_group.export",
+    return _audited_workbook(
+        plan_workbook(group_plan(group)),
+        f"handlingsplan-{group.kommun}.xlsx",
         f"Exporterade handlingsplanen för {group.name}.",
         delregion=group.delregion,
         details={"group_id": group.id},
-    )
-    db.session.commit()
-    return send_file(
-        data,
-        mimetype=XLSX_MIMETYPE,
-        as_attachment=True,
-        download_name=f"handlingsplan-{group.kommun}.xlsx",
     )
 
 
