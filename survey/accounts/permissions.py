@@ -40,6 +40,24 @@ def active_account(user: Any) -> User | None:
     return None
 
 
+def can_read_delregion(user: Any, delregion: str | None) -> bool:
+    """Whether the user may read what belongs to `delregion` (a round, a plan, a group)."""
+    account = active_account(user)
+    if account is None:
+        return False
+    return account.is_admin or (account.delregion is not None and account.delregion == delregion)
+
+
+def can_manage_delregion(user: Any, delregion: str | None) -> bool:
+    """Whether the user may change what belongs to `delregion`: its process leaders, admins."""
+    account = active_account(user)
+    if account is None:
+        return False
+    return account.is_admin or (
+        account.role == Role.PROCESS_LEADER and can_read_delregion(account, delregion)
+    )
+
+
 def login_required(view: Callable[P, R]) -> Callable[P, R]:
     """Let only logged-in users in; others go to the login page (Flask-Login's, typed)."""
     return cast(Callable[P, R], flask_login.login_required(view))

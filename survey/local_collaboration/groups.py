@@ -15,13 +15,18 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy import Select, false, select
 
-from survey.accounts.permissions import active_account, login_required
+from survey.accounts.permissions import (
+    active_account,
+    can_manage_delregion,
+    can_read_delregion,
+    login_required,
+)
 from survey.audit.recording import record_audit
 from survey.db import db
 from survey.errors import ErrorCode, SurveyError
 from survey.local_collaboration.links import issue_group_link, revoke_group_link
 from survey.organisations import local_collaboration_name, parse_delregion, parse_kommun
-from survey.schema.accounts import Role, User
+from survey.schema.accounts import User
 from survey.schema.local_collaboration import LocalGroup
 
 P = ParamSpec("P")
@@ -144,17 +149,11 @@ def group_by_kommun(kommun: str) -> LocalGroup | None:
 
 
 def can_read_group(user: Any, group: LocalGroup) -> bool:
-    account = active_account(user)
-    return account is not None and (
-        account.is_admin or (account.delregion is not None and account.delregion == group.delregion)
-    )
+    return can_read_delregion(user, group.delregion)
 
 
 def can_manage_group(user: Any, group: LocalGroup) -> bool:
-    account = active_account(user)
-    return account is not None and (
-        account.is_admin or (account.role == Role.PROCESS_LEADER and can_read_group(account, group))
-    )
+    return can_manage_delregion(user, group.delregion)
 
 
 def visible_groups(user: Any, delregion: str | None = None) -> Select[LocalGroup]:

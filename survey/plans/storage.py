@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Select, false, select
 
-from survey.accounts.permissions import active_account
+from survey.accounts.permissions import active_account, can_manage_delregion, can_read_delregion
 from survey.audit.recording import record_audit
 from survey.db import db
 from survey.errors import ErrorCode, OperatorError
@@ -18,7 +18,6 @@ from survey.plans.document import check_question_indicators, parse_plan
 from survey.plans.model import Plan
 from survey.questionnaires.errors import QuestionnaireInvalid
 from survey.questionnaires.storage import questionnaire_of
-from survey.schema.accounts import Role
 from survey.schema.plans import PlanRecord, PlanVersion
 from survey.schema.questionnaires import QuestionnaireVersion
 
@@ -178,21 +177,11 @@ def plan_by_key(key: str) -> PlanRecord | None:
 
 
 def can_read_plan(user: Any, record: PlanRecord) -> bool:
-    account = active_account(user)
-    if account is None:
-        return False
-    return account.is_admin or (
-        account.delregion is not None and account.delregion == record.delregion
-    )
+    return can_read_delregion(user, record.delregion)
 
 
 def can_record_plan(user: Any, record: PlanRecord) -> bool:
-    account = active_account(user)
-    if account is None:
-        return False
-    return account.is_admin or (
-        account.role == Role.PROCESS_LEADER and can_read_plan(account, record)
-    )
+    return can_manage_delregion(user, record.delregion)
 
 
 def visible_plans(user: Any) -> Select[PlanRecord]:

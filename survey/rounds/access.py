@@ -15,9 +15,13 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy import Select, false, select
 
-from survey.accounts.permissions import active_account, login_required
+from survey.accounts.permissions import (
+    active_account,
+    can_manage_delregion,
+    can_read_delregion,
+    login_required,
+)
 from survey.db import db
-from survey.schema.accounts import Role
 from survey.schema.rounds import Round
 
 P = ParamSpec("P")
@@ -26,22 +30,12 @@ R = TypeVar("R")
 
 def can_read_round(user: Any, round_: Round) -> bool:
     """Tell whether the user may see the round and its results."""
-    account = active_account(user)
-    if account is None:
-        return False
-    return account.is_admin or (
-        account.delregion is not None and account.delregion == round_.delregion
-    )
+    return can_read_delregion(user, round_.delregion)
 
 
 def can_manage_round(user: Any, round_: Round) -> bool:
     """Tell whether the user may change, open, close and send reminders for the round."""
-    account = active_account(user)
-    if account is None:
-        return False
-    return account.is_admin or (
-        account.role == Role.PROCESS_LEADER and can_read_round(account, round_)
-    )
+    return can_manage_delregion(user, round_.delregion)
 
 
 def visible_rounds(user: Any) -> Select[Round]:
