@@ -48,6 +48,7 @@ ACTION_LABELS: Final = {
     "user.password_reset": "Satte nytt lösenord",
     "privacy.purge": "Rensade personuppgifter",
     "privacy.erase_person": "Raderade en persons uppgifter",
+    "privacy.erase_group_contact": "Raderade en kontaktpersons uppgifter",
     "privacy.export_person": "Gjorde registerutdrag",
     "local_group.create": "Skapade lokal samverkan",
     "local_group.contact": "Bytte kontaktperson för lokal samverkan",

@@ -108,7 +108,9 @@ def change_contact(group: LocalGroup, name: str, email: str, *, user: User | Non
     new_person = email.lower() != group.contact_email.lower()
     before = (group.contact_name, group.contact_email)
     group.contact_name, group.contact_email = name, email
-    if new_person and group.token_hash is not None:
+    # A contact erased on request (no address) left the group without a link: the new
+    # contact gets one; a link the process leader revoked stays revoked.
+    if new_person and (group.token_hash is not None or not before[1]):
         issue_group_link(group)
     record_audit(
         "local_group.contact",

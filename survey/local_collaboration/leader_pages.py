@@ -91,6 +91,10 @@ def overview_page() -> ResponseReturnValue:
 
 
 # Which form field a refused creation belongs to.
+NO_CONTACT = (
+    "Gruppen har ingen kontaktperson: uppgifterna är raderade på begäran. "
+    "Ange en ny kontaktperson under Byt kontaktperson, så skickas länken till hen."
+)
 _GROUP_ERROR_FIELDS = {
     ErrorCode.GROUP_NOT_A_KOMMUN: "kommun",
     ErrorCode.GROUP_EXISTS: "kommun",
@@ -280,6 +284,9 @@ def contact_change(group: LocalGroup) -> ResponseReturnValue:
 @group_view(manage=True)
 def send_link(group: LocalGroup) -> ResponseReturnValue:
     """Issue a new link (the old one stops working) and mail it to the contact."""
+    if not group.contact_email:
+        flash(NO_CONTACT, "error")
+        return redirect(url_for("local_collaboration.group_plan_page", group_id=group.id), 303)
     issue_group_link(group)
     queue_link(group, utcnow())
     record_audit(

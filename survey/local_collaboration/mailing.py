@@ -33,6 +33,8 @@ def _sender(group: LocalGroup) -> str:
 def _queue(
     group: LocalGroup, kind: MailKind, reason: str, key: str, subject: str, body: str, now: datetime
 ) -> OutboxMessage | None:
+    if not group.contact_email:  # the contact was erased on request; a new one is needed
+        return None
     if (
         db.session.scalar(
             select(LocalGroupMail.id).where(

@@ -111,7 +111,8 @@ def erase_person_command(email: str, yes: bool) -> None:
         record = person_record(email)
     except NotAnEmailAddress as error:
         raise CommandError(str(error), code=error.code) from None
-    if not record.recipient_ids and not record.document["messages"]:
+    groups = record.document["local_group_contacts"]
+    if not record.recipient_ids and not record.document["messages"] and not groups:
         db.session.rollback()
         if record.user_ids:
             raise CommandError(
@@ -120,12 +121,16 @@ def erase_person_command(email: str, yes: bool) -> None:
                 "with the audit log (see docs/privacy.md)",
                 code=ErrorCode.PRIVACY_ONLY_AN_ACCOUNT,
             )
-        click.echo(f"Nothing to erase: no recipient or message has the address {record.email}.")
+        click.echo(
+            f"Nothing to erase: no recipient, lokal samverkan contact or message has the "
+            f"address {record.email}."
+        )
         return
     if not yes:
         click.confirm(
             f"Erase the name, address and personal links of {record.email} in "
-            f"{len(record.recipient_ids)} recipient row(s)? This cannot be undone",
+            f"{len(record.recipient_ids)} recipient row(s) and {len(groups)} lokal samverkan "
+            "contact(s)? This cannot be undone",
             abort=True,
         )
     report = erase_person(email, now=utcnow())
@@ -142,6 +147,13 @@ def erase_person_command(email: str, yes: bool) -> None:
             "note: round(s) "
             + ", ".join(map(str, report.open_rounds))
             + " are open; the person's link no longer works and no more mail goes to them."
+        )
+    if report.local_groups:
+        click.echo(
+            "note: the contact of lokal samverkan group(s) "
+            + ", ".join(map(str, report.local_groups))
+            + " was erased and its link stopped; the plans are kept — name a new contact on "
+            "the group's page."
         )
     if report.accounts:
         click.echo(

@@ -31,6 +31,7 @@ from survey.accounts.users import normalise_email
 from survey.audit.recording import record_audit
 from survey.db import db, utcnow
 from survey.errors import ErrorCode, OperatorError
+from survey.privacy.local_contacts import contact_record, erase_contact, groups_with_contact
 from survey.privacy.pseudonymise import PseudonymisedCounts, pseudonymise
 from survey.schema.accounts import User
 from survey.schema.audit import AuditEvent
@@ -231,7 +232,14 @@ class PersonRecord:
     def found_anything(self) -> bool:
         return any(
             self.document[key]
-            for key in ("accounts", "recipients", "messages", "audit_events", "throttling_counters")
+            for key in (
+                "accounts",
+                "recipients",
+                "local_group_contacts",
+                "messages",
+                "audit_events",
+                "throttling_counters",
+            )
         )
 
 
@@ -251,6 +259,7 @@ def person_record(text: str, *, now: datetime | None = None) -> PersonRecord:
         ),
         "accounts": [_account_record(user) for user in users],
         "recipients": [_recipient_record(recipient) for recipient in recipients],
+        "local_group_contacts": [contact_record(group) for group in groups_with_contact(email)],
         "messages": [
             {
                 "message_id": message.id,
@@ -307,6 +316,7 @@ class ErasureReport:
     rounds: list[int]
     counts: PseudonymisedCounts
     accounts: list[int]  # accounts with the address, left for `survey user deactivate`
+    local_groups: list[int]  # lokal samverkan groups whose contact was erased (plans kept)
     open_rounds: list[int]  # rounds still open, where the person's link stopped working
 
 
@@ -356,7 +366,14 @@ def erase_person(text: str, *, now: datetime) -> ErasureReport:
             "adress utan mottagarpost.",
             details={"messages": stray.messages, "withdrawn": stray.withdrawn},
         )
+    groups = groups_with_contact(email)
+    for group in groups:
+        erase_contact(group)
     accounts = list(db.session.scalars(select(User.id).where(func.lower(User.email) == email)))
     return ErasureReport(
-        rounds=sorted(by_round), counts=total, accounts=accounts, open_rounds=sorted(open_rounds)
+        rounds=sorted(by_round),
+        counts=total,
+        accounts=accounts,
+        open_rounds=sorted(open_rounds),
+        local_groups=[group.id for group in groups],
     )
