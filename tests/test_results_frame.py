@@ -21,12 +21,11 @@ from survey.results.attainment import compute_indicator_results
 from survey.results.frame import (
     FIXED_COLUMNS,
     RECIPIENT_COLUMNS,
-    choices_mask,
-    chosen_values,
     load_recipients_frame,
     load_responses_frame,
     responses_frame_from_records,
 )
+from survey.results.frame_columns import choices_mask, chosen_values
 from survey.schema.responses import Response
 from tests.factories import (
     make_questionnaire_version,

@@ -14,7 +14,7 @@ called "Svar n", in both sheets.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Final
+from typing import Any, Final, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -41,7 +41,7 @@ from survey.export.writer import (
     text_width,
 )
 from survey.questionnaires.model import Question, Questionnaire, QuestionType
-from survey.results.frame import choice_bits, declared_choice_values
+from survey.results.frame_columns import choice_bits, declared_choice_values
 from survey.results.ordering import organisation_type_sort_key, swedish_sort_key
 from survey.schema.rounds import Recipient
 
@@ -58,9 +58,54 @@ MICROSECONDS_PER_DAY: Final = 86_400_000_000
 Cells = tuple[CellWriter, list[Any], list[Format | None]]
 
 
-def pseudonyms_for(size: int) -> list[str]:
+class Pseudonyms(Sequence[str]):
+    """The pseudonyms of the frame's rows, "Svar 1", "Svar 2", …, made when asked for.
+
+    A million answers would otherwise hold a million strings for the whole export.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+    def __len__(self) -> int:
+        return self.size
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [f"{PSEUDONYM_PREFIX} {number + 1}" for number in range(self.size)[index]]
+        return f"{PSEUDONYM_PREFIX} {range(1, self.size + 1)[index]}"
+
+
+def pseudonyms_for(size: int) -> Pseudonyms:
     """The pseudonyms of the frame's rows: "Svar 1", "Svar 2", …"""
-    return [f"{PSEUDONYM_PREFIX} {number}" for number in range(1, size + 1)]
+    return Pseudonyms(size)
+
+
+class YesNo(Sequence[str]):
+    """A bool array read as "ja"/"nej", a slice at a time."""
+
+    def __init__(self, flags: npt.NDArray[np.bool_]) -> None:
+        self.flags = flags
+
+    def __len__(self) -> int:
+        return len(self.flags)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return ["ja" if flag else "nej" for flag in self.flags[index].tolist()]
+        return "ja" if self.flags[index] else "nej"
 
 
 # -- Svar -------------------------------------------------------------------------------
@@ -105,7 +150,7 @@ def write_responses(
         _ConstantTextColumn(
             "Importerat",
             "Importerat från fil (ja/nej)",
-            np.where(frame["imported"].to_numpy(dtype=bool), "ja", "nej").tolist(),
+            YesNo(frame["imported"].to_numpy(dtype=bool)),
         ),
     ]
     first_question = len(columns)
@@ -223,7 +268,9 @@ class CategoryTexts:
         self, column: pd.Series, style: TextStyle, label: Callable[[str], str] = str
     ) -> None:
         series = _categorical(column)
-        self.codes: npt.NDArray[np.intp] = series.cat.codes.to_numpy().astype(np.intp)
+        # The codes' own small integers (int8 for a few categories): a million rows of a
+        # choice cost a megabyte, not eight.
+        self.codes: npt.NDArray[np.integer[Any]] = series.cat.codes.to_numpy()
         texts = [clean_text(label(str(category))) for category in series.cat.categories]
         self.labels: npt.NDArray[Any] = np.array([*(t or None for t in texts), None], dtype=object)
         self.formats: npt.NDArray[Any] = np.array(

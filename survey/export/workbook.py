@@ -197,7 +197,10 @@ def _write(
     non_respondents = load_non_respondents(round_.id)
     history = _earlier_rounds(round_, questionnaire.id, min_responses)
     # The same figures as the results page and `survey round results --json`.
-    results = compute_round_results(round_, min_responses=min_responses)
+    recipients = load_recipients_frame(round_.id)
+    results = compute_round_results(
+        round_, min_responses=min_responses, frame=frame, recipients=recipients
+    )
     this_round = _round_values(round_.reference_date, questionnaire, results, min_responses)
     kinds = {
         indicator.id: value_kind(indicator, questionnaire) for indicator in questionnaire.indicators
@@ -249,7 +252,7 @@ def _write(
             )
         write_questions(
             SheetWriter(sheets["Frågor"], styles),
-            summarise_questions(questionnaire, frame, load_recipients_frame(round_.id)),
+            summarise_questions(questionnaire, frame, recipients, collate=False),
         )
         write_responses(
             sheets["Svar"],

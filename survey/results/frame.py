@@ -51,16 +51,16 @@ from sqlalchemy import Select, Text, cast, select
 
 from survey.db import db
 from survey.organisations import OrganisationType, normalise_word
-from survey.questionnaires.model import (
-    NO,
-    NOT_APPLICABLE,
-    YES,
-    Question,
-    Questionnaire,
-    QuestionType,
-)
+from survey.questionnaires.model import Questionnaire
 from survey.questionnaires.storage import questionnaire_of
-from survey.results.cache import cached
+from survey.results.cache import cached, results_cache
+from survey.results.frame_columns import (
+    ColumnBuilder,
+    GroupColumn,
+    as_utc_times,
+    column_builder,
+    concat_times,
+)
 from survey.results.ordering import organisation_type_sort_key, swedish_sort_key
 from survey.schema.responses import Response
 from survey.schema.rounds import Recipient, Round
@@ -87,15 +87,9 @@ RECIPIENT_COLUMNS: tuple[str, ...] = (
     "submitted",
     "reminders_sent",
 )
-MAX_MULTIPLE_CHOICES = 63
 # Rows fetched, decoded and turned into column values at a time while loading: the raw
 # answers of one chunk at most are in memory, never those of the whole round.
 LOAD_CHUNK_ROWS = 5_000
-
-_SINGLE_VALUE_TYPES = frozenset(
-    {QuestionType.YES_NO, QuestionType.SINGLE_CHOICE, QuestionType.SCALE}
-)
-_STRING_TYPES = frozenset({QuestionType.SHORT_TEXT, QuestionType.LONG_TEXT, QuestionType.WEEK})
 
 
 # -- building the frame -------------------------------------------------------------
@@ -126,6 +120,8 @@ def responses_frame_from_records(
 def load_responses_frame(round_id: int, questionnaire: Questionnaire | None = None) -> pd.DataFrame:
     """`read_responses_frame`, kept in survey.results.cache per answers version (a copy)."""
     pinned = questionnaire or _round_questionnaire(round_id)
+    if results_cache() is None:  # a command or a job: no cache, so no copy to keep it safe
+        return read_responses_frame(round_id, pinned)
     # The questionnaire is kept with the frame, so its id stays its own while cached.
     _, frame = cached(
         [round_id],
@@ -187,6 +183,8 @@ def responses_statement(round_id: int) -> Select[*tuple[Any, ...]]:
 
 def load_recipients_frame(round_id: int) -> pd.DataFrame:
     """The round's recipients frame (`read_recipients_frame`), computed once per answers version."""
+    if results_cache() is None:
+        return read_recipients_frame(round_id)
     frame = cached([round_id], "recipients_frame", None, lambda: read_recipients_frame(round_id))
     return frame.copy()
 
@@ -218,20 +216,31 @@ def read_recipients_frame(round_id: int) -> pd.DataFrame:
         )
         .order_by(Recipient.id)
     )
-    rows = db.session.execute(statement).all()
-    columns: dict[str, list[Any]] = {
-        column: [row[index] for row in rows] for index, column in enumerate(RECIPIENT_COLUMNS)
-    }
+    ids: list[npt.NDArray[np.int64]] = []
+    groups = {column: GroupColumn() for column in GROUP_COLUMNS}
+    invited: list[pd.Series] = []
+    submitted_flags: list[npt.NDArray[np.bool_]] = []
+    reminders: list[npt.NDArray[np.int64]] = []
+    # Streamed a chunk at a time, as the responses are: a national round has a million.
+    streamed = statement.execution_options(yield_per=LOAD_CHUNK_ROWS)
+    for rows in db.session.connection().execute(streamed).partitions():
+        columns = list(zip(*rows, strict=True))
+        ids.append(np.array(columns[0], dtype=np.int64))
+        for index, column in enumerate(GROUP_COLUMNS, start=1):
+            groups[column].add(columns[index])
+        invited.append(as_utc_times(columns[5]))
+        submitted_flags.append(np.array([bool(value) for value in columns[6]], dtype=bool))
+        reminders.append(np.array([int(value or 0) for value in columns[7]], dtype=np.int64))
     return pd.DataFrame(
         {
-            "recipient_id": np.array(columns["recipient_id"], dtype=np.int64),
-            **_group_columns(columns),
-            "invited_at": pd.to_datetime(
-                pd.Series(columns["invited_at"], dtype=object), utc=True
-            ).array,
-            "submitted": np.array([bool(value) for value in columns["submitted"]], dtype=bool),
-            "reminders_sent": np.array(
-                [int(value or 0) for value in columns["reminders_sent"]], dtype=np.int64
+            "recipient_id": np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64),
+            **{column: _finish_group(column, group) for column, group in groups.items()},
+            "invited_at": concat_times(invited, as_utc_times([])).array,
+            "submitted": (
+                np.concatenate(submitted_flags) if submitted_flags else np.zeros(0, dtype=bool)
+            ),
+            "reminders_sent": (
+                np.concatenate(reminders) if reminders else np.zeros(0, dtype=np.int64)
             ),
         }
     )
@@ -265,21 +274,35 @@ def _check_question_ids(questionnaire: Questionnaire) -> None:
 
 
 class _FrameBuilder:
-    """Collects responses chunk by chunk and builds the frame from them at the end."""
+    """Collects responses chunk by chunk and builds the frame from them at the end.
+
+    Every chunk becomes numpy values at once (ids, group codes, times, answers), so no
+    Python object of a row outlives its chunk.
+    """
 
     def __init__(self, questionnaire: Questionnaire) -> None:
         _check_question_ids(questionnaire)
-        self.meta: dict[str, list[Any]] = {column: [] for column in RESPONSE_COLUMNS}
-        self.columns = [
-            (question.id, _column_builder(question)) for question in questionnaire.questions
+        self.ids: dict[str, list[npt.NDArray[np.int64]]] = {
+            "response_id": [],
+            "recipient_id": [],
+        }
+        self.groups = {column: GroupColumn() for column in GROUP_COLUMNS}
+        self.submitted: list[pd.Series] = []
+        self.imported: list[npt.NDArray[np.bool_]] = []
+        self.columns: list[tuple[str, ColumnBuilder]] = [
+            (question.id, column_builder(question)) for question in questionnaire.questions
         ]
 
     def add(self, meta: Mapping[str, Sequence[Any]], answers: Sequence[Mapping[str, Any]]) -> None:
         """Add responses: their fixed columns, and their answers by question id."""
-        for column, values in self.meta.items():
-            values.extend(meta[column])
-        for question_id, column_builder in self.columns:
-            column_builder.add([answer.get(question_id) for answer in answers])
+        for column, chunks in self.ids.items():
+            chunks.append(np.array(meta[column], dtype=np.int64))
+        for column, group in self.groups.items():
+            group.add(meta[column])
+        self.submitted.append(as_utc_times(meta["submitted_at"]))
+        self.imported.append(np.array([bool(value) for value in meta["imported"]], dtype=bool))
+        for question_id, builder in self.columns:
+            builder.add([answer.get(question_id) for answer in answers])
 
     def add_stored_rows(self, rows: Sequence[Sequence[Any]]) -> None:
         """Add rows of the load query: the fixed columns, then the answers as JSON text."""
@@ -295,67 +318,41 @@ class _FrameBuilder:
         self.add(meta, decoded)
 
     def frame(self) -> pd.DataFrame:
-        """The results frame of everything added."""
-        meta = self.meta
-        groups = _group_columns(meta)
-        columns: dict[str, Any] = {
-            "response_id": np.array(meta["response_id"], dtype=np.int64),
-            "recipient_id": np.array(meta["recipient_id"], dtype=np.int64),
-            **groups,
-            "submitted_at": pd.to_datetime(
-                pd.Series(meta["submitted_at"], dtype=object), utc=True
-            ).array,
-            "imported": np.array([bool(value) for value in meta["imported"]], dtype=bool),
-            "organisation_key": organisation_keys(pd.DataFrame(groups))[0].astype(np.int64),
-        }
-        for question_id, column_builder in self.columns:
-            columns[question_id] = column_builder.finish()
-        return pd.DataFrame(columns)
+        """The results frame of everything added (the builder is spent afterwards).
 
-
-def _group_columns(meta: Mapping[str, Sequence[Any]]) -> dict[str, pd.Categorical]:
-    return {
-        "organisation": _categorical_sorted(meta["organisation"], swedish_sort_key),
-        "organisation_type": _categorical_sorted(
-            meta["organisation_type"],
-            organisation_type_sort_key,
-            always=[str(kind) for kind in OrganisationType],
-        ),
-        "kommun": _categorical_sorted(meta["kommun"], swedish_sort_key),
-        "delregion": _categorical_sorted(meta["delregion"], swedish_sort_key),
-    }
-
-
-def _categorical_sorted(
-    values: Sequence[Any], key: Any, always: Sequence[str] = ()
-) -> pd.Categorical:
-    # Factorised once (pandas hashes in C), then the few distinct values are sorted and
-    # the codes renumbered: much cheaper than letting pandas infer categories from strings.
-    codes, uniques = _factorize(values)
-    present = [value if isinstance(value, str) and value != "" else None for value in uniques]
-    categories = sorted({value for value in present if value is not None}.union(always), key=key)
-    position = {value: index for index, value in enumerate(categories)}
-    renumbered = np.array(
-        [-1 if value is None else position[value] for value in present] + [-1], dtype=np.int64
-    )
-    return pd.Categorical.from_codes(
-        renumbered[codes], categories=pd.Index(categories, dtype="str"), validate=False
-    )
-
-
-def _factorize(values: Sequence[Any]) -> tuple[npt.NDArray[np.intp], list[Any]]:
-    """Codes 0… of the distinct values (-1: None or NaN) and the values; lists count as None."""
-    array = np.fromiter(values, dtype=object, count=len(values))
-    try:
-        codes, uniques = pd.factorize(array)
-    except TypeError:  # unhashable values (lists): none of them is a category
-        array = np.fromiter(
-            (None if isinstance(value, list | dict | set) else value for value in values),
-            dtype=object,
-            count=len(values),
+        Each column's chunks are let go as soon as the column is whole, and the frame takes
+        the columns as they are (no consolidating copy): at a million answers the peak is
+        the frame and one column, not two frames.
+        """
+        columns: dict[str, Any] = {}
+        for column, chunks in self.ids.items():
+            columns[column] = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
+            chunks.clear()
+        groups = {column: _finish_group(column, group) for column, group in self.groups.items()}
+        self.groups.clear()
+        columns.update(groups)
+        columns["submitted_at"] = concat_times(self.submitted, as_utc_times([])).array
+        self.submitted.clear()
+        columns["imported"] = (
+            np.concatenate(self.imported) if self.imported else np.zeros(0, dtype=bool)
         )
-        codes, uniques = pd.factorize(array)
-    return codes, list(uniques)
+        self.imported.clear()
+        columns["organisation_key"] = organisation_keys(pd.DataFrame(groups))[0].astype(np.int64)
+        while self.columns:
+            question_id, builder = self.columns.pop(0)
+            columns[question_id] = builder.finish()
+        return pd.DataFrame(columns, copy=False)
+
+
+GROUP_COLUMNS: tuple[str, ...] = ("organisation", "organisation_type", "kommun", "delregion")
+
+
+def _finish_group(column: str, group: GroupColumn) -> pd.Categorical:
+    if column == "organisation_type":
+        return group.finish(
+            organisation_type_sort_key, always=[str(kind) for kind in OrganisationType]
+        )
+    return group.finish(swedish_sort_key)
 
 
 # -- organisations -------------------------------------------------------------------
@@ -399,201 +396,3 @@ def _normalised_codes(column: pd.Series) -> npt.NDArray[np.int64]:
     per_category, _ = pd.factorize(pd.Index(names, dtype=object))
     per_category = np.append(per_category.astype(np.int64), -1)  # code -1 (missing) maps to -1
     return per_category[series.cat.codes.to_numpy().astype(np.int64)]
-
-
-# -- one question's column ----------------------------------------------------------
-
-
-def answer_column(question: Question, raw: Sequence[Any]) -> Any:
-    """Turn one question's stored answers (one per respondent, None when missing) into a column."""
-    builder = _column_builder(question)
-    builder.add(raw)
-    return builder.finish()
-
-
-def declared_choice_values(question: Question) -> tuple[str, ...]:
-    """The question's choice values (ja, nej, ej_aktuellt for a yes/no question declaring none)."""
-    if question.choices:
-        return question.choice_values
-    if question.type is QuestionType.YES_NO:
-        return (YES, NO, NOT_APPLICABLE)
-    return ()
-
-
-class _ColumnBuilder:
-    """One question's column, built from the stored answers a chunk at a time."""
-
-    def add(self, raw: Sequence[Any]) -> None:
-        raise NotImplementedError
-
-    def finish(self) -> Any:
-        raise NotImplementedError
-
-
-def _column_builder(question: Question) -> _ColumnBuilder:
-    if question.type in _SINGLE_VALUE_TYPES:
-        return _ChoiceColumn(question)
-    if question.type is QuestionType.MULTIPLE_CHOICE:
-        return _MultipleChoiceColumn(question)
-    if question.type.is_numeric:
-        return _NumberColumn()
-    if question.type in _STRING_TYPES:
-        return _TextColumn()
-    if question.type is QuestionType.DATE:
-        return _DateColumn()
-    raise ValueError(f"question {question.id}: unsupported type {question.type}")
-
-
-class _ChoiceColumn(_ColumnBuilder):
-    """Categorical codes: the declared values in order, other values after them (sorted)."""
-
-    def __init__(self, question: Question) -> None:
-        self.declared = declared_choice_values(question)
-        self.codes = {value: index for index, value in enumerate(self.declared)}
-        self.extras: dict[str, int] = {}
-        self.chunks: list[npt.NDArray[np.int64]] = []
-
-    def add(self, raw: Sequence[Any]) -> None:
-        codes, uniques = _factorize(raw)
-        mapping = np.array([self._code(value) for value in uniques] + [-1], dtype=np.int64)
-        self.chunks.append(mapping[codes])
-
-    def _code(self, value: Any) -> int:
-        if not isinstance(value, str) or value == "":
-            return -1
-        code = self.codes.get(value)
-        if code is None:  # not a declared value (validated answers never have one)
-            code = self.codes[value] = self.extras[value] = len(self.codes)
-        return code
-
-    def finish(self) -> pd.Categorical:
-        codes = np.concatenate(self.chunks) if self.chunks else np.zeros(0, dtype=np.int64)
-        extras = sorted(self.extras)
-        if extras:
-            renumbered = np.arange(len(self.codes) + 1, dtype=np.int64)
-            for position, value in enumerate(extras, start=len(self.declared)):
-                renumbered[self.extras[value]] = position
-            renumbered[-1] = -1
-            codes = renumbered[codes]
-        categories = pd.Index([*self.declared, *extras], dtype="str")
-        return pd.Categorical.from_codes(codes, categories=categories, validate=False)
-
-
-class _MultipleChoiceColumn(_ColumnBuilder):
-    """Bit masks of the chosen values; no choice at all is missing."""
-
-    def __init__(self, question: Question) -> None:
-        self.bits = choice_bits(question)
-        self.masks: list[int] = []
-
-    def add(self, raw: Sequence[Any]) -> None:
-        bits = self.bits
-        masks = self.masks
-        for value in raw:
-            chosen = [value] if isinstance(value, str) else value
-            mask = 0
-            if isinstance(chosen, list | tuple | set | frozenset):
-                for item in chosen:
-                    mask |= bits.get(item, 0) if isinstance(item, str) else 0
-            masks.append(mask)
-
-    def finish(self) -> pd.arrays.IntegerArray:
-        values = np.array(self.masks, dtype=np.int64)
-        return pd.arrays.IntegerArray(values, values == 0)
-
-
-class _NumberColumn(_ColumnBuilder):
-    """Floats; anything that is not a number is NaN."""
-
-    _PLAIN = frozenset({int, float, type(None)})
-
-    def __init__(self) -> None:
-        self.chunks: list[npt.NDArray[np.float64]] = []
-
-    def add(self, raw: Sequence[Any]) -> None:
-        if self._PLAIN.issuperset(map(type, raw)):
-            # numpy turns None into NaN; bools and strings need the careful path.
-            self.chunks.append(np.array(raw, dtype="float64"))
-        else:
-            self.chunks.append(np.array([_to_float(value) for value in raw], dtype="float64"))
-
-    def finish(self) -> npt.NDArray[np.float64]:
-        return np.concatenate(self.chunks) if self.chunks else np.zeros(0, dtype="float64")
-
-
-class _TextColumn(_ColumnBuilder):
-    """Strings; missing or only white space is NaN."""
-
-    def __init__(self) -> None:
-        self.texts: list[str | None] = []
-
-    def add(self, raw: Sequence[Any]) -> None:
-        self.texts.extend(
-            value if isinstance(value, str) and value.strip() else None for value in raw
-        )
-
-    def finish(self) -> Any:
-        return pd.array(self.texts, dtype="str")
-
-
-class _DateColumn(_ColumnBuilder):
-    """Dates (midnight); anything that is not an ISO date is NaT."""
-
-    def __init__(self) -> None:
-        self.dates: list[str | None] = []
-
-    def add(self, raw: Sequence[Any]) -> None:
-        self.dates.extend(value if isinstance(value, str) else None for value in raw)
-
-    def finish(self) -> Any:
-        dates = pd.Series(self.dates, dtype=object)
-        return pd.to_datetime(dates, format="%Y-%m-%d", errors="coerce").array
-
-
-def choice_bits(question: Question) -> dict[str, int]:
-    """The bit of each choice value of a multiple-choice question in its frame column."""
-    values = declared_choice_values(question)
-    if len(values) > MAX_MULTIPLE_CHOICES:
-        raise ValueError(
-            f"question {question.id} has {len(values)} choices; the results frame supports at most "
-            f"{MAX_MULTIPLE_CHOICES} for a multiple-choice question"
-        )
-    return {value: 1 << index for index, value in enumerate(values)}
-
-
-def choices_mask(question: Question, values: Iterable[str]) -> int:
-    """The bit mask of the given choice values (unknown values contribute nothing)."""
-    bits = choice_bits(question)
-    mask = 0
-    for value in values:
-        mask |= bits.get(value, 0)
-    return mask
-
-
-def chosen_values(column: pd.Series, question: Question) -> pd.Series:
-    """Decode a multiple-choice column to lists of the chosen values (None when missing)."""
-    bits = choice_bits(question)
-    decoded: dict[int, list[str]] = {}
-
-    def decode(mask: Any) -> list[str] | None:
-        if mask is pd.NA or mask is None:
-            return None
-        key = int(mask)
-        if key not in decoded:
-            decoded[key] = [value for value, bit in bits.items() if key & bit]
-        return list(decoded[key])
-
-    return pd.Series([decode(mask) for mask in column.array], index=column.index, dtype=object)
-
-
-def _to_float(value: Any) -> float:
-    if isinstance(value, bool) or value is None:
-        return float("nan")
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip().replace(",", ".").replace("\u2212", "-"))
-        except ValueError:
-            return float("nan")
-    return float("nan")

@@ -39,6 +39,9 @@ class FreeTextAnswers:
     answers: tuple[FreeTextAnswer, ...]
 
 
+_GROUP_COLUMNS = ("organisation", "organisation_type", "kommun", "delregion")
+
+
 def collate_free_text(
     questionnaire: Questionnaire, responses: pd.DataFrame
 ) -> list[FreeTextAnswers]:
@@ -54,7 +57,12 @@ def collate_free_text(
         if not question.type.is_text:
             continue
         texts = responses[question.id]
-        answered = responses[(texts.notna() & (texts.str.strip() != "")).to_numpy(dtype=bool)]
+        # Only the columns collated: at a million answers a filtered copy of the whole
+        # frame per question would cost more than the answers themselves.
+        answered = responses.loc[
+            (texts.notna() & (texts.str.strip() != "")).to_numpy(dtype=bool),
+            [question.id, *_GROUP_COLUMNS, "response_id"],
+        ]
         answers = [
             FreeTextAnswer(
                 text=str(text),

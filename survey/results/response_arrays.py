@@ -32,7 +32,8 @@ from survey.questionnaires.model import (
     Questionnaire,
     QuestionType,
 )
-from survey.results.frame import choices_mask, organisation_keys
+from survey.results.frame import organisation_keys
+from survey.results.frame_columns import choices_mask
 
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from survey.questionnaires.model import YES_NO_LABELS, Question, Questionnaire, QuestionType
-from survey.results.frame import choices_mask, declared_choice_values
+from survey.results.frame_columns import choices_mask, declared_choice_values
 from survey.results.freetext import FreeTextAnswers
 from survey.results.population import invited_units
 from survey.results.report import collate_answers
@@ -86,10 +86,20 @@ def summarise_questions(
     questionnaire: Questionnaire,
     responses: pd.DataFrame,
     recipients: pd.DataFrame | None = None,
+    *,
+    collate: bool = True,
 ) -> list[QuestionSummary]:
-    """Every question of the questionnaire, in order, summarised over `responses`."""
+    """Every question of the questionnaire, in order, summarised over `responses`.
+
+    With `collate` false the text, week and date questions are only counted (the Excel
+    export writes their answers on a sheet of their own and needs no collation here).
+    """
     arrays = ResponseArrays(questionnaire, responses)
-    collated = {item.question.id: item for item in collate_answers(questionnaire, responses)}
+    collated = (
+        {item.question.id: item for item in collate_answers(questionnaire, responses)}
+        if collate
+        else {}
+    )
     summaries = []
     for question in questionnaire.questions:
         asked = arrays.asked(question)
@@ -137,6 +147,8 @@ def summarise_questions(
             numbers = column.to_numpy(dtype="float64", na_value=np.nan)[asked]
             numbers = numbers[~np.isnan(numbers)]
             summaries.append(common(answered=int(numbers.size), numbers=_numbers(numbers)))
+        elif not collate:  # missing and blank text are NaN in the frame
+            summaries.append(common(answered=int(column.notna().sum())))
         else:
             texts = collated.get(question.id)
             answered_count = 0 if texts is None else len(texts.answers)

@@ -150,11 +150,17 @@ def with_changes(
 
 
 def compute_round_results(
-    round_: Round, *, min_responses: int | None = None
+    round_: Round,
+    *,
+    min_responses: int | None = None,
+    frame: pd.DataFrame | None = None,
+    recipients: pd.DataFrame | None = None,
 ) -> list[IndicatorResult]:
     """The round's indicator results, each compared with the previous round when there is one.
 
-    `min_responses` defaults to the ``SURVEY_MIN_RESPONSES`` setting.
+    `min_responses` defaults to the ``SURVEY_MIN_RESPONSES`` setting. `frame` and
+    `recipients` are the round's results and recipients frames when the caller has them
+    already (the export of a million answers should not hold two).
     """
     if min_responses is None:
         min_responses = int(current_app.config["SURVEY_MIN_RESPONSES"])
@@ -172,11 +178,11 @@ def compute_round_results(
         )
     results = compute_indicator_results(
         questionnaire,
-        load_responses_frame(round_.id, questionnaire),
+        load_responses_frame(round_.id, questionnaire) if frame is None else frame,
         reference_date=round_.reference_date,
         min_responses=min_responses,
         previous=previous,
-        recipients=load_recipients_frame(round_.id),
+        recipients=load_recipients_frame(round_.id) if recipients is None else recipients,
     )
     if before is None:
         return results
