@@ -13,7 +13,7 @@ called "Svar n", in both sheets.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Final, overload
 
 import numpy as np
@@ -26,6 +26,7 @@ from xlsxwriter.worksheet import Worksheet
 from survey.db import db
 from survey.export.presentation import choice_label, organisation_type_label
 from survey.export.sanitise import clean_text
+from survey.export.text_answers import BATCH_IDS, ChunkTexts, texts_of
 from survey.export.writer import (
     MAX_WIDTH,
     MIN_WIDTH,
@@ -41,7 +42,7 @@ from survey.export.writer import (
     text_width,
 )
 from survey.questionnaires.model import Question, Questionnaire, QuestionType
-from survey.results.frame_columns import choice_bits, declared_choice_values
+from survey.results.frame_columns import choice_bits, declared_choice_values, texts_in_frame
 from survey.results.ordering import organisation_type_sort_key, swedish_sort_key
 from survey.schema.rounds import Recipient
 
@@ -154,8 +155,19 @@ def write_responses(
         ),
     ]
     first_question = len(columns)
+    chunk_texts = (
+        None
+        if texts_in_frame(frame, questionnaire)
+        else ChunkTexts(
+            round_id,
+            [question.id for question in questionnaire.questions if question.type.is_text],
+            frame["response_id"].to_numpy(),
+        )
+    )
     columns += [
         _question_column(question, frame[question.id], styles)
+        if chunk_texts is None or not question.type.is_text
+        else _StreamedTextColumn(question, chunk_texts, len(frame), styles)
         for question in questionnaire.questions
     ]
 
@@ -243,19 +255,42 @@ class _TextColumn(_Column):
         self.width = width
 
     def cells(self, sheet: Worksheet, text: CellWriter, start: int, stop: int) -> Cells:
-        values: list[Any] = []
-        formats: list[Format | None] = []
-        plain, pick = self.style.plain, self.style.pick
-        for value in self.values[start:stop]:
-            if value.__class__ is str:
-                cleaned = clean_text(value)
-                if cleaned:
-                    values.append(cleaned)
-                    formats.append(pick(cleaned))
-                    continue
-            values.append(None)
-            formats.append(plain)
-        return text, values, formats
+        return text, *_cleaned(self.values[start:stop], self.style)
+
+
+def _cleaned(texts: Iterable[Any], style: TextStyle) -> tuple[list[Any], list[Format | None]]:
+    """Each text cleaned for a cell, with its format (None and a plain format: blank)."""
+    values: list[Any] = []
+    formats: list[Format | None] = []
+    plain, pick = style.plain, style.pick
+    for value in texts:
+        if value.__class__ is str:
+            cleaned = clean_text(value)
+            if cleaned:
+                values.append(cleaned)
+                formats.append(pick(cleaned))
+                continue
+        values.append(None)
+        formats.append(plain)
+    return values, formats
+
+
+class _StreamedTextColumn(_Column):
+    """A text question's answers, read from the database a chunk of rows at a time."""
+
+    def __init__(self, question: Question, texts: ChunkTexts, size: int, styles: Styles) -> None:
+        self.key, self.description = question.id, question.text
+        self.texts = texts
+        self.style = styles.wrap if question.type is QuestionType.LONG_TEXT else styles.text
+        if question.type is QuestionType.LONG_TEXT:
+            self.width = WRAPPED_WIDTH
+        else:  # as `_TextColumn`: from the first answers (the first chunk, read anyway)
+            sample = texts.texts(question.id, 0, min(CHUNK_ROWS, size))[:1000]
+            lengths = [len(value) for value in sample if isinstance(value, str)]
+            self.width = min(MAX_WIDTH, max([len(question.id), *lengths]) + 2)
+
+    def cells(self, sheet: Worksheet, text: CellWriter, start: int, stop: int) -> Cells:
+        return text, *_cleaned(self.texts.texts(self.key, start, stop), self.style)
 
 
 class CategoryTexts:
@@ -418,8 +453,14 @@ def write_free_text(
     questionnaire: Questionnaire,
     frame: pd.DataFrame,
     pseudonyms: Sequence[str],
+    *,
+    round_id: int | None = None,
 ) -> int:
-    """Every text answer with question, pseudonym and organisation; returns the rows written."""
+    """Every text answer with question, pseudonym and organisation; returns the rows written.
+
+    When the frame holds only whether there is a text (`texts_in_frame` false), the texts
+    are read from the round's responses (`round_id`) a batch of rows at a time.
+    """
     styles = writer.styles
     sheet = writer.sheet
     writer.header(0, FREE_TEXT_HEADER)
@@ -432,6 +473,10 @@ def write_free_text(
     )
     widths = [len(label) for label in FREE_TEXT_HEADER]
     pick_wrapped = styles.wrap.pick
+    in_frame = texts_in_frame(frame, questionnaire)
+    if not in_frame and round_id is None:
+        raise ValueError("a frame without its texts needs the round_id to read them")
+    response_ids = frame["response_id"].to_numpy(dtype=np.int64)
     row = 0
     for question, rows in free_text_rows(questionnaire, frame):
         if len(rows) == 0:
@@ -441,27 +486,34 @@ def write_free_text(
         id_format = styles.text.pick(question_id)
         question_text = clean_text(question.text)
         text_format = pick_wrapped(question_text)
-        answers = np.asarray(frame[question.id].array, dtype=object)[rows].tolist()
-        group_cells = [
-            (
-                col,
-                group.labels[group.codes[rows]].tolist(),
-                group.formats[group.codes[rows]].tolist(),
+        column = np.asarray(frame[question.id].array, dtype=object) if in_frame else None
+        for begin in range(0, len(rows), BATCH_IDS):
+            batch = rows[begin : begin + BATCH_IDS]
+            answers = (
+                column[batch].tolist()
+                if column is not None
+                else texts_of(int(round_id or 0), question.id, response_ids[batch].tolist())
             )
-            for col, group in zip((3, 4, 5), groups, strict=True)
-        ]
-        for position, index in enumerate(rows.tolist()):
-            row += 1
-            write_text(row, 0, question_id, id_format)
-            write_text(row, 1, question_text, text_format)
-            write_string(row, 2, pseudonyms[index])
-            for col, labels, formats in group_cells:
-                label = labels[position]
-                if label is not None:
-                    write_text(row, col, label, formats[position])
-            answer = clean_text(answers[position])
-            if answer:
-                write_text(row, 6, answer, pick_wrapped(answer))
+            group_cells = [
+                (
+                    col,
+                    group.labels[group.codes[batch]].tolist(),
+                    group.formats[group.codes[batch]].tolist(),
+                )
+                for col, group in zip((3, 4, 5), groups, strict=True)
+            ]
+            for position, index in enumerate(batch.tolist()):
+                row += 1
+                write_text(row, 0, question_id, id_format)
+                write_text(row, 1, question_text, text_format)
+                write_string(row, 2, pseudonyms[index])
+                for col, labels, formats in group_cells:
+                    label = labels[position]
+                    if label is not None:
+                        write_text(row, col, label, formats[position])
+                answer = clean_text(answers[position]) if isinstance(answers[position], str) else ""
+                if answer:
+                    write_text(row, 6, answer, pick_wrapped(answer))
         widths[0] = max(widths[0], len(question_id))
         widths[1] = max(widths[1], text_width(question_text))
     widths[2] = max(widths[2], len(pseudonyms[-1]) if pseudonyms else 0)

@@ -65,7 +65,7 @@ from survey.export.writer import SheetWriter, Styles
 from survey.questionnaires.model import Measure, Questionnaire, QuestionType
 from survey.questionnaires.storage import questionnaire_of
 from survey.results.attainment import IndicatorResult
-from survey.results.frame import load_recipients_frame, load_responses_frame
+from survey.results.frame import load_recipients_frame, read_responses_frame
 from survey.results.summary import summarise_questions
 from survey.results.trends import (
     comparable_rounds,
@@ -193,7 +193,8 @@ def _write(
 ) -> ExportSummary:
     questionnaire = questionnaire_of(round_.questionnaire_version)
     identifying = variant is Variant.IDENTIFYING
-    frame = load_responses_frame(round_.id, questionnaire)
+    # Without the texts: the sheets read them as they are written (`text_answers`).
+    frame = read_responses_frame(round_.id, questionnaire, texts=False)
     non_respondents = load_non_respondents(round_.id)
     history = _earlier_rounds(round_, questionnaire.id, min_responses)
     # The same figures as the results page and `survey round results --json`.
@@ -265,7 +266,11 @@ def _write(
         )
         free_texts = (
             write_free_text(
-                SheetWriter(sheets["Fritext"], styles), questionnaire, frame, pseudonyms
+                SheetWriter(sheets["Fritext"], styles),
+                questionnaire,
+                frame,
+                pseudonyms,
+                round_id=round_.id,
             )
             if "Fritext" in sheets
             else 0

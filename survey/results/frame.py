@@ -57,6 +57,7 @@ from survey.results.cache import cached, results_cache
 from survey.results.frame_columns import (
     ColumnBuilder,
     GroupColumn,
+    PresenceColumn,
     as_utc_times,
     column_builder,
     concat_times,
@@ -132,11 +133,15 @@ def load_responses_frame(round_id: int, questionnaire: Questionnaire | None = No
     return frame.copy()
 
 
-def read_responses_frame(round_id: int, questionnaire: Questionnaire | None = None) -> pd.DataFrame:
+def read_responses_frame(
+    round_id: int, questionnaire: Questionnaire | None = None, *, texts: bool = True
+) -> pd.DataFrame:
     """Load the round's submitted responses as the results frame, in one streamed SQL query.
 
     `questionnaire` is the round's pinned questionnaire; when not given it is taken from
-    the round (no query when the round is already in the session).
+    the round (no query when the round is already in the session). With `texts` false
+    each short and long text question's column only says whether there is an answer
+    (`PresenceColumn`): the export of a large round reads the texts as it writes them.
 
     Rows are fetched `LOAD_CHUNK_ROWS` at a time (a server-side cursor on PostgreSQL);
     each chunk's answers are decoded with one ``json.loads`` (they are read as text) and
@@ -145,7 +150,7 @@ def read_responses_frame(round_id: int, questionnaire: Questionnaire | None = No
     """
     if questionnaire is None:
         questionnaire = _round_questionnaire(round_id)
-    builder = _FrameBuilder(questionnaire)
+    builder = _FrameBuilder(questionnaire, texts=texts)
     # Core, not the ORM: these are plain columns, and the ORM's row handling would cost
     # more than the query.
     # The option goes on the statement: Connection.execution_options() would change the
@@ -280,7 +285,7 @@ class _FrameBuilder:
     Python object of a row outlives its chunk.
     """
 
-    def __init__(self, questionnaire: Questionnaire) -> None:
+    def __init__(self, questionnaire: Questionnaire, *, texts: bool = True) -> None:
         _check_question_ids(questionnaire)
         self.ids: dict[str, list[npt.NDArray[np.int64]]] = {
             "response_id": [],
@@ -290,7 +295,13 @@ class _FrameBuilder:
         self.submitted: list[pd.Series] = []
         self.imported: list[npt.NDArray[np.bool_]] = []
         self.columns: list[tuple[str, ColumnBuilder]] = [
-            (question.id, column_builder(question)) for question in questionnaire.questions
+            (
+                question.id,
+                column_builder(question)
+                if texts or not question.type.is_text
+                else PresenceColumn(),
+            )
+            for question in questionnaire.questions
         ]
 
     def add(self, meta: Mapping[str, Sequence[Any]], answers: Sequence[Mapping[str, Any]]) -> None:

@@ -17,7 +17,14 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from survey.questionnaires.model import NO, NOT_APPLICABLE, YES, Question, QuestionType
+from survey.questionnaires.model import (
+    NO,
+    NOT_APPLICABLE,
+    YES,
+    Question,
+    Questionnaire,
+    QuestionType,
+)
 
 MAX_MULTIPLE_CHOICES = 63
 _SINGLE_VALUE_TYPES = frozenset(
@@ -216,6 +223,48 @@ class _TextColumn(ColumnBuilder):
 
     def finish(self) -> Any:
         return pd.array(self.texts, dtype="str")
+
+
+# What a text column holds where there is an answer, when the frame is loaded without
+# the texts (`read_responses_frame(..., texts=False)`, for the export of a large round).
+TEXT_PRESENT = "[text]"
+
+
+class PresenceColumn(ColumnBuilder):
+    """Whether there is a text answer: a categorical of `TEXT_PRESENT` or missing.
+
+    One byte a row instead of the text: counts, conditions and the reading order work on
+    it as on the texts; the export reads the texts themselves from the database.
+    """
+
+    def __init__(self) -> None:
+        self.chunks: list[npt.NDArray[np.int8]] = []
+
+    def add(self, raw: Sequence[Any]) -> None:
+        self.chunks.append(
+            np.array(
+                [0 if isinstance(value, str) and value.strip() else -1 for value in raw],
+                dtype=np.int8,
+            )
+        )
+
+    def finish(self) -> pd.Categorical:
+        codes = np.concatenate(self.chunks) if self.chunks else np.zeros(0, dtype=np.int8)
+        self.chunks.clear()
+        return pd.Categorical.from_codes(
+            codes, categories=pd.Index([TEXT_PRESENT], dtype="str"), validate=False
+        )
+
+
+def texts_in_frame(frame: pd.DataFrame, questionnaire: Questionnaire) -> bool:
+    """Whether the frame's text columns hold the texts (not only `TEXT_PRESENT`)."""
+    for question in questionnaire.questions:
+        if question.type.is_text:
+            dtype = frame[question.id].dtype
+            return not (
+                isinstance(dtype, pd.CategoricalDtype) and list(dtype.categories) == [TEXT_PRESENT]
+            )
+    return True
 
 
 class _DateColumn(ColumnBuilder):
