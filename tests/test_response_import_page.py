@@ -10,9 +10,8 @@ import pytest
 from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
-
 from sqlalchemy import func, select
+from werkzeug.test import TestResponse
 
 from survey.db import db
 from survey.jobs.queue import worker_name

@@ -5,7 +5,8 @@ A feature adds a kind in ``create_app`` with `register_job_kind`::
     register_job_kind(app, JobKind("plan_report", "DST-rapport", run_plan_report))
 
 ``run`` gets a `JobContext` (the job's params, `progress` before it writes, and
-`writing` for progress in the part that changes data) and returns a `JobOutput` (a file to offer, a summary, or both).
+`writing` for progress in the part that changes data) and returns a `JobOutput` (a file
+to offer, a summary, or both).
 Whatever ``run`` adds to the session is committed together with the job's DONE mark, in
 one transaction: if the worker loses its claim meanwhile, nothing of it is kept, so a job
 that changes data is never done twice. A kind raising `JobFailed` fails the job with a

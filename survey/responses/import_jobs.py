@@ -79,7 +79,9 @@ def import_limits() -> Iterator[None]:
 def check_header(round_: Round, data: bytes, filename: str) -> list[ImportProblem]:
     """The problems a quick look at the file finds (unreadable, wrong header); none: queue it."""
     with import_limits():
-        return check_responses_header(questionnaire_of(round_.questionnaire_version), data, filename)
+        return check_responses_header(
+            questionnaire_of(round_.questionnaire_version), data, filename
+        )
 
 
 def queue_import(

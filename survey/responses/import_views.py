@@ -72,7 +72,9 @@ def render_import_page(
     add_recipients: bool = False,
     status: int = 200,
 ) -> ResponseReturnValue:
-    jobs = [job for job in recent_jobs(round_.id, IMPORT_JOB) if job.created_by_id == current_user.id]
+    jobs = [
+        job for job in recent_jobs(round_.id, IMPORT_JOB) if job.created_by_id == current_user.id
+    ]
     return (
         render_template(
             "responses/import.html",
