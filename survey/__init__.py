@@ -51,7 +51,9 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     )
     from survey.mail.settings import check_mail_settings
     from survey.plans import pages as plan_pages
+    from survey.plans import report_job_pages as _report_jobs  # noqa: F401  (routes)
     from survey.plans.commands import plan_cli
+    from survey.plans.report_jobs import PLAN_REPORT_JOB_KIND
     from survey.privacy.commands import privacy_cli
     from survey.proxies import trust_proxies
     from survey.questionnaires.commands import questionnaire_cli
@@ -160,6 +162,7 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     # Jobs: the kinds of long work a worker (`survey worker`) runs; see survey/jobs/registry.py.
     register_job_kind(app, EXPORT_JOB_KIND)
     register_job_kind(app, IMPORT_JOB_KIND)
+    register_job_kind(app, PLAN_REPORT_JOB_KIND)
 
     # Commands: `survey <group> …`.
     for command in (results_command, import_responses_command, export_command):

@@ -49,6 +49,7 @@ ACTION_LABELS: Final = {
     "privacy.purge": "Rensade personuppgifter",
     "privacy.erase_person": "Raderade en persons uppgifter",
     "privacy.export_person": "Gjorde registerutdrag",
+    "plan.report_downloaded": "Laddade ner DST-rapport",
     "local_group.create": "Skapade lokal samverkan",
     "local_group.contact": "Bytte kontaktperson för lokal samverkan",
     "local_group.link_send": "Skickade ny länk till lokal samverkan",
