@@ -7,6 +7,7 @@ Runs on SQLite and PostgreSQL; the worker is `run_due_jobs` in the test process,
 from __future__ import annotations
 
 import io
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +22,7 @@ import survey.responses.import_jobs as import_jobs
 from survey.db import db, utcnow
 from survey.jobs.queue import claim_job, worker_name
 from survey.jobs.registry import JobContext, JobKind, JobOutput, register_job_kind
-from survey.jobs.runner import run_due_jobs
+from survey.jobs.runner import run_due_jobs, run_next_job
 from survey.responses.importing import import_responses
 from survey.schema.audit import AuditEvent
 from survey.schema.jobs import Job, JobState
@@ -245,3 +246,27 @@ def test_rows_stored_are_shown_while_the_import_is_still_uncommitted(
     with app.app_context():
         assert run_due_jobs(worker_name()).done == [job_id]
     assert seen == [(1200, 1200, 0)]
+
+
+def test_two_workers_at_once_import_the_file_once(
+    app: Flask, client_for: ClientFor, target: ImportRound
+) -> None:
+    before = row_counts(app)
+    job_id = job_id_of(upload(client_for("leader_nv"), target.round_id, csv_file(GOOD_ROWS)))
+    ran: list[bool] = []
+    start = threading.Barrier(2)
+
+    def worker() -> None:
+        with app.app_context():
+            start.wait()
+            ran.append(run_next_job(worker_name()))
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(ran) == [False, True]  # one claimed it; the other found nothing due
+    assert the_job(app, job_id).state == JobState.DONE
+    assert row_counts(app)["responses"] == before["responses"] + 2
+    assert imports_recorded(app) == 1
