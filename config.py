@@ -237,6 +237,8 @@ class CommonEnvironment(Environment):
     DATABASE_URL: str | None = None
     SURVEY_SESSION_HOURS: WholeNumber = Field(12, ge=1)
     SURVEY_MAX_UPLOAD_MB: WholeNumber = Field(10, ge=1)
+    # An answers file on the import page (checked and imported by a job): its own limit.
+    SURVEY_MAX_IMPORT_MB: WholeNumber = Field(50, ge=1)
     SURVEY_BASE_URL: Address = "http://127.0.0.1:5000"
     SURVEY_ORGANISATION_NAME: str = "Vårdsamverkan Skåne"
     SURVEY_CONTACT_EMAIL: str = "naravard@example.se"

@@ -51,11 +51,14 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     )
     from survey.mail.settings import check_mail_settings
     from survey.plans import pages as plan_pages
+    from survey.plans import report_job_pages as _report_jobs  # noqa: F401  (routes)
     from survey.plans.commands import plan_cli
+    from survey.plans.report_jobs import PLAN_REPORT_JOB_KIND
     from survey.privacy.commands import privacy_cli
     from survey.proxies import trust_proxies
     from survey.questionnaires.commands import questionnaire_cli
     from survey.responses import import_views as import_pages
+    from survey.responses.import_jobs import IMPORT_JOB_KIND
     from survey.results import inventory_pages  # noqa: F401  (routes on the results blueprint)
     from survey.results import views as results_pages
     from survey.results.commands import import_responses_command, results_command
@@ -73,6 +76,7 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     from survey.rounds.tokens import LINK_MARKER
     from survey.schema.accounts import Role
     from survey.ticks import tick_command
+    from survey.upload_limits import allow_larger_upload
 
     app = Flask(
         __name__,
@@ -128,6 +132,8 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     ):
         app.register_blueprint(blueprint)
     pages.register_error_pages(app)
+    # Answers files may be larger than other uploads: a job checks and imports them.
+    allow_larger_upload(app, "response_import.import_page", "SURVEY_MAX_IMPORT_MB")
     # If the database is down when answers are posted, the 503 page keeps them to post again.
     pages.keep_posted_fields_on_outage(app, "respond.post_answers", respondent.kept_fields)
 
@@ -155,6 +161,8 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
 
     # Jobs: the kinds of long work a worker (`survey worker`) runs; see survey/jobs/registry.py.
     register_job_kind(app, EXPORT_JOB_KIND)
+    register_job_kind(app, IMPORT_JOB_KIND)
+    register_job_kind(app, PLAN_REPORT_JOB_KIND)
 
     # Commands: `survey <group> …`.
     for command in (results_command, import_responses_command, export_command):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bs4 import BeautifulSoup
@@ -66,9 +66,16 @@ class World:
     group_id: int = 0  # a lokal samverkan of NV (Ängelholm) with a live link
     response_id: int = 0  # the submitted inventory of ANSWERED_EMAIL
     job_id: int = 0  # an export of the round the administrator ordered (finished)
+    import_job_id: int = 0  # a check of an answers file the administrator ordered (correct)
+    report_job_id: int = 0  # a report of the NV plan the administrator ordered (finished)
 
-    def url_values(self) -> dict[str, Any]:
-        """Values for every argument a rule may have."""
+    def url_values(self, endpoint: str = "") -> dict[str, Any]:
+        """Values for every argument a rule (of `endpoint`) may have."""
+        job_id = self.job_id
+        if endpoint.startswith("response_import."):
+            job_id = self.import_job_id
+        elif endpoint.startswith("plans."):
+            job_id = self.report_job_id
         return {
             "round_id": self.round_id,
             "recipient_id": self.recipient_id,
@@ -83,7 +90,7 @@ class World:
             "plan_key": "nv-aktivitetsplan",
             "indicator_id": "1a.3d",
             "kind": "pdf",
-            "job_id": self.job_id,
+            "job_id": job_id,
         }
 
 
@@ -164,7 +171,11 @@ def seed_world(app: Flask) -> World:
         job_id = job.id
         world_ids = (round_.id, healthy.id, failed.id, message_id, reader.id, version.id)
         questionnaire_id = version.questionnaire_id
-        load_nv_plan()  # commits
+        plan_id = load_nv_plan().id  # commits
+        import_job_id, report_job_id = _seed_import_and_report_jobs(
+            world_ids[0], cast.admin.id, plan_id, now
+        )
+        db.session.commit()
     round_id, healthy_id, failed_id, message_id, reader_id, version_id = world_ids
     respondent = invite(
         app, round_id=round_id, name="Cilla Carlsson", email="cilla@example.se",
@@ -189,10 +200,56 @@ def seed_world(app: Flask) -> World:
         message_id=message_id,
         user_id=reader_id,
         job_id=job_id,
+        import_job_id=import_job_id,
+        report_job_id=report_job_id,
         questionnaire_id=questionnaire_id,
         questionnaire_version_id=version_id,
         respondent=respondent,
     )
+
+
+# The file of the seeded check: one answer of the round's recipient HEALTHY_EMAIL.
+SEEDED_ANSWERS_FILE = b"e-post;sip_okning\r\n" + HEALTHY_EMAIL.encode() + b";ja\r\n"
+
+
+def _seed_import_and_report_jobs(
+    round_id: int, admin_id: int, plan_id: int, now: datetime
+) -> tuple[int, int]:
+    """A check of an answers file (correct, its file kept) and a finished report of the NV
+    plan, both the administrator's, as the worker leaves them."""
+    from survey.plans.report_jobs import PLAN_REPORT_JOB
+    from survey.responses.import_jobs import (
+        FILE_LIFETIME,
+        IMPORT_JOB,
+        UPLOAD_PURPOSE,
+    )
+    from survey.rounds.staging import keep_upload_for_job
+
+    upload_id = keep_upload_for_job(
+        admin_id, UPLOAD_PURPOSE, "svar.csv", SEEDED_ANSWERS_FILE, now=now, lifetime=FILE_LIFETIME
+    )
+    summary = {"check_only": True, "ok": True, "imported": False, "rows": 1, "created": 1,
+               "amended": 0, "unchanged": 0, "recipients_created": 0, "problem_count": 0,
+               "problems": [], "warnings": [], "file_description": None}  # fmt: skip
+    checked = enqueue_job(
+        IMPORT_JOB,
+        {"round_id": round_id, "user_id": admin_id, "upload_id": upload_id,
+         "filename": "svar.csv", "add_recipients": False, "check_only": True},
+        round_id=round_id,
+        created_by_id=admin_id,
+    )  # fmt: skip
+    checked.state = JobState.DONE.value
+    checked.params = {**checked.params, "summary": summary}
+    checked.finished_at, checked.expires_at = now, now + timedelta(days=1)
+    report = enqueue_job(
+        PLAN_REPORT_JOB, {"plan_id": plan_id, "as_of": "2026-01-31", "kind": "pdf"},
+        created_by_id=admin_id,
+    )  # fmt: skip
+    report.state = JobState.DONE.value
+    report.result, report.result_name, report.result_size = b"%PDF-1.7", "rapport.pdf", 8
+    report.finished_at, report.expires_at = now, now + timedelta(days=1)
+    db.session.flush()
+    return checked.id, report.id
 
 
 def client_of(app: Flask, email: str | None, respondent: Invited | None = None) -> FlaskClient:
@@ -208,7 +265,7 @@ def client_of(app: Flask, email: str | None, respondent: Invited | None = None) 
 
 def url_for_rule(app: Flask, rule: Rule, world: World) -> str:
     """The rule's URL with the world's ids."""
-    values = world.url_values()
+    values = world.url_values(rule.endpoint)
     with app.test_request_context():
         return url_for(rule.endpoint, **{name: values[name] for name in rule.arguments})
 

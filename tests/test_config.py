@@ -171,6 +171,7 @@ def test_it_refuses_every_other_boolean_instead_of_guessing(tmp_path: Path, valu
         ("SURVEY_MAIL_LEASE_SECONDS", "9",
          "SURVEY_MAIL_LEASE_SECONDS=9 is too small — use at least 10"),
         ("SURVEY_TRUSTED_PROXIES", "-1", "SURVEY_TRUSTED_PROXIES=-1 is too small — use at least 0"),
+        ("SURVEY_MAX_IMPORT_MB", "0", "SURVEY_MAX_IMPORT_MB=0 is too small — use at least 1"),
         ("MAIL_PORT", "2.5", "MAIL_PORT='2.5' is not a whole number — write it in digits, e.g. 25"),
     ],
 )  # fmt: skip
@@ -180,6 +181,13 @@ def test_it_refuses_numbers_below_their_minimum_or_not_whole(
     with pytest.raises(ConfigError) as refused:
         load_settings(None, tmp_path, {name: value})
     assert str(refused.value) == message
+
+
+def test_answers_files_have_a_limit_of_their_own(tmp_path: Path) -> None:
+    settings = load_settings("production", tmp_path, production_env(SURVEY_MAX_IMPORT_MB="80"))
+    assert settings["SURVEY_MAX_IMPORT_MB"] == 80
+    assert settings["MAX_CONTENT_LENGTH"] == 10 * 1024 * 1024
+    assert load_settings("testing", tmp_path, {})["SURVEY_MAX_IMPORT_MB"] == 50
 
 
 def test_it_names_a_secret_file_it_cannot_read_and_the_way_out(tmp_path: Path) -> None:

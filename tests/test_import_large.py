@@ -1,8 +1,9 @@
 """Imports of any size from the command line: past the web's row limit, in bulk, checked whole.
 
-The web keeps its limit (`survey.tabular.model.MAX_ROWS` rows); `survey round
-import-responses` reads a file of any size, checks every row before writing anything, and
-stores new responses with multi-row INSERTs.
+Other uploads on the web keep their limit (`survey.tabular.model.MAX_ROWS` rows), the
+import page its own (a job, `survey.responses.import_jobs.IMPORT_MAX_ROWS`; see
+test_response_import_jobs.py); `survey round import-responses` reads a file of any size,
+checks every row before writing anything, and stores new responses with multi-row INSERTs.
 """
 
 from __future__ import annotations

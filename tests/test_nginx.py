@@ -64,6 +64,10 @@ class Backend(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.do_GET()
+
     def log_message(self, format: str, *args: object) -> None:
         pass
 
@@ -87,7 +91,11 @@ class Nginx:
     logs: Path
 
     def request(
-        self, method: str, path: str, headers: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
     ) -> tuple[int, dict[str, str], str]:
         context = ssl.create_default_context()
         context.check_hostname = False
@@ -100,10 +108,10 @@ class Nginx:
             connection.putheader("Host", "enkat.example.se")
             for name, value in (headers or {}).items():
                 connection.putheader(name, value)
-            connection.endheaders()
+            connection.endheaders(body)
             response = connection.getresponse()
-            body = response.read().decode("utf-8", "replace")
-            return response.status, dict(response.getheaders()), body
+            text = response.read().decode("utf-8", "replace")
+            return response.status, dict(response.getheaders()), text
         finally:
             connection.close()
 
@@ -294,6 +302,18 @@ def test_it_says_in_swedish_that_the_file_is_too_large(
         )  # fmt: skip
         assert status == 413
         assert "Filen är för stor" in body and "nginx" not in body.lower()
+    # The answers import takes up to SURVEY_MAX_IMPORT_MB (50) plus the form.
+    twelve_mb = b"x" * (12 * 1024 * 1024)
+    status, _, body = nginx.request(
+        "POST", "/omgangar/1/importera-svar", {"Content-Length": str(len(twelve_mb)),
+        "Content-Type": "multipart/form-data; boundary=x"}, twelve_mb,
+    )  # fmt: skip
+    assert (status, body) == (200, "app")
+    status, _, body = nginx.request(
+        "POST", "/omgangar/1/importera-svar", {"Content-Length": str(52 * 1024 * 1024),
+        "Content-Type": "multipart/form-data; boundary=x"},
+    )  # fmt: skip
+    assert status == 413 and "Filen är för stor" in body
     assert_no_link(stopped(nginx))
 
 

@@ -193,7 +193,7 @@ def test_the_report_page_and_its_downloads(app: Flask) -> None:
     leader = _client(app, cast.leader_nv.email)
     leader.post(f"{BASE}/indikatorer/1a.3d/matning", data=FORM)
     page = leader.get(f"{BASE}/rapport?datum=2026-01-31").get_data(as_text=True)
-    assert "Sammanfattning per område" in page and "Ladda ner PDF" in page
+    assert "Sammanfattning per område" in page and "Skapa rapporten" in page
     pdf = leader.get(f"{BASE}/rapport.pdf?datum=2026-01-31")
     assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
     assert "nv-aktivitetsplan-rapport-2026-01-31.pdf" in pdf.headers["Content-Disposition"]

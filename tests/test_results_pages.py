@@ -433,9 +433,10 @@ def test_it_is_accessible_on_a_phone(
         assert report is None, f"axe found violations on {path}:\n{report}"
         # Tables stack or scroll inside their own region: the page is never wider than the phone.
         assert page_.evaluate("document.documentElement.scrollWidth") <= 375, path
-    # A file with errors: the error summary and the problem table pass axe too.
+    # A file with wrong columns, refused at once: the error summary and the problem table
+    # pass axe too (a file's row problems are on its import job's page).
     bad = tmp_path / "svar.csv"
-    bad.write_text("e-post;sip_okning\nokand@example.se;kanske\n", encoding="utf-8")
+    bad.write_text("e-post;fel_kolumn;annan_kolumn\nokand@example.se;x;y\n", encoding="utf-8")
     page_.set_input_files("#fil", str(bad))
     page_.click("button[value=importera]")
     expect_error_title(page_)

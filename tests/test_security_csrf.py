@@ -157,6 +157,9 @@ CASES: dict[str, PostCase] = {
         lambda w: {"action": "importera"},
         files=lambda w: {"fil": (io.BytesIO(csv_file([HEADERS, ANNA_ROW])), "svar.csv")},
     ),
+    # Queues the import of the seeded check's kept file.
+    "response_import.import_checked_file": PostCase(),
+    "plans.start_report_job": PostCase(lambda w: {"datum": "2026-01-31", "format": "pdf"}),
     "plans.record": PostCase(
         lambda w: {"varde": "12,5", "datum": "2025-12-31", "kalla": "Uttag QV 2026-01-15"}
     ),

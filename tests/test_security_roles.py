@@ -43,6 +43,8 @@ class Access(Enum):
     # An export job's pages: only the user who ordered it, while they may still READ the
     # round (an identifying job: MANAGE). The seeded job was ordered by the administrator.
     ORDERER = "the user who ordered the job, if they may read the round"
+    # An import job's pages: only its orderer, while they may still MANAGE the round.
+    IMPORT_ORDERER = "the user who ordered the import, if they may manage the round"
     ADMIN = "administrators"
 
 
@@ -112,6 +114,10 @@ ROLE_TABLE: dict[str, Access] = {
     "export.download_non_respondents": A.MANAGE,  # names and e-post of who has not answered
     "response_import.import_page": A.MANAGE,
     "response_import.import_template": A.MANAGE,
+    # Imports as jobs: the seeded job (a check found correct) was ordered by the administrator.
+    "response_import.job_page": A.IMPORT_ORDERER,
+    "response_import.job_status": A.IMPORT_ORDERER,
+    "response_import.import_checked_file": A.IMPORT_ORDERER,
     "audit.round_log": A.MANAGE,
     # Plans: read by the plan's delregion (another delregion's plan does not exist: 404).
     "plans.list_plans": A.LOGGED_IN,  # the plans the user may read, none for another delregion
@@ -119,6 +125,12 @@ ROLE_TABLE: dict[str, Access] = {
     "plans.show_indicator": A.READ,
     "plans.report": A.READ,
     "plans.report_file": A.READ,
+    # The report as a job: ordered by the plan's readers; its pages and file the orderer's
+    # (the seeded one the administrator's) while they may read the plan.
+    "plans.start_report_job": A.READ,
+    "plans.report_job_page": A.ORDERER,
+    "plans.report_job_status": A.ORDERER,
+    "plans.download_report_job": A.ORDERER,
     "plans.side_by_side": A.READ,  # the indicator in every plan the user may read
     "plans.record": A.MANAGE,
     "plans.analysis": A.MANAGE,
@@ -155,6 +167,7 @@ ALLOWED: dict[Access, set[str]] = {
     A.PROCESS_LEADER: {"leader_nv", "leader_no", "admin"},
     A.ADMIN: {"admin"},
     A.ORDERER: {"admin"},
+    A.IMPORT_ORDERER: {"admin"},
 }
 WHO = ("anonymous", "reader_nv", "leader_no", "leader_nv", "admin")
 # What names a person in the seeded round: none of it may reach a reader. (Organisations

@@ -50,6 +50,7 @@ ACTION_LABELS: Final = {
     "privacy.erase_person": "Raderade en persons uppgifter",
     "privacy.erase_group_contact": "Raderade en kontaktpersons uppgifter",
     "privacy.export_person": "Gjorde registerutdrag",
+    "plan.report_downloaded": "Laddade ner DST-rapport",
     "local_group.create": "Skapade lokal samverkan",
     "local_group.contact": "Bytte kontaktperson för lokal samverkan",
     "local_group.link_send": "Skickade ny länk till lokal samverkan",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from flask import has_request_context
@@ -13,6 +16,19 @@ from survey.schema.audit import AuditEvent
 # The actor recorded when nobody is logged in: an operator at the command line, or the web.
 COMMAND_LINE_ACTOR = "kommandorad"
 ANONYMOUS_WEB_ACTOR = "webb (ej inloggad)"
+
+# The user on whose behalf work outside a request is done (a job a user queued).
+_acting_user: ContextVar[User | None] = ContextVar("acting_user", default=None)
+
+
+@contextmanager
+def acting_for(user: User | None) -> Iterator[None]:
+    """Record `user` as the actor of events recorded meanwhile without one (a worker's job)."""
+    token = _acting_user.set(user)
+    try:
+        yield
+    finally:
+        _acting_user.reset(token)
 
 
 def record_audit(
@@ -26,9 +42,12 @@ def record_audit(
 ) -> AuditEvent:
     """Add an audit event to the session (the caller commits it with the change it records).
 
-    `user` is the acting user; without one, the logged-in user of the current request is
-    the actor, and outside a request the command line is.
+    `user` is the acting user; without one, the user of `acting_for` (a job's), else the
+    logged-in user of the current request is the actor, and outside a request the command
+    line is.
     """
+    if user is None:
+        user = _acting_user.get()
     if user is None and has_request_context():
         from flask_login import current_user
 

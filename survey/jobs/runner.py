@@ -3,7 +3,8 @@
 The kind's work and the DONE mark are one transaction (the session's): a worker that
 lost its claim meanwhile (its lease ran out and another worker took the job) rolls its
 work back, so nothing is done twice. Progress is stored by committing the session, so a
-kind reports progress only where a commit is harmless: while it reads, before it writes.
+kind reports progress only where a commit is harmless: while it reads, before it writes;
+while it writes, `JobContext.writing` stores progress on a connection of its own.
 """
 
 from __future__ import annotations
@@ -95,8 +96,25 @@ def run_next_job(worker_id: str, report: JobsReport | None = None) -> bool:
                 code=ErrorCode.JOB_CLAIM_LOST,
             )
 
+    def writing(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - last[0] < PROGRESS_EVERY_SECONDS:
+            return
+        last[0] = now
+        if db.engine.dialect.name == "sqlite":
+            return  # the job holds the only write lock: no other worker can claim meanwhile
+        # Its own connection: the session's transaction (the job's writes) stays open.
+        with db.engine.connect() as connection:
+            result = connection.execute(progress_statement(claimed, done, total, lease=lease))
+            connection.commit()
+        if not result.rowcount:
+            raise ClaimLost(
+                operator_message=f"job {claimed.id} was taken over by another worker",
+                code=ErrorCode.JOB_CLAIM_LOST,
+            )
+
     try:
-        output = kind.run(JobContext(claimed.id, claimed.params, progress))
+        output = kind.run(JobContext(claimed.id, claimed.params, progress, writing))
         statement = mark_done_statement(
             claimed,
             summary=output.summary,

@@ -29,6 +29,12 @@ from survey.plans.measurements import (
 )
 from survey.plans.model import METHOD_LABELS, Method
 from survey.plans.report import build_report, report_html, report_pdf, report_xlsx, template_helpers
+from survey.plans.report_jobs import (
+    KIND_LABELS,
+    recent_report_jobs,
+    record_report_download,
+    report_file_name,
+)
 from survey.plans.status import ALL_STATUSES, IndicatorStatus, PlanFigures
 from survey.plans.storage import (
     can_read_plan,
@@ -362,13 +368,19 @@ def report(plan_key: str) -> Any:
     as_of, errors = as_of_from(request.args)
     built = build_report(plan_record, as_of, latest_analyses(plan_record, as_of.year))
     return render_template(
-        "plans/report_page.html", report=built, errors=errors, record=plan_record
+        "plans/report_page.html",
+        report=built,
+        errors=errors,
+        record=plan_record,
+        jobs=recent_report_jobs(plan_record, current_user.id),
+        kind_labels=KIND_LABELS,
     )
 
 
 @bp.get("/<plan_key>/rapport.<kind>")
 @login_required
 def report_file(plan_key: str, kind: str) -> BaseResponse:
+    """The file at once, in the request: for scripts and links; the page orders a job."""
     plan_record = open_plan(plan_key)
     if kind not in ("pdf", "xlsx"):
         abort(404)
@@ -377,7 +389,9 @@ def report_file(plan_key: str, kind: str) -> BaseResponse:
         abort(400)
     built = build_report(plan_record, as_of, latest_analyses(plan_record, as_of.year))
     data = report_pdf(built) if kind == "pdf" else report_xlsx(built)
-    name = f"{plan_record.plan_key}-rapport-{as_of.isoformat()}.{kind}"
+    name = report_file_name(plan_record, as_of, kind)
+    record_report_download(plan_record, {"as_of": as_of.isoformat(), "kind": kind})
+    db.session.commit()
     return Response(
         data,
         mimetype="application/pdf" if kind == "pdf" else XLSX,

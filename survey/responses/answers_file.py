@@ -240,6 +240,22 @@ def _unknown_column_message(
     return message
 
 
+def check_responses_header(
+    questionnaire: Questionnaire, data: bytes, filename: str
+) -> list[ImportProblem]:
+    """Check only what a quick look finds: the file can be read and its header is right.
+
+    Reads the header and the first row with data, never the rest: a wrong file is refused at
+    once, before the whole file is checked (`check_responses_file`) off the request.
+    """
+    try:
+        table = read_table(data, filename, first_rows=1)
+    except TableError as error:
+        return [ImportProblem(error.row, error.column, error.message)]
+    columns = _match_header(questionnaire, table)
+    return [] if isinstance(columns, _Columns) else columns
+
+
 # -- checking rows ---------------------------------------------------------------------------
 
 

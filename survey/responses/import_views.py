@@ -1,19 +1,25 @@
 """The answers import page: upload earlier answers (Excel or CSV) to a round, and its template.
 
 For process leaders of the round's delregion and administrators (readers: 403; other
-delregions: 404). The file is checked whole; it is imported only when nothing is wrong, in
-one transaction. "Kontrollera filen" checks without importing.
+delregions: 404). The page reads only the file's header at once: a file that cannot be
+read or whose columns are wrong is refused there. Otherwise the file is kept and a job
+(`survey.responses.import_jobs`) checks it whole and imports it when nothing is wrong, in
+one transaction; the job's page shows how far it has come and then the outcome, or every
+problem. "Kontrollera filen" checks without importing; the job's page then offers to
+import the file checked. A user sees only the import jobs they queued.
 """
 
 from __future__ import annotations
 
 import io
 import re
-from typing import Final
+from typing import Any, Final
 
 from flask import (
     Blueprint,
+    abort,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -21,58 +27,70 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
+from flask_login import current_user
 
-from survey.db import db
+from survey.db import db, utcnow
+from survey.jobs.queue import job_of_round, recent_jobs
+from survey.localtime import moment_text
 from survey.questionnaires.storage import questionnaire_of
 from survey.responses.answer_cells import allowed_answers
-from survey.responses.answers_file import NEW_RECIPIENT_COLUMNS
+from survey.responses.answers_file import NEW_RECIPIENT_COLUMNS, ImportProblem
 from survey.responses.answers_template import responses_template_xlsx
-from survey.responses.importing import ImportOutcome, import_responses
+from survey.responses.import_jobs import (
+    FILE_GONE_MESSAGE,
+    IMPORT_JOB,
+    IMPORT_MAX_ROWS,
+    UPLOAD_PURPOSE,
+    check_header,
+    imported_text,
+    max_import_bytes,
+    queue_import,
+    queue_kept_file,
+)
 from survey.rounds.access import round_view
+from survey.rounds.staging import job_upload
+from survey.schema.jobs import Job, JobState
 from survey.schema.rounds import Round
 
 bp = Blueprint("response_import", __name__)
 
 FILE_FIELD: Final = "fil"
 ADD_RECIPIENTS_FIELD: Final = "lagg_till_mottagare"
-# More problems than this are counted, not listed: a wholly wrong file would flood the page.
-MAX_PROBLEMS_SHOWN: Final = 500
 XLSX_MIMETYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CONFLICT_MESSAGE: Final = (
-    "Svaren i omgången ändrades samtidigt som importen pågick, så ingenting importerades. "
-    "Ladda upp filen igen."
-)
+
+
+def _limits_text() -> str:
+    rows = f"{IMPORT_MAX_ROWS:,}".replace(",", "\N{NO-BREAK SPACE}")
+    return f"högst {rows} rader och {max_import_bytes() >> 20} MB"
 
 
 def render_import_page(
     round_: Round,
     *,
     errors: list[tuple[str, str]] | None = None,
-    outcome: ImportOutcome | None = None,
-    checked_only: bool = False,
+    problems: list[ImportProblem] | None = None,
     add_recipients: bool = False,
     status: int = 200,
 ) -> ResponseReturnValue:
-    errors = errors or []
-    problems = outcome.check.problems if outcome is not None else []
+    jobs = [
+        job for job in recent_jobs(round_.id, IMPORT_JOB) if job.created_by_id == current_user.id
+    ]
     return (
         render_template(
             "responses/import.html",
             round=round_,
             questionnaire=questionnaire_of(round_.questionnaire_version),
-            errors=errors,
-            outcome=outcome,
-            problems=problems[:MAX_PROBLEMS_SHOWN],
-            problems_not_shown=max(0, len(problems) - MAX_PROBLEMS_SHOWN),
-            checked_only=checked_only,
+            errors=errors or [],
+            problems=[(problem.row, problem.column, problem.message) for problem in problems or []],
             add_recipients=add_recipients,
             file_field=FILE_FIELD,
             add_recipients_field=ADD_RECIPIENTS_FIELD,
             new_recipient_columns=NEW_RECIPIENT_COLUMNS,
             allowed_answers=allowed_answers,
             round_url=url_for("rounds.show_round", round_id=round_.id),
+            limits_text=_limits_text(),
+            jobs=jobs,
+            moment_text=moment_text,
         ),
         status,
     )
@@ -81,11 +99,11 @@ def render_import_page(
 @bp.route("/omgangar/<int:round_id>/importera-svar", methods=["GET", "POST"])
 @round_view(manage=True)
 def import_page(round_: Round) -> ResponseReturnValue:
-    """Show the upload form; on POST check the file and import it when it has no problem."""
+    """Show the upload form; on POST check the header and queue the job checking the rest."""
     if request.method == "GET":
         return render_import_page(round_)
     add_recipients = request.form.get(ADD_RECIPIENTS_FIELD) == "ja"
-    checked_only = request.form.get("action") == "kontrollera"
+    check_only = request.form.get("action") == "kontrollera"
     upload = request.files.get(FILE_FIELD)
     if upload is None or not upload.filename:
         return render_import_page(
@@ -95,53 +113,104 @@ def import_page(round_: Round) -> ResponseReturnValue:
         )
     filename = upload.filename
     data = upload.read()
-    try:
-        outcome = import_responses(
-            round_, data, filename, add_recipients=add_recipients, dry_run=checked_only
-        )
-        if outcome.imported:
-            db.session.commit()
-        else:
-            db.session.rollback()
-    except (IntegrityError, StaleDataError):
-        db.session.rollback()
-        return render_import_page(
-            round_, errors=[(FILE_FIELD, CONFLICT_MESSAGE)], add_recipients=add_recipients
-        )
-    if not outcome.ok:
-        count = len(outcome.check.problems)
+    problems = check_header(round_, data, filename)
+    if problems:
         message = (
-            f"Filen har {count} fel. Ingenting har importerats. Rätta felen och ladda upp "
-            "filen igen."
-            if count
-            else "Filen har inga rader med svar. Ingenting har importerats."
+            problems[0].message
+            if len(problems) == 1
+            else f"Filens rubrikrad har {len(problems)} fel. Ingenting har importerats."
         )
         return render_import_page(
-            round_,
-            errors=[(FILE_FIELD, message)],
-            outcome=outcome,
-            checked_only=checked_only,
-            add_recipients=add_recipients,
+            round_, errors=[(FILE_FIELD, message)], problems=problems, add_recipients=add_recipients
         )
-    if checked_only:
-        return render_import_page(
-            round_, outcome=outcome, checked_only=True, add_recipients=add_recipients
-        )
-    flash(imported_message(outcome), "success")
-    for warning in outcome.check.warnings:
-        flash(str(warning), "warning")
-    return redirect(url_for("results.round_results", round_id=round_.id))
+    job = queue_import(
+        round_,
+        current_user._get_current_object(),
+        filename,
+        data,
+        add_recipients=add_recipients,
+        check_only=check_only,
+    )
+    db.session.commit()
+    flash(
+        "Filen är uppladdad. Den kontrolleras"
+        + (" " if check_only else " och importeras ")
+        + "i bakgrunden; sidan visar hur det går.",
+        "success",
+    )
+    return redirect(url_for("response_import.job_page", round_id=round_.id, job_id=job.id))
 
 
-def imported_message(outcome: ImportOutcome) -> str:
-    """Say in Swedish what an import did."""
-    parts = [f"{outcome.created} nya", f"{outcome.amended} ändrade"]
-    if outcome.unchanged:
-        parts.append(f"{outcome.unchanged} oförändrade")
-    text = f"{outcome.rows} svar importerades ({', '.join(parts)})"
-    if outcome.recipients_created:
-        text += f" och {outcome.recipients_created} mottagare lades till"
-    return text + "."
+def _own_job(round_: Round, job_id: int) -> Job:
+    job = job_of_round(job_id, round_.id, IMPORT_JOB)
+    if job is None or job.created_by_id != current_user.id:
+        abort(404)
+    return job
+
+
+def _file_still_kept(job: Job) -> bool:
+    return (
+        job_upload(int(job.params["upload_id"]), current_user.id, UPLOAD_PURPOSE, now=utcnow())
+        is not None
+    )
+
+
+@bp.get("/omgangar/<int:round_id>/importera-svar/<int:job_id>")
+@round_view(manage=True)
+def job_page(round_: Round, job_id: int) -> ResponseReturnValue:
+    job = _own_job(round_, job_id)
+    summary: dict[str, Any] = job.params.get("summary", {})
+    may_import = (
+        job.state == JobState.DONE
+        and summary.get("check_only")
+        and summary.get("ok")
+        and _file_still_kept(job)
+    )
+    problems = summary.get("problems", [])
+    return render_template(
+        "responses/import_job.html",
+        round=round_,
+        job=job,
+        summary=summary,
+        problems=problems,
+        problems_not_shown=max(0, int(summary.get("problem_count", 0)) - len(problems)),
+        imported_text=imported_text(summary) if summary.get("imported") else None,
+        may_import=may_import,
+        moment_text=moment_text,
+    )
+
+
+@bp.get("/omgangar/<int:round_id>/importera-svar/<int:job_id>/status")
+@round_view(manage=True)
+def job_status(round_: Round, job_id: int) -> ResponseReturnValue:
+    job = _own_job(round_, job_id)
+    response = jsonify({"state": job.state, "percent": job.percent})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/omgangar/<int:round_id>/importera-svar/<int:job_id>/importera")
+@round_view(manage=True)
+def import_checked_file(round_: Round, job_id: int) -> ResponseReturnValue:
+    """Import the file a check-only job found correct, without choosing it again."""
+    job = _own_job(round_, job_id)
+    summary = job.params.get("summary", {})
+    if job.state != JobState.DONE or not summary.get("check_only") or not summary.get("ok"):
+        abort(404)
+    if not _file_still_kept(job):
+        flash(FILE_GONE_MESSAGE, "error")
+        return redirect(url_for("response_import.import_page", round_id=round_.id))
+    queued = queue_kept_file(
+        round_,
+        current_user._get_current_object(),
+        int(job.params["upload_id"]),
+        str(job.params.get("filename", "")),
+        add_recipients=bool(job.params.get("add_recipients")),
+        check_only=False,
+    )
+    db.session.commit()
+    flash("Importen är beställd. Filen kontrolleras igen och importeras i bakgrunden.", "success")
+    return redirect(url_for("response_import.job_page", round_id=round_.id, job_id=queued.id))
 
 
 @bp.get("/omgangar/<int:round_id>/importera-svar/mall.xlsx")

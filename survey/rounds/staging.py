@@ -6,6 +6,10 @@ who uploaded it, and named in the page only by a random token. It is removed whe
 used, when the same user stages another one for the same purpose, and after
 `STAGED_UPLOAD_LIFETIME` (expired files are deleted whenever a file is staged, and by
 `survey tick`).
+
+A file a job is to read (a large answers file) is kept the same way, named in the job's
+params by its row id instead of a token (`keep_upload_for_job`): it stays until the job
+has used it or `lifetime` has passed, whatever else the user uploads meanwhile.
 """
 
 from __future__ import annotations
@@ -100,3 +104,47 @@ def purge_expired_uploads(*, now: datetime) -> int:
         delete(table_of(StagedUpload)).where(StagedUpload.expires_at <= now)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def keep_upload_for_job(
+    user_id: int,
+    purpose: str,
+    filename: str,
+    content: bytes,
+    *,
+    now: datetime,
+    lifetime: timedelta,
+) -> int:
+    """Keep a file for a job the user queues; return its id for the job. The caller commits."""
+    purge_expired_uploads(now=now)
+    upload = StagedUpload(
+        # No page carries a token for it: the job names the row by id.
+        token_hash=_hash(secrets.token_urlsafe(32)),
+        user_id=user_id,
+        purpose=purpose,
+        filename=filename[:255],
+        content=content,
+        created_at=now,
+        expires_at=now + lifetime,
+    )
+    db.session.add(upload)
+    db.session.flush()
+    return upload.id
+
+
+def job_upload(upload_id: int, user_id: int, purpose: str, *, now: datetime) -> StagedFile | None:
+    """The file kept for a job, if it is the user's, of the purpose and not expired."""
+    staged = db.session.get(StagedUpload, upload_id)
+    if (
+        staged is None
+        or staged.user_id != user_id
+        or staged.purpose != purpose
+        or staged.expires_at <= now
+    ):
+        return None
+    return StagedFile("", staged.filename, staged.content, staged.expires_at)
+
+
+def discard_job_upload(upload_id: int) -> None:
+    """Remove a job's file once used. The caller commits (with the job's work)."""
+    db.session.execute(delete(table_of(StagedUpload)).where(StagedUpload.id == upload_id))

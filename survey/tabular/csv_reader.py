@@ -30,8 +30,8 @@ SAVE_AS_CSV_UTF8_HINT = 'Spara filen i Excel som "CSV UTF-8 (kommaavgränsad) (*
 _DELIMITERS = (";", "\t", ",")  # order breaks ties: Swedish Excel writes semicolons
 
 
-def read_csv(data: bytes) -> Table:
-    """Read the rows of a .csv, or raise TableError."""
+def read_csv(data: bytes, *, first_rows: int | None = None) -> Table:
+    """Read the rows of a .csv (only the first `first_rows` with data, if given)."""
     text, encoding = _decode_csv(data)
     text = text.rstrip("\x1a")  # a DOS end-of-file marker
     delimiter: str | None = None
@@ -44,7 +44,11 @@ def read_csv(data: bytes) -> Table:
         raise TableError("Filen är tom.", code=ErrorCode.TABLE_EMPTY)
     delimiter = delimiter or sniff_delimiter(text)
     return build_table(
-        _csv_rows(text, delimiter), file_format="csv", encoding=encoding, delimiter=delimiter
+        _csv_rows(text, delimiter),
+        file_format="csv",
+        encoding=encoding,
+        delimiter=delimiter,
+        first_rows=first_rows,
     )
 
 

@@ -158,8 +158,13 @@ def build_table(
     encoding: str | None = None,
     delimiter: str | None = None,
     empty_message: str = "Filen är tom.",
+    first_rows: int | None = None,
 ) -> Table:
-    """Make the table of a reader's rows: the header, the cleaned rows, or a TableError."""
+    """Make the table of a reader's rows: the header, the cleaned rows, or a TableError.
+
+    With `first_rows`, stop after that many rows with data (a quick look at the header:
+    the rows after them are neither read nor checked).
+    """
     headers: list[str] | None = None
     header_row = 0
     rows: list[TableRow] = []
@@ -196,6 +201,8 @@ def build_table(
                 code=ErrorCode.TABLE_TOO_MANY_ROWS,
             )
         rows.append(TableRow(raw.number, tuple(values)))
+        if first_rows is not None and len(rows) >= first_rows:
+            break
     if headers is None:
         raise TableError(empty_message, code=ErrorCode.TABLE_EMPTY)
     headers = headers + [""] * (width - len(headers))

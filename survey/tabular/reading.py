@@ -12,8 +12,12 @@ from survey.tabular.xlsx_reader import read_xlsx
 MAX_FILE_BYTES = WEB_LIMITS.max_bytes or 0  # an upload on the web; see `table_limits`
 
 
-def read_table(data: bytes, filename: str) -> Table:
-    """Read the table in an uploaded .xlsx or .csv file, or raise TableError."""
+def read_table(data: bytes, filename: str, *, first_rows: int | None = None) -> Table:
+    """Read the table in an uploaded .xlsx or .csv file, or raise TableError.
+
+    With `first_rows`, only the header and that many rows with data are read (a quick check
+    of the header before the whole file is checked off the request).
+    """
     extension = _extension(filename)
     limits = current_limits()
     max_bytes = MAX_FILE_BYTES if limits is WEB_LIMITS else limits.max_bytes
@@ -26,9 +30,9 @@ def read_table(data: bytes, filename: str) -> Table:
     if not data.strip():
         raise TableError("Filen är tom.", code=ErrorCode.TABLE_EMPTY)
     if extension == ".xlsx":
-        return read_xlsx(data)
+        return read_xlsx(data, first_rows=first_rows)
     if extension == ".csv":
-        return read_csv(data)
+        return read_csv(data, first_rows=first_rows)
     raise TableError(
         _unsupported_extension_message(extension), code=ErrorCode.TABLE_UNSUPPORTED_EXTENSION
     )

@@ -57,14 +57,15 @@ _FORMULA_MESSAGE = (
 )
 
 
-def read_xlsx(data: bytes) -> Table:
-    """Read the first visible sheet of an .xlsx, or raise TableError."""
+def read_xlsx(data: bytes, *, first_rows: int | None = None) -> Table:
+    """Read the first visible sheet of an .xlsx (only the first `first_rows` with data)."""
     _check_xlsx_container(data)
     with closing(_xlsx_rows(data)) as rows:
         return build_table(
             rows,
             file_format="xlsx",
             empty_message="Första bladet i Excel-filen är tomt. Lägg tabellen på första bladet.",
+            first_rows=first_rows,
         )
 
 

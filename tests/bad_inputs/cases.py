@@ -33,6 +33,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from survey.db import db
+from survey.jobs.runner import run_due_jobs
 from survey.schema.responses import Response
 from survey.schema.rounds import Recipient
 from tests.bad_inputs import files
@@ -673,12 +674,28 @@ def import_row(
         id=id,
         category=Category.IMPORT,
         description=description,
-        sent=f"POST /omgangar/‹id›/importera-svar, {filename}",
+        sent=f"POST /omgangar/‹id›/importera-svar, {filename} (then the import job's page)",
         status=200,
         message=message,
         protection=protection,
-        send=upload(import_path, "fil", filename, content, {"action": "importera"}),
+        send=then_the_job_page(
+            upload(import_path, "fil", filename, content, {"action": "importera"})
+        ),
     )
+
+
+def then_the_job_page(send: Callable[[Ctx], Outcome]) -> Callable[[Ctx], Outcome]:
+    """An upload the page accepts is checked by a job: run it, and read the job's page."""
+
+    def send_and_follow(ctx: Ctx) -> Outcome:
+        outcome = send(ctx)
+        if outcome.status != 302 or "/importera-svar/" not in outcome.location:
+            return outcome  # refused at once (the header), on the upload page
+        with ctx.app.app_context():
+            run_due_jobs("bad-inputs")
+        return _outcome(ctx.client.get(outcome.location))
+
+    return send_and_follow
 
 
 IMPORT_ROWS = [
@@ -1527,7 +1544,12 @@ TOO_LARGE = "Filen är för stor"
 
 
 def oversized_row(
-    id: str, description: str, path: Callable[[World], str], field_name: str, sent: str
+    id: str,
+    description: str,
+    path: Callable[[World], str],
+    field_name: str,
+    sent: str,
+    limit: str = "MAX_CONTENT_LENGTH (SURVEY_MAX_UPLOAD_MB)",
 ) -> BadInput:
     return BadInput(
         id=id,
@@ -1536,7 +1558,7 @@ def oversized_row(
         sent=f"POST {sent}, 1.5 MB (limit 1 MB in the test app)",
         status=413,
         message=TOO_LARGE,
-        protection="MAX_CONTENT_LENGTH (SURVEY_MAX_UPLOAD_MB) and the Swedish 413 page",
+        protection=f"{limit} and the Swedish 413 page",
         send=upload(path, field_name, "stor.csv", lambda: files.oversized(1.5)),
     )
 
@@ -1562,6 +1584,7 @@ SIZE_ROWS = [
         import_path,
         "fil",
         "/omgangar/‹id›/importera-svar",
+        limit="the import's own limit (SURVEY_MAX_IMPORT_MB, survey/upload_limits.py)",
     ),
     BadInput(
         id="size-respondent-post",
