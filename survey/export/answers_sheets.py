@@ -40,6 +40,7 @@ from survey.export.writer import (
     text_cell_writer,
     text_width,
 )
+from survey.questionnaires.answers import week_in_words
 from survey.questionnaires.model import Question, Questionnaire, QuestionType
 from survey.results.frame import choice_bits, declared_choice_values
 from survey.results.ordering import organisation_type_sort_key, swedish_sort_key
@@ -332,9 +333,24 @@ def _question_column(question: Question, column: pd.Series, styles: Styles) -> _
     if kind is QuestionType.DATE:
         return _NumberColumn(question.id, question.text, excel_serials(column), styles.date, 12)
     texts = np.asarray(column.array, dtype=object)  # missing: NaN, not a str
+    if kind is QuestionType.WEEK:
+        texts = _weeks_in_words(texts)
     if kind is QuestionType.LONG_TEXT:
         return _TextColumn(question.id, question.text, texts, styles.wrap, WRAPPED_WIDTH)
     return _TextColumn(question.id, question.text, texts, styles.text)
+
+
+def _weeks_in_words(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """Stored weeks ("2025-W09") as the pages show them ("vecka 9 år 2025"), each once."""
+    words: dict[str, str] = {}
+    shown = values.copy()
+    for index, value in enumerate(values.tolist()):
+        if isinstance(value, str):
+            found = words.get(value)
+            if found is None:
+                found = words[value] = week_in_words(value)
+            shown[index] = found
+    return shown
 
 
 def excel_serials(column: pd.Series) -> npt.NDArray[np.float64]:

@@ -131,7 +131,7 @@ def responses_template_xlsx(questionnaire: Questionnaire, *, title: str | None =
         "Ja/nej-frågor: Ja, Nej eller Ej aktuellt. Val: alternativets text eller värde. "
         "Flera val: åtskilda med semikolon (;).",
         "Tal: med decimalkomma eller decimalpunkt. Datum: ÅÅÅÅ-MM-DD. "
-        "Vecka: ÅÅÅÅ-Www, t.ex. 2025-W09.",
+        "Vecka: ÅÅÅÅ-Www eller i ord, t.ex. 2025-W09 eller vecka 9 år 2025 (som i exporten).",
         "En tom cell betyder inget svar. Skriv värden, inte formler.",
         "Namn, Organisation, Organisationstyp, Kommun och Delregion behövs bara för mottagare som "
         "ska läggas till i omgången. Organisationstyp är en av: "
