@@ -7,12 +7,11 @@ The NV example of the issue: 11 kommuner invited, 8 answer Ja to producer rights
 
 from __future__ import annotations
 
-import re
-
 import dataclasses
 import io
 import itertools
 import json
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
