@@ -32,7 +32,7 @@ from tests.factories import (
     make_round,
     make_submitted_response,
 )
-from tests.import_helpers import stored_answers
+from tests.import_helpers import ANNA, csv_file, make_import_round, stored_answers
 from tests.respondent_helpers import nv_questionnaire
 
 BILAGA1_FILE = PROJECT_ROOT / "questionnaires" / "no-bilaga1-stodfragor.yaml"
@@ -250,3 +250,44 @@ def test_it_asks_for_the_number_when_two_questions_share_a_text() -> None:
     assert "Flera frågor (25, 26)" in found.problem and "25. Har du övriga" in found.problem
     numbered = headers.match(f"26. {text}")
     assert numbered.question is not None and numbered.question.id == "q_ovrigt_2"
+
+
+@pytest.mark.parametrize("written", ["2025-W09", "vecka 9 år 2025", "Vecka 9, 2025"])
+def test_it_imports_a_week_in_both_forms(app: Flask, written: str) -> None:
+    from survey.responses.importing import import_responses
+
+    target = make_import_round(app)
+    data = csv_file([["E-post", "10. Vilken vecka gjordes inventeringen?"], [ANNA, written]])
+    with app.app_context():
+        outcome = import_responses(db.session.get_one(Round, target.round_id), data, "svar.csv")
+        assert outcome.imported, outcome.check.problems
+        db.session.commit()
+    assert stored_answers(app, target.anna)[0] == {"vecka": "2025-W09"}
+
+
+def test_it_keeps_dates_whole_and_escapes_the_rest() -> None:
+    from survey.datespans import keep_dates_whole
+
+    shown = keep_dates_whole("Delmål 50 % (2023-12-31) <b> · 2025-12-15 23:59")
+    assert str(shown) == (
+        'Delmål 50 % (<span class="date">2023-12-31</span>) &lt;b&gt; · '
+        '<span class="date">2025-12-15 23:59</span>'
+    )
+    css = (PROJECT_ROOT / "survey" / "static" / "style.css").read_text(encoding="utf-8")
+    assert re.search(r"(^|[\s,}])\.date[\s,{][^}]*white-space: nowrap", css)
+
+
+def test_it_keeps_the_dates_of_the_results_tables_on_one_line(
+    app: Flask, client_for: ClientFor, nv_round: int
+) -> None:
+    html = client_for("reader_nv").get(f"/omgangar/{nv_round}/resultat").get_data(as_text=True)
+    soup = BeautifulSoup(html, "html.parser")
+    targets = [
+        cell
+        for cell in soup.select("td.target-cell")
+        if re.search(r"\d{4}-\d\d-\d\d", cell.get_text())
+    ]
+    assert targets, "the NV targets have dates"
+    for cell in targets:
+        for text in cell.find_all(string=re.compile(r"\d{4}-\d\d-\d\d")):
+            assert text.parent.name == "span" and "date" in text.parent.get("class", [])
