@@ -129,6 +129,9 @@ def indicator_row(soup: BeautifulSoup, indicator_id: str) -> list[str]:
         shown = copy.copy(cell)
         for svg in shown.find_all("svg"):  # the bar's text alternative is checked on its own
             svg.decompose()
+        for date_span in shown.select("span.date"):  # kept on one line, read as the text
+            date_span.unwrap()
+        shown.smooth()
         texts.append(squash(shown.get_text(" ", strip=True)))
     return texts
 

@@ -36,9 +36,12 @@ from survey.export.writer import (
     TextStyle,
     check_rows,
     is_raw_xml_trap,
+    row_points,
     set_up_printing,
     text_cell_writer,
     text_width,
+    word_wrapped_lines,
+    wrapped_lines,
 )
 from survey.questionnaires.answers import week_in_words
 from survey.questionnaires.model import Question, Questionnaire, QuestionType
@@ -50,6 +53,7 @@ PSEUDONYM_PREFIX: Final = "Svar"
 CHUNK_ROWS: Final = 5_000  # rows of the Svar sheet converted at a time
 HEADER_ROWS: Final = 2  # question id, question text
 QUESTION_MIN_WIDTH: Final = 14
+HEADER_LINES: Final = 8  # a question's text in the header wraps in at most this many lines
 FREE_TEXT_HEADER: Final = (
     "Fråga", "Frågetext", "Svar-id", "Organisation", "Organisationstyp", "Kommun", "Svar",
 )  # fmt: skip
@@ -119,11 +123,17 @@ def write_responses(
     check_rows("Svar", HEADER_ROWS + size)
     text = text_cell_writer(sheet)
     widths = [
-        min(MAX_WIDTH, max(QUESTION_MIN_WIDTH if col >= first_question else MIN_WIDTH, c.width))
+        min(MAX_WIDTH, max(_header_width(c.description) if col >= first_question else MIN_WIDTH,
+                           c.width))
         for col, c in enumerate(columns)
-    ]
+    ]  # fmt: skip
     # The question texts wrap; spreadsheets do not always grow the row to show them.
     sheet.set_row(1, _wrapped_height([c.description for c in columns], widths))
+    wrapped = {
+        col: column.width
+        for col, column in enumerate(columns)
+        if isinstance(column, _TextColumn) and column.style is styles.wrap
+    }
     # Constant-memory mode: a row is final once the next one is begun, so row by row.
     for row in range(HEADER_ROWS):
         for col, column in enumerate(columns):
@@ -138,8 +148,17 @@ def write_responses(
         prepared = [
             (col, *column.cells(sheet, text, start, stop)) for col, column in enumerate(columns)
         ]
+        tall = [(values, wrapped[col]) for col, _, values, _ in prepared if col in wrapped]
         for offset in range(stop - start):
             row = HEADER_ROWS + start + offset
+            if tall:
+                # Before the row's cells: in constant-memory mode the row is written next.
+                lines = max(
+                    wrapped_lines(texts[offset], width) if texts[offset] else 1
+                    for texts, width in tall
+                )
+                if lines > 1:
+                    sheet.set_row(row, row_points(lines), styles.top)
             for col, write, values, formats in prepared:
                 value = values[offset]
                 if value is not None:
@@ -149,13 +168,19 @@ def write_responses(
     sheet.autofilter(HEADER_ROWS - 1, 0, HEADER_ROWS - 1 + size, len(columns) - 1)
 
 
+def _header_width(text: str) -> int:
+    """A question column wide enough for its (bold) text in at most `HEADER_LINES` lines."""
+    width = QUESTION_MIN_WIDTH
+    while width < MAX_WIDTH and word_wrapped_lines(text, width, bold=True) > HEADER_LINES:
+        width += 2
+    return width
+
+
 def _wrapped_height(texts: Sequence[str], widths: Sequence[int]) -> float:
-    """Points of a row tall enough for each text wrapped in its column (at most 8 lines)."""
-    lines = max(
-        (-(-len(text) // max(1, width - 2)) for text, width in zip(texts, widths, strict=True)),
-        default=1,
-    )
-    return 15.0 * min(8, max(1, lines))
+    """Points of a header row tall enough for each (bold) text wrapped in its column."""
+    pairs = zip(texts, widths, strict=True)
+    lines = (word_wrapped_lines(text, width, bold=True) for text, width in pairs)
+    return row_points(max(lines, default=1))
 
 
 class _Column:
@@ -419,8 +444,13 @@ def write_free_text(
             )
             for col, group in zip((3, 4, 5), groups, strict=True)
         ]
+        question_lines = wrapped_lines(question_text, WRAPPED_WIDTH)
         for position, index in enumerate(rows.tolist()):
             row += 1
+            answer = clean_text(answers[position])
+            lines = max(question_lines, wrapped_lines(answer, WRAPPED_WIDTH) if answer else 1)
+            if lines > 1:
+                sheet.set_row(row, row_points(lines), styles.top)  # before its cells
             write_text(row, 0, question_id, id_format)
             write_text(row, 1, question_text, text_format)
             write_string(row, 2, pseudonyms[index])
@@ -428,7 +458,6 @@ def write_free_text(
                 label = labels[position]
                 if label is not None:
                     write_text(row, col, label, formats[position])
-            answer = clean_text(answers[position])
             if answer:
                 write_text(row, 6, answer, pick_wrapped(answer))
         widths[0] = max(widths[0], len(question_id))

@@ -35,8 +35,8 @@ MAX_HEADER_LINES = 10
 def header_height(headers: list[str], widths: list[int]) -> float:
     """Points of a header row tall enough for each header wrapped in its column."""
     pairs = zip(headers, widths, strict=True)
-    lines = max((-(-len(header) // max(1, width - 2)) for header, width in pairs), default=1)
-    return LINE_HEIGHT * min(MAX_HEADER_LINES, max(1, lines))
+    lines = max((-(-len(header) // max(1, width - 4)) for header, width in pairs), default=1)
+    return LINE_HEIGHT * min(MAX_HEADER_LINES, lines + 1)  # bold, wrapped at words: a line more
 
 
 def responses_template_xlsx(questionnaire: Questionnaire, *, title: str | None = None) -> bytes:
