@@ -290,4 +290,6 @@ def test_it_keeps_the_dates_of_the_results_tables_on_one_line(
     assert targets, "the NV targets have dates"
     for cell in targets:
         for text in cell.find_all(string=re.compile(r"\d{4}-\d\d-\d\d")):
-            assert text.parent.name == "span" and "date" in text.parent.get("class", [])
+            parent = text.parent
+            assert parent is not None and parent.name == "span"
+            assert "date" in (parent.get_attribute_list("class") or [])

@@ -3,7 +3,8 @@
 Results (overview with a trend table, per question, free text) of the shipped NV
 questionnaire, the Bilaga 1 free text with a week, and the answers import page: axe finds
 nothing, no raw question id is shown, every date stays on one line and nothing is wider
-than the page (every table fits or stacks). Screenshots go to /tmp/everyday-names-screenshots (as the plan pages' do).
+than the page (every table fits or stacks). Screenshots go to
+/tmp/everyday-names-screenshots (as the plan pages' do).
 """
 
 from __future__ import annotations
