@@ -15,6 +15,8 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?: \d{2}[:.]\d{2})?")
 
 
 def keep_dates_whole(text: object) -> Markup:
-    """The text, escaped, with every date in it kept on one line."""
+    """The text, escaped, with every date in it kept on one line (None is no text)."""
+    if text is None:
+        return Markup("")
     escaped = str(escape(text))
     return Markup(_DATE.sub(lambda found: f'<span class="date">{found.group(0)}</span>', escaped))

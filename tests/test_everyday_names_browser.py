@@ -1,7 +1,8 @@
 """The pages changed for issue 13's names and dates, in Chromium at 1280 and 390 px.
 
 Results (overview with a trend table, per question, free text) of the shipped NV
-questionnaire, the Bilaga 1 free text with a week, and the answers import page: axe finds
+questionnaire, the Bilaga 1 free text with a week, the answers import page and the NV plan's
+pages (a measurement's dates): axe finds
 nothing, no raw question id is shown, every date stays on one line and nothing is wider
 than the page (every table fits or stacks). Screenshots go to
 /tmp/everyday-names-screenshots (as the plan pages' do).
@@ -29,6 +30,7 @@ from tests.factories import (
     make_round,
     make_submitted_response,
 )
+from tests.plan_helpers import PLAN_KEY, load_nv_plan
 from tests.respondent_helpers import nv_questionnaire
 from tests.test_everyday_names import LONG_TEXT, RAW_ID, bilaga1
 
@@ -40,7 +42,9 @@ UNWRAPPED_DATES = """() => {
   const found = [];
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     if (/\\d{4}-\\d\\d-\\d\\d/.test(node.textContent) && node.parentElement.closest('table')
-        && !node.parentElement.closest('.date, svg')) found.push(node.textContent.trim());
+        && !node.parentElement.closest('.date, svg, .visually-hidden')) {
+      found.push(node.textContent.trim());
+    }
   }
   return found;
 }"""
@@ -117,6 +121,7 @@ def test_the_renamed_pages_read_well_in_a_browser(
     with app.app_context():
         cast = make_cast()
         current, inventory = make_rounds()
+        load_nv_plan()
         db.session.commit()
     page = browser_page
     log_in(page, live_server, cast.leader_nv.email)
@@ -133,3 +138,15 @@ def test_the_renamed_pages_read_well_in_a_browser(
     check_page(page, "free-text-week")
     page.goto(live_server(f"/omgangar/{current}/importera-svar"))
     check_page(page, "import")
+    plan = f"/planer/{PLAN_KEY}"
+    page.goto(live_server(f"{plan}/indikatorer/1a.3d"))
+    page.fill("#varde", "12,5")
+    page.fill("#datum", "2025-12-31")
+    page.fill("#kalla", "Uttag QV 2026-01-15")
+    with page.expect_navigation():
+        page.press("#kalla", "Enter")
+    page.goto(live_server(f"{plan}/indikatorer/1a.3d?datum=2026-01-31"))
+    assert page.locator("td .date", has_text="2025-12-31").count() == 1
+    check_page(page, "plan-indicator")
+    page.goto(live_server(f"{plan}?datum=2026-01-31"))
+    check_page(page, "plan")
