@@ -29,6 +29,7 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     from survey.answering import views as preview_pages
     from survey.audit_pages import views as audit_pages
     from survey.database import init_database
+    from survey.datespans import keep_dates_whole
     from survey.db import db
     from survey.demo import demo_cli
     from survey.export import job_pages as export_job_pages
@@ -139,6 +140,7 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
 
     # The main menu: lower order first; the first landing item is where a user lands.
     app.add_template_global(main_menu, "main_menu")
+    app.add_template_filter(keep_dates_whole, "dates_whole")
     register_menu_item(
         app, "rounds.list_rounds", "Omgångar", [Role.PROCESS_LEADER, Role.READER], order=10
     )

@@ -16,6 +16,7 @@ import pytest
 from flask import Flask
 
 import survey.export.answers_sheets as answers_sheets
+import survey.export.free_text_sheet as free_text_sheet
 import survey.export.workbook as workbook_module
 from survey.db import db
 from survey.export.workbook import build_workbook
@@ -29,9 +30,13 @@ NOW = datetime(2026, 1, 15, 12, 30, tzinfo=UTC)
 
 
 def cells(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Each sheet's rows: the values, then the row's height (wrapped text grows its row)."""
     workbook = read_workbook(path)
     return {
-        sheet.title: [tuple(row) for row in sheet.iter_rows(values_only=True)]
+        sheet.title: [
+            (*row, sheet.row_dimensions[number].height)
+            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1)
+        ]
         for sheet in workbook.worksheets
     }
 
@@ -64,7 +69,7 @@ def test_streamed_texts_give_the_workbook_a_frame_with_texts_gives(
         # Chunks and batches of two rows: every boundary is crossed.
         with monkeypatch.context() as patch:
             patch.setattr(answers_sheets, "CHUNK_ROWS", 2)
-            patch.setattr(answers_sheets, "BATCH_IDS", 2)
+            patch.setattr(free_text_sheet, "BATCH_IDS", 2)
             build_workbook(made.round_id, identifying=True, out=streamed, now=NOW)
         with monkeypatch.context() as patch:
             patch.setattr(

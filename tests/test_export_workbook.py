@@ -11,7 +11,7 @@ from flask import Flask
 from openpyxl.workbook.workbook import Workbook
 
 from survey.db import db
-from survey.export.answers_sheets import free_text_rows
+from survey.export.free_text_sheet import free_text_rows
 from survey.export.non_respondents import invited_recipients, load_non_respondents
 from survey.export.presentation import ValueKind, cell_value, change_value, value_kind
 from survey.export.workbook import INDICATOR_COLUMNS, SHEET_NAMES, build_workbook
@@ -234,7 +234,7 @@ def test_it_writes_one_row_per_response_with_labels_numbers_and_dates(
     assert first["utbildning"] == pytest.approx(0.8)
     assert first["dygn"] == 2.5
     assert first["startdatum"] == datetime(2025, 3, 1)
-    assert first["vecka"] == "2025-W09"
+    assert first["vecka"] == "vecka 9 år 2025"  # as the pages show a week
     assert first["npo"] == "Ja"
     assert first["Organisationstyp"] == "Kommun"
     assert first["Importerat"] == "nej"

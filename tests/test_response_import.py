@@ -199,13 +199,21 @@ BAD_FILES: list[tuple[str, bytes, str, list[tuple[int | None, str | None, str]]]
       (3, "e-post", "finns också på rad 2")]),
     ("unknown column",
      csv_file([headers_with("sip_okningg"), [ANNA, "ja", "50", "ja"]]), "svar.csv",
-     [(1, "sip_okningg", "Kolumnen känns inte igen. En rubrik ska vara id:t för en fråga i "
-                         "enkäten (t.ex. sip_okning) eller en av mottagarkolumnerna (Namn, "
-                         "E-post, Organisation, Organisationstyp, Kommun, Delregion). Menade du "
-                         "sip_okning?")]),
-    ("question text as header",
-     csv_file([["e-post", "Kan man se en ökning av SIP?"], [ANNA, "ja"]]), "svar.csv",
-     [(1, "Kan man se en ökning av SIP?", "skriv frågans id som rubrik i stället: sip_okning")]),
+     [(1, "sip_okningg", "Kolumnen känns inte igen. En rubrik ska vara en fråga i enkäten, "
+                         "skriven som i importmallen (t.ex. ”1. Kan man se en ökning av SIP?”) "
+                         "eller som frågans id (t.ex. sip_okning), eller en av mottagarkolumnerna "
+                         "(Namn, E-post, Organisation, Organisationstyp, Kommun, Delregion). "
+                         "Menade du sip_okning?")]),
+    ("number with another question's text",
+     csv_file([["e-post", "3. Hur uppfattas samarbetet?"], [ANNA, "ja"]]), "svar.csv",
+     [(1, "3. Hur uppfattas samarbetet?", "Rubriken börjar med nummer 3, men texten är inte "
+                                          "texten i fråga 3 (”Hur uppfattas samverkan")]),
+    ("text close to a question's",
+     csv_file([["e-post", "1. Kan man se en ökning av SIPP?"], [ANNA, "ja"]]), "svar.csv",
+     [(1, "1. Kan man se en ökning av SIPP?", "Rubriken börjar med nummer 1, men texten")]),
+    ("misspelt text without a number",
+     csv_file([["e-post", "Kan man se en ökning av SIPP?"], [ANNA, "ja"]]), "svar.csv",
+     [(1, "Kan man se en ökning av SIPP?", "Menade du ”1. Kan man se en ökning av SIP?”?")]),
     ("bad yes/no",
      csv_file([headers_with(), [ANNA, "Kanske", "50"]]), "svar.csv",
      [(2, "sip_okning",
@@ -232,7 +240,8 @@ BAD_FILES: list[tuple[str, bytes, str, list[tuple[int | None, str | None, str]]]
        "Frågan ställs inte till organisationstypen Regional primärvård. Lämna cellen tom.")]),
     ("answer whose condition does not hold",
      csv_file([["e-post", "sip_okning", "omraden"], [ANNA, "nej", "Fallrisk"]]), "svar.csv",
-     [(2, "omraden", "Frågan ställs bara när svaret på sip_okning är Ja.")]),
+     [(2, "omraden", "Frågan ställs bara när svaret på fråga 1 (”Kan man se en ökning av "
+                     "SIP?”) är Ja. Lämna cellen tom eller rätta svaret i kolumnen för fråga 1.")]),
     ("bad condition cell, reported once",
      csv_file([["e-post", "sip_okning", "omraden"], [ANNA, "kanske", "Fallrisk"]]), "svar.csv",
      [(2, "sip_okning", '"kanske" är inte ett av svarsalternativen.')]),
@@ -253,7 +262,12 @@ BAD_FILES: list[tuple[str, bytes, str, list[tuple[int | None, str | None, str]]]
      [(1, None, "Filen har ingen kolumn för någon av enkätens frågor.")]),
     ("question column twice",
      csv_file([["e-post", "sip_okning", "SIP_OKNING"], [ANNA, "ja", "ja"]]), "svar.csv",
-     [(1, "SIP_OKNING", "Frågan sip_okning har flera kolumner: B och C.")]),
+     [(1, "SIP_OKNING", "Fråga 1 (”Kan man se en ökning av SIP?”) har flera kolumner: B och C.")]),
+    ("question column twice, by id and by text",
+     csv_file([["e-post", "sip_okning", "1. Kan man se en ökning av SIP?"], [ANNA, "ja", "ja"]]),
+     "svar.csv",
+     [(1, "1. Kan man se en ökning av SIP?", "Fråga 1 (”Kan man se en ökning av SIP?”) har flera "
+                                             "kolumner: B och C.")]),
     ("value without a header",
      csv_file([["e-post", "sip_okning", ""], [ANNA, "ja", "extra"]]), "svar.csv",
      [(2, "C", "Värdet står i en kolumn utan rubrik.")]),
@@ -343,18 +357,22 @@ def test_it_builds_a_template_with_every_question(app: Flask) -> None:
     assert workbook.sheetnames == ["Svar", "Frågor", "Anvisningar"]
     headers = [cell.value for cell in workbook["Svar"][1]]
     assert headers == [
-        "e-post", "Namn", "Organisation", "Organisationstyp", "Kommun", "Delregion",
-        *(question.id for question in questionnaire.questions),
+        "E-post", "Namn", "Organisation", "Organisationstyp", "Kommun", "Delregion",
+        *(f"{number}. {question.text}"
+          for number, question in enumerate(questionnaire.questions, start=1)),
     ]  # fmt: skip
+    assert headers[6] == "1. Kan man se en ökning av SIP?"
     questions = list(workbook["Frågor"].iter_rows(values_only=True))
     assert questions[0] == (
-        "Kolumn", "Fråga", "Avsnitt", "Typ", "Ställs till", "Villkor", "Tillåtna svar",
+        "Kolumnrubrik i bladet Svar", "Avsnitt", "Typ", "Ställs till", "Villkor",
+        "Tillåtna svar", "Kolumn i äldre importfiler",
     )  # fmt: skip
-    by_id = {row[0]: row for row in questions[1:]}
-    assert by_id["sip_okning"][6] == "Ja, Nej eller Ej aktuellt."
-    assert by_id["npo"][4] == "Kommun"
-    assert by_id["omraden"][5] == "Bara när sip_okning är Ja"
-    assert by_id["utbildning"][6].startswith("Ett tal mellan 0 och 100")
+    by_id = {row[6]: row for row in questions[1:]}
+    assert by_id["sip_okning"][0] == "1. Kan man se en ökning av SIP?"
+    assert by_id["sip_okning"][5] == "Ja, Nej eller Ej aktuellt."
+    assert by_id["npo"][3] == "Kommun"
+    assert by_id["omraden"][4] == "Bara när svaret på fråga 1 är Ja"
+    assert by_id["utbildning"][5].startswith("Ett tal mellan 0 och 100")
     for sheet in workbook.worksheets:
         for row in sheet.iter_rows():
             assert all(cell.data_type != "f" for cell in row)
@@ -367,8 +385,9 @@ def test_it_reads_its_own_template_filled_in(app: Flask, target: ImportRound) ->
     sheet = workbook["Svar"]
     headers = [cell.value for cell in sheet[1]]
     sheet.cell(row=2, column=1, value=ANNA)
-    sheet.cell(row=2, column=headers.index("sip_okning") + 1, value="Ja")
-    sheet.cell(row=2, column=headers.index("utbildning") + 1, value=45)
+    sheet.cell(row=2, column=headers.index("1. Kan man se en ökning av SIP?") + 1, value="Ja")
+    sheet.cell(row=2, column=headers.index("5. Andel medarbetare som genomfört utbildning?") + 1,
+               value=45)  # fmt: skip
     output = io.BytesIO()
     workbook.save(output)
     outcome = run_import(app, target.round_id, output.getvalue(), "mall.xlsx")

@@ -242,7 +242,7 @@ def test_it_offers_the_template_of_the_rounds_questionnaire(
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == "attachment; filename=importmall-prov-v1.xlsx"
     workbook = openpyxl.load_workbook(io.BytesIO(response.data))
-    assert workbook["Svar"]["A1"].value == "e-post"
+    assert workbook["Svar"]["A1"].value == "E-post"
 
 
 def test_it_needs_the_csrf_token(csrf_app: Flask) -> None:

@@ -13,7 +13,7 @@ called "Svar n", in both sheets.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final, overload
 
 import numpy as np
@@ -26,33 +26,33 @@ from xlsxwriter.worksheet import Worksheet
 from survey.db import db
 from survey.export.presentation import choice_label, organisation_type_label
 from survey.export.sanitise import clean_text
-from survey.export.text_answers import BATCH_IDS, ChunkTexts, texts_of
+from survey.export.text_answers import ChunkTexts
 from survey.export.writer import (
     MAX_WIDTH,
     MIN_WIDTH,
     WRAPPED_WIDTH,
     CellWriter,
-    SheetWriter,
     Styles,
     TextStyle,
     check_rows,
     is_raw_xml_trap,
+    row_points,
     set_up_printing,
     text_cell_writer,
     text_width,
+    word_wrapped_lines,
+    wrapped_lines,
 )
+from survey.questionnaires.answers import week_in_words
 from survey.questionnaires.model import Question, Questionnaire, QuestionType
 from survey.results.frame_columns import choice_bits, declared_choice_values, texts_in_frame
-from survey.results.ordering import organisation_type_sort_key, swedish_sort_key
 from survey.schema.rounds import Recipient
 
 PSEUDONYM_PREFIX: Final = "Svar"
 CHUNK_ROWS: Final = 5_000  # rows of the Svar sheet converted at a time
 HEADER_ROWS: Final = 2  # question id, question text
 QUESTION_MIN_WIDTH: Final = 14
-FREE_TEXT_HEADER: Final = (
-    "Fråga", "Frågetext", "Svar-id", "Organisation", "Organisationstyp", "Kommun", "Svar",
-)  # fmt: skip
+HEADER_LINES: Final = 8  # a question's text in the header wraps in at most this many lines
 EXCEL_EPOCH: Final = np.datetime64("1899-12-31T00:00:00", "us")  # day 1 is 1900-01-01
 MICROSECONDS_PER_DAY: Final = 86_400_000_000
 
@@ -175,11 +175,17 @@ def write_responses(
     check_rows("Svar", HEADER_ROWS + size)
     text = text_cell_writer(sheet)
     widths = [
-        min(MAX_WIDTH, max(QUESTION_MIN_WIDTH if col >= first_question else MIN_WIDTH, c.width))
+        min(MAX_WIDTH, max(_header_width(c.description) if col >= first_question else MIN_WIDTH,
+                           c.width))
         for col, c in enumerate(columns)
-    ]
+    ]  # fmt: skip
     # The question texts wrap; spreadsheets do not always grow the row to show them.
     sheet.set_row(1, _wrapped_height([c.description for c in columns], widths))
+    wrapped = {
+        col: column.width
+        for col, column in enumerate(columns)
+        if isinstance(column, _TextColumn | _StreamedTextColumn) and column.style is styles.wrap
+    }
     # Constant-memory mode: a row is final once the next one is begun, so row by row.
     for row in range(HEADER_ROWS):
         for col, column in enumerate(columns):
@@ -194,8 +200,17 @@ def write_responses(
         prepared = [
             (col, *column.cells(sheet, text, start, stop)) for col, column in enumerate(columns)
         ]
+        tall = [(values, wrapped[col]) for col, _, values, _ in prepared if col in wrapped]
         for offset in range(stop - start):
             row = HEADER_ROWS + start + offset
+            if tall:
+                # Before the row's cells: in constant-memory mode the row is written next.
+                lines = max(
+                    wrapped_lines(texts[offset], width) if texts[offset] else 1
+                    for texts, width in tall
+                )
+                if lines > 1:
+                    sheet.set_row(row, row_points(lines), styles.top)
             for col, write, values, formats in prepared:
                 value = values[offset]
                 if value is not None:
@@ -205,13 +220,19 @@ def write_responses(
     sheet.autofilter(HEADER_ROWS - 1, 0, HEADER_ROWS - 1 + size, len(columns) - 1)
 
 
+def _header_width(text: str) -> int:
+    """A question column wide enough for its (bold) text in at most `HEADER_LINES` lines."""
+    width = QUESTION_MIN_WIDTH
+    while width < MAX_WIDTH and word_wrapped_lines(text, width, bold=True) > HEADER_LINES:
+        width += 2
+    return width
+
+
 def _wrapped_height(texts: Sequence[str], widths: Sequence[int]) -> float:
-    """Points of a row tall enough for each text wrapped in its column (at most 8 lines)."""
-    lines = max(
-        (-(-len(text) // max(1, width - 2)) for text, width in zip(texts, widths, strict=True)),
-        default=1,
-    )
-    return 15.0 * min(8, max(1, lines))
+    """Points of a header row tall enough for each (bold) text wrapped in its column."""
+    pairs = zip(texts, widths, strict=True)
+    lines = (word_wrapped_lines(text, width, bold=True) for text, width in pairs)
+    return row_points(max(lines, default=1))
 
 
 class _Column:
@@ -302,7 +323,7 @@ class CategoryTexts:
     def __init__(
         self, column: pd.Series, style: TextStyle, label: Callable[[str], str] = str
     ) -> None:
-        series = _categorical(column)
+        series = categorical(column)
         # The codes' own small integers (int8 for a few categories): a million rows of a
         # choice cost a megabyte, not eight.
         self.codes: npt.NDArray[np.integer[Any]] = series.cat.codes.to_numpy()
@@ -414,9 +435,24 @@ def _question_column(question: Question, column: pd.Series, styles: Styles) -> _
     if kind is QuestionType.DATE:
         return _NumberColumn(question.id, question.text, excel_serials(column), styles.date, 12)
     texts = np.asarray(column.array, dtype=object)  # missing: NaN, not a str
+    if kind is QuestionType.WEEK:
+        texts = _weeks_in_words(texts)
     if kind is QuestionType.LONG_TEXT:
         return _TextColumn(question.id, question.text, texts, styles.wrap, WRAPPED_WIDTH)
     return _TextColumn(question.id, question.text, texts, styles.text)
+
+
+def _weeks_in_words(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """Stored weeks ("2025-W09") as the pages show them ("vecka 9 år 2025"), each once."""
+    words: dict[str, str] = {}
+    shown = values.copy()
+    for index, value in enumerate(values.tolist()):
+        if isinstance(value, str):
+            found = words.get(value)
+            if found is None:
+                found = words[value] = week_in_words(value)
+            shown[index] = found
+    return shown
 
 
 def excel_serials(column: pd.Series) -> npt.NDArray[np.float64]:
@@ -445,128 +481,7 @@ def _names_and_emails(
     return [name for name, _ in pairs], [email for _, email in pairs]
 
 
-# -- Fritext ----------------------------------------------------------------------------
-
-
-def write_free_text(
-    writer: SheetWriter,
-    questionnaire: Questionnaire,
-    frame: pd.DataFrame,
-    pseudonyms: Sequence[str],
-    *,
-    round_id: int | None = None,
-) -> int:
-    """Every text answer with question, pseudonym and organisation; returns the rows written.
-
-    When the frame holds only whether there is a text (`texts_in_frame` false), the texts
-    are read from the round's responses (`round_id`) a batch of rows at a time.
-    """
-    styles = writer.styles
-    sheet = writer.sheet
-    writer.header(0, FREE_TEXT_HEADER)
-    write_string = sheet.write_string
-    write_text = text_cell_writer(sheet)
-    groups = (
-        CategoryTexts(frame["organisation"], styles.text),
-        CategoryTexts(frame["organisation_type"], styles.text, organisation_type_label),
-        CategoryTexts(frame["kommun"], styles.text),
-    )
-    widths = [len(label) for label in FREE_TEXT_HEADER]
-    pick_wrapped = styles.wrap.pick
-    in_frame = texts_in_frame(frame, questionnaire)
-    if not in_frame and round_id is None:
-        raise ValueError("a frame without its texts needs the round_id to read them")
-    response_ids = frame["response_id"].to_numpy(dtype=np.int64)
-    row = 0
-    for question, rows in free_text_rows(questionnaire, frame):
-        if len(rows) == 0:
-            continue
-        check_rows("Fritext", 1 + row + len(rows))
-        question_id = clean_text(question.id)
-        id_format = styles.text.pick(question_id)
-        question_text = clean_text(question.text)
-        text_format = pick_wrapped(question_text)
-        column = np.asarray(frame[question.id].array, dtype=object) if in_frame else None
-        for begin in range(0, len(rows), BATCH_IDS):
-            batch = rows[begin : begin + BATCH_IDS]
-            answers = (
-                column[batch].tolist()
-                if column is not None
-                else texts_of(int(round_id or 0), question.id, response_ids[batch].tolist())
-            )
-            group_cells = [
-                (
-                    col,
-                    group.labels[group.codes[batch]].tolist(),
-                    group.formats[group.codes[batch]].tolist(),
-                )
-                for col, group in zip((3, 4, 5), groups, strict=True)
-            ]
-            for position, index in enumerate(batch.tolist()):
-                row += 1
-                write_text(row, 0, question_id, id_format)
-                write_text(row, 1, question_text, text_format)
-                write_string(row, 2, pseudonyms[index])
-                for col, labels, formats in group_cells:
-                    label = labels[position]
-                    if label is not None:
-                        write_text(row, col, label, formats[position])
-                answer = clean_text(answers[position]) if isinstance(answers[position], str) else ""
-                if answer:
-                    write_text(row, 6, answer, pick_wrapped(answer))
-        widths[0] = max(widths[0], len(question_id))
-        widths[1] = max(widths[1], text_width(question_text))
-    widths[2] = max(widths[2], len(pseudonyms[-1]) if pseudonyms else 0)
-    for col, group in zip((3, 4, 5), groups, strict=True):
-        widths[col] = max(widths[col], group.width)
-    widths[6] = WRAPPED_WIDTH
-    for col, width in enumerate(widths):
-        writer.fit(col, width)
-    writer.wrapped.update((1, 6))
-    writer.finish(filter_last_row=row, filter_last_col=len(FREE_TEXT_HEADER) - 1)
-    return row
-
-
-def free_text_rows(
-    questionnaire: Questionnaire, frame: pd.DataFrame
-) -> Iterator[tuple[Question, npt.NDArray[np.intp]]]:
-    """Each text question and the frame rows answering it, in `collate_free_text`'s order.
-
-    The same answers (not empty, not only white space) in the same order as
-    `survey.results.freetext.collate_free_text` (organisation type, kommun, organisation,
-    response id), computed on the frame's category codes: each category's sort key is
-    made once rather than once per answer.
-    """
-    ranks = (
-        _category_ranks(frame["organisation_type"], organisation_type_sort_key),
-        _category_ranks(frame["kommun"], swedish_sort_key),
-        _category_ranks(frame["organisation"], swedish_sort_key),
-    )
-    response_ids = frame["response_id"].to_numpy(dtype=np.int64)
-    for question in questionnaire.questions:
-        if not question.type.is_text:
-            continue
-        texts = frame[question.id]
-        answered = np.flatnonzero((texts.notna() & (texts.str.strip() != "")).to_numpy(dtype=bool))
-        # lexsort sorts by the last key first.
-        keys = (response_ids[answered], *(rank[answered] for rank in reversed(ranks)))
-        yield question, answered[np.lexsort(keys)].astype(np.intp)
-
-
-def _category_ranks(column: pd.Series, key: Callable[[Any], Any]) -> npt.NDArray[np.intp]:
-    """Each row's position in `key` order of its category; a missing value sorts as ""."""
-    series = _categorical(column)
-    categories = [str(category) for category in series.cat.categories]
-    keys = [key(category) for category in categories] + [key("")]
-    rank = np.empty(len(keys), dtype=np.intp)
-    rank[sorted(range(len(keys)), key=keys.__getitem__)] = np.arange(len(keys))
-    codes = series.cat.codes.to_numpy().astype(np.intp)
-    codes[codes < 0] = len(categories)
-    ranked: npt.NDArray[np.intp] = rank[codes]
-    return ranked
-
-
-def _categorical(column: pd.Series) -> pd.Series:
+def categorical(column: pd.Series) -> pd.Series:
     if isinstance(column.dtype, pd.CategoricalDtype):
         return column
     return column.astype("category")

@@ -132,7 +132,7 @@ def write_summary(writer: SheetWriter, round_: Round, facts: SummaryFacts) -> No
     ]
     writer.header(0, ("Uppgift", "Värde"))
     for row, (label, write_value) in enumerate(lines, start=1):
-        writer.text(row, 0, label)
+        writer.text(row, 0, label, styles.wrap)  # a long label wraps in its narrow column
         write_value(row, 1)
     last_fact_row = len(lines)
 
@@ -162,6 +162,8 @@ def _fraction(percent: Any) -> float | None:
 
 
 # -- Indikatorer ------------------------------------------------------------------------
+
+INDICATOR_PAGES_WIDE: Final = 3
 
 
 def write_indicators(
@@ -213,7 +215,13 @@ def write_indicators(
     writer.fit(8, 10)
     if charted:
         _write_chart(workbook, writer, charted, first_row=last_row + 2)
-    writer.finish(filter_last_row=last_row, filter_last_col=len(INDICATOR_COLUMNS) - 1)
+    # Too many columns to be read on one page wide: three pages wide, the indicator's id on each.
+    writer.finish(
+        filter_last_row=last_row,
+        filter_last_col=len(INDICATOR_COLUMNS) - 1,
+        pages_wide=INDICATOR_PAGES_WIDE,
+    )
+    writer.sheet.repeat_columns(0)
 
 
 def _write_population(
@@ -280,9 +288,10 @@ def _write_chart(
     chart.set_x_axis({"name": "Indikator"})
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": max(640, 36 * len(charted)), "height": 360})
+    # Below the chart's table (not beside the list): the printed pages stay as wide as the list.
     writer.sheet.insert_chart(
+        last + 2,
         1,
-        len(INDICATOR_COLUMNS) + 1,
         chart,
         {
             "description": "Stapeldiagram: värde och mål per indikator, i procent. Siffrorna "

@@ -42,8 +42,9 @@ from flask import current_app
 
 from survey.audit.recording import record_audit
 from survey.db import db, utcnow
-from survey.export.answers_sheets import pseudonyms_for, write_free_text, write_responses
+from survey.export.answers_sheets import pseudonyms_for, write_responses
 from survey.export.fastrows import worksheet_class
+from survey.export.free_text_sheet import write_free_text
 from survey.export.non_respondents import (
     invited_recipients,
     load_non_respondents,

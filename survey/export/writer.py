@@ -13,6 +13,12 @@ the cell's text is unchanged.
 
 `SheetWriter` also remembers how wide each column's content is, so that `finish` can size
 the columns, freeze the header rows and put an autofilter on the header.
+
+Wrapped text gets its row's height here: spreadsheets do not all grow a row to fit its
+wrapped cells (LibreOffice keeps the default height of a row it did not measure, and the
+lines of one row then overlap the next, in print too). The height is estimated from the
+text's length in a column of `WRAPPED_WIDTH` (`wrapped_lines`, a little generous), and set
+while the row is still open: the workbook is written row by row (constant memory).
 """
 
 from __future__ import annotations
@@ -36,6 +42,10 @@ MAX_ROWS: Final = 1_048_576  # of an Excel sheet; xlsxwriter silently drops rows
 MIN_WIDTH: Final = 6
 MAX_WIDTH: Final = 60
 WRAPPED_WIDTH: Final = 50  # long text wraps in a column this wide
+LINE_POINTS: Final = 15.0  # the height of one line of 11 pt text
+MAX_ROW_POINTS: Final = 409.0  # Excel's tallest row
+CHARACTERS_PER_WIDTH: Final = 1.0  # per unit of column width (measured in LibreOffice: ~1.1)
+BOLD_CHARACTERS_PER_WIDTH: Final = 0.9
 
 PERCENT_FORMAT: Final = "0.0%"
 CHANGE_PERCENT_FORMAT: Final = "+0.0%;-0.0%;0.0%"
@@ -100,19 +110,25 @@ class Styles:
 
         self.text = text_style(None)
         self.wrap = text_style({"text_wrap": True, "valign": "top"})
+        self.top = workbook.add_format({"valign": "top"})  # the other cells of a tall row
         self.header = text_style(
             {"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#D9E1F2", "bottom": 1}
         )
         self.title = text_style({"bold": True, "font_size": 13})
-        self.percent = workbook.add_format({"num_format": PERCENT_FORMAT})
-        self.change_percent = workbook.add_format({"num_format": CHANGE_PERCENT_FORMAT})
-        self.decimal = workbook.add_format({"num_format": DECIMAL_FORMAT})
-        self.change_decimal = workbook.add_format({"num_format": CHANGE_DECIMAL_FORMAT})
-        self.integer = workbook.add_format({"num_format": INTEGER_FORMAT})
-        self.date = workbook.add_format({"num_format": DATE_FORMAT})
-        self.datetime = workbook.add_format({"num_format": DATETIME_FORMAT})
+
+        def top(properties: dict[str, Any]) -> Format:
+            # At the top of its cell, as the wrapped text beside it in a tall row.
+            return workbook.add_format({**properties, "valign": "top"})
+
+        self.percent = top({"num_format": PERCENT_FORMAT})
+        self.change_percent = top({"num_format": CHANGE_PERCENT_FORMAT})
+        self.decimal = top({"num_format": DECIMAL_FORMAT})
+        self.change_decimal = top({"num_format": CHANGE_DECIMAL_FORMAT})
+        self.integer = top({"num_format": INTEGER_FORMAT})
+        self.date = top({"num_format": DATE_FORMAT})
+        self.datetime = top({"num_format": DATETIME_FORMAT})
         self.status: dict[Status, Format] = {
-            status: workbook.add_format({"bg_color": fill, "font_color": font, "bold": True})
+            status: top({"bg_color": fill, "font_color": font, "bold": True})
             for status, (fill, font) in STATUS_COLOURS.items()
         }
 
@@ -133,13 +149,46 @@ def text_cell_writer(sheet: Worksheet) -> CellWriter:
     return write
 
 
-def set_up_printing(sheet: Worksheet, header_rows: int, *, fit_width: bool) -> None:
-    """A4 landscape with the header rows on every page, as wide as the page if `fit_width`."""
+def set_up_printing(
+    sheet: Worksheet, header_rows: int, *, fit_width: bool, pages_wide: int = 1
+) -> None:
+    """A4 landscape with the header rows on every page, `pages_wide` pages wide if `fit_width`."""
     sheet.set_paper(9)  # A4
     sheet.set_landscape()
     sheet.repeat_rows(0, header_rows - 1)
     if fit_width:
-        sheet.fit_to_pages(1, 0)
+        sheet.fit_to_pages(pages_wide, 0)
+
+
+def wrapped_lines(text: str, width: int) -> int:
+    """The lines a text takes wrapped in a column `width` characters wide (a safe estimate)."""
+    per_line = max(1, int(width * CHARACTERS_PER_WIDTH) - 1)
+    return sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
+
+
+def word_wrapped_lines(text: str, width: int, *, bold: bool = False) -> int:
+    """The lines of a text wrapped word by word (for headers in narrow columns, where whole
+    words moved to the next line waste much of each line; bold letters are wider)."""
+    per_line = max(1, int(width * (BOLD_CHARACTERS_PER_WIDTH if bold else 1.0)) - 1)
+    lines = 0
+    for paragraph in text.split("\n"):
+        lines += 1
+        used = 0
+        for word in paragraph.split():
+            size = len(word)
+            if used and used + 1 + size <= per_line:
+                used += 1 + size
+                continue
+            if used:
+                lines += 1
+            lines += (size - 1) // per_line  # a word longer than a line is broken
+            used = (size - 1) % per_line + 1
+    return lines
+
+
+def row_points(lines: int) -> float:
+    """The height in points of a row of so many lines (at most Excel's tallest row)."""
+    return min(MAX_ROW_POINTS, LINE_POINTS * max(1, lines))
 
 
 def is_raw_xml_trap(text: str) -> bool:
@@ -170,6 +219,19 @@ class SheetWriter:
         self.last_row = 0
         self.last_col = 0
         self._write_text = text_cell_writer(sheet)
+        self._open_row = -1  # the row being written, and the lines its wrapped cells need
+        self._open_lines = 1
+
+    def _begin(self, row: int) -> None:
+        """Before a cell of `row`: give the row left behind the height of its wrapped text."""
+        if row > self._open_row:
+            self._settle()
+            self._open_row = row
+
+    def _settle(self) -> None:
+        if self._open_row >= 0 and self._open_lines > 1:
+            self.sheet.set_row(self._open_row, row_points(self._open_lines), self.styles.top)
+        self._open_lines = 1
 
     def _used(self, row: int, col: int) -> None:
         if row > self.last_row:
@@ -190,9 +252,12 @@ class SheetWriter:
         if not text:
             return
         style = style or self.styles.text
+        self._begin(row)
         self._write_text(row, col, text, style.pick(text))
         if style is self.styles.wrap:
             self.wrapped.add(col)
+            if row == self._open_row:
+                self._open_lines = max(self._open_lines, wrapped_lines(text, WRAPPED_WIDTH))
         self.fit(col, text_width(text))
         self._used(row, col)
 
@@ -202,6 +267,7 @@ class SheetWriter:
         """Write a number; None and NaN are left blank."""
         if value is None or value != value:  # NaN is the only value unequal to itself
             return
+        self._begin(row)
         self.sheet.write_number(row, col, value, cell_format)
         self.fit(col, len(f"{value:.1f}") + 1)
         self._used(row, col)
@@ -212,6 +278,7 @@ class SheetWriter:
         """Write a date, or an aware time as Stockholm time; None is left blank."""
         if value is None:
             return
+        self._begin(row)
         if isinstance(value, datetime):
             if value.tzinfo is not None:
                 value = local_naive(value)
@@ -240,9 +307,11 @@ class SheetWriter:
         filter_last_col: int | None = None,
         freeze_cols: int = 0,
         fit_width: bool = True,
+        pages_wide: int = 1,
     ) -> None:
         """Freeze the header rows, filter on the last header row, size the columns, set printing."""
-        set_up_printing(self.sheet, header_rows, fit_width=fit_width)
+        self._settle()
+        set_up_printing(self.sheet, header_rows, fit_width=fit_width, pages_wide=pages_wide)
         self.sheet.freeze_panes(header_rows, freeze_cols)
         last_row = self.last_row if filter_last_row is None else filter_last_row
         last_col = self.last_col if filter_last_col is None else filter_last_col

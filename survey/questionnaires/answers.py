@@ -36,7 +36,8 @@ from survey.errors import ErrorCode
 from survey.organisations import OrganisationType
 from survey.questionnaires.dates import DATE_FORMAT_MESSAGE as DATE_FORMAT_MESSAGE
 from survey.questionnaires.dates import WEEK_FORMAT_MESSAGE as WEEK_FORMAT_MESSAGE
-from survey.questionnaires.dates import format_iso_week, parse_date, parse_week
+from survey.questionnaires.dates import format_iso_week, format_swedish_week, parse_date, parse_week
+from survey.questionnaires.dates import week_in_words as week_in_words
 from survey.questionnaires.errors import AnswerError as AnswerError
 from survey.questionnaires.model import (
     Condition,
@@ -572,5 +573,5 @@ def display_answer(question: Question, value: AnswerValue) -> str:
         return format_number(value) + (f"\u00a0{unit}" if unit else "")
     if question.type is QuestionType.WEEK:
         year, week = parse_week(value)
-        return f"vecka {week} år {year}"
+        return format_swedish_week(year, week)
     return value

@@ -82,3 +82,17 @@ def parse_week(text: str) -> tuple[int, int]:
 
 def format_iso_week(year: int, week: int) -> str:
     return f"{year:04d}-W{week:02d}"
+
+
+def format_swedish_week(year: int, week: int) -> str:
+    """A week as people read it: "vecka 45 år 2026" (the form, the pages and the export)."""
+    return f"vecka {week} år {year}"
+
+
+def week_in_words(value: str) -> str:
+    """A stored week ("2026-W45") as people read it; anything unreadable stays as it is."""
+    try:
+        year, week = parse_week(value)
+    except AnswerError:
+        return value
+    return format_swedish_week(year, week)

@@ -76,7 +76,7 @@ def allowed_answers(question: Question) -> str:
         case QuestionType.DATE:
             return "Ett datum som ÅÅÅÅ-MM-DD, t.ex. 2025-03-01."
         case QuestionType.WEEK:
-            return "En vecka som ÅÅÅÅ-Www, t.ex. 2025-W09 för vecka 9 år 2025."
+            return "En vecka som ÅÅÅÅ-Www eller i ord, t.ex. 2025-W09 eller vecka 9 år 2025."
     raise AssertionError(f"unhandled question type {question.type}")  # pragma: no cover
 
 

@@ -5,8 +5,9 @@ row per respondent:
 
 * a column ``e-post`` (also "epost", "email", "e-postadress" and the other spellings of the
   recipients file) naming a recipient of the round;
-* one column per question, headed by the question's id (any case). The id is the contract:
-  a header that is a question's text is refused with a message naming the id to use;
+* one column per question, headed as the import template heads it (the question's number
+  and text, "3. Finns det en utsedd …") or by the question's id (any case), as older files
+  are; `survey.responses.answer_headers` says how leniently a header is compared;
 * the recipient columns of the recipients file (Namn, Organisation, Organisationstyp, Kommun,
   Delregion) may be there. With ``add_recipients`` they create the recipients that are missing,
   checked by the recipients file's rules (`check_recipient_fields`; an empty Delregion is the
@@ -42,7 +43,6 @@ from decimal import Decimal
 from survey.organisations import (
     ORGANISATION_TYPE_LABELS,
     OrganisationType,
-    normalise_word,
     parse_organisation_type,
 )
 from survey.questionnaires.answers import (
@@ -54,9 +54,17 @@ from survey.questionnaires.answers import (
     is_asked,
     join_with_or,
     parse_number,
+    shorten,
 )
 from survey.questionnaires.model import Question, Questionnaire, QuestionType
 from survey.responses.answer_cells import raw_answer_from_cell
+from survey.responses.answer_headers import (
+    QuestionHeaders,
+    fold,
+    question_header,
+    question_label,
+    shown_header,
+)
 from survey.rounds.recipients_file import (
     RECIPIENT_COLUMNS,
     RecipientField,
@@ -162,14 +170,18 @@ class _Columns:
 
 
 def _match_header(questionnaire: Questionnaire, table: Table) -> _Columns | list[ImportProblem]:
-    by_id = {question.id: question for question in questionnaire.questions}
-    by_text = {normalise_word(question.text): question for question in questionnaire.questions}
+    headers = QuestionHeaders(questionnaire)
     problems: list[ImportProblem] = []
     questions: dict[int, Question] = {}
     first_position: dict[str, int] = {}
     others: list[str] = []
     for position, header in enumerate(table.headers):
-        question = by_id.get(header.strip().lower())
+        found = headers.match(header) if header.strip() else None
+        if found is not None and found.problem is not None:
+            problems.append(ImportProblem(table.header_row, shown_header(header), found.problem))
+            others.append("")
+            continue
+        question = found.question if found is not None else None
         if question is None:
             others.append(header)
             continue
@@ -178,10 +190,10 @@ def _match_header(questionnaire: Questionnaire, table: Table) -> _Columns | list
             problems.append(
                 ImportProblem(
                     table.header_row,
-                    header,
-                    f"Frågan {question.id} har flera kolumner: "
-                    f"{column_letter(first_position[question.id])} och {column_letter(position)}. "
-                    "Ta bort den ena.",
+                    shown_header(header),
+                    f"F{question_label(questionnaire, question)[1:]} har flera "
+                    f"kolumner: {column_letter(first_position[question.id])} och "
+                    f"{column_letter(position)}. Ta bort den ena.",
                 )
             )
             continue
@@ -203,18 +215,20 @@ def _match_header(questionnaire: Questionnaire, table: Table) -> _Columns | list
         problems.append(
             ImportProblem(
                 table.header_row,
-                header,
-                _unknown_column_message(header, questionnaire, by_text),
+                shown_header(header),
+                _unknown_column_message(header, questionnaire),
             )
         )
     if not questions and not problems:
-        example = questionnaire.questions[0].id
+        first = questionnaire.questions[0]
         problems.append(
             ImportProblem(
                 table.header_row,
                 None,
                 "Filen har ingen kolumn för någon av enkätens frågor. Rubriken för en fråga ska "
-                f"vara frågans id, t.ex. {example}. Ladda ner importmallen för att se alla.",
+                "vara frågans nummer och text som i importmallen "
+                f"(t.ex. ”{shorten(question_header(questionnaire, first), 60)}”) eller frågans "
+                f"id (t.ex. {first.id}). Ladda ner importmallen för att se alla.",
             )
         )
     if problems:
@@ -222,21 +236,23 @@ def _match_header(questionnaire: Questionnaire, table: Table) -> _Columns | list
     return _Columns(matched=matched, questions=questions, headers=table.headers)
 
 
-def _unknown_column_message(
-    header: str, questionnaire: Questionnaire, by_text: Mapping[str, Question]
-) -> str:
-    question = by_text.get(normalise_word(header))
-    if question is not None:
-        return f"Rubriken är frågans text; skriv frågans id som rubrik i stället: {question.id}."
-    ids = [question.id for question in questionnaire.questions]
-    close = difflib.get_close_matches(header.strip().lower(), ids, n=1, cutoff=0.75)
+def _unknown_column_message(header: str, questionnaire: Questionnaire) -> str:
+    first = questionnaire.questions[0]
     recipient_columns = ", ".join(column.label for column in RECIPIENT_COLUMNS)
     message = (
-        "Kolumnen känns inte igen. En rubrik ska vara id:t för en fråga i enkäten "
-        f"(t.ex. {ids[0]}) eller en av mottagarkolumnerna ({recipient_columns})."
+        "Kolumnen känns inte igen. En rubrik ska vara en fråga i enkäten, skriven som i "
+        f"importmallen (t.ex. ”{shorten(question_header(questionnaire, first), 60)}”) eller "
+        f"som frågans id (t.ex. {first.id}), eller en av mottagarkolumnerna ({recipient_columns})."
     )
+    ids = [question.id for question in questionnaire.questions]
+    close = difflib.get_close_matches(header.strip().lower(), ids, n=1, cutoff=0.75)
     if close:
-        message += f" Menade du {close[0]}?"
+        return message + f" Menade du {close[0]}?"
+    texts = {fold(question_header(questionnaire, q)): q for q in questionnaire.questions}
+    near = difflib.get_close_matches(fold(header), list(texts), n=1, cutoff=0.8)
+    if near:
+        suggestion = shorten(question_header(questionnaire, texts[near[0]]), 80)
+        return message + f" Menade du ”{suggestion}”?"
     return message
 
 
@@ -402,13 +418,14 @@ def _check_row(
         try:
             value = raw_answer_from_cell(question, row.value(position))
         except AnswerError as error:
-            problem(columns.headers[position], str(error))
+            problem(shown_header(columns.headers[position]), str(error))
             unreadable.add(question.id)
             continue
         if value is not None:
             raw[question.id] = value
     header_of = {
-        question.id: columns.headers[position] for position, question in columns.questions.items()
+        question.id: shown_header(columns.headers[position])
+        for position, question in columns.questions.items()
     }
     answers: dict[str, AnswerValue] = {}
     if raw:
@@ -459,8 +476,9 @@ def _not_asked_message(
     earlier = questionnaire.question(condition.question)
     wanted = join_with_or(earlier.choice_label(value) for value in condition.answers)
     return (
-        f"Frågan ställs bara när svaret på {earlier.id} är {wanted}. Lämna cellen tom eller "
-        f"rätta svaret i kolumnen {earlier.id}."
+        f"Frågan ställs bara när svaret på {question_label(questionnaire, earlier)} är {wanted}. "
+        f"Lämna cellen tom eller rätta svaret i kolumnen för fråga "
+        f"{questionnaire.question_number(earlier.id)}."
     )
 
 
@@ -479,7 +497,7 @@ def _fraction_warnings(table: Table, columns: _Columns) -> list[ImportProblem]:
             warnings.append(
                 ImportProblem(
                     table.header_row,
-                    columns.headers[position],
+                    shown_header(columns.headers[position]),
                     "Alla svar i kolumnen ligger mellan 0 och 1. Om cellerna är formaterade som "
                     "procent i Excel läses 25 % som 0,25; skriv då andelarna som tal mellan 0 "
                     "och 100.",

@@ -9,7 +9,7 @@ from survey.organisations import DELREGIONS, ORGANISATION_TYPE_LABELS
 from survey.questionnaires.answers import join_with_or
 from survey.questionnaires.model import Questionnaire, QuestionType
 from survey.responses.answer_cells import allowed_answers
-from survey.responses.answers_file import EMAIL_LABEL
+from survey.responses.answer_headers import question_header
 from survey.rounds.recipients_file import RECIPIENT_COLUMNS, RecipientField
 
 TYPE_LABELS: dict[QuestionType, str] = {
@@ -26,6 +26,19 @@ TYPE_LABELS: dict[QuestionType, str] = {
 }
 
 
+FIRST_QUESTION = len(RECIPIENT_COLUMNS)  # e-post and the other recipient columns come first
+QUESTION_WIDTH = 40
+LINE_HEIGHT = 15.0  # points of one line of 11 pt text
+MAX_HEADER_LINES = 10
+
+
+def header_height(headers: list[str], widths: list[int]) -> float:
+    """Points of a header row tall enough for each header wrapped in its column."""
+    pairs = zip(headers, widths, strict=True)
+    lines = max((-(-len(header) // max(1, width - 4)) for header, width in pairs), default=1)
+    return LINE_HEIGHT * min(MAX_HEADER_LINES, lines + 1)  # bold, wrapped at words: a line more
+
+
 def responses_template_xlsx(questionnaire: Questionnaire, *, title: str | None = None) -> bytes:
     """Build the import template for a questionnaire: a sheet to fill in and one of questions."""
     import xlsxwriter  # only needed when someone downloads the template
@@ -40,17 +53,17 @@ def responses_template_xlsx(questionnaire: Questionnaire, *, title: str | None =
             "strings_to_numbers": False,
         },
     )
-    bold = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    recipient_bold = workbook.add_format({"bold": True, "bg_color": "#EDEDED", "border": 1})
+    header_style = {"bold": True, "border": 1, "text_wrap": True, "valign": "top"}
+    bold = workbook.add_format({**header_style, "bg_color": "#DDEBF7"})
+    recipient_bold = workbook.add_format({**header_style, "bg_color": "#EDEDED"})
     wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
     text = workbook.add_format({"num_format": "@"})
 
     sheet = workbook.add_worksheet("Svar")
-    headers: list[tuple[str, str, Any]] = [
-        (EMAIL_LABEL, "Mottagarens e-postadress (obligatorisk).", bold)
-    ]
+    headers: list[tuple[str, str, Any]] = []
     for column in RECIPIENT_COLUMNS:
         if column.key == RecipientField.EMAIL:
+            headers.insert(0, (column.label, "Mottagarens e-postadress (obligatorisk).", bold))
             continue
         headers.append(
             (
@@ -61,14 +74,16 @@ def responses_template_xlsx(questionnaire: Questionnaire, *, title: str | None =
             )
         )
     for question in questionnaire.questions:
-        headers.append((question.id, f"{question.text}\n\n{allowed_answers(question)}", bold))
+        comment = f"{allowed_answers(question)}\n\nKolumn i äldre importfiler: {question.id}"
+        headers.append((question_header(questionnaire, question), comment, bold))
+    widths = [QUESTION_WIDTH if index >= FIRST_QUESTION else 16 for index in range(len(headers))]
     for index, (header, comment, style) in enumerate(headers):
         sheet.write_string(0, index, header, style)
         sheet.write_comment(0, index, comment, {"x_scale": 2, "y_scale": 2})
-        sheet.set_column(index, index, max(14, min(len(header) + 4, 30)), text)
+        sheet.set_column(index, index, widths[index], text)
+    sheet.set_row(0, header_height([header for header, _, _ in headers], widths))
     sheet.freeze_panes(1, 1)
     last_row = 5000
-    first_question = len(headers) - len(questionnaire.questions)
     for offset, question in enumerate(questionnaire.questions):
         labels = [choice.label for choice in question.choices]
         if (
@@ -78,19 +93,20 @@ def responses_template_xlsx(questionnaire: Questionnaire, *, title: str | None =
             and len(",".join(labels)) <= 250
         ):
             sheet.data_validation(
-                1, first_question + offset, last_row, first_question + offset,
+                1, FIRST_QUESTION + offset, last_row, FIRST_QUESTION + offset,
                 {
                     "validate": "list",
                     "source": labels,
                     "error_type": "warning",
-                    "input_title": question.id[:32],
+                    "input_title": f"Fråga {questionnaire.question_number(question.id)}",
                     "input_message": "Välj i listan.",
                 },
             )  # fmt: skip
 
     questions = workbook.add_worksheet("Frågor")
     question_headers = (
-        "Kolumn", "Fråga", "Avsnitt", "Typ", "Ställs till", "Villkor", "Tillåtna svar",
+        "Kolumnrubrik i bladet Svar", "Avsnitt", "Typ", "Ställs till", "Villkor",
+        "Tillåtna svar", "Kolumn i äldre importfiler",
     )  # fmt: skip
     questions.write_row(0, 0, question_headers, bold)
     sections = {section.id: section.title for section in questionnaire.sections}
@@ -103,21 +119,22 @@ def responses_template_xlsx(questionnaire: Questionnaire, *, title: str | None =
         condition = ""
         if question.show_if is not None:
             earlier = questionnaire.question(question.show_if.question)
-            condition = f"Bara när {earlier.id} är " + join_with_or(
-                earlier.choice_label(value) for value in question.show_if.answers
+            condition = (
+                f"Bara när svaret på fråga {questionnaire.question_number(earlier.id)} är "
+                + join_with_or(earlier.choice_label(value) for value in question.show_if.answers)
             )
         values = (
-            question.id,
-            question.text,
+            question_header(questionnaire, question),
             sections.get(question.section_id, ""),
             TYPE_LABELS[question.type],
             audience,
             condition,
             allowed_answers(question),
+            question.id,
         )
         for position, value in enumerate(values):
             questions.write_string(index, position, value, wrap)
-    for position, width in enumerate((22, 60, 30, 12, 24, 28, 50)):
+    for position, width in enumerate((60, 30, 12, 24, 28, 50, 22)):
         questions.set_column(position, position, width)
     questions.freeze_panes(1, 1)
 
@@ -126,12 +143,14 @@ def responses_template_xlsx(questionnaire: Questionnaire, *, title: str | None =
         f"Importmall för {title or questionnaire.title} "
         f"({questionnaire.id} version {questionnaire.version}).",
         "Fyll i bladet Svar med en rad per mottagare. Rubrikerna ska stå kvar som de är.",
-        f"Kolumnen {EMAIL_LABEL} anger vilken mottagare i omgången svaren gäller.",
-        "Övriga kolumner är frågornas id; bladet Frågor visar frågornas text och tillåtna svar.",
+        "Kolumnen E-post anger vilken mottagare i omgången svaren gäller.",
+        "Övriga kolumner är enkätens frågor med nummer och text som i formuläret; bladet Frågor "
+        "visar tillåtna svar. Äldre filer med frågornas id som rubrik (t.ex. "
+        f"{questionnaire.questions[0].id}) går också att importera.",
         "Ja/nej-frågor: Ja, Nej eller Ej aktuellt. Val: alternativets text eller värde. "
         "Flera val: åtskilda med semikolon (;).",
         "Tal: med decimalkomma eller decimalpunkt. Datum: ÅÅÅÅ-MM-DD. "
-        "Vecka: ÅÅÅÅ-Www, t.ex. 2025-W09.",
+        "Vecka: ÅÅÅÅ-Www eller i ord, t.ex. 2025-W09 eller vecka 9 år 2025 (som i exporten).",
         "En tom cell betyder inget svar. Skriv värden, inte formler.",
         "Namn, Organisation, Organisationstyp, Kommun och Delregion behövs bara för mottagare som "
         "ska läggas till i omgången. Organisationstyp är en av: "

@@ -35,6 +35,7 @@ from survey.organisations import (
     OrganisationType,
     parse_organisation_type,
 )
+from survey.questionnaires.answers import week_in_words
 from survey.questionnaires.model import (
     Indicator,
     Measure,
@@ -444,10 +445,7 @@ def _reading_order(answers: list[FreeTextAnswer]) -> list[FreeTextAnswer]:
 
 
 def _week_text(value: str) -> str:
-    year, _, week = value.partition("-W")
-    if year.isdigit() and week.isdigit():
-        return f"vecka {int(week)} år {year} ({value})"
-    return value
+    return week_in_words(value)
 
 
 def _text(value: object) -> str:

@@ -107,13 +107,25 @@ def comparable_previous(
     }
 
 
-def indicator_changes(before: Indicator | None, now: Indicator) -> tuple[str, ...]:
-    """What changed in an indicator between two questionnaire versions, in Swedish."""
+def indicator_changes(
+    before: Indicator | None,
+    now: Indicator,
+    numbers: tuple[Questionnaire, Questionnaire] | None = None,
+) -> tuple[str, ...]:
+    """What changed in an indicator between two questionnaire versions, in Swedish.
+
+    With `numbers` (the earlier and the current version) a new question is named by its
+    number in each version, as the form shows it ("fråga 12 → fråga 13").
+    """
     if before is None:
         return ()
     changes = []
     if before.question != now.question:
-        changes.append(f"mäts med en annan fråga ({before.question} → {now.question})")
+        text = "mäts med en annan fråga"
+        if numbers is not None:
+            text += f" ({_numbered(numbers[0], before.question)} → "
+            text += f"{_numbered(numbers[1], now.question)})"
+        changes.append(text)
     if before.title != now.title:
         changes.append("formuleringen har ändrats")
     if (before.targets, before.direction) != (now.targets, now.direction):
@@ -121,6 +133,12 @@ def indicator_changes(before: Indicator | None, now: Indicator) -> tuple[str, ..
     if (before.population, before.per_organisation) != (now.population, now.per_organisation):
         changes.append("vilka som räknas har ändrats")
     return tuple(changes)
+
+
+def _numbered(questionnaire: Questionnaire, question_id: str) -> str:
+    if questionnaire.has_question(question_id):
+        return f"fråga {questionnaire.question_number(question_id)}"
+    return "en fråga som inte finns"
 
 
 def question_changed(before: Questionnaire, now: Questionnaire, question_id: str) -> bool:
@@ -141,7 +159,7 @@ def with_changes(
     changed = []
     for result in results:
         old = earlier.get(result.indicator.id)
-        notes = list(indicator_changes(old, result.indicator))
+        notes = list(indicator_changes(old, result.indicator, (before, now)))
         same_question = old is not None and old.question == result.indicator.question
         if same_question and question_changed(before, now, result.indicator.question):
             notes.insert(0, "frågan har ändrats")

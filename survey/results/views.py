@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from survey.organisations import ORGANISATION_TYPE_LABELS, OrganisationType
 from survey.paging import requested_page
+from survey.questionnaires.answers import shorten
 from survey.questionnaires.model import Measure
 from survey.questionnaires.storage import questionnaire_of
 from survey.results import formatting as fmt
@@ -86,6 +87,7 @@ def formatting() -> dict[str, Any]:
         "round_page_url": round_page_url,
         "rounds_list_url": rounds_list_url,
         "svg_id": svg_id,
+        "shorten": shorten,
     }
 
 
