@@ -43,6 +43,13 @@ class CommandProgress:
             self._bar.update(step)
             self._shown = done
 
+    def finish(self) -> None:
+        """End the bar now (another one follows it), if it was started."""
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+            self.enabled = False
+
     def __enter__(self) -> CommandProgress:
         return self
 

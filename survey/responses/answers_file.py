@@ -26,7 +26,9 @@ Decisions:
   till organisationstypen …") or to a conditional question whose condition does not hold.
 * A row with an email and no answer at all is an error (it would import an empty response).
 * Every problem is listed with its row and column; a check with any problem has no rows, so
-  nothing is imported (`survey.responses.importing`).
+  nothing is imported (`survey.responses.importing`). A file is checked row by row as it is
+  read (`survey.responses.answers_check`); this module holds the rules for the header and
+  for one row.
 * A percent column whose answers all lie between 0 and 1 gets a warning: Excel cells
   formatted as percent hold fractions, so 25 % reads as 0.25.
 """
@@ -34,10 +36,8 @@ Decisions:
 from __future__ import annotations
 
 import difflib
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from survey.organisations import (
     ORGANISATION_TYPE_LABELS,
@@ -53,9 +53,8 @@ from survey.questionnaires.answers import (
     check_answers,
     is_asked,
     join_with_or,
-    parse_number,
 )
-from survey.questionnaires.model import Question, Questionnaire, QuestionType
+from survey.questionnaires.model import Question, Questionnaire
 from survey.responses.answer_cells import raw_answer_from_cell
 from survey.rounds.recipients_file import (
     RECIPIENT_COLUMNS,
@@ -67,13 +66,10 @@ from survey.rounds.recipients_file import (
 from survey.tabular import (
     ColumnMap,
     ColumnSpec,
-    Table,
-    TableError,
     TableRow,
     column_letter,
     describe_location,
     match_columns,
-    read_table,
 )
 
 # Recipient columns needed to create a missing recipient (Delregion defaults to the round's).
@@ -138,37 +134,51 @@ class ImportRow:
 
 @dataclass
 class ImportCheck:
-    """The outcome of checking a file: the rows to store, the problems and the warnings."""
+    """The outcome of checking a file: its good rows (or their count), problems and warnings.
+
+    A streamed check (an import) keeps no rows, only `row_count`; `check_responses_table`
+    keeps them. At most `MAX_PROBLEMS_KEPT` problems are kept, the first by row; the
+    others are counted in `problems_not_kept`.
+    """
 
     rows: list[ImportRow] = field(default_factory=list)
     problems: list[ImportProblem] = field(default_factory=list)
     warnings: list[ImportProblem] = field(default_factory=list)
     file_description: str | None = None
+    row_count: int = 0  # rows to store (0 when the file has a problem)
+    problems_not_kept: int = 0
 
     @property
     def ok(self) -> bool:
         """Whether the file may be imported: it has rows and no problems."""
-        return not self.problems and bool(self.rows)
+        return not self.problems and (self.row_count > 0 or bool(self.rows))
+
+    @property
+    def problem_count(self) -> int:
+        """Every problem found, listed or not."""
+        return len(self.problems) + self.problems_not_kept
 
 
 # -- reading the header ----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class _Columns:
+class Columns:
     matched: ColumnMap
     questions: dict[int, Question]  # position → question
     headers: Sequence[str]
 
 
-def _match_header(questionnaire: Questionnaire, table: Table) -> _Columns | list[ImportProblem]:
+def match_header(
+    questionnaire: Questionnaire, headers: Sequence[str], header_row: int
+) -> Columns | list[ImportProblem]:
     by_id = {question.id: question for question in questionnaire.questions}
     by_text = {normalise_word(question.text): question for question in questionnaire.questions}
     problems: list[ImportProblem] = []
     questions: dict[int, Question] = {}
     first_position: dict[str, int] = {}
     others: list[str] = []
-    for position, header in enumerate(table.headers):
+    for position, header in enumerate(headers):
         question = by_id.get(header.strip().lower())
         if question is None:
             others.append(header)
@@ -177,7 +187,7 @@ def _match_header(questionnaire: Questionnaire, table: Table) -> _Columns | list
         if question.id in first_position:
             problems.append(
                 ImportProblem(
-                    table.header_row,
+                    header_row,
                     header,
                     f"Frågan {question.id} har flera kolumner: "
                     f"{column_letter(first_position[question.id])} och {column_letter(position)}. "
@@ -191,7 +201,7 @@ def _match_header(questionnaire: Questionnaire, table: Table) -> _Columns | list
     if not isinstance(matched, ColumnMap):
         problems.extend(
             ImportProblem(
-                table.header_row,
+                header_row,
                 problem.column if problem.column != "E-post" else EMAIL_LABEL,
                 problem.message.replace('"E-post"', f'"{EMAIL_LABEL}"'),
             )
@@ -199,10 +209,10 @@ def _match_header(questionnaire: Questionnaire, table: Table) -> _Columns | list
         )
         return problems
     for position in matched.unknown:
-        header = table.headers[position]
+        header = headers[position]
         problems.append(
             ImportProblem(
-                table.header_row,
+                header_row,
                 header,
                 _unknown_column_message(header, questionnaire, by_text),
             )
@@ -211,7 +221,7 @@ def _match_header(questionnaire: Questionnaire, table: Table) -> _Columns | list
         example = questionnaire.questions[0].id
         problems.append(
             ImportProblem(
-                table.header_row,
+                header_row,
                 None,
                 "Filen har ingen kolumn för någon av enkätens frågor. Rubriken för en fråga ska "
                 f"vara frågans id, t.ex. {example}. Ladda ner importmallen för att se alla.",
@@ -219,7 +229,7 @@ def _match_header(questionnaire: Questionnaire, table: Table) -> _Columns | list
         )
     if problems:
         return problems
-    return _Columns(matched=matched, questions=questions, headers=table.headers)
+    return Columns(matched=matched, questions=questions, headers=headers)
 
 
 def _unknown_column_message(
@@ -243,85 +253,9 @@ def _unknown_column_message(
 # -- checking rows ---------------------------------------------------------------------------
 
 
-def check_responses_file(
+def check_row(
     questionnaire: Questionnaire,
-    data: bytes,
-    filename: str,
-    recipients: Mapping[str, KnownRecipient],
-    *,
-    round_delregion: str,
-    add_recipients: bool = False,
-) -> ImportCheck:
-    """Read and check every row of an answers file; store nothing, list every problem.
-
-    `recipients` maps the round's recipients' email addresses (lower case) to them.
-    """
-    try:
-        table = read_table(data, filename)
-    except TableError as error:
-        return ImportCheck(problems=[ImportProblem(error.row, error.column, error.message)])
-    return check_responses_table(
-        questionnaire,
-        table,
-        recipients,
-        round_delregion=round_delregion,
-        add_recipients=add_recipients,
-    )
-
-
-def check_responses_table(
-    questionnaire: Questionnaire,
-    table: Table,
-    recipients: Mapping[str, KnownRecipient],
-    *,
-    round_delregion: str,
-    add_recipients: bool = False,
-) -> ImportCheck:
-    """Check a table read from an answers file (see `check_responses_file`)."""
-    result = ImportCheck(file_description=table.description)
-    columns = _match_header(questionnaire, table)
-    if not isinstance(columns, _Columns):
-        result.problems = columns
-        return result
-    rows_by_email: dict[str, list[int]] = defaultdict(list)
-    checked: list[tuple[int, ImportRow | None, str, list[ImportProblem]]] = []
-    for row in table.rows:
-        import_row, address, problems = _check_row(
-            questionnaire,
-            columns,
-            row,
-            recipients,
-            round_delregion=round_delregion,
-            add_recipients=add_recipients,
-        )
-        if address:
-            rows_by_email[address].append(row.number)
-        checked.append((row.number, import_row, address, problems))
-    email_header = columns.matched.header(RecipientField.EMAIL, EMAIL_LABEL)
-    for number, import_row, address, problems in checked:
-        others = [other for other in rows_by_email.get(address, []) if other != number]
-        if address and others:
-            problems.insert(
-                0,
-                ImportProblem(
-                    number,
-                    email_header,
-                    f"Samma e-postadress ({address}) finns också på rad {_join_numbers(others)}. "
-                    "Varje mottagare får bara ha en rad.",
-                ),
-            )
-        result.problems.extend(problems)
-        if import_row is not None and not problems:
-            result.rows.append(import_row)
-    result.warnings.extend(_fraction_warnings(table, columns))
-    if result.problems:
-        result.rows = []
-    return result
-
-
-def _check_row(
-    questionnaire: Questionnaire,
-    columns: _Columns,
+    columns: Columns,
     row: TableRow,
     recipients: Mapping[str, KnownRecipient],
     *,
@@ -336,7 +270,9 @@ def _check_row(
     def problem(column: str | None, message: str) -> None:
         problems.append(ImportProblem(row.number, column, message))
 
-    for position in matched.unnamed:
+    # Columns without a header, and values beyond the header (a streamed table is not padded).
+    beyond = range(len(columns.headers), len(row.values))
+    for position in (*matched.unnamed, *beyond):
         if row.value(position) and position not in columns.questions:
             problem(
                 column_letter(position),
@@ -448,35 +384,11 @@ def _not_asked_message(
     )
 
 
-def _fraction_warnings(table: Table, columns: _Columns) -> list[ImportProblem]:
-    warnings: list[ImportProblem] = []
-    for position, question in columns.questions.items():
-        if question.type is not QuestionType.PERCENT:
-            continue
-        numbers = [
-            parse_number(row.value(position), percent=True)
-            for row in table.rows
-            if row.value(position).strip()
-        ]
-        values = [number for number in numbers if number is not None]
-        if values and all(Decimal(0) < number < Decimal(1) for number in values):
-            warnings.append(
-                ImportProblem(
-                    table.header_row,
-                    columns.headers[position],
-                    "Alla svar i kolumnen ligger mellan 0 och 1. Om cellerna är formaterade som "
-                    "procent i Excel läses 25 % som 0,25; skriv då andelarna som tal mellan 0 "
-                    "och 100.",
-                )
-            )
-    return warnings
-
-
 def _join_with_and(texts: Sequence[str]) -> str:
     if len(texts) <= 1:
         return "".join(texts)
     return ", ".join(texts[:-1]) + " och " + texts[-1]
 
 
-def _join_numbers(numbers: Sequence[int]) -> str:
+def join_numbers(numbers: Sequence[int]) -> str:
     return _join_with_and([str(number) for number in numbers])

@@ -57,6 +57,7 @@ def render_import_page(
 ) -> ResponseReturnValue:
     errors = errors or []
     problems = outcome.check.problems if outcome is not None else []
+    problem_count = outcome.check.problem_count if outcome is not None else 0
     return (
         render_template(
             "responses/import.html",
@@ -65,7 +66,7 @@ def render_import_page(
             errors=errors,
             outcome=outcome,
             problems=problems[:MAX_PROBLEMS_SHOWN],
-            problems_not_shown=max(0, len(problems) - MAX_PROBLEMS_SHOWN),
+            problems_not_shown=max(0, problem_count - min(len(problems), MAX_PROBLEMS_SHOWN)),
             checked_only=checked_only,
             add_recipients=add_recipients,
             file_field=FILE_FIELD,
@@ -109,7 +110,7 @@ def import_page(round_: Round) -> ResponseReturnValue:
             round_, errors=[(FILE_FIELD, CONFLICT_MESSAGE)], add_recipients=add_recipients
         )
     if not outcome.ok:
-        count = len(outcome.check.problems)
+        count = outcome.check.problem_count
         message = (
             f"Filen har {count} fel. Ingenting har importerats. Rätta felen och ladda upp "
             "filen igen."

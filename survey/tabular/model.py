@@ -334,9 +334,7 @@ def _clean_value(value: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
-def _raise_refused_cells(
-    first: tuple[int, int, str], count: int, headers: Sequence[str]
-) -> None:
+def _raise_refused_cells(first: tuple[int, int, str], count: int, headers: Sequence[str]) -> None:
     row, column, reason = first
     header = headers[column] if column < len(headers) else ""
     message = reason.format(cell=f"{column_letter(column)}{row}")
