@@ -239,7 +239,7 @@ class AnswersChecker:
             # A recipient's stored address is valid: a cell that is that address is it.
             if known.removed or not key.isascii():
                 return None
-            address = key
+            address = known.email  # the map's own string: no new one kept per row
             kind = known.organisation_type
         elif self.add_recipients and cell:
             address, email_error = check_email_address(cell)

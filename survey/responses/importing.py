@@ -214,13 +214,13 @@ class _Store:
 
     def chunk(self, rows: list[ImportRow], outcome: ImportOutcome) -> None:
         known = [row.recipient_id for row in rows if row.recipient_id is not None]
+        # By recipient alone (unique, and of this round): with the round's condition too,
+        # SQLite may walk the round's index — every response so far — for every chunk.
         responses = (
             {
                 response.recipient_id: response
                 for response in db.session.scalars(
-                    select(Response).where(
-                        Response.round_id == self.round_id, Response.recipient_id.in_(known)
-                    )
+                    select(Response).where(Response.recipient_id.in_(known))
                 )
             }
             if known
