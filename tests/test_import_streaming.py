@@ -21,7 +21,7 @@ from survey.responses.answers_check import MAX_PROBLEMS_KEPT, check_responses_fi
 from survey.responses.answers_file import KnownRecipient
 from survey.schema.responses import Response
 from survey.schema.rounds import Recipient, Round
-from survey.tabular import open_table, read_table
+from survey.tabular import TableSource, TableStream, open_table, read_table
 from tests.import_helpers import csv_file, make_import_round, row_counts, xlsx_file
 from tests.sample import sample_questionnaire
 
@@ -206,11 +206,10 @@ def test_pass_two_never_starts_when_pass_one_finds_a_problem(
     path = tmp_path / "svar.csv"
     path.write_bytes(csv_file(answer_rows(2_000, bad=(1_999,))))
     opened: list[str] = []
-    real_open = importing.open_table
 
-    def spying_open(source: object, filename: str) -> object:
+    def spying_open(source: TableSource, filename: str) -> TableStream:
         opened.append(filename)
-        return real_open(source, filename)  # type: ignore[arg-type]
+        return open_table(source, filename)
 
     monkeypatch.setattr(importing, "open_table", spying_open)
     before = row_counts(app)
@@ -232,10 +231,9 @@ def test_a_file_that_changes_between_the_passes_imports_nothing(
     path.write_bytes(csv_file(answer_rows(2_500)))
     changed = tmp_path / "andrad.csv"
     changed.write_bytes(csv_file(answer_rows(2_500, bad=(2_200,))))
-    real_open = importing.open_table
 
-    def open_changed(source: object, filename: str) -> object:
-        return real_open(changed, filename)
+    def open_changed(source: TableSource, filename: str) -> TableStream:
+        return open_table(changed, filename)
 
     monkeypatch.setattr(importing, "open_table", open_changed)
     before = row_counts(app)

@@ -33,6 +33,7 @@ from sqlalchemy import insert, select
 
 from survey.audit.recording import record_audit
 from survey.db import db, utcnow
+from survey.errors import ErrorCode
 from survey.questionnaires.answers import AnswerValue
 from survey.questionnaires.storage import questionnaire_of
 from survey.responses.answers_check import AnswersChecker, check_responses_file
@@ -45,6 +46,9 @@ from survey.schema.rounds import Recipient, Round
 from survey.tabular import TableError, TableRow, TableSource, open_table
 
 AUDIT_ACTION = "round.responses_imported"
+CHANGED_MESSAGE = (
+    "Filen ändrades medan den importerades, så ingenting importerades. Ladda upp filen igen."
+)
 BULK_ROWS = 1_000  # rows per chunk of pass 2: one query for their responses, multi-row INSERTs
 
 
@@ -142,7 +146,7 @@ def import_responses(
                 done += len(chunk)
                 if progress is not None:
                     progress(done, total)
-    except (TableError, _FileChanged) as error:
+    except TableError as error:  # the reader's, or a row now wrong: the file changed
         check.problems = [_changed_problem(error)]
         check.row_count = 0
         return outcome
@@ -176,10 +180,6 @@ def import_responses(
     return outcome
 
 
-class _FileChanged(Exception):
-    """Pass 2 found a row that pass 1 did not (the file changed in between)."""
-
-
 def _changed_problem(error: BaseException | None) -> ImportProblem:
     row = error.row if isinstance(error, TableError) else None
     return ImportProblem(
@@ -195,7 +195,7 @@ def _chunks(rows: Iterator[TableRow], checker: AnswersChecker) -> Iterator[list[
     for row in rows:
         import_row, _, problems = checker.check(row)
         if import_row is None or problems:
-            raise _FileChanged(row.number)
+            raise TableError(CHANGED_MESSAGE, row=row.number, code=ErrorCode.TABLE_UNREADABLE)
         chunk.append(import_row)
         if len(chunk) >= BULK_ROWS:
             yield chunk
