@@ -111,7 +111,7 @@ class ImportProblem:
         return ", ".join(parts)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KnownRecipient:
     """A recipient of the round as the check needs it."""
 

@@ -73,14 +73,21 @@ class ImportOutcome:
 
 
 def known_recipients(round_id: int) -> dict[str, KnownRecipient]:
-    """The round's recipients by email address (lower case), in one query."""
+    """The round's recipients by email address (lower case), in one query.
+
+    Kept whole while a file is imported, so each entry is small: one string for the key
+    and the address, the organisation types shared.
+    """
     statement = select(
         Recipient.id, Recipient.email, Recipient.organisation_type, Recipient.removed_at
     ).where(Recipient.round_id == round_id, Recipient.email.is_not(None))
-    return {
-        str(email).lower(): KnownRecipient(int(id_), str(email).lower(), kind, removed is not None)
-        for id_, email, kind, removed in db.session.execute(statement)
-    }
+    kinds: dict[str, str] = {}
+    known: dict[str, KnownRecipient] = {}
+    for id_, email, kind, removed in db.session.execute(statement):
+        address = str(email).lower()
+        kind = kinds.setdefault(kind, kind)
+        known[address] = KnownRecipient(int(id_), address, kind, removed is not None)
+    return known
 
 
 def import_responses(
