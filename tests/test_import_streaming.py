@@ -279,3 +279,17 @@ def test_five_thousand_rows_import_through_the_command_line_in_chunks(
     )
     assert again.exit_code == 0, again.output
     assert "0 new, 0 amended, 5000 unchanged" in again.output
+
+
+def test_what_the_reader_finds_at_the_end_comes_before_the_header_problems(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "svar.xlsx"
+    path.write_bytes(xlsx_file([["e-post", "okand_kolumn"], [address(1), "x"]], formula=(3, 2)))
+    check = check_responses_file(
+        sample_questionnaire(), path, "svar.xlsx", recipients(3), round_delregion="NV"
+    )
+    assert [str(problem) for problem in check.problems] == [
+        "Rad 3, kolumn okand_kolumn: Cellen B3 innehåller en formel; klistra in värdet i "
+        "stället (kopiera och välj Klistra in special → Värden)."
+    ]

@@ -152,6 +152,10 @@ def check_answer_rows(
         add_recipients=add_recipients,
     )
     if checker.header_problems:
+        # Read on all the same: what the reader finds only at the end of the file (a
+        # formula, no rows) is told first, as when the file was read whole.
+        for _ in rows:
+            pass
         result.problems = checker.header_problems
         return result
     findings = _Findings()

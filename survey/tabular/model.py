@@ -1,7 +1,8 @@
 """The table an upload is read into, its row and column limits, and the refusal it raises.
 
 Both readers (`survey.tabular.xlsx_reader`, `survey.tabular.csv_reader`) turn a file into
-`RawRow`s and hand them to `build_table`, which applies the rules they share:
+`RawRow`s and hand them to a `TableStream`, which applies the rules they share row by row
+(`build_table` and `table_of_stream` read a stream whole into a `Table`):
 
 * The header is the first non-empty row. Fully empty rows are skipped, and every row keeps the
   number Excel shows for it (a CSV record with a quoted line break is one row, as in Excel).
@@ -9,7 +10,9 @@ Both readers (`survey.tabular.xlsx_reader`, `survey.tabular.csv_reader`) turn a 
   the command line lifts the row limit (`table_limits`).
 * Values are text: trimmed, NFC-normalised, line breaks as ``\\n``.
 * A cell a reader refused (a formula, an error value) refuses the whole file, naming the first
-  such cell and how many others there are.
+  such cell and how many others there are. A stream says so when its last row has been read.
+* A streamed row is not padded to the widest row: a value past the header is a value in a
+  column without a header.
 
 Every refusal is a ``TableError`` with a Swedish message for the person who uploaded the file.
 """
