@@ -154,13 +154,9 @@ def import_responses(
                 if progress is not None:
                     progress(done, total)
     except TableError as error:  # the reader's, or a row now wrong: the file changed
-        check.problems = [_changed_problem(error)]
-        check.row_count = 0
-        return outcome
+        return _changed(outcome, error)
     if done != total:
-        check.problems = [_changed_problem(None)]
-        check.row_count = 0
-        return outcome
+        return _changed(outcome, None)
     if dry_run:
         return outcome
     # The bulk inserts pass the session's change tracking by: bump the version here.
@@ -187,13 +183,13 @@ def import_responses(
     return outcome
 
 
-def _changed_problem(error: BaseException | None) -> ImportProblem:
-    row = error.row if isinstance(error, TableError) else None
-    return ImportProblem(
-        row,
-        None,
-        "Filen ändrades medan den importerades, så ingenting importerades. Ladda upp filen igen.",
-    )
+def _changed(outcome: ImportOutcome, error: TableError | None) -> ImportOutcome:
+    """The outcome of a file that pass 2 read otherwise than pass 1: nothing to import."""
+    row = error.row if error is not None else None
+    outcome.check.problems = [ImportProblem(row, None, CHANGED_MESSAGE)]
+    outcome.check.row_count = 0
+    outcome.created = outcome.amended = outcome.unchanged = outcome.recipients_created = 0
+    return outcome
 
 
 def _chunks(rows: Iterator[TableRow], checker: AnswersChecker) -> Iterator[list[ImportRow]]:
