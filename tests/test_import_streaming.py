@@ -16,6 +16,7 @@ from sqlalchemy import func, insert, select
 
 import survey.responses.importing as importing
 import survey.tabular.csv_reader as csv_reader
+import survey.tabular.xlsx_reader as xlsx_reader
 from survey.db import db, utcnow
 from survey.responses.answers_check import MAX_PROBLEMS_KEPT, check_responses_file
 from survey.responses.answers_file import KnownRecipient
@@ -293,3 +294,17 @@ def test_what_the_reader_finds_at_the_end_comes_before_the_header_problems(
         "Rad 3, kolumn okand_kolumn: Cellen B3 innehåller en formel; klistra in värdet i "
         "stället (kopiera och välj Klistra in special → Värden)."
     ]
+
+
+def test_the_command_line_lifts_the_unpacked_size_limit_of_an_xlsx(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from survey.results.commands import NO_LIMITS
+    from survey.tabular import TableError, table_limits
+
+    monkeypatch.setattr(xlsx_reader, "MAX_UNCOMPRESSED_BYTES", 1_000)  # the web's, made tiny
+    data = xlsx_file(answer_rows(50))
+    with pytest.raises(TableError, match="packas upp"):
+        read_table(data, "svar.xlsx")
+    with table_limits(NO_LIMITS):
+        assert len(read_table(data, "svar.xlsx").rows) == 50
