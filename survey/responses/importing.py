@@ -49,6 +49,7 @@ AUDIT_ACTION = "round.responses_imported"
 CHANGED_MESSAGE = (
     "Filen ändrades medan den importerades, så ingenting importerades. Ladda upp filen igen."
 )
+RECIPIENTS_PER_FETCH = 5_000  # rows fetched at a time when reading the round's recipients
 BULK_ROWS = 1_000  # rows per chunk of pass 2: one query for their responses, multi-row INSERTs
 
 
@@ -83,7 +84,10 @@ def known_recipients(round_id: int) -> dict[str, KnownRecipient]:
     ).where(Recipient.round_id == round_id, Recipient.email.is_not(None))
     kinds: dict[str, str] = {}
     known: dict[str, KnownRecipient] = {}
-    for id_, email, kind, removed in db.session.execute(statement):
+    # In batches (a server-side cursor on PostgreSQL): never all the rows at once besides the map.
+    for id_, email, kind, removed in db.session.execute(
+        statement.execution_options(yield_per=RECIPIENTS_PER_FETCH)
+    ):
         address = str(email).lower()
         kind = kinds.setdefault(kind, kind)
         known[address] = KnownRecipient(int(id_), address, kind, removed is not None)
@@ -132,9 +136,9 @@ def import_responses(
     now = now or utcnow()
     if not dry_run:
         # Locked (PostgreSQL) so that a respondent submitting meanwhile waits for the import.
-        db.session.execute(
-            select(Response.id).where(Response.round_id == round_.id).with_for_update()
-        ).all()
+        locking = select(Response.id).where(Response.round_id == round_.id).with_for_update()
+        for _ in db.session.execute(locking.execution_options(yield_per=RECIPIENTS_PER_FETCH)):
+            pass
     store = _Store(round_.id, now, write=not dry_run)
     total = check.row_count
     done = 0
