@@ -19,7 +19,6 @@ answers stored are those `check_answers` would store.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Final, cast
 
 from survey.questionnaires.answers import (
@@ -38,14 +37,10 @@ MEMO_PER_QUESTION: Final = 4096  # texts remembered per question; more are read 
 _UNSURE: Final = object()  # a cell to be checked the slow way
 
 
-@dataclass(frozen=True, slots=True)
-class _Column:
-    question: Question
-    position: int
-    asked: bool
-    condition: Condition | None
-    not_before: str | None
-    memo: dict[str, object] | None  # cell text → typed answer (lists as tuples), or _UNSURE
+# One question column as a row is read: its question's id, position in the row, whether the
+# organisation type is asked it, its condition, its `not_before`, its remembered cell
+# texts (text → typed answer, lists as tuples, or _UNSURE; None: free text), the question.
+_Column = tuple[str, int, bool, Condition | None, str | None, dict[str, object] | None, Question]
 
 
 class RowAnswers:
@@ -67,13 +62,14 @@ class RowAnswers:
         plan = self._plans.get(respondent_type)
         if plan is None:
             plan = [
-                _Column(
-                    question,
+                (
+                    question.id,
                     position,
                     is_asked(question, respondent_type),
                     question.show_if,
                     question.not_before,
                     self._memos[question.id],
+                    question,
                 )
                 for question, position in self._ordered
             ]
@@ -86,28 +82,28 @@ class RowAnswers:
         """The row's answers as `check_answers` stores them, or None to check it slowly."""
         answers: dict[str, AnswerValue] = {}
         width = len(values)
-        for column in self._plan(respondent_type):
-            text = values[column.position] if column.position < width else ""
+        for question_id, position, asked, condition, not_before, memo, question in self._plan(
+            respondent_type
+        ):
+            text = values[position] if position < width else ""
             if not text:
                 continue
-            if not column.asked:
+            if not asked:
                 return None
-            condition = column.condition
             if condition is not None and not condition_holds(condition, answers):
                 return None
-            memo = column.memo
             typed = memo.get(text, _UNSURE) if memo is not None else _UNSURE
             if typed is _UNSURE:
-                typed = _typed(column.question, text)
+                typed = _typed(question, text)
                 if memo is not None and len(memo) < MEMO_PER_QUESTION:
                     memo[text] = typed
                 if typed is _UNSURE:
                     return None
-            if column.not_before is not None:
-                earlier = answers.get(column.not_before)
+            if not_before is not None:
+                earlier = answers.get(not_before)
                 if isinstance(typed, str) and isinstance(earlier, str) and typed < earlier:
                     return None
-            answers[column.question.id] = cast(
+            answers[question_id] = cast(
                 AnswerValue, list(typed) if isinstance(typed, tuple) else typed
             )
         return answers or None

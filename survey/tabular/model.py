@@ -217,7 +217,11 @@ class TableStream:
         values = raw.values
         while values and not values[-1]:
             values.pop()
-        values = [_clean_value(value) for value in values]
+        # Plain ASCII without a carriage return (most cells) needs only the trim.
+        values = [
+            value.strip() if value.isascii() and "\r" not in value else _clean_value(value)
+            for value in values
+        ]
         while values and not values[-1]:
             values.pop()
         if raw.refused:
