@@ -192,6 +192,7 @@ def importing(database_url: str | None, rows: int, repeat: int) -> list[Figure]:
                 db.session.commit()
                 project_times.append(time.perf_counter() - started)
                 assert outcome.imported, outcome.check.problems[:3]
+                assert outcome.rows == outcome.created == rows, (outcome.rows, outcome.created)
                 if attempt == 0:
                     stored = [
                         {"recipient_id": recipient_id, "answers": answers}
