@@ -3,7 +3,9 @@
 Long commands (`survey round export`, `survey round import-responses`, `survey outbox
 send`) show a bar on standard error while they work; work done in the library reports
 through a plain ``progress(done, total)`` callable, so the library knows nothing of click.
-Only on a terminal: output to a file or a pipe (cron, systemd, tests) stays as before.
+The import shows two bars, one after the other: "Checking" (pass 1, bytes of the file
+read) and "Importing" (pass 2, rows stored); `finish` ends the first. Only on a terminal:
+output to a file or a pipe (cron, systemd, tests) stays as before.
 """
 
 from __future__ import annotations
@@ -42,6 +44,13 @@ class CommandProgress:
         if step:
             self._bar.update(step)
             self._shown = done
+
+    def finish(self) -> None:
+        """End the bar now (another one follows it), if it was started."""
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+            self.enabled = False
 
     def __enter__(self) -> CommandProgress:
         return self

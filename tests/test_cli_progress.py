@@ -45,6 +45,8 @@ def test_the_import_shows_a_progress_bar(app: Flask, terminal: None, tmp_path: P
         args=["round", "import-responses", str(target.round_id), str(path)]
     )
     assert result.exit_code == 0, result.output
+    # Two bars: pass 1 reads and checks the file, pass 2 stores it.
+    assert "Checking svar.xlsx" in result.stderr
     assert "Importing svar.xlsx" in result.stderr
 
 

@@ -35,10 +35,8 @@ Decisions:
 from __future__ import annotations
 
 import difflib
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from survey.organisations import (
     ORGANISATION_TYPE_LABELS,
@@ -53,10 +51,9 @@ from survey.questionnaires.answers import (
     check_answers,
     is_asked,
     join_with_or,
-    parse_number,
     shorten,
 )
-from survey.questionnaires.model import Question, Questionnaire, QuestionType
+from survey.questionnaires.model import Question, Questionnaire
 from survey.responses.answer_cells import raw_answer_from_cell
 from survey.responses.answer_headers import (
     QuestionHeaders,
@@ -75,7 +72,6 @@ from survey.rounds.recipients_file import (
 from survey.tabular import (
     ColumnMap,
     ColumnSpec,
-    Table,
     TableError,
     TableRow,
     column_letter,
@@ -123,7 +119,7 @@ class ImportProblem:
         return ", ".join(parts)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KnownRecipient:
     """A recipient of the round as the check needs it."""
 
@@ -146,39 +142,53 @@ class ImportRow:
 
 @dataclass
 class ImportCheck:
-    """The outcome of checking a file: the rows to store, the problems and the warnings."""
+    """The outcome of checking a file: its good rows (or their count), problems and warnings.
+
+    A streamed check (an import) keeps no rows, only `row_count`; `check_responses_table`
+    keeps them. At most `MAX_PROBLEMS_KEPT` problems are kept, the first by row; the
+    others are counted in `problems_not_kept`.
+    """
 
     rows: list[ImportRow] = field(default_factory=list)
     problems: list[ImportProblem] = field(default_factory=list)
     warnings: list[ImportProblem] = field(default_factory=list)
     file_description: str | None = None
+    row_count: int = 0  # rows to store (0 when the file has a problem)
+    problems_not_kept: int = 0
 
     @property
     def ok(self) -> bool:
         """Whether the file may be imported: it has rows and no problems."""
-        return not self.problems and bool(self.rows)
+        return not self.problems and (self.row_count > 0 or bool(self.rows))
+
+    @property
+    def problem_count(self) -> int:
+        """Every problem found, listed or not."""
+        return len(self.problems) + self.problems_not_kept
 
 
 # -- reading the header ----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class _Columns:
+class Columns:
     matched: ColumnMap
     questions: dict[int, Question]  # position → question
     headers: Sequence[str]
 
 
-def _match_header(questionnaire: Questionnaire, table: Table) -> _Columns | list[ImportProblem]:
-    headers = QuestionHeaders(questionnaire)
+def match_header(
+    questionnaire: Questionnaire, headers: Sequence[str], header_row: int
+) -> Columns | list[ImportProblem]:
+    known = QuestionHeaders(questionnaire)
     problems: list[ImportProblem] = []
     questions: dict[int, Question] = {}
     first_position: dict[str, int] = {}
     others: list[str] = []
-    for position, header in enumerate(table.headers):
-        found = headers.match(header) if header.strip() else None
+    for position, header in enumerate(headers):
+        found = known.match(header) if header.strip() else None
         if found is not None and found.problem is not None:
-            problems.append(ImportProblem(table.header_row, shown_header(header), found.problem))
+            problems.append(ImportProblem(header_row, shown_header(header), found.problem))
             others.append("")
             continue
         question = found.question if found is not None else None
@@ -189,7 +199,7 @@ def _match_header(questionnaire: Questionnaire, table: Table) -> _Columns | list
         if question.id in first_position:
             problems.append(
                 ImportProblem(
-                    table.header_row,
+                    header_row,
                     shown_header(header),
                     f"F{question_label(questionnaire, question)[1:]} har flera "
                     f"kolumner: {column_letter(first_position[question.id])} och "
@@ -203,7 +213,7 @@ def _match_header(questionnaire: Questionnaire, table: Table) -> _Columns | list
     if not isinstance(matched, ColumnMap):
         problems.extend(
             ImportProblem(
-                table.header_row,
+                header_row,
                 problem.column if problem.column != "E-post" else EMAIL_LABEL,
                 problem.message.replace('"E-post"', f'"{EMAIL_LABEL}"'),
             )
@@ -211,10 +221,10 @@ def _match_header(questionnaire: Questionnaire, table: Table) -> _Columns | list
         )
         return problems
     for position in matched.unknown:
-        header = table.headers[position]
+        header = headers[position]
         problems.append(
             ImportProblem(
-                table.header_row,
+                header_row,
                 shown_header(header),
                 _unknown_column_message(header, questionnaire),
             )
@@ -223,7 +233,7 @@ def _match_header(questionnaire: Questionnaire, table: Table) -> _Columns | list
         first = questionnaire.questions[0]
         problems.append(
             ImportProblem(
-                table.header_row,
+                header_row,
                 None,
                 "Filen har ingen kolumn för någon av enkätens frågor. Rubriken för en fråga ska "
                 "vara frågans nummer och text som i importmallen "
@@ -233,7 +243,7 @@ def _match_header(questionnaire: Questionnaire, table: Table) -> _Columns | list
         )
     if problems:
         return problems
-    return _Columns(matched=matched, questions=questions, headers=table.headers)
+    return Columns(matched=matched, questions=questions, headers=headers)
 
 
 def _unknown_column_message(header: str, questionnaire: Questionnaire) -> str:
@@ -268,92 +278,16 @@ def check_responses_header(
         table = read_table(data, filename, first_rows=1)
     except TableError as error:
         return [ImportProblem(error.row, error.column, error.message)]
-    columns = _match_header(questionnaire, table)
-    return [] if isinstance(columns, _Columns) else columns
+    columns = match_header(questionnaire, table.headers, table.header_row)
+    return [] if isinstance(columns, Columns) else columns
 
 
 # -- checking rows ---------------------------------------------------------------------------
 
 
-def check_responses_file(
+def check_row(
     questionnaire: Questionnaire,
-    data: bytes,
-    filename: str,
-    recipients: Mapping[str, KnownRecipient],
-    *,
-    round_delregion: str,
-    add_recipients: bool = False,
-) -> ImportCheck:
-    """Read and check every row of an answers file; store nothing, list every problem.
-
-    `recipients` maps the round's recipients' email addresses (lower case) to them.
-    """
-    try:
-        table = read_table(data, filename)
-    except TableError as error:
-        return ImportCheck(problems=[ImportProblem(error.row, error.column, error.message)])
-    return check_responses_table(
-        questionnaire,
-        table,
-        recipients,
-        round_delregion=round_delregion,
-        add_recipients=add_recipients,
-    )
-
-
-def check_responses_table(
-    questionnaire: Questionnaire,
-    table: Table,
-    recipients: Mapping[str, KnownRecipient],
-    *,
-    round_delregion: str,
-    add_recipients: bool = False,
-) -> ImportCheck:
-    """Check a table read from an answers file (see `check_responses_file`)."""
-    result = ImportCheck(file_description=table.description)
-    columns = _match_header(questionnaire, table)
-    if not isinstance(columns, _Columns):
-        result.problems = columns
-        return result
-    rows_by_email: dict[str, list[int]] = defaultdict(list)
-    checked: list[tuple[int, ImportRow | None, str, list[ImportProblem]]] = []
-    for row in table.rows:
-        import_row, address, problems = _check_row(
-            questionnaire,
-            columns,
-            row,
-            recipients,
-            round_delregion=round_delregion,
-            add_recipients=add_recipients,
-        )
-        if address:
-            rows_by_email[address].append(row.number)
-        checked.append((row.number, import_row, address, problems))
-    email_header = columns.matched.header(RecipientField.EMAIL, EMAIL_LABEL)
-    for number, import_row, address, problems in checked:
-        others = [other for other in rows_by_email.get(address, []) if other != number]
-        if address and others:
-            problems.insert(
-                0,
-                ImportProblem(
-                    number,
-                    email_header,
-                    f"Samma e-postadress ({address}) finns också på rad {_join_numbers(others)}. "
-                    "Varje mottagare får bara ha en rad.",
-                ),
-            )
-        result.problems.extend(problems)
-        if import_row is not None and not problems:
-            result.rows.append(import_row)
-    result.warnings.extend(_fraction_warnings(table, columns))
-    if result.problems:
-        result.rows = []
-    return result
-
-
-def _check_row(
-    questionnaire: Questionnaire,
-    columns: _Columns,
+    columns: Columns,
     row: TableRow,
     recipients: Mapping[str, KnownRecipient],
     *,
@@ -368,7 +302,9 @@ def _check_row(
     def problem(column: str | None, message: str) -> None:
         problems.append(ImportProblem(row.number, column, message))
 
-    for position in matched.unnamed:
+    # Columns without a header, and values beyond the header (a streamed table is not padded).
+    beyond = range(len(columns.headers), len(row.values))
+    for position in (*matched.unnamed, *beyond):
         if row.value(position) and position not in columns.questions:
             problem(
                 column_letter(position),
@@ -482,35 +418,11 @@ def _not_asked_message(
     )
 
 
-def _fraction_warnings(table: Table, columns: _Columns) -> list[ImportProblem]:
-    warnings: list[ImportProblem] = []
-    for position, question in columns.questions.items():
-        if question.type is not QuestionType.PERCENT:
-            continue
-        numbers = [
-            parse_number(row.value(position), percent=True)
-            for row in table.rows
-            if row.value(position).strip()
-        ]
-        values = [number for number in numbers if number is not None]
-        if values and all(Decimal(0) < number < Decimal(1) for number in values):
-            warnings.append(
-                ImportProblem(
-                    table.header_row,
-                    shown_header(columns.headers[position]),
-                    "Alla svar i kolumnen ligger mellan 0 och 1. Om cellerna är formaterade som "
-                    "procent i Excel läses 25 % som 0,25; skriv då andelarna som tal mellan 0 "
-                    "och 100.",
-                )
-            )
-    return warnings
-
-
 def _join_with_and(texts: Sequence[str]) -> str:
     if len(texts) <= 1:
         return "".join(texts)
     return ", ".join(texts[:-1]) + " och " + texts[-1]
 
 
-def _join_numbers(numbers: Sequence[int]) -> str:
+def join_numbers(numbers: Sequence[int]) -> str:
     return _join_with_and([str(number) for number in numbers])

@@ -175,7 +175,7 @@ def outcome_summary(outcome: ImportOutcome, *, check_only: bool) -> dict[str, An
         "amended": outcome.amended,
         "unchanged": outcome.unchanged,
         "recipients_created": outcome.recipients_created,
-        "problem_count": len(check.problems),
+        "problem_count": check.problem_count,
         "problems": [
             [problem.row, problem.column, problem.message]
             for problem in check.problems[:MAX_PROBLEMS_KEPT]

@@ -3,7 +3,14 @@
 This is how earlier years' answers (kept in Excel until now) and answers given on paper come
 in, so that trends start with history: the process leader creates a round for 2023 with
 reference date 2023-12-31, imports the file and closes the round. The file is checked whole
-first (`survey.responses.answers_file`); only a file without problems is stored.
+first (`survey.responses.answers_check`); only a file without problems is stored.
+
+A file of any size: it is read twice, row by row, and never held whole. Pass 1 checks
+every row and keeps only the round's recipients by address, each address seen (with its
+first row) and at most 500 problems; pass 2 checks each row again as it stores it, 1,000
+rows at a time (one query for their current responses, multi-row INSERTs for first
+answers). Memory therefore grows with the number of recipients (their addresses and ids),
+not with the rows' answers.
 
 Decisions:
 
@@ -18,7 +25,7 @@ Decisions:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,23 +33,24 @@ from sqlalchemy import insert, select
 
 from survey.audit.recording import record_audit
 from survey.db import db, utcnow
+from survey.errors import ErrorCode
 from survey.questionnaires.answers import AnswerValue
 from survey.questionnaires.storage import questionnaire_of
-from survey.responses.answers_file import (
-    ImportCheck,
-    ImportRow,
-    KnownRecipient,
-    check_responses_file,
-)
+from survey.responses.answers_check import AnswersChecker, check_responses_file
+from survey.responses.answers_file import ImportCheck, ImportProblem, ImportRow, KnownRecipient
 from survey.responses.service import record_submission
 from survey.rounds.answers_version import bump_answers_version
 from survey.rounds.recipients_file import RecipientRow
 from survey.schema.responses import Response, ResponseSubmission
 from survey.schema.rounds import Recipient, Round
+from survey.tabular import TableError, TableRow, TableSource, open_table
 
 AUDIT_ACTION = "round.responses_imported"
-PROGRESS_EVERY = 500  # rows between progress reports
-BULK_ROWS = 1_000  # rows per multi-row INSERT
+CHANGED_MESSAGE = (
+    "Filen ändrades medan den importerades, så ingenting importerades. Ladda upp filen igen."
+)
+RECIPIENTS_PER_FETCH = 5_000  # rows fetched at a time when reading the round's recipients
+BULK_ROWS = 1_000  # rows per chunk of pass 2: one query for their responses, multi-row INSERTs
 
 
 @dataclass
@@ -62,36 +70,53 @@ class ImportOutcome:
 
     @property
     def rows(self) -> int:
-        return len(self.check.rows)
+        return self.check.row_count or len(self.check.rows)
 
 
 def known_recipients(round_id: int) -> dict[str, KnownRecipient]:
-    """The round's recipients by email address (lower case), in one query."""
+    """The round's recipients by email address (lower case), in one query.
+
+    Kept whole while a file is imported, so each entry is small: one string for the key
+    and the address, the organisation types shared.
+    """
     statement = select(
         Recipient.id, Recipient.email, Recipient.organisation_type, Recipient.removed_at
     ).where(Recipient.round_id == round_id, Recipient.email.is_not(None))
-    return {
-        str(email).lower(): KnownRecipient(int(id_), str(email).lower(), kind, removed is not None)
-        for id_, email, kind, removed in db.session.execute(statement)
-    }
+    kinds: dict[str, str] = {}
+    known: dict[str, KnownRecipient] = {}
+    # In batches (a server-side cursor on PostgreSQL): never all the rows at once besides the map.
+    for id_, email, kind, removed in db.session.execute(
+        statement.execution_options(yield_per=RECIPIENTS_PER_FETCH)
+    ):
+        address = str(email).lower()
+        kind = kinds.setdefault(kind, kind)
+        known[address] = KnownRecipient(int(id_), address, kind, removed is not None)
+    return known
 
 
 def import_responses(
     round_: Round,
-    data: bytes,
+    data: TableSource,
     filename: str,
     *,
     add_recipients: bool = False,
     dry_run: bool = False,
     now: datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
+    check_progress: Callable[[int, int], None] | None = None,
 ) -> ImportOutcome:
     """Check an answers file and, when it has no problem, store its rows as imported responses.
 
-    Adds the recipients (with ``add_recipients``), responses and submissions to the session
-    and records the audit event; the caller commits. With problems (or ``dry_run``) nothing
-    is added; the outcome's counts then say what the import would do. `progress(done,
-    total)` is told how many rows are stored, as they are.
+    `data` is the file's bytes or its path; it is read twice, row by row, never whole:
+    pass 1 checks every row (`check_responses_file`); only if no row has a problem, pass 2
+    reads it again and stores it in chunks of `BULK_ROWS` rows. Adds the recipients (with
+    ``add_recipients``), responses and submissions to the session and records the audit
+    event; the caller commits, so the import is one transaction. With problems (or
+    ``dry_run``) nothing is added; the outcome's counts then say what the import would do.
+    Should pass 2 find a problem after all (the file changed between the passes) the
+    outcome says so, is not `imported`, and the caller must roll back.
+    `check_progress(bytes read, size)` follows pass 1, `progress(done, total)` the rows
+    stored.
     """
     questionnaire = questionnaire_of(round_.questionnaire_version)
     recipients = known_recipients(round_.id)
@@ -102,51 +127,42 @@ def import_responses(
         recipients,
         round_delregion=round_.delregion,
         add_recipients=add_recipients,
+        keep_rows=False,
+        progress=check_progress,
     )
     outcome = ImportOutcome(check=check)
     if not check.ok:
         return outcome
     now = now or utcnow()
-    # Locked (PostgreSQL) so that a respondent submitting meanwhile waits for the import.
-    statement = select(Response).where(Response.round_id == round_.id)
     if not dry_run:
-        statement = statement.with_for_update()
-    responses = {response.recipient_id: response for response in db.session.scalars(statement)}
-    for row in check.rows:
-        response = responses.get(row.recipient_id) if row.recipient_id is not None else None
-        if _is_unchanged(response, row):
-            outcome.unchanged += 1
-        elif response is not None and response.submitted_at is not None:
-            outcome.amended += 1
-        else:
-            outcome.created += 1
-        if row.recipient_id is None:
-            outcome.recipients_created += 1
+        # Locked (PostgreSQL) so that a respondent submitting meanwhile waits for the import.
+        locking = select(Response.id).where(Response.round_id == round_.id).with_for_update()
+        for _ in db.session.execute(locking.execution_options(yield_per=RECIPIENTS_PER_FETCH)):
+            pass
+    store = _Store(round_.id, now, write=not dry_run)
+    total = check.row_count
+    done = 0
+    try:
+        with open_table(data, filename) as table:
+            checker = AnswersChecker(
+                questionnaire,
+                table.headers,
+                table.header_row,
+                recipients,
+                round_delregion=round_.delregion,
+                add_recipients=add_recipients,
+            )
+            for chunk in _chunks(table.rows, checker):
+                store.chunk(chunk, outcome)
+                done += len(chunk)
+                if progress is not None:
+                    progress(done, total)
+    except TableError as error:  # the reader's, or a row now wrong: the file changed
+        return _changed(outcome, error)
+    if done != total:
+        return _changed(outcome, None)
     if dry_run:
         return outcome
-    total = len(check.rows)
-    new_recipients = _add_recipients(
-        round_, [row.new_recipient for row in check.rows if row.recipient_id is None], now
-    )
-    fresh: list[tuple[int, Mapping[str, AnswerValue]]] = []  # first answers: bulk inserted
-    for number, row in enumerate(check.rows, start=1):
-        if progress is not None and (number % PROGRESS_EVERY == 0 or number == total):
-            progress(number, total)
-        recipient_id = row.recipient_id
-        if recipient_id is None:
-            assert row.new_recipient is not None
-            recipient_id = new_recipients[row.new_recipient.email.lower()]
-        response = responses.get(recipient_id)
-        if _is_unchanged(response, row):
-            continue
-        if response is None:
-            fresh.append((recipient_id, row.answers))
-            if len(fresh) >= BULK_ROWS:
-                _insert_first_answers(round_.id, fresh, now)
-                fresh = []
-        else:
-            store_imported_answers(round_.id, recipient_id, response, row.answers, now)
-    _insert_first_answers(round_.id, fresh, now)
     # The bulk inserts pass the session's change tracking by: bump the version here.
     bump_answers_version([round_.id])
     outcome.imported = True
@@ -171,6 +187,80 @@ def import_responses(
     return outcome
 
 
+def _changed(outcome: ImportOutcome, error: TableError | None) -> ImportOutcome:
+    """The outcome of a file that pass 2 read otherwise than pass 1: nothing to import."""
+    row = error.row if error is not None else None
+    outcome.check.problems = [ImportProblem(row, None, CHANGED_MESSAGE)]
+    outcome.check.row_count = 0
+    outcome.created = outcome.amended = outcome.unchanged = outcome.recipients_created = 0
+    return outcome
+
+
+def _chunks(rows: Iterator[TableRow], checker: AnswersChecker) -> Iterator[list[ImportRow]]:
+    """The file's rows checked again (pass 2), `BULK_ROWS` at a time."""
+    chunk: list[ImportRow] = []
+    for row in rows:
+        import_row, _, problems = checker.check(row)
+        if import_row is None or problems:
+            raise TableError(CHANGED_MESSAGE, row=row.number, code=ErrorCode.TABLE_UNREADABLE)
+        chunk.append(import_row)
+        if len(chunk) >= BULK_ROWS:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class _Store:
+    """Store checked rows a chunk at a time: a few multi-row statements per chunk."""
+
+    def __init__(self, round_id: int, now: datetime, *, write: bool) -> None:
+        self.round_id = round_id
+        self.now = now
+        self.write = write
+
+    def chunk(self, rows: list[ImportRow], outcome: ImportOutcome) -> None:
+        known = [row.recipient_id for row in rows if row.recipient_id is not None]
+        # By recipient alone (unique, and of this round): with the round's condition too,
+        # SQLite may walk the round's index — every response so far — for every chunk.
+        responses = (
+            {
+                response.recipient_id: response
+                for response in db.session.scalars(
+                    select(Response).where(Response.recipient_id.in_(known))
+                )
+            }
+            if known
+            else {}
+        )
+        new = [row.new_recipient for row in rows if row.recipient_id is None]
+        outcome.recipients_created += len(new)
+        new_ids = _add_recipients(self.round_id, new, self.now) if self.write and new else {}
+        fresh: list[tuple[int, Mapping[str, AnswerValue]]] = []
+        for row in rows:
+            response = responses.get(row.recipient_id) if row.recipient_id is not None else None
+            if _is_unchanged(response, row):
+                outcome.unchanged += 1
+                continue
+            if response is not None and response.submitted_at is not None:
+                outcome.amended += 1
+            else:
+                outcome.created += 1
+            if not self.write:
+                continue
+            recipient_id = row.recipient_id
+            if recipient_id is None:
+                assert row.new_recipient is not None
+                recipient_id = new_ids[row.new_recipient.email.lower()]
+            if response is None:
+                fresh.append((recipient_id, row.answers))
+            else:
+                store_imported_answers(self.round_id, recipient_id, response, row.answers, self.now)
+        if self.write:
+            _insert_first_answers(self.round_id, fresh, self.now)
+            db.session.flush()
+
+
 def _is_unchanged(response: Response | None, row: ImportRow) -> bool:
     return (
         response is not None
@@ -179,11 +269,11 @@ def _is_unchanged(response: Response | None, row: ImportRow) -> bool:
     )
 
 
-def _add_recipients(round_: Round, new: list[RecipientRow | None], now: datetime) -> dict[str, int]:
+def _add_recipients(round_id: int, new: list[RecipientRow | None], now: datetime) -> dict[str, int]:
     """Insert the new recipients in bulk; their ids by email address (lower case)."""
     rows = [
         {
-            "round_id": round_.id,
+            "round_id": round_id,
             "name": recipient.name,
             "email": recipient.email,
             "organisation": recipient.organisation,

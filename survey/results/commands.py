@@ -25,7 +25,8 @@ from survey.results.trends import compute_round_results
 from survey.schema.rounds import Round
 from survey.tabular import TableLimits, table_limits
 
-NO_LIMITS = TableLimits(max_rows=None, max_bytes=None)
+# No row or size limit; an .xlsx is still refused if packed suspiciously hard (a zip bomb).
+NO_LIMITS = TableLimits(max_rows=None, max_bytes=None, max_uncompressed_bytes=None)
 
 
 def round_by_reference(reference: str) -> Round:
@@ -139,21 +140,32 @@ def import_responses_command(
     """
     round_ = round_by_reference(round_reference)
     try:
-        data = file.read_bytes()
+        with file.open("rb"):
+            pass  # read twice, row by row, by the import itself: never whole
     except OSError as error:
         raise CommandError(
             f"{file}: cannot be read: {error.strerror}", code=ErrorCode.COMMAND_BAD_FILE
         ) from error
     try:
         # The command line takes files of any size (the web's row and size limits are off).
-        with CommandProgress(f"Importing {file.name}") as progress, table_limits(NO_LIMITS):
+        with (
+            CommandProgress(f"Checking {file.name}") as checking,
+            CommandProgress(f"Importing {file.name}") as storing,
+            table_limits(NO_LIMITS),
+        ):
+
+            def stored(done: int, total: int) -> None:
+                checking.finish()
+                storing(done, total)
+
             outcome = import_responses(
                 round_,
-                data,
+                file,
                 file.name,
                 add_recipients=add_recipients,
                 dry_run=dry_run,
-                progress=progress,
+                progress=stored,
+                check_progress=checking,
             )
         if outcome.imported:
             db.session.commit()
@@ -166,6 +178,11 @@ def import_responses_command(
             "imported — run the command again",
             code=ErrorCode.RESPONSE_CONFLICT,
         ) from error
+    except OSError as error:
+        db.session.rollback()
+        raise CommandError(
+            f"{file}: cannot be read: {error.strerror}", code=ErrorCode.COMMAND_BAD_FILE
+        ) from error
     except BaseException:
         db.session.rollback()
         raise
@@ -177,13 +194,20 @@ def import_responses_command(
             raise CommandError(
                 f"{file}: the file has no rows with answers", code=ErrorCode.TABLE_NO_ROWS
             )
+        count = outcome.check.problem_count
         click.echo(
-            f"{file}: {len(problems)} problem{'s' if len(problems) != 1 else ''}; nothing was "
+            f"{file}: {count} problem{'s' if count != 1 else ''}; nothing was "
             "imported (the messages are those the process leader sees, in Swedish):",
             err=True,
         )
         for problem in problems:
             click.echo(f"{file}: {_located(problem)}", err=True)
+        if outcome.check.problems_not_kept:
+            click.echo(
+                f"{file}: … and {outcome.check.problems_not_kept} more problems not listed "
+                f"(the first {len(problems)} are)",
+                err=True,
+            )
         raise click.exceptions.Exit(1)
     click.echo(_summary(outcome, round_, file, dry_run))
 

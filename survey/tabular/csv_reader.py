@@ -9,10 +9,13 @@ or ``@`` stays plain text (escaping such values on export is the exporter's job)
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
 import re
 from collections.abc import Iterator
+from typing import BinaryIO
 
 from survey.errors import ErrorCode
 from survey.tabular.model import (
@@ -22,37 +25,172 @@ from survey.tabular.model import (
     RawRow,
     Table,
     TableError,
-    build_table,
+    TableStream,
+    table_of_stream,
 )
+from survey.tabular.source import TableSource, open_binary
 
 SAVE_AS_CSV_UTF8_HINT = 'Spara filen i Excel som "CSV UTF-8 (kommaavgränsad) (*.csv)".'
 
 _DELIMITERS = (";", "\t", ",")  # order breaks ties: Swedish Excel writes semicolons
+SCAN_CHUNK = 1024 * 1024  # bytes read at a time to find the encoding
+SNIFF_LINES = 20  # lines with text that decide the delimiter (see `sniff_delimiter`)
+SNIFF_CHARACTERS = 1024 * 1024  # at most this much text is read ahead for it
 
 
-def read_csv(data: bytes, *, first_rows: int | None = None) -> Table:
-    """Read the rows of a .csv (only the first `first_rows` with data, if given)."""
-    text, encoding = _decode_csv(data)
-    text = text.rstrip("\x1a")  # a DOS end-of-file marker
-    delimiter: str | None = None
-    hint = re.match(r"sep=(.)(\r\n|\r|\n|$)", text, flags=re.IGNORECASE)
-    if hint:
-        # Excel's "sep=;" line names the delimiter; Excel hides it, so rows count after it.
-        delimiter = hint.group(1)
-        text = text[hint.end() :]
-    if not text.strip():
-        raise TableError("Filen är tom.", code=ErrorCode.TABLE_EMPTY)
-    delimiter = delimiter or sniff_delimiter(text)
-    return build_table(
-        _csv_rows(text, delimiter),
-        file_format="csv",
-        encoding=encoding,
-        delimiter=delimiter,
-        first_rows=first_rows,
+def read_csv(data: bytes) -> Table:
+    """Read the rows of a .csv, or raise TableError."""
+    return table_of_stream(stream_csv(data))
+
+
+def stream_csv(source: TableSource) -> TableStream:
+    """Open a .csv for reading row by row (see `TableStream`), or raise TableError.
+
+    The file is read twice: once, in chunks, to find its encoding (UTF-8 only if all of it
+    is), and then line by line for its rows. Neither read holds more than a chunk.
+    """
+    codec, skip, encoding = _csv_encoding(source)
+    binary = open_binary(source)
+    try:
+        binary.read(skip)
+        text = io.TextIOWrapper(binary, encoding=codec, newline="")
+        lines = iter(text)
+        head = _head_lines(lines)
+        delimiter: str | None = None
+        hint = re.match(r"sep=(.)(\r\n|\r|\n|$)", head[0], flags=re.IGNORECASE) if head else None
+        if hint:
+            # Excel's "sep=;" line names the delimiter; Excel hides it, so rows count after it.
+            delimiter = hint.group(1)
+            head = head[1:]
+        delimiter = delimiter or sniff_delimiter("".join(head))
+        tail = _Tail()
+        rows = _csv_rows(tail.lines(itertools.chain(head, lines)), delimiter, tail)
+        return TableStream(
+            rows,
+            file_format="csv",
+            encoding=encoding,
+            delimiter=delimiter,
+            position=binary.tell,
+            close=text.close,
+        )
+    except BaseException:
+        binary.close()
+        raise
+
+
+def _head_lines(lines: Iterator[str]) -> list[str]:
+    """The first lines of the text: enough for `sniff_delimiter` (and the sep= line)."""
+    head: list[str] = []
+    size = 0
+    filled = 0
+    for line in lines:
+        head.append(line)
+        size += len(line)
+        filled += bool(line.strip())
+        if filled > SNIFF_LINES or size > SNIFF_CHARACTERS:
+            break
+    return head
+
+
+class _Tail:
+    """Pass the lines on, without a DOS end-of-file marker at the very end, noting the last
+    character that is not a line break (for the unclosed-quote check)."""
+
+    def __init__(self) -> None:
+        self.last_character = ""
+
+    def lines(self, lines: Iterator[str]) -> Iterator[str]:
+        previous: str | None = None
+        for line in lines:
+            if previous is not None:
+                yield self._seen(previous)
+            previous = line
+        if previous is not None:
+            last = previous.rstrip("\x1a")  # a DOS end-of-file marker
+            if last:
+                yield self._seen(last)
+
+    def _seen(self, line: str) -> str:
+        stripped = line.rstrip("\r\n")
+        if stripped:
+            self.last_character = stripped[-1]
+        return line
+
+
+def _csv_encoding(source: TableSource) -> tuple[str, int, str]:
+    """The codec to read the file with, the bytes to skip first (a BOM), and its name."""
+    with open_binary(source) as stream:
+        head = stream.read(SCAN_CHUNK)
+        _refuse_other_formats(head)
+        for bom, codec in (
+            (b"\xff\xfe\x00\x00", "utf-32-le"),
+            (b"\x00\x00\xfe\xff", "utf-32-be"),
+            (b"\xff\xfe", "utf-16-le"),
+            (b"\xfe\xff", "utf-16-be"),
+        ):
+            if head.startswith(bom):
+                _check_unicode(stream, head[len(bom) :], codec)
+                return codec, len(bom), codec.split("-")[0] + "-" + codec.split("-")[1]
+        utf8 = codecs.getincrementaldecoder("utf-8")()
+        is_utf8 = is_cp1252 = True
+        has_nul = False
+        skip = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+        chunk = head
+        first = True
+        while chunk or first:
+            has_nul = has_nul or b"\x00" in chunk
+            following = stream.read(SCAN_CHUNK)
+            if is_utf8:
+                try:
+                    utf8.decode(chunk[skip:] if first else chunk, final=not following)
+                except UnicodeDecodeError:
+                    is_utf8 = False
+            if is_cp1252:
+                try:
+                    chunk.decode("cp1252")
+                except UnicodeDecodeError:
+                    is_cp1252 = False
+            chunk, first = following, False
+    if has_nul:
+        if _looks_like_utf16(head):
+            raise TableError(
+                "Filen verkar vara sparad som UTF-16 (Unicode-text) utan byte-ordningsmärke "
+                f"och kan inte läsas säkert. {SAVE_AS_CSV_UTF8_HINT}",
+                code=ErrorCode.TABLE_BAD_ENCODING,
+            )
+        raise TableError(_binary_csv_message(), code=ErrorCode.TABLE_BINARY)
+    if is_utf8:
+        return "utf-8", skip, "utf-8"
+    if is_cp1252:
+        return "cp1252", 0, "windows-1252"
+    raise TableError(
+        "Filens teckenkodning känns inte igen (varken UTF-8 eller Windows-1252). "
+        f"{SAVE_AS_CSV_UTF8_HINT}",
+        code=ErrorCode.TABLE_BAD_ENCODING,
     )
 
 
-def _decode_csv(data: bytes) -> tuple[str, str]:
+def _check_unicode(stream: BinaryIO, first: bytes, codec: str) -> None:
+    """Decode the whole of a file with a BOM in chunks: refuse it if broken or binary."""
+    decoder = codecs.getincrementaldecoder(codec)()
+    chunk = first
+    while True:
+        following = stream.read(SCAN_CHUNK)
+        try:
+            text = decoder.decode(chunk, final=not following)
+        except UnicodeDecodeError as error:
+            raise TableError(
+                f"Filens teckenkodning (Unicode) är trasig. {SAVE_AS_CSV_UTF8_HINT}",
+                code=ErrorCode.TABLE_BAD_ENCODING,
+            ) from error
+        if "\x00" in text:
+            raise TableError(_binary_csv_message(), code=ErrorCode.TABLE_BINARY)
+        if not following:
+            return
+        chunk = following
+
+
+def _refuse_other_formats(data: bytes) -> None:
     if data.startswith(ZIP_MAGICS):
         raise TableError(
             "Filen är en Excel-arbetsbok (.xlsx) eller annan zip-fil men har filändelsen .csv. "
@@ -68,45 +206,6 @@ def _decode_csv(data: bytes) -> tuple[str, str]:
         raise TableError(
             f"Filen är en PDF, inte en CSV-fil. {SAVE_AS_HINT}", code=ErrorCode.TABLE_WRONG_FORMAT
         )
-    for bom, codec in (
-        (b"\xff\xfe\x00\x00", "utf-32-le"),
-        (b"\x00\x00\xfe\xff", "utf-32-be"),
-        (b"\xff\xfe", "utf-16-le"),
-        (b"\xfe\xff", "utf-16-be"),
-    ):
-        if data.startswith(bom):
-            try:
-                text = data[len(bom) :].decode(codec)
-            except UnicodeDecodeError as error:
-                raise TableError(
-                    f"Filens teckenkodning (Unicode) är trasig. {SAVE_AS_CSV_UTF8_HINT}",
-                    code=ErrorCode.TABLE_BAD_ENCODING,
-                ) from error
-            if "\x00" in text:
-                raise TableError(_binary_csv_message(), code=ErrorCode.TABLE_BINARY)
-            return text, codec.split("-")[0] + "-" + codec.split("-")[1]
-    if b"\x00" in data:
-        if _looks_like_utf16(data):
-            raise TableError(
-                "Filen verkar vara sparad som UTF-16 (Unicode-text) utan byte-ordningsmärke "
-                f"och kan inte läsas säkert. {SAVE_AS_CSV_UTF8_HINT}",
-                code=ErrorCode.TABLE_BAD_ENCODING,
-            )
-        raise TableError(_binary_csv_message(), code=ErrorCode.TABLE_BINARY)
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "windows-1252"
-    except UnicodeDecodeError as error:
-        raise TableError(
-            "Filens teckenkodning känns inte igen (varken UTF-8 eller Windows-1252). "
-            f"{SAVE_AS_CSV_UTF8_HINT}",
-            code=ErrorCode.TABLE_BAD_ENCODING,
-        ) from error
 
 
 def _binary_csv_message() -> str:
@@ -145,8 +244,8 @@ def _field_count(line: str, delimiter: str) -> int:
         return 0
 
 
-def _csv_rows(text: str, delimiter: str) -> Iterator[RawRow]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+def _csv_rows(lines: Iterator[str], delimiter: str, tail: _Tail) -> Iterator[RawRow]:
+    reader = csv.reader(lines, delimiter=delimiter, strict=False)
     number = 0
     last: list[str] = []
     last_span = 0
@@ -163,6 +262,13 @@ def _csv_rows(text: str, delimiter: str) -> Iterator[RawRow]:
                 row=number + 1,
                 code=ErrorCode.TABLE_BAD_CSV,
             ) from error
+        except UnicodeDecodeError as error:  # the file changed since its encoding was found
+            raise TableError(
+                "Filens teckenkodning känns inte igen (varken UTF-8 eller Windows-1252). "
+                f"{SAVE_AS_CSV_UTF8_HINT}",
+                row=number + 1,
+                code=ErrorCode.TABLE_BAD_ENCODING,
+            ) from error
         number += 1
         last, last_span = record, reader.line_num - line_before
         yield RawRow(number, record)
@@ -170,7 +276,7 @@ def _csv_rows(text: str, delimiter: str) -> Iterator[RawRow]:
         last_span > 1
         and last
         and ("\n" in last[-1] or "\r" in last[-1])
-        and not text.rstrip("\r\n").endswith('"')
+        and tail.last_character != '"'
     ):
         # csv in lenient mode swallows everything after an unclosed quote into one field.
         raise TableError(

@@ -1,15 +1,29 @@
-"""Read an uploaded table (.xlsx or .csv) by its file name, within the upload size limit."""
+"""Read an uploaded table (.xlsx or .csv) by its file name, within the upload size limit.
+
+`read_table` reads it whole into a `Table` (an upload on the web); `open_table` streams it
+row by row (an import of any size: `survey.responses.importing`).
+"""
 
 from __future__ import annotations
 
 from pathlib import PurePosixPath, PureWindowsPath
 
 from survey.errors import ErrorCode
-from survey.tabular.csv_reader import read_csv
-from survey.tabular.model import SAVE_AS_HINT, WEB_LIMITS, Table, TableError, current_limits
-from survey.tabular.xlsx_reader import read_xlsx
+from survey.tabular.csv_reader import stream_csv
+from survey.tabular.model import (
+    SAVE_AS_HINT,
+    WEB_LIMITS,
+    Table,
+    TableError,
+    TableStream,
+    current_limits,
+    table_of_stream,
+)
+from survey.tabular.source import TableSource, source_head, source_size
+from survey.tabular.xlsx_reader import stream_xlsx
 
 MAX_FILE_BYTES = WEB_LIMITS.max_bytes or 0  # an upload on the web; see `table_limits`
+EMPTY_CHECK_BYTES = 64 * 1024  # a file no larger than this of only blanks is empty
 
 
 def read_table(data: bytes, filename: str, *, first_rows: int | None = None) -> Table:
@@ -18,21 +32,33 @@ def read_table(data: bytes, filename: str, *, first_rows: int | None = None) -> 
     With `first_rows`, only the header and that many rows with data are read (a quick check
     of the header before the whole file is checked off the request).
     """
+    return table_of_stream(open_table(data, filename), first_rows=first_rows)
+
+
+def open_table(source: TableSource, filename: str) -> TableStream:
+    """Open an .xlsx or .csv for reading row by row (its header read), or raise TableError.
+
+    The rows are read as they are asked for (`TableStream.rows`); use it in a ``with``
+    block, or close it. A path is read in pieces and never held whole; bytes are read from
+    memory. Either can be opened again for a second pass.
+    """
     extension = _extension(filename)
     limits = current_limits()
     max_bytes = MAX_FILE_BYTES if limits is WEB_LIMITS else limits.max_bytes
-    if max_bytes is not None and len(data) > max_bytes:
+    size = source_size(source)
+    if max_bytes is not None and size > max_bytes:
         raise TableError(
-            f"Filen är för stor ({len(data) / 1024 / 1024:.1f} MB). "
+            f"Filen är för stor ({size / 1024 / 1024:.1f} MB). "
             f"Högst {max_bytes / 1024 / 1024:.0f} MB tas emot.",
             code=ErrorCode.TABLE_TOO_LARGE,
         )
-    if not data.strip():
+    head = source_head(source, EMPTY_CHECK_BYTES)
+    if not head.strip() and size <= EMPTY_CHECK_BYTES:
         raise TableError("Filen är tom.", code=ErrorCode.TABLE_EMPTY)
     if extension == ".xlsx":
-        return read_xlsx(data, first_rows=first_rows)
+        return stream_xlsx(source)
     if extension == ".csv":
-        return read_csv(data, first_rows=first_rows)
+        return stream_csv(source)
     raise TableError(
         _unsupported_extension_message(extension), code=ErrorCode.TABLE_UNSUPPORTED_EXTENSION
     )

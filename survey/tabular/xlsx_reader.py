@@ -21,29 +21,33 @@ formats are not applied: a cell shown as "25 %" reads as ``0.25``.
 
 from __future__ import annotations
 
-import io
 import logging
 import warnings
 import zipfile
 from collections.abc import Generator
-from contextlib import closing
 from datetime import date, datetime, time, timedelta
+from typing import BinaryIO
 
 from survey.errors import ErrorCode
 from survey.tabular.model import (
     MAX_COLUMNS,
     OLE2_MAGIC,
     SAVE_AS_HINT,
+    UNPACKED_LIMIT,
+    WEB_LIMITS,
     ZIP_MAGICS,
     RawRow,
     Table,
     TableError,
-    build_table,
+    TableStream,
+    current_limits,
+    table_of_stream,
 )
+from survey.tabular.source import TableSource, open_binary, source_head
 
 logger = logging.getLogger(__name__)
 
-MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024
+MAX_UNCOMPRESSED_BYTES = UNPACKED_LIMIT
 MAX_COMPRESSION_RATIO = 100
 # Below this size a member's compression ratio says nothing about a bomb.
 RATIO_CHECK_MIN_BYTES = 1024 * 1024
@@ -57,19 +61,34 @@ _FORMULA_MESSAGE = (
 )
 
 
-def read_xlsx(data: bytes, *, first_rows: int | None = None) -> Table:
-    """Read the first visible sheet of an .xlsx (only the first `first_rows` with data)."""
-    _check_xlsx_container(data)
-    with closing(_xlsx_rows(data)) as rows:
-        return build_table(
-            rows,
+def read_xlsx(data: bytes) -> Table:
+    """Read the first visible sheet of an .xlsx, or raise TableError."""
+    return table_of_stream(stream_xlsx(data))
+
+
+def stream_xlsx(source: TableSource) -> TableStream:
+    """Open the first visible sheet of an .xlsx for reading row by row (see `TableStream`).
+
+    openpyxl's read-only mode parses the sheet as it goes; what it keeps whole is the
+    workbook's table of shared strings (each distinct text once).
+    """
+    _check_xlsx_container(source)
+    binary = open_binary(source)
+    try:
+        return TableStream(
+            _xlsx_rows(binary),
             file_format="xlsx",
             empty_message="Första bladet i Excel-filen är tomt. Lägg tabellen på första bladet.",
-            first_rows=first_rows,
+            position=binary.tell,
+            close=binary.close,
         )
+    except BaseException:
+        binary.close()
+        raise
 
 
-def _check_xlsx_container(data: bytes) -> None:
+def _check_xlsx_container(source: TableSource) -> None:
+    data = source_head(source, 8)
     if data.startswith(OLE2_MAGIC):
         raise TableError(
             "Filen är i det gamla Excel-formatet (.xls) eller lösenordsskyddad, och kan inte "
@@ -88,7 +107,7 @@ def _check_xlsx_container(data: bytes) -> None:
             code=ErrorCode.TABLE_WRONG_FORMAT,
         )
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        with open_binary(source) as stream, zipfile.ZipFile(stream) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as error:
         logger.info("refused .xlsx upload: not a readable zip (%s)", error)
@@ -100,7 +119,9 @@ def _check_xlsx_container(data: bytes) -> None:
         raise TableError(_zip_bomb_message(), code=ErrorCode.TABLE_ZIP_BOMB)
     total = sum(member.file_size for member in members)
     compressed = sum(member.compress_size for member in members)
-    if total > MAX_UNCOMPRESSED_BYTES:
+    limits = current_limits()
+    limit = MAX_UNCOMPRESSED_BYTES if limits is WEB_LIMITS else limits.max_uncompressed_bytes
+    if limit is not None and total > limit:
         raise TableError(_zip_bomb_message(), code=ErrorCode.TABLE_ZIP_BOMB)
     if total > RATIO_CHECK_MIN_BYTES and total > MAX_COMPRESSION_RATIO * max(compressed, 1):
         raise TableError(_zip_bomb_message(), code=ErrorCode.TABLE_ZIP_BOMB)
@@ -145,7 +166,7 @@ def _zip_bomb_message() -> str:
     )
 
 
-def _xlsx_rows(data: bytes) -> Generator[RawRow, None, None]:
+def _xlsx_rows(data: BinaryIO) -> Generator[RawRow, None, None]:
     # Imported here: openpyxl is heavy and only needed when an .xlsx is uploaded.
     import openpyxl
     from openpyxl.cell.read_only import EMPTY_CELL
@@ -156,7 +177,7 @@ def _xlsx_rows(data: bytes) -> Generator[RawRow, None, None]:
         warnings.simplefilter("ignore")
         try:
             workbook = openpyxl.load_workbook(
-                io.BytesIO(data), read_only=True, data_only=False, keep_links=False
+                data, read_only=True, data_only=False, keep_links=False
             )
         except Exception as error:  # openpyxl raises many kinds on malformed input
             logger.info("refused .xlsx upload: openpyxl could not open it (%r)", error)
