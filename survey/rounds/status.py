@@ -15,8 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, Select, case, func, null, or_, select
 
 from survey.db import db
 from survey.organisations import ORGANISATION_TYPE_LABELS, OrganisationType
@@ -145,14 +144,19 @@ def recipient_state(facts: StateFacts) -> RecipientState:
 
 
 def recipient_state_sql(facts: StateFacts) -> ColumnElement[str]:
-    """`recipient_state` as a CASE over the columns of `facts` (the state's value)."""
+    """`recipient_state` as a CASE over the columns of `facts` (the state's value).
+
+    The invitation's status is the inner CASE's operand, computed once and only for a
+    recipient who has neither answered nor opened the link (it is a subquery).
+    """
+    delivery = case(
+        {status: state.value for status, state in _DELIVERY_STATES.items()},
+        value=facts.invitation_status,
+        else_=RecipientState.NOT_SENT.value,
+    )
     return case(
         *((getattr(facts, name).is_not(None), state.value) for name, state in _STEPS),
-        *(
-            (facts.invitation_status == status, state.value)
-            for status, state in _DELIVERY_STATES.items()
-        ),
-        else_=RecipientState.NOT_SENT.value,
+        else_=delivery,
     )
 
 
@@ -219,21 +223,27 @@ class InvitationState:
     error: str | None
 
 
-def latest_invitations(round_id: int) -> dict[int, InvitationState]:
-    """Each recipient's latest invitation (a reissued link's invitation replaces the old)."""
+def latest_invitations(
+    round_id: int, recipient_ids: Sequence[int] | None = None
+) -> dict[int, InvitationState]:
+    """Each recipient's latest invitation (a reissued link's invitation replaces the old).
+
+    Of every recipient of the round, or of those in `recipient_ids` (a few).
+    """
     latest: dict[int, InvitationState] = {}
-    for recipient_id, sequence, status, error in db.session.execute(
-        select(
-            OutboxMessage.recipient_id,
-            OutboxMessage.sequence,
-            OutboxMessage.status,
-            OutboxMessage.last_error,
-        ).where(
-            OutboxMessage.round_id == round_id,
-            OutboxMessage.kind == MailKind.INVITATION.value,
-            OutboxMessage.recipient_id.is_not(None),
-        )
-    ):
+    statement = select(
+        OutboxMessage.recipient_id,
+        OutboxMessage.sequence,
+        OutboxMessage.status,
+        OutboxMessage.last_error,
+    ).where(
+        OutboxMessage.round_id == round_id,
+        OutboxMessage.kind == MailKind.INVITATION.value,
+        OutboxMessage.recipient_id.is_not(None),
+    )
+    if recipient_ids is not None:
+        statement = statement.where(OutboxMessage.recipient_id.in_(recipient_ids))
+    for recipient_id, sequence, status, error in db.session.execute(statement):
         if recipient_id is None:
             continue
         if recipient_id not in latest or sequence > latest[recipient_id].sequence:
@@ -245,46 +255,41 @@ class RecipientColumns:
     """The round's recipients (not removed) with their response and latest invitation.
 
     `select(...)` reads any of its columns; `state` is the recipient's state as SQL. The
-    latest invitation is found per recipient through the outbox's unique index on
-    (recipient_id, kind, sequence), the same message `latest_invitations` picks.
+    latest invitation's status and error are subqueries per recipient (the message of the
+    highest sequence, the one `latest_invitations` picks), read through the outbox's index
+    on (recipient_id, kind, ...).
     """
 
-    def __init__(self, round_id: int) -> None:
+    def __init__(self, round_id: int, *, responses: bool = True) -> None:
         self.round_id = round_id
-        self._latest = aliased(OutboxMessage, name="latest_invitation")
-        newer = aliased(OutboxMessage, name="newer_invitation")
-        self._highest = (
-            select(func.max(newer.sequence))
+        self.submitted_at: Any = Response.submitted_at if responses else null()
+        self.draft_saved_at: Any = Response.draft_saved_at if responses else null()
+        self.first_opened_at = Recipient.first_opened_at
+        self.invited_at = Recipient.invited_at
+        self.invitation_status = self._latest_invitation(OutboxMessage.status)
+        self.invitation_error = self._latest_invitation(OutboxMessage.last_error)
+        self.state = recipient_state_sql(self)
+
+    def _latest_invitation(self, column: Any) -> Any:
+        return (
+            select(column)
             .where(
-                newer.recipient_id == Recipient.id,
-                newer.kind == MailKind.INVITATION.value,
-                newer.round_id == round_id,
+                OutboxMessage.recipient_id == Recipient.id,
+                OutboxMessage.kind == MailKind.INVITATION.value,
+                OutboxMessage.round_id == self.round_id,
             )
+            .order_by(OutboxMessage.sequence.desc())
+            .limit(1)
             .correlate(Recipient)
             .scalar_subquery()
         )
-        self.submitted_at = Response.submitted_at
-        self.draft_saved_at = Response.draft_saved_at
-        self.first_opened_at = Recipient.first_opened_at
-        self.invited_at = Recipient.invited_at
-        self.invitation_status = self._latest.status
-        self.invitation_error = self._latest.last_error
-        self.state = recipient_state_sql(self)
 
     def select(self, *columns: Any) -> Select[Any]:
+        """`columns` of the round's recipients, each with its response (if any)."""
         return (
             select(*columns)
             .select_from(Recipient)
             .outerjoin(Response, Response.recipient_id == Recipient.id)
-            .outerjoin(
-                self._latest,
-                and_(
-                    self._latest.recipient_id == Recipient.id,
-                    self._latest.kind == MailKind.INVITATION.value,
-                    self._latest.round_id == self.round_id,
-                    self._latest.sequence == self._highest,
-                ),
-            )
             .where(Recipient.round_id == self.round_id, Recipient.removed_at.is_(None))
         )
 
@@ -308,6 +313,55 @@ class RecipientColumns:
             self.invitation_status.label("invitation_status"),
             self.invitation_error.label("invitation_error"),
         ).order_by(Recipient.organisation, Recipient.id)
+
+    def per_recipient(self) -> list[Any]:
+        """What the counts are grouped by (`_GROUPED_BY`), for each recipient."""
+        return [
+            Recipient.organisation_type.label("organisation_type"),
+            self.state.label("state"),
+            _any_set_sql(self, _INVITED_BY).label("invited"),
+            _any_set_sql(self, _OPENED_BY).label("opened"),
+        ]
+
+
+_GROUPED_BY = ("organisation_type", "state", "invited", "opened")
+
+
+def _grouped_counts(round_id: int) -> list[Any]:
+    """(organisation type, state, invited, opened, number) of the round's recipients.
+
+    Two aggregate queries, so that each reads an index in its order: the recipients with
+    a response, from the responses' index on (round_id, recipient_id, submitted_at,
+    draft_saved_at); those without, from the recipients' index, their response's absence
+    checked in the responses' index on recipient_id. No row of answers is read.
+    """
+    answered = RecipientColumns(round_id)
+    with_response = (
+        select(*answered.per_recipient())
+        .select_from(Response)
+        .join(Recipient, Recipient.id == Response.recipient_id)
+        .where(
+            Response.round_id == round_id,
+            Recipient.round_id == round_id,
+            Recipient.removed_at.is_(None),
+        )
+        .subquery("with_response")
+    )
+    unanswered = RecipientColumns(round_id, responses=False)
+    without_response = (
+        select(*unanswered.per_recipient())
+        .where(
+            Recipient.round_id == round_id,
+            Recipient.removed_at.is_(None),
+            ~select(Response.id).where(Response.recipient_id == Recipient.id).exists(),
+        )
+        .subquery("without_response")
+    )
+    rows: list[Any] = []
+    for part in (with_response, without_response):
+        keys = [part.c[name] for name in _GROUPED_BY]
+        rows.extend(db.session.execute(select(*keys, func.count().label("number")).group_by(*keys)))
+    return rows
 
 
 def recipient_statuses(statement: Select[Any]) -> list[RecipientStatus]:
@@ -387,23 +441,11 @@ class RoundCounts:
 
 
 def round_counts(round_: Round) -> RoundCounts:
-    """The round's counts in two aggregate queries, whatever the number of recipients."""
-    columns = RecipientColumns(round_.id)
-    per_recipient = columns.select(
-        Recipient.organisation_type.label("organisation_type"),
-        columns.state.label("state"),
-        _any_set_sql(columns, _INVITED_BY).label("invited"),
-        _any_set_sql(columns, _OPENED_BY).label("opened"),
-    ).subquery("per_recipient")
+    """The round's counts in three aggregate queries, whatever the number of recipients."""
     total = StatusCounts()
     groups: dict[str, StatusCounts] = {}
     by_state = dict.fromkeys(RecipientState, 0)
-    grouped = per_recipient.c
-    for row in db.session.execute(
-        select(grouped.organisation_type, grouped.state, grouped.invited, grouped.opened)
-        .add_columns(func.count().label("number"))
-        .group_by(grouped.organisation_type, grouped.state, grouped.invited, grouped.opened)
-    ):
+    for row in _grouped_counts(round_.id):
         state = RecipientState(row.state)
         by_state[state] += row.number
         for counts in (total, groups.setdefault(row.organisation_type, StatusCounts())):
