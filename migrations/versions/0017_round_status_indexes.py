@@ -17,7 +17,7 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('recipients', schema=None) as batch_op:
         batch_op.drop_index('ix_recipients_round_id_removed_at')
-        batch_op.create_index('ix_recipients_round_id_removed_at_organisation', ['round_id', 'removed_at', 'organisation', 'id', 'organisation_type', 'invited_at', 'first_opened_at'], unique=False)
+        batch_op.create_index('ix_recipients_round_id_organisation', ['round_id', 'organisation', 'id', 'removed_at', 'organisation_type', 'invited_at', 'first_opened_at'], unique=False)
 
     with op.batch_alter_table('responses', schema=None) as batch_op:
         batch_op.create_index('ix_responses_round_id_recipient_id', ['round_id', 'recipient_id', 'submitted_at', 'draft_saved_at'], unique=False)
@@ -36,5 +36,5 @@ def downgrade():
         batch_op.drop_index('ix_responses_round_id_recipient_id')
 
     with op.batch_alter_table('recipients', schema=None) as batch_op:
-        batch_op.drop_index('ix_recipients_round_id_removed_at_organisation')
+        batch_op.drop_index('ix_recipients_round_id_organisation')
         batch_op.create_index('ix_recipients_round_id_removed_at', ['round_id', 'removed_at'], unique=False)
