@@ -293,7 +293,8 @@ def test_it_counts_and_pages_in_the_same_queries_for_few_or_many(ctx: None) -> N
             recipient_page(counts, states=None, search="", requested=2, size=100)
 
         numbers.append((counted(lambda round_=round_: round_counts(round_)), counted(page)))
-    assert numbers[0] == numbers[1] and numbers[0][0] <= 3 and numbers[0][1] <= 2
+    # Three aggregates (and on PostgreSQL "SET LOCAL jit = off"); the page and its reminders.
+    assert numbers[0] == numbers[1] and numbers[0][0] <= 4 and numbers[0][1] <= 2
 
 
 def searchable_round() -> Round:
