@@ -257,7 +257,8 @@ class RecipientColumns:
     `select(...)` reads any of its columns; `state` is the recipient's state as SQL. The
     latest invitation's status and error are subqueries per recipient (the message of the
     highest sequence, the one `latest_invitations` picks), read through the outbox's index
-    on (recipient_id, kind, ...).
+    on (recipient_id, kind, ...). With `responses=False` the response's columns are NULL:
+    for recipients known to have none, without joining the responses.
     """
 
     def __init__(self, round_id: int, *, responses: bool = True) -> None:
@@ -286,10 +287,13 @@ class RecipientColumns:
 
     def select(self, *columns: Any) -> Select[Any]:
         """`columns` of the round's recipients, each with its response (if any)."""
+        return self.recipients(*columns).outerjoin(Response, Response.recipient_id == Recipient.id)
+
+    def recipients(self, *columns: Any) -> Select[Any]:
+        """`columns` of the round's recipients alone (no response's column, no `state`)."""
         return (
             select(*columns)
             .select_from(Recipient)
-            .outerjoin(Response, Response.recipient_id == Recipient.id)
             .where(Recipient.round_id == self.round_id, Recipient.removed_at.is_(None))
         )
 
@@ -364,6 +368,9 @@ def _grouped_counts(round_id: int) -> list[Any]:
     return rows
 
 
+_IDS_PER_QUERY = 5000  # below every database's limit of bound parameters
+
+
 def recipient_statuses(statement: Select[Any]) -> list[RecipientStatus]:
     """The rows of `statement` (`RecipientColumns.rows()`, narrowed) as `RecipientStatus`.
 
@@ -410,9 +417,6 @@ def recipient_statuses(statement: Select[Any]) -> list[RecipientStatus]:
         )
         for row in rows
     ]
-
-
-_IDS_PER_QUERY = 5000  # below every database's limit of bound parameters
 
 
 def recipient_status(round_: Round, recipient_id: int) -> RecipientStatus | None:
