@@ -8,7 +8,7 @@ number past the end shows the last.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -70,3 +70,16 @@ def page_of(items: Sequence[T], requested: int | None, size: int) -> Page[T]:
     number, pages = page_number(requested, len(items), size)
     start = (number - 1) * size
     return Page(items[start : start + size], number, pages, len(items), size)
+
+
+def page_from(
+    fetch: Callable[[int, int], Sequence[T]], requested: int | None, total: int, size: int
+) -> Page[T]:
+    """The page asked for of `total` items read by `fetch(offset, limit)` (from a database).
+
+    Only the page's items are read; `total` is counted beforehand, as cheaply as the
+    caller can (an aggregate it already has, or a COUNT).
+    """
+    number, pages = page_number(requested, total, size)
+    items = fetch((number - 1) * size, size) if total else []
+    return Page(items, number, pages, total, size)

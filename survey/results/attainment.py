@@ -157,9 +157,12 @@ def compute_indicator_results(
     arrays = ResponseArrays(questionnaire, responses)
     previous = previous or {}
     results: list[IndicatorResult] = []
+    # Most indicators share their population: count each population's invited units once
+    # (per organisation, that keys every recipient of a national round).
+    invited: dict[tuple[tuple[OrganisationType, ...] | None, bool], int] = {}
     for indicator in questionnaire.indicators if indicators is None else indicators:
         results.append(
-            _result(arrays, indicator, reference_date, min_responses, previous, recipients)
+            _result(arrays, indicator, reference_date, min_responses, previous, recipients, invited)
         )
     return results
 
@@ -171,20 +174,21 @@ def _result(
     min_responses: int,
     previous: Mapping[str, float | None],
     recipients: pd.DataFrame | None,
+    invited_by_population: dict[tuple[tuple[OrganisationType, ...] | None, bool], int],
 ) -> IndicatorResult:
     tally = arrays.tally(indicator)
     value = tally.value(0)
     n = int(tally.n[0])
     responded = arrays.responded(indicator)
-    invited = (
-        responded
-        if recipients is None
-        else invited_units(
-            recipients,
-            arrays.population_types(indicator),
-            per_organisation=indicator.per_organisation,
-        )
-    )
+    if recipients is None:
+        invited = responded
+    else:
+        key = (arrays.population_types(indicator), indicator.per_organisation)
+        if key not in invited_by_population:
+            invited_by_population[key] = invited_units(
+                recipients, key[0], per_organisation=indicator.per_organisation
+            )
+        invited = invited_by_population[key]
     population = population_of(
         per_organisation=indicator.per_organisation,
         invited=invited,

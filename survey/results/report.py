@@ -47,6 +47,7 @@ from survey.questionnaires.storage import questionnaire_of
 from survey.results.attainment import IndicatorResult, compute_indicator_results
 from survey.results.attainment_rules import display_value
 from survey.results.breakdowns import GroupColumn, compute_breakdown, response_rates
+from survey.results.cache import cached
 from survey.results.formatting import (
     NO_VALUE,
     format_percent,
@@ -162,13 +163,21 @@ def parse_results_filter(
 
 
 def round_kommuner(round_id: int) -> list[str]:
-    """The kommuner of the round's recipients (removed ones left out), in Swedish order."""
-    names = db.session.scalars(
-        select(Recipient.kommun)
-        .where(Recipient.round_id == round_id, Recipient.removed_at.is_(None))
-        .distinct()
-    )
-    return sorted({name for name in names if name}, key=swedish_sort_key)
+    """The kommuner of the round's recipients (removed ones left out), in Swedish order.
+
+    Cached with the round's figures: a recipient's kommun and removal bump its answers
+    version. Reading them afresh reads every recipient (a quarter of a second at 117,647).
+    """
+
+    def compute() -> tuple[str, ...]:
+        names = db.session.scalars(
+            select(Recipient.kommun)
+            .where(Recipient.round_id == round_id, Recipient.removed_at.is_(None))
+            .distinct()
+        )
+        return tuple(sorted({name for name in names if name}, key=swedish_sort_key))
+
+    return list(cached([round_id], "round_kommuner", None, compute))
 
 
 # -- one round's report ----------------------------------------------------------------------

@@ -37,7 +37,7 @@ from survey.rounds.roster import (
     recipient_emails,
     remove_recipient,
 )
-from survey.rounds.status import round_status
+from survey.rounds.status import recipient_status
 from survey.schema.outbox import OutboxMessage
 from survey.schema.rounds import Recipient, Round, RoundState
 
@@ -71,10 +71,7 @@ def recipient_or_404(round_: Round, recipient_id: int) -> Recipient:
 @round_view(manage=True)  # names a person: not for readers (docs/privacy.md)
 def show_recipient(round_: Round, recipient_id: int) -> ResponseReturnValue:
     recipient = recipient_or_404(round_, recipient_id)
-    status = next(
-        (row for row in round_status(round_).recipients if row.recipient_id == recipient.id),
-        None,
-    )
+    status = recipient_status(round_, recipient.id)
     messages = list(
         db.session.scalars(
             select(OutboxMessage)

@@ -54,18 +54,26 @@ class _Candidate:
     delivery_failed: bool
 
 
-def _failed_invitations(round_id: int) -> set[int]:
+# Naming this many recipients or fewer reads just them; more read the whole round.
+_FEW_NAMED = 1000
+
+
+def _failed_invitations(round_id: int, recipient_ids: Sequence[int] | None) -> set[int]:
     """Recipients whose latest invitation failed for good (bounced, refused, gave up)."""
     return {
         recipient_id
-        for recipient_id, invitation in latest_invitations(round_id).items()
+        for recipient_id, invitation in latest_invitations(round_id, recipient_ids).items()
         if invitation.status == MailStatus.FAILED.value
     }
 
 
-def _candidates(round_id: int) -> list[_Candidate]:
-    failed = _failed_invitations(round_id)
-    rows = db.session.execute(
+def _candidates(round_id: int, recipient_ids: Sequence[int] | None = None) -> list[_Candidate]:
+    """The round's recipients (not removed), or those of `recipient_ids` when that is few."""
+    named = sorted(set(recipient_ids)) if recipient_ids is not None else None
+    if named is not None and len(named) > _FEW_NAMED:
+        named = None  # the caller keeps the named ones
+    failed = _failed_invitations(round_id, named)
+    statement = (
         select(
             Recipient.id,
             Recipient.invited_at,
@@ -79,6 +87,9 @@ def _candidates(round_id: int) -> list[_Candidate]:
         .where(Recipient.round_id == round_id, Recipient.removed_at.is_(None))
         .order_by(Recipient.id)
     )
+    if named is not None:
+        statement = statement.where(Recipient.id.in_(named))
+    rows = db.session.execute(statement)
     return [
         _Candidate(
             recipient_id=rid,
@@ -167,7 +178,7 @@ def plan_hand_reminders(
     round_: Round, recipient_ids: Sequence[int] | None = None, *, now: datetime
 ) -> ReminderPlan:
     """Sort the round's recipients (or those named) into remindable, recent and skipped."""
-    candidates = _candidates(round_.id)
+    candidates = _candidates(round_.id, recipient_ids)
     if recipient_ids is not None:
         wanted = set(recipient_ids)
         candidates = [candidate for candidate in candidates if candidate.recipient_id in wanted]
@@ -214,7 +225,7 @@ def remind_now(
         )
     if recipient_ids is not None:
         wanted = set(recipient_ids)
-        known = {candidate.recipient_id for candidate in _candidates(round_.id)}
+        known = {candidate.recipient_id for candidate in _candidates(round_.id, recipient_ids)}
         missing = wanted - known
         if missing:
             raise RoundError(

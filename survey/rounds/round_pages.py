@@ -16,7 +16,7 @@ from survey.db import db, utcnow
 from survey.localtime import format_local, to_local
 from survey.mail.outbox import failed_messages, uncertain_messages
 from survey.organisations import DELREGIONS
-from survey.paging import page_of, requested_page
+from survey.paging import Page, requested_page
 from survey.questionnaires.storage import list_questionnaire_versions
 from survey.rounds.access import can_manage_round, round_view, visible_rounds
 from survey.rounds.copying import deletion_refusal
@@ -50,6 +50,7 @@ from survey.rounds.pages import (
     round_url,
     run_action,
 )
+from survey.rounds.recipient_list import MAX_SEARCH_LENGTH, recipient_page
 from survey.rounds.recipients_file import RecipientsParse
 from survey.rounds.recipients_upload import (
     FIRST_ROWS_SHOWN,
@@ -71,10 +72,9 @@ from survey.rounds.settings import (
 )
 from survey.rounds.staging import StagedFile
 from survey.rounds.status import (
-    MAX_SEARCH_LENGTH,
     RecipientState,
-    find_recipients,
-    round_status,
+    RecipientStatus,
+    round_counts,
     summarise_rounds,
 )
 from survey.schema.accounts import Role, User
@@ -270,24 +270,26 @@ def render_settings_page(
 @round_view()
 def show_round(round_: Round) -> ResponseReturnValue:
     """The round; a reader sees its settings and counts, never who was asked (docs/privacy.md)."""
-    status = round_status(round_)
+    status = round_counts(round_)
     can_manage = can_manage_round(current_user, round_)
     shown_state = request.args.get("status", "")
     if shown_state not in {state.value for state in RecipientState} | {NOT_ANSWERED}:
         shown_state = ""
     search = request.args.get("sok", "").strip()[:MAX_SEARCH_LENGTH]
-    rows = find_recipients(
-        status.recipients if can_manage else [],
-        state=RecipientState(shown_state) if shown_state not in ("", NOT_ANSWERED) else None,
-        search=search,
-    )
-    if shown_state == NOT_ANSWERED:
-        rows = [row for row in rows if row.state is not RecipientState.SUBMITTED]
+    rows: Page[RecipientStatus] = Page([], 1, 1, 0, RECIPIENTS_PER_PAGE)
+    if can_manage:
+        rows = recipient_page(
+            status,
+            states=shown_states(shown_state),
+            search=search,
+            requested=requested_page(request.args.get("sida")),
+            size=RECIPIENTS_PER_PAGE,
+        )
     return render_template(
         "rounds/show.html",
         round=round_,
         status=status,
-        rows=page_of(rows, requested_page(request.args.get("sida")), RECIPIENTS_PER_PAGE),
+        rows=rows,
         shown_state=shown_state,
         search=search,
         states=list(RecipientState),
@@ -299,6 +301,13 @@ def show_round(round_: Round) -> ResponseReturnValue:
         now=utcnow(),
         **page_context(),
     )
+
+
+def shown_states(shown: str) -> frozenset[RecipientState] | None:
+    """The states the status filter asks for: one, every one but submitted, or any (None)."""
+    if shown == NOT_ANSWERED:
+        return frozenset(RecipientState) - {RecipientState.SUBMITTED}
+    return frozenset({RecipientState(shown)}) if shown else None
 
 
 def outbox_counts(summary: Mapping[MailStatus, int]) -> list[tuple[str, int]]:

@@ -62,6 +62,17 @@ class OutboxMessage(Model):
         # With id in the index PostgreSQL reads the claimed rows in that order instead of
         # sorting every queued row for each batch (docs/performance.md has the plans).
         Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at", "id"),
+        # A round's status: each recipient's latest invitation and its delivery state, and
+        # the round's messages by state, read from the index, never from a message's body.
+        Index(
+            "ix_outbox_messages_recipient_id_kind_status",
+            "recipient_id",
+            "kind",
+            "round_id",
+            "sequence",
+            "status",
+        ),
+        Index("ix_outbox_messages_round_id_status", "round_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey.db import Model, utcnow
@@ -20,6 +20,17 @@ class Response(Model):
     """
 
     __tablename__ = "responses"
+    __table_args__ = (
+        # The round's status counts responses without reading their answers (a row of
+        # answers spills over several pages): everything it needs is in this index.
+        Index(
+            "ix_responses_round_id_recipient_id",
+            "round_id",
+            "recipient_id",
+            "submitted_at",
+            "draft_saved_at",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
