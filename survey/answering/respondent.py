@@ -27,6 +27,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final, Literal
 
 from flask import (
@@ -41,7 +42,8 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import validate_csrf
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 from wtforms import ValidationError
 
 from survey.answering.form import AnsweredQuestion, AnswerForm, build_answer_form
@@ -75,6 +77,7 @@ from survey.responses.service import (
     submit_response,
 )
 from survey.rounds.tokens import hash_token, looks_like_token
+from survey.schema.questionnaires import QuestionnaireVersion
 from survey.schema.responses import Response
 from survey.schema.rounds import Recipient, Round
 
@@ -122,14 +125,14 @@ def organisation_type_label(recipient: Recipient) -> str:
     return kind.label if isinstance(kind, OrganisationType) else recipient.organisation_type
 
 
-def remember_respondent(recipient: Recipient) -> None:
+def remember_respondent(recipient_id: int, round_id: int, generation: int) -> None:
     """Put the recipient of this round in the session (with the link's generation)."""
     entries = _session_entries()
-    entries.pop(str(recipient.round_id), None)
-    entries[str(recipient.round_id)] = {
-        "recipient_id": recipient.id,
-        "round_id": recipient.round_id,
-        "generation": recipient.token_generation,
+    entries.pop(str(round_id), None)
+    entries[str(round_id)] = {
+        "recipient_id": recipient_id,
+        "round_id": round_id,
+        "generation": generation,
     }
     while len(entries) > MAX_SESSION_ROUNDS:
         entries.pop(next(iter(entries)))
@@ -159,7 +162,9 @@ def current_recipient(round_id: int | None) -> Recipient | None:
     if not isinstance(recipient_id, int) or not isinstance(generation, int):
         forget_respondent(round_id)
         return None
-    recipient = db.session.get(Recipient, recipient_id)
+    recipient = db.session.scalar(
+        select(Recipient).where(Recipient.id == recipient_id).options(*WITH_ROUND)
+    )
     if (
         recipient is None
         or recipient.round_id != round_id
@@ -170,6 +175,15 @@ def current_recipient(round_id: int | None) -> Recipient | None:
         forget_respondent(round_id)
         return None
     return recipient
+
+
+# The recipient's round in the same query, and of its questionnaire version only what names
+# the cached model (`questionnaire_of`): the definition is read only when it is not cached.
+WITH_ROUND: Final = (
+    joinedload(Recipient.round, innerjoin=True)
+    .joinedload(Round.questionnaire_version, innerjoin=True)
+    .load_only(QuestionnaireVersion.id, QuestionnaireVersion.content_hash),
+)
 
 
 def contact_email(round_: Round | None) -> str:
@@ -378,27 +392,45 @@ def open_link(round_id: str, token: str) -> ResponseReturnValue:
     window = int(config["SURVEY_TOKEN_WINDOW_SECONDS"])
     failures_key = counter_key("token-ip", request.remote_addr or "okänd")
     number = parse_round_id(round_id)
-    recipient: Recipient | None = None
+    opened: tuple[int, int] | None = None
     # The shape check comes first: garbage never reaches a query.
     if number is not None and looks_like_token(token):
-        recipient = db.session.scalar(
-            select(Recipient).where(
-                Recipient.round_id == number,
-                Recipient.token_hash == hash_token(number, token),
-                Recipient.removed_at.is_(None),
-            )
-        )
-    if recipient is None:
+        opened = open_personal_link(number, hash_token(number, token), utcnow())
+    if opened is None or number is None:
         if is_limited(failures_key, limit, window):
             return rate_limited_page()
         register_failure(failures_key, window)
         db.session.commit()
         return link_invalid_page()
-    remember_respondent(recipient)
-    if recipient.first_opened_at is None:
-        recipient.first_opened_at = utcnow()
+    recipient_id, generation = opened
+    remember_respondent(recipient_id, number, generation)
     db.session.commit()
     return redirect(url_for("respond.form", round_id=number), 303)
+
+
+def open_personal_link(round_id: int, token_hash: str, now: datetime) -> tuple[int, int] | None:
+    """The recipient id and link generation of a live link, its first opening recorded.
+
+    The first opening is one statement (an UPDATE that returns the recipient); a link
+    opened before is one more, a read. The caller commits.
+    """
+    live = (
+        Recipient.round_id == round_id,
+        Recipient.token_hash == token_hash,
+        Recipient.removed_at.is_(None),
+    )
+    first = db.session.execute(
+        update(Recipient)
+        .where(*live, Recipient.first_opened_at.is_(None))
+        .values(first_opened_at=now)
+        .returning(Recipient.id, Recipient.token_generation)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if first is None:
+        first = db.session.execute(
+            select(Recipient.id, Recipient.token_generation).where(*live)
+        ).first()
+    return None if first is None else (first[0], first[1])
 
 
 @bp.get("/svara/<round_id>")
