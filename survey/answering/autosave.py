@@ -16,10 +16,10 @@ from survey.answering.form import build_answer_form
 from survey.answering.respondent import (
     _csrf_token_is_valid,
     bp,
-    current_recipient,
     parse_round_id,
     respondent_type_of,
 )
+from survey.answering.respondent_session import current_recipient
 from survey.db import utcnow
 from survey.extensions import csrf
 from survey.localtime import to_local

@@ -27,7 +27,6 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Final, Literal
 
 from flask import (
@@ -37,17 +36,20 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import validate_csrf
-from sqlalchemy import select, update
-from sqlalchemy.orm import joinedload
 from wtforms import ValidationError
 
 from survey.answering.form import AnsweredQuestion, AnswerForm, build_answer_form
 from survey.answering.receipt import queue_receipt
+from survey.answering.respondent_session import (
+    current_recipient,
+    current_recipient_and_response,
+    open_personal_link,
+    remember_respondent,
+)
 from survey.db import db, utcnow
 from survey.extensions import csrf
 from survey.localtime import deadline_text, moment_text
@@ -77,14 +79,11 @@ from survey.responses.service import (
     submit_response,
 )
 from survey.rounds.tokens import hash_token, looks_like_token
-from survey.schema.questionnaires import QuestionnaireVersion
 from survey.schema.responses import Response
 from survey.schema.rounds import Recipient, Round
 
 bp = Blueprint("respond", __name__)
 
-SESSION_KEY: Final = "respondents"
-MAX_SESSION_ROUNDS: Final = 5
 # Round ids are positive 32-bit integers; anything else cannot name a round.
 MAX_ROUND_ID: Final = 2**31 - 1
 ROUND_ID: Final = re.compile(r"[1-9][0-9]{0,9}")
@@ -123,67 +122,6 @@ def respondent_type_of(recipient: Recipient) -> RespondentType:
 def organisation_type_label(recipient: Recipient) -> str:
     kind = parse_organisation_type(recipient.organisation_type or "")
     return kind.label if isinstance(kind, OrganisationType) else recipient.organisation_type
-
-
-def remember_respondent(recipient_id: int, round_id: int, generation: int) -> None:
-    """Put the recipient of this round in the session (with the link's generation)."""
-    entries = _session_entries()
-    entries.pop(str(round_id), None)
-    entries[str(round_id)] = {
-        "recipient_id": recipient_id,
-        "round_id": round_id,
-        "generation": generation,
-    }
-    while len(entries) > MAX_SESSION_ROUNDS:
-        entries.pop(next(iter(entries)))
-    session[SESSION_KEY] = entries
-    session.permanent = True
-
-
-def forget_respondent(round_id: int) -> None:
-    entries = _session_entries()
-    if entries.pop(str(round_id), None) is not None:
-        session[SESSION_KEY] = entries
-
-
-def _session_entries() -> dict[str, Any]:
-    entries = session.get(SESSION_KEY)
-    return dict(entries) if isinstance(entries, dict) else {}
-
-
-def current_recipient(round_id: int | None) -> Recipient | None:
-    """The recipient this session answers for in the round, while the link is still valid."""
-    if round_id is None:
-        return None
-    entry = _session_entries().get(str(round_id))
-    if not isinstance(entry, dict):
-        return None
-    recipient_id, generation = entry.get("recipient_id"), entry.get("generation")
-    if not isinstance(recipient_id, int) or not isinstance(generation, int):
-        forget_respondent(round_id)
-        return None
-    recipient = db.session.scalar(
-        select(Recipient).where(Recipient.id == recipient_id).options(*WITH_ROUND)
-    )
-    if (
-        recipient is None
-        or recipient.round_id != round_id
-        or recipient.removed_at is not None
-        or recipient.token_hash is None
-        or recipient.token_generation != generation
-    ):
-        forget_respondent(round_id)
-        return None
-    return recipient
-
-
-# The recipient's round in the same query, and of its questionnaire version only what names
-# the cached model (`questionnaire_of`): the definition is read only when it is not cached.
-WITH_ROUND: Final = (
-    joinedload(Recipient.round, innerjoin=True)
-    .joinedload(Round.questionnaire_version, innerjoin=True)
-    .load_only(QuestionnaireVersion.id, QuestionnaireVersion.content_hash),
-)
 
 
 def contact_email(round_: Round | None) -> str:
@@ -408,44 +346,19 @@ def open_link(round_id: str, token: str) -> ResponseReturnValue:
     return redirect(url_for("respond.form", round_id=number), 303)
 
 
-def open_personal_link(round_id: int, token_hash: str, now: datetime) -> tuple[int, int] | None:
-    """The recipient id and link generation of a live link, its first opening recorded.
-
-    The first opening is one statement (an UPDATE that returns the recipient); a link
-    opened before is one more, a read. The caller commits.
-    """
-    live = (
-        Recipient.round_id == round_id,
-        Recipient.token_hash == token_hash,
-        Recipient.removed_at.is_(None),
-    )
-    first = db.session.execute(
-        update(Recipient)
-        .where(*live, Recipient.first_opened_at.is_(None))
-        .values(first_opened_at=now)
-        .returning(Recipient.id, Recipient.token_generation)
-        .execution_options(synchronize_session=False)
-    ).first()
-    if first is None:
-        first = db.session.execute(
-            select(Recipient.id, Recipient.token_generation).where(*live)
-        ).first()
-    return None if first is None else (first[0], first[1])
-
-
 @bp.get("/svara/<round_id>")
 def form(round_id: str) -> ResponseReturnValue:
     """The questionnaire, filled with the draft, else with the latest submitted answers."""
     number = parse_round_id(round_id)
-    recipient = current_recipient(number)
-    if recipient is None:
+    found = current_recipient_and_response(number)
+    if found is None:
         return open_via_link_page(number, kept=[])
+    recipient, response = found
     round_ = recipient.round
     phase = phase_of(round_, utcnow())
     if phase is not RoundPhase.OPEN:
         return phase_page(round_, recipient, phase)
     questionnaire = questionnaire_of(round_.questionnaire_version)
-    response = load_response(recipient)
     answers: Mapping[str, object] = {}
     if response is not None and response.draft is not None:
         answers = response.draft
