@@ -10,7 +10,9 @@ open round of the NV questionnaire with `--views` recipients, and plays each res
 view with Flask's test client in this process: ``GET /healthz``, the personal link
 (303, the session cookie) and the form. It prints, per kind of request, the mean CPU time
 (``time.process_time``: this process only, so the database server's own work on
-PostgreSQL is not in it) and wall time, and the SQL statements each one runs.
+PostgreSQL is not in it) and wall time, and the SQL statements each one runs. A busy
+machine slows every request alike, so each is also given as a multiple of ``/healthz``
+measured alongside it: that ratio is what to compare between runs on a shared machine.
 
 ``--profile KIND`` runs the views again under cProfile, timing only that kind of request,
 and prints the 40 most expensive functions by cumulative time and the 25 by own time.
@@ -151,11 +153,13 @@ def run(database_url: str | None, views: int, profile: str | None) -> None:
             play(app, meter, round_id, tokens[warm_up : warm_up + views])
             database = "PostgreSQL" if url.startswith("postgres") else "SQLite"
             print(f"{database}: {views} views (health, link, form), one process, test client")
+            health = statistics.mean(meter.cpu[HEALTH])
             for kind in KINDS:
                 cpu, wall = meter.cpu[kind], meter.wall[kind]
                 print(
                     f"  {kind:7} CPU mean {statistics.mean(cpu) * 1000:6.2f} ms "
-                    f"(median {statistics.median(cpu) * 1000:6.2f})   wall mean "
+                    f"(median {statistics.median(cpu) * 1000:6.2f}, "
+                    f"{statistics.mean(cpu) / health:4.2f} × health)   wall mean "
                     f"{statistics.mean(wall) * 1000:6.2f} ms   SQL statements "
                     f"{max(meter.statements[kind])}"
                 )

@@ -41,13 +41,6 @@ def _refusal(message: str, status: int) -> ResponseReturnValue:
     return jsonify({"saved": False, "message": message}), status
 
 
-def progress_text(answered: int, total: int) -> str:
-    """The overview's words for a section's progress (as templates/answering renders it)."""
-    if not total:
-        return "inga frågor att besvara med dina svar hittills"
-    return f"{answered} av {total} {'fråga' if total == 1 else 'frågor'} besvarade"
-
-
 @bp.post("/svara/<round_id>/autospara")
 def autosave(round_id: str) -> ResponseReturnValue:
     """Save the posted answers as the draft; answer JSON (saved, at, sections)."""
@@ -77,7 +70,7 @@ def autosave(round_id: str) -> ResponseReturnValue:
             "anchor": view.anchor,
             "answered": view.progress.answered,
             "total": view.progress.total,
-            "text": progress_text(view.progress.answered, view.progress.total),
+            "text": view.progress_text,
         }
         for view in answer_form.layout().sections
     ]

@@ -20,7 +20,7 @@ from markupsafe import Markup
 from wtforms import Field, RadioField, SelectChoice, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget, WeekInput
 
-from survey.answering.fragments import Macro, QuestionFragments
+from survey.answering.fragments import FormFragments, QuestionMacro
 from survey.answering.hints import question_hints
 from survey.organisations import OrganisationType
 from survey.questionnaires.answers import (
@@ -139,7 +139,7 @@ class AnswerForm(FlaskForm):  # type: ignore[misc]
     questions: ClassVar[tuple[Question, ...]]  # every question this type may be shown
     plan: ClassVar[tuple[PlannedSection, ...]]  # the layout's fixed part (see form_plan)
     has_conditions: ClassVar[bool]
-    fragments: ClassVar[QuestionFragments]  # the questions' HTML, rendered once
+    fragments: ClassVar[FormFragments]  # the form's HTML, rendered once
 
     buttons_id: ClassVar[str] = BUTTONS_ID
 
@@ -278,7 +278,8 @@ class AnswerForm(FlaskForm):  # type: ignore[misc]
                     section=planned.section,
                     questions=views,
                     audience_note=planned.audience_note if preview_notes else None,
-                    progress=progress_by_section[planned.section.id],
+                    progress=(shown := progress_by_section[planned.section.id]),
+                    progress_text=progress_text(shown.answered, shown.total),
                 )
             )
         return FormLayout(
@@ -348,10 +349,13 @@ class QuestionView:
     error: str | None = None
     condition_note: str | None = None
     audience_note: str | None = None
-    fragments: QuestionFragments | None = field(default=None, compare=False, repr=False)
+    fragments: FormFragments | None = field(default=None, compare=False, repr=False)
+    recorded: Markup | None = None  # what to show instead, while the form is recorded
 
-    def render(self, macro: Macro) -> Markup:
+    def render(self, macro: QuestionMacro) -> Markup:
         """The question's HTML as the template's `macro` makes it (see fragments.py)."""
+        if self.recorded is not None:
+            return self.recorded
         return macro(self) if self.fragments is None else self.fragments.render(self, macro)
 
     @property
@@ -432,6 +436,7 @@ class SectionView:
     questions: list[QuestionView]
     progress: SectionProgress
     audience_note: str | None = None
+    progress_text: str = ""  # what the overview says of the progress (`progress_text`)
 
     @property
     def anchor(self) -> str:
@@ -452,6 +457,13 @@ class FormLayout:
     @property
     def intro_paragraphs(self) -> list[str]:
         return paragraphs(self.questionnaire.intro)
+
+
+def progress_text(answered: int, total: int) -> str:
+    """The overview's words for a section's progress (the page and static/autosave.js)."""
+    if not total:
+        return "inga frågor att besvara med dina svar hittills"
+    return f"{answered} av {total} {'fråga' if total == 1 else 'frågor'} besvarade"
 
 
 def paragraphs(text: str | None) -> list[str]:
@@ -530,7 +542,7 @@ def answer_form_class(
         "questions": questions,
         "plan": plan,
         "has_conditions": any(item.condition_note for s in plan for item in s.questions),
-        "fragments": QuestionFragments(),
+        "fragments": FormFragments(),
         **{field_attribute(question.id): make_field(question) for question in questions},
     }
     form_class = type(f"AnswerForm_{questionnaire.id}", (AnswerForm,), attributes)
