@@ -146,7 +146,11 @@ def test_a_changed_round_is_seen_on_the_next_request(app: Flask) -> None:
     assert "Omgång före" in page and "fore@example.se" in page
     closes_at = datetime(2031, 3, 9, 12, 0, tzinfo=UTC)
     update_round(
-        app, invited.round_id, title="Omgång efter", reply_to="efter@example.se", closes_at=closes_at
+        app,
+        invited.round_id,
+        title="Omgång efter",
+        reply_to="efter@example.se",
+        closes_at=closes_at,
     )
     page = client.get(invited.form_url).get_data(as_text=True)
     assert "Omgång efter" in page and "efter@example.se" in page
