@@ -7,7 +7,8 @@ the CPU time a request takes in the app does not, or much less. This benchmark b
 app in its production settings (CSRF on, behind one trusted proxy) on a scratch database
 (a temporary SQLite file by default, or PostgreSQL beside the database named), makes an
 open round of the NV questionnaire with `--views` recipients, and plays each respondent's
-view with Flask's test client in this process: ``GET /healthz``, the personal link
+view with Flask's test client in this process (the app frozen out of garbage collection, as
+in a gunicorn worker): ``GET /healthz``, the personal link
 (303, the session cookie) and the form. It prints, per kind of request, the mean CPU time
 (``time.process_time``: this process only, so the database server's own work on
 PostgreSQL is not in it) and wall time, and the SQL statements each one runs. A busy
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import os
 import pstats
 import secrets
@@ -61,7 +63,13 @@ def production_app(database_url: str, key: str) -> Iterator[Flask]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    yield app
+    # As gunicorn.conf.py does once a worker has built the app.
+    gc.collect()
+    gc.freeze()
+    try:
+        yield app
+    finally:
+        gc.unfreeze()
 
 
 def prepare(database_url: str, respondents: int, key: str) -> tuple[int, list[str]]:
