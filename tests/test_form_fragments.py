@@ -18,6 +18,7 @@ import wtforms.widgets.core
 from flask import Flask, render_template_string
 from sqlalchemy import event
 
+from survey.answering import fragments
 from survey.answering.form import answer_form_class, build_answer_form
 from survey.db import db
 from survey.organisations import OrganisationType
@@ -128,6 +129,20 @@ def test_a_second_respondent_costs_no_widget_rendering(
         again = render_form(questionnaire, kommun, {}, check=None, notes=False)
         assert again == empty and "Hej" not in again
         assert 'name="kommentar" type="text" value=""' in again
+
+
+def test_the_fragments_of_a_form_class_are_bounded(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fragments, "MAX_FRAGMENTS", 5)
+    questionnaire = sample_questionnaire(version="fragments-6")
+    kommun = OrganisationType.KOMMUN
+    with app.test_request_context("/"):
+        for draft in DRAFTS:
+            with templates_reloading(app):
+                expected = render_form(questionnaire, kommun, draft, check=None, notes=False)
+            assert render_form(questionnaire, kommun, draft, check=None, notes=False) == expected
+    assert len(answer_form_class(questionnaire, kommun).fragments) == 5
 
 
 # -- through the pages --------------------------------------------------------------------

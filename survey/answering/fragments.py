@@ -36,7 +36,9 @@ if TYPE_CHECKING:
 # Private-use characters: never in a question's text, left alone by HTML escaping.
 VALUE_MARKER: Final = "\ue000value\ue000"
 SLOT: Final = re.compile("\ue001([a-z]):([^\ue001]*)\ue001")
-MAX_FRAGMENTS: Final = 4096
+# Per form class: every question in each of its usual states fits many times over; a
+# draft crafted to try every combination of a long list of options cannot fill memory.
+MAX_FRAGMENTS: Final = 1024
 
 QuestionMacro = Callable[["QuestionView"], Markup]
 BodyMacro = Callable[..., Markup]
