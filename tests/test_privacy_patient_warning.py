@@ -13,7 +13,7 @@ from typing import Any
 from bs4 import BeautifulSoup
 from flask import Flask
 
-from survey.answering.form import PATIENT_DATA_HINT
+from survey.answering.hints import PATIENT_DATA_HINT
 from survey.questionnaires.model import QuestionType
 from survey.rounds.messages import DEFAULT_INVITATION_BODY
 from tests.respondent_helpers import invite, nv_questionnaire

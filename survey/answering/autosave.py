@@ -16,10 +16,10 @@ from survey.answering.form import build_answer_form
 from survey.answering.respondent import (
     _csrf_token_is_valid,
     bp,
-    current_recipient,
     parse_round_id,
     respondent_type_of,
 )
+from survey.answering.respondent_session import current_recipient
 from survey.db import utcnow
 from survey.extensions import csrf
 from survey.localtime import to_local
@@ -39,13 +39,6 @@ NOT_SAVED = "Svaren kunde inte sparas automatiskt. Klicka på ”Spara utkast”
 
 def _refusal(message: str, status: int) -> ResponseReturnValue:
     return jsonify({"saved": False, "message": message}), status
-
-
-def progress_text(answered: int, total: int) -> str:
-    """The overview's words for a section's progress (as templates/answering renders it)."""
-    if not total:
-        return "inga frågor att besvara med dina svar hittills"
-    return f"{answered} av {total} {'fråga' if total == 1 else 'frågor'} besvarade"
 
 
 @bp.post("/svara/<round_id>/autospara")
@@ -77,7 +70,7 @@ def autosave(round_id: str) -> ResponseReturnValue:
             "anchor": view.anchor,
             "answered": view.progress.answered,
             "total": view.progress.total,
-            "text": progress_text(view.progress.answered, view.progress.total),
+            "text": view.progress_text,
         }
         for view in answer_form.layout().sections
     ]

@@ -16,9 +16,12 @@ from threading import Lock
 from typing import Any, ClassVar, Final
 
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import Field, RadioField, SelectChoice, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget, WeekInput
 
+from survey.answering.fragments import FormFragments, QuestionMacro
+from survey.answering.hints import question_hints
 from survey.organisations import OrganisationType
 from survey.questionnaires.answers import (
     EVERYONE,
@@ -29,15 +32,12 @@ from survey.questionnaires.answers import (
     RawAnswers,
     RespondentType,
     SectionProgress,
-    allowed_decimals,
     check_answer,
     check_answers,
     display_answer,
-    format_number,
     is_section_asked,
     join_with_or,
     max_length,
-    number_bounds,
     progress,
     raw_answers_from_form,
     reachable_questions,
@@ -139,6 +139,7 @@ class AnswerForm(FlaskForm):  # type: ignore[misc]
     questions: ClassVar[tuple[Question, ...]]  # every question this type may be shown
     plan: ClassVar[tuple[PlannedSection, ...]]  # the layout's fixed part (see form_plan)
     has_conditions: ClassVar[bool]
+    fragments: ClassVar[FormFragments]  # the form's HTML, rendered once
 
     buttons_id: ClassVar[str] = BUTTONS_ID
 
@@ -268,6 +269,7 @@ class AnswerForm(FlaskForm):  # type: ignore[misc]
                     error=errors.get(item.question.id),
                     condition_note=item.condition_note,
                     audience_note=item.audience_note if preview_notes else None,
+                    fragments=self.fragments,
                 )
                 for item in planned.questions
             ]
@@ -276,7 +278,8 @@ class AnswerForm(FlaskForm):  # type: ignore[misc]
                     section=planned.section,
                     questions=views,
                     audience_note=planned.audience_note if preview_notes else None,
-                    progress=progress_by_section[planned.section.id],
+                    progress=(shown := progress_by_section[planned.section.id]),
+                    progress_text=progress_text(shown.answered, shown.total),
                 )
             )
         return FormLayout(
@@ -346,6 +349,14 @@ class QuestionView:
     error: str | None = None
     condition_note: str | None = None
     audience_note: str | None = None
+    fragments: FormFragments | None = field(default=None, compare=False, repr=False)
+    recorded: Markup | None = None  # what to show instead, while the form is recorded
+
+    def render(self, macro: QuestionMacro) -> Markup:
+        """The question's HTML as the template's `macro` makes it (see fragments.py)."""
+        if self.recorded is not None:
+            return self.recorded
+        return macro(self) if self.fragments is None else self.fragments.render(self, macro)
 
     @property
     def id(self) -> str:
@@ -364,20 +375,7 @@ class QuestionView:
     @property
     def hints(self) -> list[str]:
         """Help text, then what the field accepts where a respondent needs to know."""
-        hints = [self.question.help] if self.question.help else []
-        format_hint = FORMAT_HINTS.get(self.question.type)
-        # A help text with its own example of the format says it already (no second hint).
-        example = FORMAT_EXAMPLES.get(self.question.type)
-        if format_hint and not (example and example.search(self.question.help or "")):
-            hints.append(format_hint)
-        if self.question.type.is_numeric:
-            hints.append(number_hint(self.question))
-        if self.question.type is QuestionType.LONG_TEXT:
-            limit = max_length(self.question)
-            hints.append(f"Högst {format_number(limit or 0)} tecken.")
-        if self.question.type in FREE_TEXT_TYPES:
-            hints.append(PATIENT_DATA_HINT)
-        return hints
+        return question_hints(self.question)
 
     @property
     def hint_id(self) -> str | None:
@@ -438,6 +436,7 @@ class SectionView:
     questions: list[QuestionView]
     progress: SectionProgress
     audience_note: str | None = None
+    progress_text: str = ""  # what the overview says of the progress (`progress_text`)
 
     @property
     def anchor(self) -> str:
@@ -460,47 +459,18 @@ class FormLayout:
         return paragraphs(self.questionnaire.intro)
 
 
+def progress_text(answered: int, total: int) -> str:
+    """The overview's words for a section's progress (the page and static/autosave.js)."""
+    if not total:
+        return "inga frågor att besvara med dina svar hittills"
+    return f"{answered} av {total} {'fråga' if total == 1 else 'frågor'} besvarade"
+
+
 def paragraphs(text: str | None) -> list[str]:
     """Text split into paragraphs at blank lines (YAML block text keeps them)."""
     if not text:
         return []
     return [part.strip() for part in re.split(r"\n\s*\n", text) if part.strip()]
-
-
-# Free text is read by many and kept for years: it must not hold patient data (GDPR).
-FREE_TEXT_TYPES: Final = frozenset({QuestionType.SHORT_TEXT, QuestionType.LONG_TEXT})
-PATIENT_DATA_HINT: Final = (
-    "Skriv inte uppgifter om enskilda patienter, som namn eller personnummer."
-)
-
-FORMAT_HINTS: Final = {
-    QuestionType.DATE: "Skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2025-03-01.",
-    QuestionType.WEEK: "Skriv veckan som ÅÅÅÅ-Www, till exempel 2025-W09 för vecka 9 år 2025.",
-}
-
-FORMAT_EXAMPLES: Final = {
-    QuestionType.DATE: re.compile(r"\d{4}-\d{2}-\d{2}"),
-    QuestionType.WEEK: re.compile(r"\d{4}-W\d{2}"),
-}
-
-
-def number_hint(question: Question) -> str:
-    """Say what a number field accepts, e.g. "Ange ett heltal mellan 0 och 365."."""
-    low, high = number_bounds(question)
-    decimals = allowed_decimals(question)
-    kind = "ett heltal" if decimals == 0 else "ett tal"
-    if low is not None and high is not None:
-        bounds = f" mellan {format_number(low)} och {format_number(high)}"
-    elif low is not None:
-        bounds = f" som är {format_number(low)} eller större"
-    elif high is not None:
-        bounds = f" som är {format_number(high)} eller mindre"
-    else:
-        bounds = ""
-    if decimals == 0:
-        return f"Ange {kind}{bounds}."
-    plural = "decimal" if decimals == 1 else "decimaler"
-    return f"Ange {kind}{bounds}, med högst {decimals} {plural}."
 
 
 def input_id(question: Question) -> str:
@@ -572,6 +542,7 @@ def answer_form_class(
         "questions": questions,
         "plan": plan,
         "has_conditions": any(item.condition_note for s in plan for item in s.questions),
+        "fragments": FormFragments(),
         **{field_attribute(question.id): make_field(question) for question in questions},
     }
     form_class = type(f"AnswerForm_{questionnaire.id}", (AnswerForm,), attributes)

@@ -36,16 +36,20 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import validate_csrf
-from sqlalchemy import select
 from wtforms import ValidationError
 
 from survey.answering.form import AnsweredQuestion, AnswerForm, build_answer_form
 from survey.answering.receipt import queue_receipt
+from survey.answering.respondent_session import (
+    current_recipient,
+    current_recipient_and_response,
+    open_personal_link,
+    remember_respondent,
+)
 from survey.db import db, utcnow
 from survey.extensions import csrf
 from survey.localtime import deadline_text, moment_text
@@ -80,8 +84,6 @@ from survey.schema.rounds import Recipient, Round
 
 bp = Blueprint("respond", __name__)
 
-SESSION_KEY: Final = "respondents"
-MAX_SESSION_ROUNDS: Final = 5
 # Round ids are positive 32-bit integers; anything else cannot name a round.
 MAX_ROUND_ID: Final = 2**31 - 1
 ROUND_ID: Final = re.compile(r"[1-9][0-9]{0,9}")
@@ -120,56 +122,6 @@ def respondent_type_of(recipient: Recipient) -> RespondentType:
 def organisation_type_label(recipient: Recipient) -> str:
     kind = parse_organisation_type(recipient.organisation_type or "")
     return kind.label if isinstance(kind, OrganisationType) else recipient.organisation_type
-
-
-def remember_respondent(recipient: Recipient) -> None:
-    """Put the recipient of this round in the session (with the link's generation)."""
-    entries = _session_entries()
-    entries.pop(str(recipient.round_id), None)
-    entries[str(recipient.round_id)] = {
-        "recipient_id": recipient.id,
-        "round_id": recipient.round_id,
-        "generation": recipient.token_generation,
-    }
-    while len(entries) > MAX_SESSION_ROUNDS:
-        entries.pop(next(iter(entries)))
-    session[SESSION_KEY] = entries
-    session.permanent = True
-
-
-def forget_respondent(round_id: int) -> None:
-    entries = _session_entries()
-    if entries.pop(str(round_id), None) is not None:
-        session[SESSION_KEY] = entries
-
-
-def _session_entries() -> dict[str, Any]:
-    entries = session.get(SESSION_KEY)
-    return dict(entries) if isinstance(entries, dict) else {}
-
-
-def current_recipient(round_id: int | None) -> Recipient | None:
-    """The recipient this session answers for in the round, while the link is still valid."""
-    if round_id is None:
-        return None
-    entry = _session_entries().get(str(round_id))
-    if not isinstance(entry, dict):
-        return None
-    recipient_id, generation = entry.get("recipient_id"), entry.get("generation")
-    if not isinstance(recipient_id, int) or not isinstance(generation, int):
-        forget_respondent(round_id)
-        return None
-    recipient = db.session.get(Recipient, recipient_id)
-    if (
-        recipient is None
-        or recipient.round_id != round_id
-        or recipient.removed_at is not None
-        or recipient.token_hash is None
-        or recipient.token_generation != generation
-    ):
-        forget_respondent(round_id)
-        return None
-    return recipient
 
 
 def contact_email(round_: Round | None) -> str:
@@ -378,25 +330,18 @@ def open_link(round_id: str, token: str) -> ResponseReturnValue:
     window = int(config["SURVEY_TOKEN_WINDOW_SECONDS"])
     failures_key = counter_key("token-ip", request.remote_addr or "okänd")
     number = parse_round_id(round_id)
-    recipient: Recipient | None = None
+    opened: tuple[int, int] | None = None
     # The shape check comes first: garbage never reaches a query.
     if number is not None and looks_like_token(token):
-        recipient = db.session.scalar(
-            select(Recipient).where(
-                Recipient.round_id == number,
-                Recipient.token_hash == hash_token(number, token),
-                Recipient.removed_at.is_(None),
-            )
-        )
-    if recipient is None:
+        opened = open_personal_link(number, hash_token(number, token), utcnow())
+    if opened is None or number is None:
         if is_limited(failures_key, limit, window):
             return rate_limited_page()
         register_failure(failures_key, window)
         db.session.commit()
         return link_invalid_page()
-    remember_respondent(recipient)
-    if recipient.first_opened_at is None:
-        recipient.first_opened_at = utcnow()
+    recipient_id, generation = opened
+    remember_respondent(recipient_id, number, generation)
     db.session.commit()
     return redirect(url_for("respond.form", round_id=number), 303)
 
@@ -405,15 +350,15 @@ def open_link(round_id: str, token: str) -> ResponseReturnValue:
 def form(round_id: str) -> ResponseReturnValue:
     """The questionnaire, filled with the draft, else with the latest submitted answers."""
     number = parse_round_id(round_id)
-    recipient = current_recipient(number)
-    if recipient is None:
+    found = current_recipient_and_response(number)
+    if found is None:
         return open_via_link_page(number, kept=[])
+    recipient, response = found
     round_ = recipient.round
     phase = phase_of(round_, utcnow())
     if phase is not RoundPhase.OPEN:
         return phase_page(round_, recipient, phase)
     questionnaire = questionnaire_of(round_.questionnaire_version)
-    response = load_response(recipient)
     answers: Mapping[str, object] = {}
     if response is not None and response.draft is not None:
         answers = response.draft

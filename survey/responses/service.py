@@ -37,7 +37,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -128,9 +128,13 @@ class _Target:
     round_id: int
 
 
+# Built once: a respondent's every page reads it (no statement built or keyed per request).
+_RESPONSE_OF: Final = select(Response).where(Response.recipient_id == bindparam("recipient_id"))
+
+
 def load_response(recipient: Recipient) -> Response | None:
     """The recipient's response (draft and latest submitted answers), if any."""
-    return db.session.scalar(select(Response).where(Response.recipient_id == recipient.id))
+    return db.session.scalar(_RESPONSE_OF, {"recipient_id": recipient.id})
 
 
 def save_draft(
