@@ -84,6 +84,22 @@ def test_it_names_questions_by_number_and_text_on_the_results_pages(
         assert "q1b_2b" not in text and "q_ovrigt" not in text
 
 
+def test_it_names_the_questionnaire_by_title_and_version_not_id(
+    app: Flask, client_for: ClientFor, nv_round: int
+) -> None:
+    client = client_for("leader_nv")
+    questionnaire = nv_questionnaire()
+    pages = (
+        text_of(client, f"/omgangar/{nv_round}"),
+        text_of(client, "/omgangar/ny"),
+        text_of(client, f"/forhandsgranska/{questionnaire.id}?version={questionnaire.version}"),
+    )
+    assert f"{questionnaire.title} (version {questionnaire.version})" in pages[0]
+    assert f"{questionnaire.title} (version {questionnaire.version})" in pages[1]
+    for text in pages:
+        assert f"{questionnaire.id}," not in text
+
+
 def test_it_shows_weeks_in_words_and_no_ids_on_the_free_text_page(
     app: Flask, client_for: ClientFor, cast: Cast
 ) -> None:

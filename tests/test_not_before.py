@@ -31,7 +31,7 @@ from tests.respondent_helpers import invite
 BILAGA1 = Path(__file__).resolve().parent.parent / "questionnaires" / "no-bilaga1-stodfragor.yaml"
 MESSAGE = (
     "Veckan kan inte ligga före svaret på frågan "
-    "”Tid – vilken vecka börjar inventeringen?” (2026-W12)."
+    "”Tid – vilken vecka börjar inventeringen?” (vecka 12 år 2026)."
 )
 
 # Line numbers matter: the tests assert the line of each error.
@@ -130,7 +130,7 @@ def test_it_refuses_a_later_week_or_date_before_the_earlier_in_check_answers() -
     raw = {"forsta": "2026-W12", "sista": "2026 v 11", "start": "2026-03-16", "slut": "2026-3-15"}
     check = check_answers(questionnaire, raw, EVERYONE, require_complete=True)
     assert check.errors == {
-        "sista": "Veckan kan inte ligga före svaret på frågan ”Första veckan?” (2026-W12).",
+        "sista": "Veckan kan inte ligga före svaret på frågan ”Första veckan?” (vecka 12 år 2026).",
         "slut": "Datumet kan inte ligga före svaret på frågan ”Startdatum?” (2026-03-16).",
     }
     assert check.answers == {"forsta": "2026-W12", "start": "2026-03-16"}

@@ -354,9 +354,11 @@ def check_not_before(
     if not isinstance(typed, str) or not isinstance(earlier, str) or typed >= earlier:
         return
     other = questionnaire.question(question.not_before)
-    noun = "Veckan" if question.type is QuestionType.WEEK else "Datumet"
+    week = question.type is QuestionType.WEEK
+    noun = "Veckan" if week else "Datumet"
+    shown = week_in_words(earlier) if week else earlier
     raise AnswerError(
-        f"{noun} kan inte ligga före svaret på frågan ”{shorten(other.text)}” ({earlier}).",
+        f"{noun} kan inte ligga före svaret på frågan ”{shorten(other.text)}” ({shown}).",
         code=ErrorCode.ANSWERS_BEFORE_EARLIER,
     )
 
