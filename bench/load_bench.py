@@ -382,7 +382,12 @@ def run(
 
 
 def form_views(
-    database_url: str, clients: int, views: int, workers: int, health_every: int = 1
+    database_url: str,
+    clients: int,
+    views: int,
+    workers: int,
+    health_every: int = 1,
+    threads: int = 1,
 ) -> list[Figure]:
     """Form views per second: `clients` at once, each view a different respondent (issue 16).
 
@@ -409,7 +414,7 @@ def form_views(
 
         access_log = Path(directory) / "access.log"
         process, port = start_gunicorn(
-            app_environment(url, key), workers=workers, threads=1, access_log=access_log
+            app_environment(url, key), workers=workers, threads=threads, access_log=access_log
         )
         database_name = str(make_url(url).database)
         try:
@@ -505,6 +510,7 @@ def main(argv: list[str] | None = None) -> list[Figure]:
             arguments.form_views,
             arguments.workers or FORM_VIEW_WORKERS,
             max(1, arguments.health_every),
+            arguments.threads,
         )
         print_figures(figures)
         return figures
