@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from threading import Lock
 from typing import Any, ClassVar, Final
@@ -20,7 +20,7 @@ from markupsafe import Markup
 from wtforms import Field, RadioField, SelectChoice, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget, WeekInput
 
-from survey.answering.fragments import FormFragments, QuestionMacro
+from survey.answering.fragments import FormFragments
 from survey.answering.hints import question_hints
 from survey.organisations import OrganisationType
 from survey.questionnaires.answers import (
@@ -337,6 +337,9 @@ class AnsweredQuestion:
     number: int
     question: Question
     display: str
+
+
+QuestionMacro = Callable[["QuestionView"], Markup]  # the template's macro for one question
 
 
 @dataclass(frozen=True)

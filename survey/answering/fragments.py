@@ -23,15 +23,57 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from threading import Lock
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, ClassVar, Final, Protocol, TypeVar
 
 from flask import current_app
 from markupsafe import Markup, escape
 
-if TYPE_CHECKING:
-    from survey.answering.form import AnswerForm, FormLayout, QuestionView
+
+# What the fragments need of the form's views (`survey.answering.form`'s dataclasses), so
+# that this module does not import the form that uses it.
+class QuestionPart(Protocol):
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def field(self) -> Any: ...
+    @property
+    def is_group(self) -> bool: ...
+    @property
+    def audience_note(self) -> str | None: ...
+    def render(self, macro: Any) -> Markup: ...
+
+
+class SectionPart(Protocol):
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    @property
+    def progress_text(self) -> str: ...
+    @property
+    def questions(self) -> Sequence[QuestionPart]: ...
+
+
+class LayoutPart(Protocol):
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    @property
+    def preview_notes(self) -> bool: ...
+    @property
+    def sections(self) -> Sequence[SectionPart]: ...
+
+
+class FormPart(Protocol):
+    @property
+    def buttons_id(self) -> str: ...
+    def hidden_tag(self) -> Markup: ...
+
+
+View = TypeVar("View", bound=QuestionPart)
 
 # Private-use characters: never in a question's text, left alone by HTML escaping.
 VALUE_MARKER: Final = "\ue000value\ue000"
@@ -40,7 +82,6 @@ SLOT: Final = re.compile("\ue001([a-z]):([^\ue001]*)\ue001")
 # draft crafted to try every combination of a long list of options cannot fill memory.
 MAX_FRAGMENTS: Final = 1024
 
-QuestionMacro = Callable[["QuestionView"], Markup]
 BodyMacro = Callable[..., Markup]
 # The recorded form: static HTML and slots ((kind, key)) in the order of the page.
 Skeleton = tuple[str | tuple[str, str], ...]
@@ -67,10 +108,10 @@ class FormFragments:
 
     def form_html(
         self,
-        form: AnswerForm,
-        layout: FormLayout,
+        form: FormPart,
+        layout: LayoutPart,
         body: BodyMacro,
-        question: QuestionMacro,
+        question: Callable[[Any], Markup],
         action_url: str,
         save_label: str,
         submit_label: str,
@@ -101,8 +142,8 @@ class FormFragments:
 
     def _record(
         self,
-        form: AnswerForm,
-        layout: FormLayout,
+        form: FormPart,
+        layout: LayoutPart,
         body: BodyMacro,
         save_label: str,
         submit_label: str,
@@ -154,7 +195,7 @@ class FormFragments:
 
     # -- one question ------------------------------------------------------------------------
 
-    def render(self, view: QuestionView, macro: QuestionMacro) -> Markup:
+    def render(self, view: View, macro: Callable[[View], Markup]) -> Markup:
         """The question's HTML as `macro` renders it, from the fragments where it can be."""
         if view.error is not None or current_app.jinja_env.auto_reload:
             return macro(view)
@@ -162,7 +203,7 @@ class FormFragments:
             return self._group(view, macro)
         return self._input(view, macro)
 
-    def _group(self, view: QuestionView, macro: QuestionMacro) -> Markup:
+    def _group(self, view: View, macro: Callable[[View], Markup]) -> Markup:
         checked = tuple(bool(choice.selected) for choice in view.field.iter_choices())
         key = (view.id, view.audience_note, checked)
         html = self._groups.get(key)
@@ -171,7 +212,7 @@ class FormFragments:
             self._keep(self._groups, key, html)
         return html
 
-    def _input(self, view: QuestionView, macro: QuestionMacro) -> Markup:
+    def _input(self, view: View, macro: Callable[[View], Markup]) -> Markup:
         key = (view.id, view.audience_note)
         parts = self._inputs.get(key)
         if parts is None:
