@@ -59,14 +59,15 @@ MICROSECONDS_PER_DAY: Final = 86_400_000_000
 Cells = tuple[CellWriter, list[Any], list[Format | None]]
 
 
-class Pseudonyms(Sequence[str]):
-    """The pseudonyms of the frame's rows, "Svar 1", "Svar 2", …, made when asked for.
+class MadeTexts(Sequence[str]):
+    """Texts made when asked for, a slice at a time: `make(i)` is the i-th.
 
-    A million answers would otherwise hold a million strings for the whole export.
+    A million answers would otherwise hold a million pseudonyms (or "ja"/"nej") for the
+    whole export.
     """
 
-    def __init__(self, size: int) -> None:
-        self.size = size
+    def __init__(self, size: int, make: Callable[[int], str]) -> None:
+        self.size, self.make = size, make
 
     def __len__(self) -> int:
         return self.size
@@ -79,34 +80,19 @@ class Pseudonyms(Sequence[str]):
 
     def __getitem__(self, index: int | slice) -> str | list[str]:
         if isinstance(index, slice):
-            return [f"{PSEUDONYM_PREFIX} {number + 1}" for number in range(self.size)[index]]
-        return f"{PSEUDONYM_PREFIX} {range(1, self.size + 1)[index]}"
+            return [self.make(number) for number in range(self.size)[index]]
+        return self.make(range(self.size)[index])
 
 
-def pseudonyms_for(size: int) -> Pseudonyms:
+def pseudonyms_for(size: int) -> MadeTexts:
     """The pseudonyms of the frame's rows: "Svar 1", "Svar 2", …"""
-    return Pseudonyms(size)
+    return MadeTexts(size, lambda number: f"{PSEUDONYM_PREFIX} {number + 1}")
 
 
-class YesNo(Sequence[str]):
-    """A bool array read as "ja"/"nej", a slice at a time."""
-
-    def __init__(self, flags: npt.NDArray[np.bool_]) -> None:
-        self.flags = flags
-
-    def __len__(self) -> int:
-        return len(self.flags)
-
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            return ["ja" if flag else "nej" for flag in self.flags[index].tolist()]
-        return "ja" if self.flags[index] else "nej"
+def yes_no(flags: npt.NDArray[np.bool_]) -> MadeTexts:
+    """A bool array read as "ja"/"nej"."""
+    plain: list[bool] = flags.tolist()
+    return MadeTexts(len(plain), lambda number: "ja" if plain[number] else "nej")
 
 
 # -- Svar -------------------------------------------------------------------------------
@@ -151,7 +137,7 @@ def write_responses(
         _ConstantTextColumn(
             "Importerat",
             "Importerat från fil (ja/nej)",
-            YesNo(frame["imported"].to_numpy(dtype=bool)),
+            yes_no(frame["imported"].to_numpy(dtype=bool)),
         ),
     ]
     first_question = len(columns)

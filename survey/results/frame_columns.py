@@ -36,16 +36,16 @@ _STRING_TYPES = frozenset({QuestionType.SHORT_TEXT, QuestionType.LONG_TEXT, Ques
 # -- text columns of few values -----------------------------------------------------
 
 
-class GroupColumn:
-    """A text column of few distinct values, kept as codes chunk by chunk.
+class _Codes:
+    """Codes of a column's distinct text values, assigned chunk by chunk in order met.
 
-    Empty strings and non-strings are missing. `finish` gives the same categorical as
-    factorising all the values at once would.
+    Empty strings and non-strings are missing (−1). `_categorical` renumbers the codes to
+    the order of the categories asked for, once, at the end.
     """
 
-    def __init__(self) -> None:
-        self.values: list[str] = []
-        self.position: dict[str, int] = {}
+    def __init__(self, known: Sequence[str] = ()) -> None:
+        self.values: list[str] = list(known)
+        self.position: dict[str, int] = {value: index for index, value in enumerate(known)}
         self.chunks: list[npt.NDArray[np.int32]] = []  # 4 bytes a row while loading
 
     def add(self, raw: Sequence[Any]) -> None:
@@ -62,15 +62,24 @@ class GroupColumn:
             self.values.append(value)
         return code
 
-    def finish(self, key: Any, always: Sequence[str] = ()) -> pd.Categorical:
+    def _categorical(self, categories: Sequence[str]) -> pd.Categorical:
         codes = np.concatenate(self.chunks) if self.chunks else np.zeros(0, dtype=np.int32)
         self.chunks.clear()
-        categories = sorted(set(self.values).union(always), key=key)
         position = {value: index for index, value in enumerate(categories)}
         renumbered = np.array([position[value] for value in self.values] + [-1], dtype=np.int32)
         return pd.Categorical.from_codes(
-            renumbered[codes], categories=pd.Index(categories, dtype="str"), validate=False
+            renumbered[codes], categories=pd.Index(list(categories), dtype="str"), validate=False
         )
+
+
+class GroupColumn(_Codes):
+    """A text column of few distinct values (organisation, kommun …), its categories sorted.
+
+    `finish` gives the same categorical as factorising all the values at once would.
+    """
+
+    def finish(self, key: Any, always: Sequence[str] = ()) -> pd.Categorical:
+        return self._categorical(sorted(set(self.values).union(always), key=key))
 
 
 def _factorize(values: Sequence[Any]) -> tuple[npt.NDArray[np.intp], list[Any]]:
@@ -131,40 +140,17 @@ def column_builder(question: Question) -> ColumnBuilder:
     raise ValueError(f"question {question.id}: unsupported type {question.type}")
 
 
-class _ChoiceColumn(ColumnBuilder):
+class _ChoiceColumn(_Codes, ColumnBuilder):
     """Categorical codes: the declared values in order, other values after them (sorted)."""
 
     def __init__(self, question: Question) -> None:
         self.declared = declared_choice_values(question)
-        self.codes = {value: index for index, value in enumerate(self.declared)}
-        self.extras: dict[str, int] = {}
-        self.chunks: list[npt.NDArray[np.int32]] = []  # 4 bytes a row while loading
-
-    def add(self, raw: Sequence[Any]) -> None:
-        codes, uniques = _factorize(raw)
-        mapping = np.array([self._code(value) for value in uniques] + [-1], dtype=np.int32)
-        self.chunks.append(mapping[codes])
-
-    def _code(self, value: Any) -> int:
-        if not isinstance(value, str) or value == "":
-            return -1
-        code = self.codes.get(value)
-        if code is None:  # not a declared value (validated answers never have one)
-            code = self.codes[value] = self.extras[value] = len(self.codes)
-        return code
+        super().__init__(self.declared)
 
     def finish(self) -> pd.Categorical:
-        codes = np.concatenate(self.chunks) if self.chunks else np.zeros(0, dtype=np.int32)
-        self.chunks.clear()
-        extras = sorted(self.extras)
-        if extras:
-            renumbered = np.arange(len(self.codes) + 1, dtype=np.int32)
-            for position, value in enumerate(extras, start=len(self.declared)):
-                renumbered[self.extras[value]] = position
-            renumbered[-1] = -1
-            codes = renumbered[codes]
-        categories = pd.Index([*self.declared, *extras], dtype="str")
-        return pd.Categorical.from_codes(codes, categories=categories, validate=False)
+        # Values not declared (validated answers never have one) come after, sorted.
+        extras = sorted(self.values[len(self.declared) :])
+        return self._categorical([*self.declared, *extras])
 
 
 class _MultipleChoiceColumn(ColumnBuilder):

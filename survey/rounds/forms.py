@@ -34,9 +34,7 @@ _TIME = re.compile(r"([01]?\d|2[0-3])[:.]([0-5]\d)")
 
 def questionnaire_choices(versions: Iterable[QuestionnaireVersion]) -> list[SelectChoice]:
     return [SelectChoice("", "Välj enkät")] + [
-        SelectChoice(
-            str(stored.id), f"{stored.title} (version {stored.version})"
-        )
+        SelectChoice(str(stored.id), f"{stored.title} (version {stored.version})")
         for stored in versions
     ]
 
