@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flask import Flask
+
 from survey.db import db
 from survey.plans.storage import load_plan_text, plan_by_key
 from survey.schema.plans import PlanRecord
+from tests.factories import Cast, make_cast
 
 PLAN_FILE = Path(__file__).resolve().parents[1] / "plans" / "nv-2.0.yaml"
 PLAN_KEY = "nv-aktivitetsplan"
@@ -51,3 +54,13 @@ def load_nv_plan() -> PlanRecord:
     record = plan_by_key(PLAN_KEY)
     assert record is not None
     return record
+
+
+def plans_of_two_delregions(app: Flask) -> Cast:
+    """The cast, the NV plan and another delregion's plan, stored."""
+    with app.app_context():
+        cast = make_cast()
+        load_nv_plan()
+        load_plan_text(other_delregion_plan(), "plans/no.yaml")
+        db.session.commit()
+    return cast

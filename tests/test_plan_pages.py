@@ -10,11 +10,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from survey.db import db
-from survey.plans.storage import load_plan_text
 from survey.schema.audit import AuditEvent
 from survey.schema.plans import PlanAnalysis, PlanMeasurement
-from tests.factories import Cast, login, make_cast
-from tests.plan_helpers import PLAN_KEY, load_nv_plan, other_delregion_plan
+from tests.factories import login
+from tests.plan_helpers import PLAN_KEY, plans_of_two_delregions
 
 BASE = f"/planer/{PLAN_KEY}"
 FORM = {
@@ -25,15 +24,6 @@ FORM = {
 }
 
 
-def _setup(app: Flask) -> Cast:
-    with app.app_context():
-        cast = make_cast()
-        load_nv_plan()
-        load_plan_text(other_delregion_plan(), "plans/no.yaml")
-        db.session.commit()
-    return cast
-
-
 def _client(app: Flask, email: str) -> FlaskClient:
     client = app.test_client()
     login(client, email)
@@ -41,7 +31,7 @@ def _client(app: Flask, email: str) -> FlaskClient:
 
 
 def test_readers_read_leaders_record_and_other_delregions_do_not_exist(app: Flask) -> None:
-    cast = _setup(app)
+    cast = plans_of_two_delregions(app)
     reader = _client(app, cast.reader_nv.email)
     page = reader.get(BASE)
     assert page.status_code == 200
@@ -72,7 +62,7 @@ def test_readers_read_leaders_record_and_other_delregions_do_not_exist(app: Flas
 
 
 def test_a_leader_records_and_corrects_and_the_earlier_value_is_kept(app: Flask) -> None:
-    cast = _setup(app)
+    cast = plans_of_two_delregions(app)
     leader = _client(app, cast.leader_nv.email)
     done = leader.post(f"{BASE}/indikatorer/1a.3d/matning", data=FORM)
     assert done.status_code == 302
@@ -101,7 +91,7 @@ def test_a_leader_records_and_corrects_and_the_earlier_value_is_kept(app: Flask)
 
 
 def test_bad_input_is_shown_in_swedish_and_changes_nothing(app: Flask) -> None:
-    cast = _setup(app)
+    cast = plans_of_two_delregions(app)
     leader = _client(app, cast.leader_nv.email)
     for data, expected in [
         ({**FORM, "varde": "tolv"}, "inte ett tal"),
@@ -135,7 +125,7 @@ def test_bad_input_is_shown_in_swedish_and_changes_nothing(app: Flask) -> None:
 
 
 def test_one_ja_nej_per_kommun_from_the_form(app: Flask) -> None:
-    cast = _setup(app)
+    cast = plans_of_two_delregions(app)
     leader = _client(app, cast.leader_nv.email)
     page = leader.get(f"{BASE}/indikatorer/1c.1").get_data(as_text=True)
     assert "<legend>Örkelljunga</legend>" in page
@@ -154,7 +144,7 @@ def test_one_ja_nej_per_kommun_from_the_form(app: Flask) -> None:
 
 
 def test_analysis_and_actions_are_kept_with_history(app: Flask) -> None:
-    cast = _setup(app)
+    cast = plans_of_two_delregions(app)
     leader = _client(app, cast.leader_nv.email)
     url = f"{BASE}/indikatorer/1a.3d/analys"
     assert (
@@ -174,7 +164,7 @@ def test_analysis_and_actions_are_kept_with_history(app: Flask) -> None:
 
 
 def test_filters_by_area_method_status_and_responsible(app: Flask) -> None:
-    cast = _setup(app)
+    cast = plans_of_two_delregions(app)
     reader = _client(app, cast.reader_nv.email)
 
     def ids(query: str) -> set[str]:
@@ -189,7 +179,7 @@ def test_filters_by_area_method_status_and_responsible(app: Flask) -> None:
 
 
 def test_the_report_page_and_its_downloads(app: Flask) -> None:
-    cast = _setup(app)
+    cast = plans_of_two_delregions(app)
     leader = _client(app, cast.leader_nv.email)
     leader.post(f"{BASE}/indikatorer/1a.3d/matning", data=FORM)
     page = leader.get(f"{BASE}/rapport?datum=2026-01-31").get_data(as_text=True)
@@ -205,7 +195,7 @@ def test_the_report_page_and_its_downloads(app: Flask) -> None:
 
 
 def test_delregions_side_by_side(app: Flask) -> None:
-    cast = _setup(app)
+    cast = plans_of_two_delregions(app)
     leader = _client(app, cast.leader_nv.email)
     leader.post(f"{BASE}/indikatorer/1a.3d/matning", data=FORM)
     admin = _client(app, cast.admin.email)
@@ -217,7 +207,7 @@ def test_delregions_side_by_side(app: Flask) -> None:
 
 
 def test_forms_need_the_csrf_token(csrf_app: Flask) -> None:
-    cast = _setup(csrf_app)
+    cast = plans_of_two_delregions(csrf_app)
     leader = _client(csrf_app, cast.leader_nv.email)
     assert leader.post(f"{BASE}/indikatorer/1a.3d/matning", data=FORM).status_code == 400
     page = leader.get(f"{BASE}/indikatorer/1a.3d").get_data(as_text=True)
@@ -232,7 +222,7 @@ def test_forms_need_the_csrf_token(csrf_app: Flask) -> None:
 
 
 def test_the_web_upload_imports_or_lists_every_problem(app: Flask) -> None:
-    cast = _setup(app)
+    cast = plans_of_two_delregions(app)
     leader = _client(app, cast.leader_nv.email)
     book = openpyxl.Workbook()
     sheet = book.active
@@ -271,7 +261,7 @@ def test_the_web_upload_imports_or_lists_every_problem(app: Flask) -> None:
 
 
 def test_the_workbook_never_holds_a_formula(app: Flask) -> None:
-    cast = _setup(app)
+    cast = plans_of_two_delregions(app)
     leader = _client(app, cast.leader_nv.email)
     analysis = '=HYPERLINK("http://evil.example","klicka")'
     leader.post(
@@ -297,7 +287,7 @@ def test_the_workbook_never_holds_a_formula(app: Flask) -> None:
 
 
 def test_odd_dates_and_ids_in_the_address_are_handled(app: Flask) -> None:
-    cast = _setup(app)
+    cast = plans_of_two_delregions(app)
     leader = _client(app, cast.leader_nv.email)
     for path in (
         f"{BASE}?datum=0001-01-01",

@@ -18,21 +18,10 @@ from survey.jobs.queue import worker_name
 from survey.jobs.runner import run_due_jobs
 from survey.schema.audit import AuditEvent
 from survey.schema.jobs import Job
-from tests.factories import Cast, login, make_cast, make_user
-from tests.plan_helpers import PLAN_KEY, load_nv_plan, other_delregion_plan
+from tests.factories import login, make_user
+from tests.plan_helpers import PLAN_KEY, plans_of_two_delregions
 
 BASE = f"/planer/{PLAN_KEY}"
-
-
-def setup_plans(app: Flask) -> Cast:
-    from survey.plans.storage import load_plan_text
-
-    with app.app_context():
-        cast = make_cast()
-        load_nv_plan()
-        load_plan_text(other_delregion_plan(), "plans/no.yaml")
-        db.session.commit()
-    return cast
 
 
 def client_of(app: Flask, email: str) -> FlaskClient:
@@ -60,7 +49,7 @@ def order(client: FlaskClient, kind: str, datum: str = "2026-01-31") -> str:
 def test_the_report_is_built_by_a_worker_and_downloaded_by_its_orderer(
     app: Flask, kind: str
 ) -> None:
-    cast = setup_plans(app)
+    cast = plans_of_two_delregions(app)
     reader = client_of(app, cast.reader_nv.email)
     job_url = order(reader, kind)
     waiting = reader.get(job_url).get_data(as_text=True)
@@ -93,7 +82,7 @@ def test_the_report_is_built_by_a_worker_and_downloaded_by_its_orderer(
 
 
 def test_only_the_orderer_in_the_plans_delregion_sees_the_job(app: Flask) -> None:
-    cast = setup_plans(app)
+    cast = plans_of_two_delregions(app)
     job_url = order(client_of(app, cast.leader_nv.email), "xlsx")
     with app.app_context():
         run_due_jobs(worker_name())
@@ -111,7 +100,7 @@ def test_only_the_orderer_in_the_plans_delregion_sees_the_job(app: Flask) -> Non
 
 
 def test_a_bad_order_queues_nothing(app: Flask) -> None:
-    cast = setup_plans(app)
+    cast = plans_of_two_delregions(app)
     reader = client_of(app, cast.reader_nv.email)
     for data in ({"format": "doc"}, {"format": "pdf", "datum": "x"}, {}):
         response = reader.post(f"{BASE}/rapport/jobb", data=data)
@@ -123,7 +112,7 @@ def test_a_bad_order_queues_nothing(app: Flask) -> None:
 
 
 def test_the_direct_download_stays_and_is_recorded(app: Flask) -> None:
-    cast = setup_plans(app)
+    cast = plans_of_two_delregions(app)
     reader = client_of(app, cast.reader_nv.email)
     assert reader.get(f"{BASE}/rapport.xlsx?datum=2026-01-31").status_code == 200
     assert downloads_recorded(app) == 1
