@@ -67,14 +67,16 @@ class ChunkTexts:
 
 
 def texts_of(round_id: int, question_id: str, response_ids: Sequence[int]) -> list[Any]:
-    """The question's stored answers of these responses, in their order (None: none)."""
-    found: dict[int, Any] = {}
-    for begin in range(0, len(response_ids), BATCH_IDS):
-        batch = list(response_ids[begin : begin + BATCH_IDS])
+    """The question's stored answers of these responses, in their order (None: none).
+
+    One query: the caller gives at most `BATCH_IDS` ids at a time.
+    """
+    found: dict[int, Any] = {
+        response_id: value
         for response_id, value in db.session.execute(
             select(Response.id, *_value_columns([question_id])).where(
-                Response.round_id == round_id, Response.id.in_(batch)
+                Response.round_id == round_id, Response.id.in_(list(response_ids))
             )
-        ):
-            found[response_id] = value
+        )
+    }
     return [found.get(response_id) for response_id in response_ids]

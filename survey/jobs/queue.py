@@ -197,15 +197,14 @@ def job_of_round(job_id: int, round_id: int, kind: str | None = None) -> Job | N
     return job
 
 
-def recent_jobs(round_id: int, kind: str, limit: int = 10) -> list[Job]:
-    return list(
-        db.session.scalars(
-            select(Job)
-            .where(Job.round_id == round_id, Job.kind == kind)
-            .order_by(Job.id.desc())
-            .limit(limit)
-        )
-    )
+def recent_jobs(
+    round_id: int, kind: str, limit: int = 10, *, created_by_id: int | None = None
+) -> list[Job]:
+    """The round's latest jobs of the kind (only those `created_by_id` queued, if given)."""
+    statement = select(Job).where(Job.round_id == round_id, Job.kind == kind)
+    if created_by_id is not None:
+        statement = statement.where(Job.created_by_id == created_by_id)
+    return list(db.session.scalars(statement.order_by(Job.id.desc()).limit(limit)))
 
 
 def result_of(job: Job) -> bytes | None:

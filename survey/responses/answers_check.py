@@ -42,7 +42,6 @@ from survey.rounds.recipients_file import (
 )
 from survey.tabular import (
     ColumnMap,
-    Table,
     TableError,
     TableRow,
     TableSource,
@@ -102,27 +101,6 @@ def _reporting(
             progress(min(table.position(), size), size)
         yield row
     progress(size, size)
-
-
-def check_responses_table(
-    questionnaire: Questionnaire,
-    table: Table,
-    recipients: Mapping[str, KnownRecipient],
-    *,
-    round_delregion: str,
-    add_recipients: bool = False,
-) -> ImportCheck:
-    """Check a table read from an answers file (see `check_responses_file`), keeping its rows."""
-    return check_answer_rows(
-        questionnaire,
-        table.headers,
-        table.header_row,
-        table.rows,
-        recipients,
-        round_delregion=round_delregion,
-        add_recipients=add_recipients,
-        description=table.description,
-    )
 
 
 def check_answer_rows(

@@ -144,7 +144,7 @@ class ImportRow:
 class ImportCheck:
     """The outcome of checking a file: its good rows (or their count), problems and warnings.
 
-    A streamed check (an import) keeps no rows, only `row_count`; `check_responses_table`
+    A streamed check (an import) keeps no rows, only `row_count`; `check_answer_rows` given the rows
     keeps them. At most `MAX_PROBLEMS_KEPT` problems are kept, the first by row; the
     others are counted in `problems_not_kept`.
     """

@@ -55,8 +55,6 @@ IMPORT_MAX_ROWS: Final = 200_000
 DEFAULT_MAX_IMPORT_MB: Final = 50
 # How long a kept file waits for its worker (or, checked only, for "Importera svaren").
 FILE_LIFETIME: Final = timedelta(hours=24)
-# More problems than this are counted, not kept: a wholly wrong file would flood the page.
-MAX_PROBLEMS_KEPT: Final = 500
 CONFLICT_MESSAGE: Final = (
     "Svaren i omgången ändrades samtidigt som importen pågick, så ingenting importerades. "
     "Ladda upp filen igen."
@@ -178,7 +176,7 @@ def outcome_summary(outcome: ImportOutcome, *, check_only: bool) -> dict[str, An
         "problem_count": check.problem_count,
         "problems": [
             [problem.row, problem.column, problem.message]
-            for problem in check.problems[:MAX_PROBLEMS_KEPT]
+            for problem in check.problems  # at most answers_check.MAX_PROBLEMS_KEPT
         ],
         "warnings": [str(warning) for warning in check.warnings],
         "file_description": check.file_description,

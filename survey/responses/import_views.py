@@ -48,7 +48,7 @@ from survey.responses.import_jobs import (
     queue_kept_file,
 )
 from survey.rounds.access import round_view
-from survey.rounds.staging import job_upload
+from survey.rounds.staging import job_upload_kept
 from survey.schema.jobs import Job, JobState
 from survey.schema.rounds import Round
 
@@ -72,9 +72,7 @@ def render_import_page(
     add_recipients: bool = False,
     status: int = 200,
 ) -> ResponseReturnValue:
-    jobs = [
-        job for job in recent_jobs(round_.id, IMPORT_JOB) if job.created_by_id == current_user.id
-    ]
+    jobs = recent_jobs(round_.id, IMPORT_JOB, created_by_id=current_user.id)
     return (
         render_template(
             "responses/import.html",
@@ -149,9 +147,8 @@ def _own_job(round_: Round, job_id: int) -> Job:
 
 
 def _file_still_kept(job: Job) -> bool:
-    return (
-        job_upload(int(job.params["upload_id"]), current_user.id, UPLOAD_PURPOSE, now=utcnow())
-        is not None
+    return job_upload_kept(
+        int(job.params["upload_id"]), current_user.id, UPLOAD_PURPOSE, now=utcnow()
     )
 
 

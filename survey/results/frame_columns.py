@@ -100,13 +100,6 @@ def _factorize(values: Sequence[Any]) -> tuple[npt.NDArray[np.intp], list[Any]]:
 # -- one question's column ----------------------------------------------------------
 
 
-def answer_column(question: Question, raw: Sequence[Any]) -> Any:
-    """Turn one question's stored answers (one per respondent, None when missing) into a column."""
-    builder = column_builder(question)
-    builder.add(raw)
-    return builder.finish()
-
-
 def declared_choice_values(question: Question) -> tuple[str, ...]:
     """The question's choice values (ja, nej, ej_aktuellt for a yes/no question declaring none)."""
     if question.choices:

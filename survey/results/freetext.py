@@ -8,6 +8,7 @@ import pandas as pd
 
 from survey.organisations import ORGANISATION_TYPE_LABELS, OrganisationType
 from survey.questionnaires.model import Question, Questionnaire
+from survey.results.frame import GROUP_COLUMNS
 from survey.results.ordering import organisation_type_sort_key, swedish_sort_key
 
 
@@ -39,9 +40,6 @@ class FreeTextAnswers:
     answers: tuple[FreeTextAnswer, ...]
 
 
-_GROUP_COLUMNS = ("organisation", "organisation_type", "kommun", "delregion")
-
-
 def collate_free_text(
     questionnaire: Questionnaire, responses: pd.DataFrame
 ) -> list[FreeTextAnswers]:
@@ -61,7 +59,7 @@ def collate_free_text(
         # frame per question would cost more than the answers themselves.
         answered = responses.loc[
             (texts.notna() & (texts.str.strip() != "")).to_numpy(dtype=bool),
-            [question.id, *_GROUP_COLUMNS, "response_id"],
+            [question.id, *GROUP_COLUMNS, "response_id"],
         ]
         answers = [
             FreeTextAnswer(

@@ -54,19 +54,39 @@ def stage_upload(
         )
     )
     token = secrets.token_urlsafe(32)
-    expires_at = now + STAGED_UPLOAD_LIFETIME
-    db.session.add(
-        StagedUpload(
-            token_hash=_hash(token),
-            user_id=user_id,
-            purpose=purpose,
-            filename=filename[:255],
-            content=content,
-            created_at=now,
-            expires_at=expires_at,
-        )
+    upload = _add_upload(token, user_id, purpose, filename, content, now, STAGED_UPLOAD_LIFETIME)
+    return StagedFile(token, upload.filename, content, upload.expires_at)
+
+
+def _add_upload(
+    token: str,
+    user_id: int,
+    purpose: str,
+    filename: str,
+    content: bytes,
+    now: datetime,
+    lifetime: timedelta,
+) -> StagedUpload:
+    upload = StagedUpload(
+        token_hash=_hash(token),
+        user_id=user_id,
+        purpose=purpose,
+        filename=filename[:255],
+        content=content,
+        created_at=now,
+        expires_at=now + lifetime,
     )
-    return StagedFile(token, filename[:255], content, expires_at)
+    db.session.add(upload)
+    return upload
+
+
+def _usable(staged: StagedUpload | None, user_id: int, purpose: str, now: datetime) -> bool:
+    return (
+        staged is not None
+        and staged.user_id == user_id
+        and staged.purpose == purpose
+        and staged.expires_at > now
+    )
 
 
 def find_staged_upload(
@@ -75,14 +95,8 @@ def find_staged_upload(
     """The user's staged file of this token and purpose, if it exists and has not expired."""
     if not token or len(token) > _TOKEN_LENGTH_LIMIT or not token.isascii():
         return None
-    staged = db.session.scalar(
-        select(StagedUpload).where(
-            StagedUpload.token_hash == _hash(token),
-            StagedUpload.user_id == user_id,
-            StagedUpload.purpose == purpose,
-        )
-    )
-    if staged is None or staged.expires_at <= now:
+    staged = db.session.scalar(select(StagedUpload).where(StagedUpload.token_hash == _hash(token)))
+    if staged is None or not _usable(staged, user_id, purpose, now):
         return None
     return StagedFile(token, staged.filename, staged.content, staged.expires_at)
 
@@ -117,17 +131,10 @@ def keep_upload_for_job(
 ) -> int:
     """Keep a file for a job the user queues; return its id for the job. The caller commits."""
     purge_expired_uploads(now=now)
-    upload = StagedUpload(
-        # No page carries a token for it: the job names the row by id.
-        token_hash=_hash(secrets.token_urlsafe(32)),
-        user_id=user_id,
-        purpose=purpose,
-        filename=filename[:255],
-        content=content,
-        created_at=now,
-        expires_at=now + lifetime,
+    # No page carries a token for it: the job names the row by id.
+    upload = _add_upload(
+        secrets.token_urlsafe(32), user_id, purpose, filename, content, now, lifetime
     )
-    db.session.add(upload)
     db.session.flush()
     return upload.id
 
@@ -135,14 +142,22 @@ def keep_upload_for_job(
 def job_upload(upload_id: int, user_id: int, purpose: str, *, now: datetime) -> StagedFile | None:
     """The file kept for a job, if it is the user's, of the purpose and not expired."""
     staged = db.session.get(StagedUpload, upload_id)
-    if (
-        staged is None
-        or staged.user_id != user_id
-        or staged.purpose != purpose
-        or staged.expires_at <= now
-    ):
+    if staged is None or not _usable(staged, user_id, purpose, now):
         return None
     return StagedFile("", staged.filename, staged.content, staged.expires_at)
+
+
+def job_upload_kept(upload_id: int, user_id: int, purpose: str, *, now: datetime) -> bool:
+    """Whether the job's file is still kept for the user (its bytes are not read)."""
+    found = db.session.scalar(
+        select(StagedUpload.id).where(
+            StagedUpload.id == upload_id,
+            StagedUpload.user_id == user_id,
+            StagedUpload.purpose == purpose,
+            StagedUpload.expires_at > now,
+        )
+    )
+    return found is not None
 
 
 def discard_job_upload(upload_id: int) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, null, or_, selec
 
 from survey.db import db
 from survey.organisations import ORGANISATION_TYPE_LABELS, OrganisationType
+from survey.rounds.actions import chunks
 from survey.schema.outbox import MailKind, MailStatus, OutboxMessage
 from survey.schema.responses import Response
 from survey.schema.rounds import Recipient, Round, RoundState
@@ -387,8 +388,7 @@ def recipient_statuses(statement: Select[Any]) -> list[RecipientStatus]:
     rows = db.session.execute(statement).all()
     ids = [row.id for row in rows]
     last_reminders: dict[int, datetime] = {}
-    for start in range(0, len(ids), _IDS_PER_QUERY):
-        chunk = ids[start : start + _IDS_PER_QUERY]
+    for chunk in chunks(ids, _IDS_PER_QUERY):
         last_reminders.update(
             (recipient_id, created_at)
             for recipient_id, created_at in db.session.execute(

@@ -23,10 +23,8 @@ from survey.tabular.model import (
     SAVE_AS_HINT,
     ZIP_MAGICS,
     RawRow,
-    Table,
     TableError,
     TableStream,
-    table_of_stream,
 )
 from survey.tabular.source import TableSource, open_binary
 
@@ -36,11 +34,6 @@ _DELIMITERS = (";", "\t", ",")  # order breaks ties: Swedish Excel writes semico
 SCAN_CHUNK = 1024 * 1024  # bytes read at a time to find the encoding
 SNIFF_LINES = 20  # lines with text that decide the delimiter (see `sniff_delimiter`)
 SNIFF_CHARACTERS = 1024 * 1024  # at most this much text is read ahead for it
-
-
-def read_csv(data: bytes) -> Table:
-    """Read the rows of a .csv, or raise TableError."""
-    return table_of_stream(stream_csv(data))
 
 
 def stream_csv(source: TableSource) -> TableStream:

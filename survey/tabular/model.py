@@ -2,7 +2,7 @@
 
 Both readers (`survey.tabular.xlsx_reader`, `survey.tabular.csv_reader`) turn a file into
 `RawRow`s and hand them to a `TableStream`, which applies the rules they share row by row
-(`build_table` and `table_of_stream` read a stream whole into a `Table`):
+(`table_of_stream` reads a stream whole into a `Table`):
 
 * The header is the first non-empty row. Fully empty rows are skipped, and every row keeps the
   number Excel shows for it (a CSV record with a quoted line break is one row, as in Excel).
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import itertools
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -173,7 +173,7 @@ class TableStream:
     """A table read row by row: the header is read first, then `rows` yields each data row.
 
     The rows are never all in memory: a reader hands them over one at a time, cleaned and
-    checked by the rules of `build_table`. What only the whole file can tell (a refused
+    checked by the same rules as a whole table. What only the whole file can tell (a refused
     cell anywhere, a header without rows) is raised as a TableError when `rows` ends, so a
     consumer must read `rows` to its end before trusting what it read. `position()` says
     how many bytes of the file the reader has consumed (for a progress bar); `close()`
@@ -287,25 +287,6 @@ class TableStream:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-def build_table(
-    raw_rows: Iterable[RawRow],
-    *,
-    file_format: str,
-    encoding: str | None = None,
-    delimiter: str | None = None,
-    empty_message: str = "Filen är tom.",
-) -> Table:
-    """Make the table of a reader's rows: the header, the cleaned rows, or a TableError."""
-    stream = TableStream(
-        iter(raw_rows),
-        file_format=file_format,
-        encoding=encoding,
-        delimiter=delimiter,
-        empty_message=empty_message,
-    )
-    return table_of_stream(stream)
 
 
 def table_of_stream(stream: TableStream, *, first_rows: int | None = None) -> Table:

@@ -37,11 +37,9 @@ from survey.tabular.model import (
     WEB_LIMITS,
     ZIP_MAGICS,
     RawRow,
-    Table,
     TableError,
     TableStream,
     current_limits,
-    table_of_stream,
 )
 from survey.tabular.source import TableSource, open_binary, source_head
 
@@ -59,11 +57,6 @@ _FORMULA_MESSAGE = (
     "Cellen {cell} innehåller en formel; klistra in värdet i stället "
     "(kopiera och välj Klistra in special → Värden)."
 )
-
-
-def read_xlsx(data: bytes) -> Table:
-    """Read the first visible sheet of an .xlsx, or raise TableError."""
-    return table_of_stream(stream_xlsx(data))
 
 
 def stream_xlsx(source: TableSource) -> TableStream:
