@@ -8,7 +8,7 @@ link, or a recipient removed from the round, ends it.
 Decisions where the brief left room:
 
 * A session can hold several rounds at once (a manager answering two questionnaires in
-  two tabs), at most `MAX_SESSION_ROUNDS`.
+  two tabs), at most `respondent_session.MAX_SESSION_ROUNDS`.
 * Statuses: a link that does not work 404; too many wrong links 429; no valid session
   403; a form shown again with errors (or a stale CSRF token, or a conflict) 422; answers
   posted to a round that is closed or not yet open 409. Informational pages 200.
@@ -245,9 +245,14 @@ def phase_page(
     *,
     posted: list[AnsweredQuestion] | None = None,
     status: int = 200,
+    response: Response | Literal[False] | None = False,
 ) -> ResponseReturnValue:
-    """The round is not yet open, or closed: say when, and whom to ask."""
-    response = load_response(recipient)
+    """The round is not yet open, or closed: say when, and whom to ask.
+
+    `response` is the recipient's response when the caller has read it (False: read it here).
+    """
+    if response is False:
+        response = load_response(recipient)
     template = "respond/closed.html" if phase is RoundPhase.CLOSED else "respond/not_open.html"
     # Closed by hand before its date: that moment; else its closing time (not the job's run).
     closed_at = min(round_.closed_at or round_.closes_at, round_.closes_at)
@@ -357,7 +362,7 @@ def form(round_id: str) -> ResponseReturnValue:
     round_ = recipient.round
     phase = phase_of(round_, utcnow())
     if phase is not RoundPhase.OPEN:
-        return phase_page(round_, recipient, phase)
+        return phase_page(round_, recipient, phase, response=response)
     questionnaire = questionnaire_of(round_.questionnaire_version)
     answers: Mapping[str, object] = {}
     if response is not None and response.draft is not None:
@@ -440,10 +445,10 @@ def post_answers(round_id: str) -> ResponseReturnValue:
 def confirmation(round_id: str) -> ResponseReturnValue:
     """The submitted answers, and how to change them."""
     number = parse_round_id(round_id)
-    recipient = current_recipient(number)
-    if recipient is None:
+    found = current_recipient_and_response(number)
+    if found is None:
         return open_via_link_page(number, kept=[])
-    response = load_response(recipient)
+    recipient, response = found
     if response is None or response.answers is None or response.submitted_at is None:
         return redirect(url_for("respond.form", round_id=number), 303)
     round_ = recipient.round

@@ -1039,7 +1039,9 @@ ANSWER_ROWS = [
         sent="POST /svara/‹another round›",
         status=403,
         message="Öppna enkäten via länken i ditt e-postmeddelande",
-        protection="survey.answering.respondent.current_recipient: the session names the round",
+        protection=(
+            "survey.answering.respondent_session.current_recipient: the session names the round"
+        ),
         send=post(lambda w: f"/svara/{w.no_open}", {**VALID_ANSWERS, "action": "submit"}),
         who="respondent",
     ),
